@@ -1,0 +1,612 @@
+/*
+ * nsbox native addon — layer: native (the bottom). Loaded only by src/sys/binding.ts.
+ *
+ * System calls and nothing else: no policy, no parsing. Arguments are validated in
+ * TypeScript first; the checks here are a backstop. Every fd this file creates is
+ * close-on-exec. Errors are thrown as objects built by the JS factory handed to init(),
+ * so they are real SysError instances with a glibc errno name.
+ *
+ * Namespace rules (research/node-feasibility.md):
+ *   - createNetns unshares on a throwaway pthread, so no thread of ours ever changes netns
+ *     for it; the thread's netns is pinned by a bind mount and the thread exits.
+ *   - withNetns / socketIn switch the calling thread and always switch back. If switching
+ *     back fails, the process aborts: no JS may run on a thread in the wrong netns.
+ *   - The libuv thread pool is started when the module loads, so no pool thread can be
+ *     born inside a window.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <node_api.h>
+#include <uv.h>
+
+#define PATH_MAX_LEN 4096
+
+static napi_ref error_factory_ref = NULL;
+static bool test_fail_next_restore = false;
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+#define NAPI_CALL(env, call)                                                  \
+  do {                                                                        \
+    napi_status status_ = (call);                                             \
+    if (status_ != napi_ok) {                                                 \
+      const napi_extended_error_info *info_ = NULL;                           \
+      napi_get_last_error_info((env), &info_);                                \
+      bool pending_ = false;                                                  \
+      napi_is_exception_pending((env), &pending_);                            \
+      if (!pending_) {                                                        \
+        napi_throw_error((env), "NSBOX_ERR_NAPI",                             \
+                         info_ && info_->error_message ? info_->error_message \
+                                                       : "N-API call failed"); \
+      }                                                                       \
+      return NULL;                                                            \
+    }                                                                         \
+  } while (0)
+
+/* Throw SysError(errno, syscall, path) through the factory registered by init(). */
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_value factory, global, argv[3], result;
+  if (error_factory_ref == NULL ||
+      napi_get_reference_value(env, error_factory_ref, &factory) != napi_ok) {
+    napi_throw_error(env, "NSBOX_ERR_NATIVE", "nsbox native addon used before init()");
+    return NULL;
+  }
+  napi_get_global(env, &global);
+  napi_create_int32(env, err, &argv[0]);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &argv[1]);
+  if (path != NULL) {
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &argv[2]);
+  } else {
+    napi_get_undefined(env, &argv[2]);
+  }
+  if (napi_call_function(env, global, factory, 3, argv, &result) == napi_ok) {
+    napi_throw(env, result);
+  }
+  return NULL;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "wrong number of arguments");
+    return false;
+  }
+  return true;
+}
+
+static bool get_int(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected an integer");
+    return false;
+  }
+  return true;
+}
+
+static bool get_path(napi_env env, napi_value v, char *buf) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, PATH_MAX_LEN, &len) != napi_ok) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a string path");
+    return false;
+  }
+  if (len >= PATH_MAX_LEN - 1) {
+    napi_throw_range_error(env, "NSBOX_ERR_NATIVE_ARGS", "path too long");
+    return false;
+  }
+  return true;
+}
+
+static bool get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is_typed = false;
+  napi_is_typedarray(env, v, &is_typed);
+  if (is_typed) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok ||
+        type != napi_uint8_array) {
+      napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a Uint8Array");
+      return false;
+    }
+    *len = length;
+    return true;
+  }
+  napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a Uint8Array");
+  return false;
+}
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value out;
+  napi_get_undefined(env, &out);
+  return out;
+}
+
+/* Switch the calling thread back to `orig` or abort the process. */
+static void restore_netns_or_abort(int orig) {
+  int rc = test_fail_next_restore ? (errno = EBADF, -1) : setns(orig, CLONE_NEWNET);
+  test_fail_next_restore = false;
+  if (rc != 0) {
+    napi_fatal_error("nsbox", NAPI_AUTO_LENGTH,
+                     "setns back to the original network namespace failed; the thread "
+                     "would run in the wrong namespace, so the process stops here",
+                     NAPI_AUTO_LENGTH);
+  }
+  close(orig);
+}
+
+/* ---- init ------------------------------------------------------------------------- */
+
+/* init(errorFactory): register (errno, syscall, path) => Error. */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (error_factory_ref != NULL) napi_delete_reference(env, error_factory_ref);
+  NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &error_factory_ref));
+  return undefined(env);
+}
+
+/* ---- namespaces -------------------------------------------------------------------- */
+
+struct create_job {
+  const char *path;
+  int err;
+  const char *syscall;
+};
+
+static void *create_netns_thread(void *arg) {
+  struct create_job *job = arg;
+  if (unshare(CLONE_NEWNET) != 0) {
+    job->err = errno;
+    job->syscall = "unshare";
+    return NULL;
+  }
+  if (mount("/proc/thread-self/ns/net", job->path, "none", MS_BIND, NULL) != 0) {
+    job->err = errno;
+    job->syscall = "mount";
+  }
+  return NULL; /* the thread exits; its netns lives on through the bind mount */
+}
+
+/* createNetns(path): O_EXCL file, unshare + bind mount on a throwaway pthread. */
+static napi_value js_create_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char path[PATH_MAX_LEN];
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], path)) return NULL;
+
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  close(fd);
+
+  struct create_job job = {.path = path, .err = 0, .syscall = NULL};
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, create_netns_thread, &job);
+  if (rc != 0) {
+    job.err = rc;
+    job.syscall = "pthread_create";
+  } else {
+    pthread_join(thread, NULL);
+  }
+  if (job.err != 0) {
+    unlink(path);
+    return throw_errno(env, job.err, job.syscall, path);
+  }
+  return undefined(env);
+}
+
+/* destroyNetns(path) -> [umountErrno, unlinkErrno]; 0 means success. Policy is in TS. */
+static napi_value js_destroy_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  char path[PATH_MAX_LEN];
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], path)) return NULL;
+  int umount_err = umount2(path, MNT_DETACH) == 0 ? 0 : errno;
+  int unlink_err = unlink(path) == 0 ? 0 : errno;
+  NAPI_CALL(env, napi_create_array_with_length(env, 2, &out));
+  napi_set_element(env, out, 0, make_int(env, umount_err));
+  napi_set_element(env, out, 1, make_int(env, unlink_err));
+  return out;
+}
+
+/* openNetns(path) -> fd (O_RDONLY|O_CLOEXEC). */
+static napi_value js_open_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char path[PATH_MAX_LEN];
+  if (!get_args(env, info, 1, argv) || !get_path(env, argv[0], path)) return NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  return make_int(env, fd);
+}
+
+/* nsType(fd) -> CLONE_NEW* constant of the namespace behind fd (ioctl NS_GET_NSTYPE). */
+static napi_value js_ns_type(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) return throw_errno(env, errno, "ioctl(NS_GET_NSTYPE)", NULL);
+  return make_int(env, type);
+}
+
+/* withNetns(fd, fn): run fn synchronously with this thread inside the netns behind fd. */
+static napi_value js_with_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[2], global, result = NULL;
+  int32_t fd;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
+
+  int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (orig < 0) return throw_errno(env, errno, "open", "/proc/thread-self/ns/net");
+  if (setns(fd, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(orig);
+    return throw_errno(env, err, "setns", NULL);
+  }
+
+  napi_get_global(env, &global);
+  napi_status status = napi_call_function(env, global, argv[1], 0, NULL, &result);
+  napi_value exception = NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, &exception);
+
+  restore_netns_or_abort(orig);
+
+  if (exception != NULL) {
+    napi_throw(env, exception);
+    return NULL;
+  }
+  if (status != napi_ok) {
+    napi_throw_error(env, "NSBOX_ERR_NAPI", "calling the window callback failed");
+    return NULL;
+  }
+  return result;
+}
+
+/* testFailNextRestore(): test hook (only exported with NSBOX_TEST_HOOKS=1). */
+static napi_value js_test_fail_next_restore(napi_env env, napi_callback_info info) {
+  test_fail_next_restore = true;
+  return undefined(env);
+}
+
+/* ---- sockets ----------------------------------------------------------------------- */
+
+/* socketIn(nsFd | -1, domain, type, protocol) -> fd, always SOCK_CLOEXEC|SOCK_NONBLOCK. */
+static napi_value js_socket_in(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t ns_fd, domain, type, protocol;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &ns_fd) ||
+      !get_int(env, argv[1], &domain) || !get_int(env, argv[2], &type) ||
+      !get_int(env, argv[3], &protocol))
+    return NULL;
+  type |= SOCK_CLOEXEC | SOCK_NONBLOCK;
+  if (ns_fd < 0) {
+    int fd = socket(domain, type, protocol);
+    if (fd < 0) return throw_errno(env, errno, "socket", NULL);
+    return make_int(env, fd);
+  }
+  int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (orig < 0) return throw_errno(env, errno, "open", "/proc/thread-self/ns/net");
+  if (setns(ns_fd, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(orig);
+    return throw_errno(env, err, "setns", NULL);
+  }
+  int fd = socket(domain, type, protocol);
+  int err = errno;
+  restore_netns_or_abort(orig);
+  if (fd < 0) return throw_errno(env, err, "socket", NULL);
+  return make_int(env, fd);
+}
+
+/* bind(fd, sockaddrBytes). */
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  void *addr;
+  size_t len;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) ||
+      !get_bytes(env, argv[1], &addr, &len))
+    return NULL;
+  if (bind(fd, (const struct sockaddr *)addr, (socklen_t)len) != 0)
+    return throw_errno(env, errno, "bind", NULL);
+  return undefined(env);
+}
+
+/* getsockname(fd) -> Uint8Array of the sockaddr. */
+static napi_value js_getsockname(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return throw_errno(env, errno, "getsockname", NULL);
+  void *data;
+  napi_value ab;
+  NAPI_CALL(env, napi_create_arraybuffer(env, len, &data, &ab));
+  memcpy(data, &ss, len);
+  NAPI_CALL(env, napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &out));
+  return out;
+}
+
+/* setsockoptInt(fd, level, name, value). */
+static napi_value js_setsockopt_int(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, level, name, value;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) ||
+      !get_int(env, argv[1], &level) || !get_int(env, argv[2], &name) ||
+      !get_int(env, argv[3], &value))
+    return NULL;
+  if (setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return throw_errno(env, errno, "setsockopt", NULL);
+  return undefined(env);
+}
+
+/* getsockoptInt(fd, level, name) -> value. */
+static napi_value js_getsockopt_int(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd, level, name;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) ||
+      !get_int(env, argv[1], &level) || !get_int(env, argv[2], &name))
+    return NULL;
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, level, name, &value, &len) != 0)
+    return throw_errno(env, errno, "getsockopt", NULL);
+  return make_int(env, value);
+}
+
+/* sendTo(fd, bytes, sockaddrBytes | null) -> bytes sent, or -1 on EAGAIN. */
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd;
+  void *data, *addr = NULL;
+  size_t len, addr_len = 0;
+  napi_valuetype addr_type;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) ||
+      !get_bytes(env, argv[1], &data, &len))
+    return NULL;
+  napi_typeof(env, argv[2], &addr_type);
+  if (addr_type != napi_null && addr_type != napi_undefined &&
+      !get_bytes(env, argv[2], &addr, &addr_len))
+    return NULL;
+  ssize_t n;
+  do {
+    n = sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)addr,
+               (socklen_t)addr_len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN) return make_int(env, -1);
+    return throw_errno(env, errno, "sendto", NULL);
+  }
+  return make_int(env, n);
+}
+
+/* recv(fd, buffer, flags) -> bytes (the real size with MSG_TRUNC), or -1 on EAGAIN. */
+static napi_value js_recv(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd, flags;
+  void *data;
+  size_t len;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) ||
+      !get_bytes(env, argv[1], &data, &len) || !get_int(env, argv[2], &flags))
+    return NULL;
+  ssize_t n;
+  do {
+    n = recv(fd, data, len, flags | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN) return make_int(env, -1);
+    return throw_errno(env, errno, "recv", NULL);
+  }
+  return make_int(env, n);
+}
+
+/* close(fd). */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (close(fd) != 0 && errno != EINTR) return throw_errno(env, errno, "close", NULL);
+  return undefined(env);
+}
+
+/* ---- readiness (uv_poll) ---------------------------------------------------------- */
+
+struct poller {
+  uv_poll_t handle;
+  napi_env env;
+  napi_ref callback;
+  bool stopped;
+};
+
+static void poller_closed(uv_handle_t *handle) { free(handle->data); }
+
+static void poller_stop(struct poller *p) {
+  if (p->stopped) return;
+  p->stopped = true;
+  uv_poll_stop(&p->handle);
+  if (p->callback != NULL) {
+    napi_delete_reference(p->env, p->callback);
+    p->callback = NULL;
+  }
+  uv_close((uv_handle_t *)&p->handle, poller_closed);
+}
+
+static void poller_fired(uv_poll_t *handle, int status, int events) {
+  struct poller *p = handle->data;
+  if (p->stopped || p->callback == NULL) return;
+  napi_env env = p->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, global, argv[2], result;
+  napi_async_context ctx = NULL;
+  napi_value resource_name;
+  napi_create_string_utf8(env, "nsbox.poll", NAPI_AUTO_LENGTH, &resource_name);
+  if (napi_get_reference_value(env, p->callback, &cb) == napi_ok && cb != NULL &&
+      napi_get_global(env, &global) == napi_ok &&
+      napi_async_init(env, NULL, resource_name, &ctx) == napi_ok) {
+    napi_create_int32(env, status, &argv[0]);
+    napi_create_int32(env, events, &argv[1]);
+    /* napi_make_callback needs an object receiver (node-feasibility §4). */
+    napi_status st = napi_make_callback(env, ctx, global, cb, 2, argv, &result);
+    if (st != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value exception;
+        napi_get_and_clear_last_exception(env, &exception);
+        napi_fatal_exception(env, exception);
+      }
+    }
+    napi_async_destroy(env, ctx);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void poller_finalize(napi_env env, void *data, void *hint) {
+  struct poller *p = data;
+  if (!p->stopped) {
+    p->stopped = true;
+    uv_poll_stop(&p->handle);
+    if (p->callback != NULL) napi_delete_reference(env, p->callback);
+    p->callback = NULL;
+    uv_close((uv_handle_t *)&p->handle, poller_closed);
+  } else if (!uv_is_closing((uv_handle_t *)&p->handle)) {
+    free(p);
+  }
+  /* A stopped poller is freed by poller_closed once libuv has closed the handle. */
+}
+
+static struct poller *get_poller(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a poller handle");
+    return NULL;
+  }
+  return data;
+}
+
+/* pollStart(fd, events, callback(status, events)) -> handle. Starts referenced. */
+static napi_value js_poll_start(napi_env env, napi_callback_info info) {
+  napi_value argv[3], out;
+  int32_t fd, events;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) ||
+      !get_int(env, argv[1], &events))
+    return NULL;
+  uv_loop_t *loop;
+  NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
+  struct poller *p = calloc(1, sizeof *p);
+  if (p == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
+  p->env = env;
+  p->handle.data = p;
+  int rc = uv_poll_init(loop, &p->handle, fd);
+  if (rc != 0) {
+    free(p);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  if (napi_create_reference(env, argv[2], 1, &p->callback) != napi_ok) {
+    p->stopped = true;
+    uv_close((uv_handle_t *)&p->handle, poller_closed);
+    return NULL;
+  }
+  rc = uv_poll_start(&p->handle, events, poller_fired);
+  if (rc != 0) {
+    poller_stop(p);
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
+  }
+  NAPI_CALL(env, napi_create_external(env, p, poller_finalize, NULL, &out));
+  return out;
+}
+
+/* pollRef(handle, bool): whether a waiting poller keeps the event loop alive. */
+static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  bool ref;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  struct poller *p = get_poller(env, argv[0]);
+  if (p == NULL) return NULL;
+  NAPI_CALL(env, napi_get_value_bool(env, argv[1], &ref));
+  if (!p->stopped) {
+    if (ref) uv_ref((uv_handle_t *)&p->handle);
+    else uv_unref((uv_handle_t *)&p->handle);
+  }
+  return undefined(env);
+}
+
+/* pollStop(handle): stop watching; call before closing the fd. Idempotent. */
+static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  struct poller *p = get_poller(env, argv[0]);
+  if (p == NULL) return NULL;
+  poller_stop(p);
+  return undefined(env);
+}
+
+/* ---- module ------------------------------------------------------------------------ */
+
+static napi_async_work pool_start_work = NULL;
+
+static void noop_work(napi_env env, void *data) {}
+
+static void noop_done(napi_env env, napi_status status, void *data) {
+  napi_delete_async_work(env, pool_start_work);
+  pool_start_work = NULL;
+}
+
+/* Queue one no-op job so libuv creates every pool thread now, in the host netns. */
+static void start_thread_pool(napi_env env) {
+  napi_value name;
+  napi_create_string_utf8(env, "nsbox.poolstart", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, noop_work, noop_done, NULL, &pool_start_work) ==
+      napi_ok)
+    napi_queue_async_work(env, pool_start_work);
+}
+
+static napi_value module_init(napi_env env, napi_value exports) {
+  const char *hooks = getenv("NSBOX_TEST_HOOKS");
+  bool with_hooks = hooks != NULL && strcmp(hooks, "1") == 0;
+  napi_property_descriptor props[] = {
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"destroyNetns", NULL, js_destroy_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openNetns", NULL, js_open_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"nsType", NULL, js_ns_type, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"withNetns", NULL, js_with_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketIn", NULL, js_socket_in, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setsockoptInt", NULL, js_setsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getsockoptInt", NULL, js_getsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollRef", NULL, js_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"testFailNextRestore", NULL, js_test_fail_next_restore, NULL, NULL, NULL,
+       napi_enumerable, NULL},
+  };
+  size_t count = sizeof props / sizeof props[0];
+  if (!with_hooks) count -= 1;
+  if (napi_define_properties(env, exports, count, props) != napi_ok) return NULL;
+  start_thread_pool(env);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)

@@ -1,0 +1,120 @@
+/**
+ * Layer: leaf (any module may import). Imports: errno.ts only.
+ *
+ * Every error class nsbox throws. Stable `code` strings are the contract (docs/errors.md);
+ * `instanceof` is a convenience. System and kernel errors follow Node's SystemError shape:
+ * `code` is the glibc errno name and `errno` is negative, as in `fs` errors.
+ */
+import { errnoName } from './errno.js';
+
+export interface NsboxErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error nsbox defines. */
+export class NsboxError extends Error {
+  readonly code: string;
+
+  constructor(message: string, code: string, options?: NsboxErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A failed system call: `code` is the errno name, `errno` is negative. */
+export class SysError extends NsboxError {
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path: string | undefined;
+
+  constructor(errno: number, syscall: string, path?: string) {
+    const code = errnoName(errno);
+    super(`${syscall}${path === undefined ? '' : ` ${path}`}: ${code}`, code);
+    this.errno = -Math.abs(errno);
+    this.syscall = syscall;
+    this.path = path;
+  }
+}
+
+/** The kernel's extended acknowledgement: its explanation and the offending byte offset. */
+export interface Extack {
+  message?: string;
+  offset?: number;
+}
+
+/** The kernel refused a netlink request. The message reads `RTM_NEWLINK: EEXIST: <kernel text>`. */
+export class NetlinkError extends NsboxError {
+  readonly errno: number;
+  /** The request type, e.g. 'RTM_NEWLINK'. */
+  readonly op: string;
+  readonly extack: Extack | undefined;
+
+  constructor(errno: number, op: string, extack?: Extack) {
+    const code = errnoName(errno);
+    const text = extack?.message ? `: ${extack.message}` : '';
+    super(`${op}: ${code}${text}`, code);
+    this.errno = -Math.abs(errno);
+    this.op = op;
+    this.extack = extack;
+  }
+}
+
+/** A dump kept being interrupted by concurrent changes (NLM_F_DUMP_INTR) after every retry. */
+export class DumpInterruptedError extends NsboxError {
+  readonly op: string;
+  readonly attempts: number;
+  readonly retryable = true;
+
+  constructor(op: string, attempts: number) {
+    super(
+      `${op}: dump interrupted by concurrent changes ${attempts} times in a row; the data would be inconsistent, so none is returned — retry the call`,
+      'NSBOX_ERR_DUMP_INTR',
+    );
+    this.op = op;
+    this.attempts = attempts;
+  }
+}
+
+/** A netlink request got no answer in time. */
+export class TimeoutError extends NsboxError {
+  readonly op: string;
+  readonly timeoutMs: number;
+
+  constructor(op: string, timeoutMs: number) {
+    super(`${op}: no answer from the kernel within ${timeoutMs} ms`, 'NSBOX_ERR_TIMEOUT');
+    this.op = op;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Malformed wire data: truncated headers, attributes past the end, bad lengths. */
+export class DecodeError extends NsboxError {
+  /** Byte offset in the buffer being decoded where the problem was found. */
+  readonly offset: number;
+  /** What was being decoded, e.g. 'nlmsghdr' or 'IFLA_IFNAME'. */
+  readonly what: string;
+
+  constructor(what: string, offset: number, detail: string) {
+    super(`cannot decode ${what} at byte ${offset}: ${detail}`, 'NSBOX_ERR_DECODE');
+    this.what = what;
+    this.offset = offset;
+  }
+}
+
+/** A socket or handle was used after close(). */
+export class ClosedError extends NsboxError {
+  constructor(what: string) {
+    super(`${what} is closed`, 'NSBOX_ERR_CLOSED');
+  }
+}
+
+/** The request was cancelled by its AbortSignal. */
+export class AbortError extends NsboxError {
+  constructor(what: string, options?: NsboxErrorOptions) {
+    super(`${what} was aborted`, 'ABORT_ERR', options);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Layer: sys. The ONLY module that loads the native addon (native/nsbox.c).
+ * Imports: errors.ts and node built-ins.
+ *
+ * Declares the raw signatures of the addon and hands it the SysError factory once, so
+ * every failed syscall arrives as a SysError with a glibc errno name. Loading the addon
+ * also starts libuv's thread pool (see native/nsbox.c), before any netns window can open.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SysError } from '../errors.js';
+
+/** Opaque uv_poll handle owned by the addon. */
+export type PollHandle = { readonly __brand: 'PollHandle' };
+
+export interface NativeBinding {
+  init(makeError: (errno: number, syscall: string, path?: string) => Error): void;
+  createNetns(path: string): void;
+  /** Returns [umount2 errno, unlink errno]; 0 means that step succeeded. */
+  destroyNetns(path: string): [number, number];
+  openNetns(path: string): number;
+  nsType(fd: number): number;
+  withNetns<T>(fd: number, fn: () => T): T;
+  socketIn(nsFd: number, domain: number, type: number, protocol: number): number;
+  bind(fd: number, sockaddr: Uint8Array): void;
+  getsockname(fd: number): Uint8Array;
+  setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  getsockoptInt(fd: number, level: number, name: number): number;
+  /** Bytes sent, or -1 when the socket would block. */
+  sendTo(fd: number, data: Uint8Array, sockaddr: Uint8Array | null): number;
+  /** Bytes received (the real datagram size with MSG_TRUNC), or -1 when nothing is queued. */
+  recv(fd: number, buffer: Uint8Array, flags: number): number;
+  close(fd: number): void;
+  pollStart(fd: number, events: number, onReady: (status: number, events: number) => void): PollHandle;
+  pollRef(handle: PollHandle, ref: boolean): void;
+  pollStop(handle: PollHandle): void;
+  /** Present only when the process started with NSBOX_TEST_HOOKS=1. */
+  testFailNextRestore?: () => void;
+}
+
+function locateAddon(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  // dist/src/sys/ -> repo root; works from src/ too (tests run compiled code from dist/).
+  for (const up of ['../../../', '../../']) {
+    const candidate = new URL(`${up}build/Release/nsbox_native.node`, `file://${here}`);
+    const path = fileURLToPath(candidate);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(
+    'nsbox: the native addon build/Release/nsbox_native.node is missing; run `npm ci` or `npm run build` (needs a C compiler and Node headers)',
+  );
+}
+
+const require = createRequire(import.meta.url);
+
+/** The loaded addon, initialised with the SysError factory. */
+export const native: NativeBinding = require(locateAddon()) as NativeBinding;
+native.init((errno, syscall, path) => new SysError(errno, syscall, path));

@@ -1,0 +1,107 @@
+/**
+ * Layer: sys. Imports: sys/binding, sys/constants, errors.ts.
+ *
+ * Network namespace primitives: create one bound to a file, destroy it, open an fd to it,
+ * and run synchronous code with the calling thread inside it.
+ */
+import { closeSync } from 'node:fs';
+import { NsboxError, SysError } from '../errors.js';
+import { native } from './binding.js';
+import { CLONE_NEWNET } from './constants.js';
+
+const EINVAL = 22;
+const ENOENT = 2;
+
+/**
+ * Create a new network namespace pinned by a bind mount on `path` (which must not exist).
+ * The unshare happens on a throwaway pthread; the caller's thread never changes namespace.
+ * On failure nothing is left behind. `ip netns add NAME` does the same for /run/netns/NAME.
+ */
+export function createNetns(path: string): void {
+  native.createNetns(path);
+}
+
+/** What destroyNetns found: whether a mount was detached and a file removed. */
+export interface DestroyResult {
+  unmounted: boolean;
+  removed: boolean;
+}
+
+/**
+ * Detach the bind mount on `path` (MNT_DETACH) and remove the file. Already gone is not an
+ * error: a path that is not mounted, or does not exist, is fine. `ip netns del NAME`.
+ */
+export function destroyNetns(path: string): DestroyResult {
+  const [umountErr, unlinkErr] = native.destroyNetns(path);
+  const failures: SysError[] = [];
+  if (umountErr !== 0 && umountErr !== EINVAL && umountErr !== ENOENT) {
+    failures.push(new SysError(umountErr, 'umount2', path));
+  }
+  if (unlinkErr !== 0 && unlinkErr !== ENOENT) failures.push(new SysError(unlinkErr, 'unlink', path));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `destroy netns ${path}: ${failures.length} steps failed`);
+  return { unmounted: umountErr === 0, removed: unlinkErr === 0 };
+}
+
+/**
+ * Open a network namespace file (a netns bind mount or /proc/<pid>/ns/net) and return its
+ * fd (close-on-exec). Throws NSBOX_ERR_NOT_NETNS when the file is not a network namespace.
+ */
+export function openNetns(path: string): number {
+  const fd = native.openNetns(path);
+  let type: number;
+  try {
+    type = native.nsType(fd);
+  } catch (err) {
+    closeSync(fd);
+    if (err instanceof SysError && err.code === 'ENOTTY') throw notNetns(path);
+    throw err;
+  }
+  if (type !== CLONE_NEWNET) {
+    closeSync(fd);
+    throw notNetns(path);
+  }
+  return fd;
+}
+
+function notNetns(path: string): NsboxError {
+  return new NsboxError(
+    `${path} is not a network namespace (expected a netns bind mount or /proc/<pid>/ns/net)`,
+    'NSBOX_ERR_NOT_NETNS',
+  );
+}
+
+/** Close an fd returned by openNetns. */
+export function closeNetns(fd: number): void {
+  native.close(fd);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * Run `fn` synchronously with the calling thread inside the namespace behind `nsFd`, then
+ * switch back (even when `fn` throws). Work that `fn` starts synchronously — spawning a
+ * child, writing /proc/sys/net, creating a socket natively — lands in the namespace;
+ * anything deferred (promises, async fs, dns, `listen(port, host)`) does not, which is why
+ * an async `fn` is refused. If switching back fails the process aborts. `ip netns exec`.
+ */
+export function withNetns<T>(nsFd: number, fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('withNetns: fn must be a function');
+  if (fn instanceof AsyncFunction) {
+    throw new TypeError('withNetns: fn is an async function; the window is synchronous only (nothing deferred lands in the namespace)');
+  }
+  const result = native.withNetns(nsFd, fn);
+  if (isThenable(result)) {
+    Promise.resolve(result).catch(() => {});
+    throw new TypeError('withNetns: fn returned a promise; the window is synchronous only (its deferred part ran outside the namespace)');
+  }
+  return result;
+}

@@ -1,0 +1,86 @@
+/**
+ * Layer: sys. Imports: sys/binding, sys/constants.
+ *
+ * Sockets made inside a network namespace, and the few calls the netlink client needs on
+ * them. Every socket is SOCK_CLOEXEC|SOCK_NONBLOCK; send/recv never block and return -1
+ * instead of throwing EAGAIN.
+ */
+import { native, type PollHandle } from './binding.js';
+import { AF_NETLINK, UV_READABLE } from './constants.js';
+
+/**
+ * Create a socket inside the namespace behind `nsFd` (or in the caller's namespace for -1).
+ * The thread switches in and straight back inside one native call; no JS runs in between.
+ */
+export function socketIn(nsFd: number, domain: number, type: number, protocol: number): number {
+  return native.socketIn(nsFd, domain, type, protocol);
+}
+
+/** Bind to a raw sockaddr. */
+export function bind(fd: number, sockaddr: Uint8Array): void {
+  native.bind(fd, sockaddr);
+}
+
+/** struct sockaddr_nl { family, pad, pid, groups }. */
+export function sockaddrNl(pid = 0, groups = 0): Uint8Array {
+  const out = new Uint8Array(12);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, AF_NETLINK, true);
+  view.setUint32(4, pid, true);
+  view.setUint32(8, groups, true);
+  return out;
+}
+
+/** The port id the kernel assigned to a bound netlink socket. */
+export function netlinkPortId(fd: number): number {
+  const addr = native.getsockname(fd);
+  return new DataView(addr.buffer, addr.byteOffset, addr.byteLength).getUint32(4, true);
+}
+
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  native.setsockoptInt(fd, level, name, value);
+}
+
+export function getsockoptInt(fd: number, level: number, name: number): number {
+  return native.getsockoptInt(fd, level, name);
+}
+
+/** Send one datagram; -1 when the socket would block. */
+export function send(fd: number, data: Uint8Array, sockaddr: Uint8Array | null = null): number {
+  return native.sendTo(fd, data, sockaddr);
+}
+
+/** Receive one datagram into `buffer`; -1 when nothing is queued. */
+export function recv(fd: number, buffer: Uint8Array, flags = 0): number {
+  return native.recv(fd, buffer, flags);
+}
+
+export function close(fd: number): void {
+  native.close(fd);
+}
+
+/**
+ * Readiness of an fd on the event loop (uv_poll). Stop it before closing the fd. Starts
+ * referenced; `ref(false)` lets the process exit while it waits.
+ */
+export class Poller {
+  #handle: PollHandle | undefined;
+
+  constructor(fd: number, onReadable: () => void) {
+    this.#handle = native.pollStart(fd, UV_READABLE, (status) => {
+      // A negative status (e.g. EBADF) still means "look at the fd": recv reports the error.
+      void status;
+      onReadable();
+    });
+  }
+
+  ref(on: boolean): void {
+    if (this.#handle !== undefined) native.pollRef(this.#handle, on);
+  }
+
+  stop(): void {
+    if (this.#handle === undefined) return;
+    native.pollStop(this.#handle);
+    this.#handle = undefined;
+  }
+}
