@@ -1,0 +1,169 @@
+/**
+ * Integration (root, throwaway host): the native namespace primitives. Checked against the
+ * kernel's own views (/proc/self/mountinfo, /proc/<pid>/ns/net, /proc/sys) and iproute2.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, writeFileSync, readlink } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createNetns, destroyNetns, openNetns, closeNetns,
+  socketIn, withNetns,
+} from '../../../src/sys/index.js';
+import { SysError } from '../../../src/errors.js';
+import { NETNS_DIR, leftoverNetnsFiles, makeNetns, mountsUnder, openFds, randomName } from '../../helpers/netns.js';
+import { ipJson } from '../../helpers/iproute.js';
+
+const hostNs = (): string => readlinkSync('/proc/thread-self/ns/net');
+const fdsAtStart = openFds();
+
+after(() => {
+  assert.deepEqual(leftoverNetnsFiles(), [], 'netns files left behind');
+  assert.deepEqual(mountsUnder(NETNS_DIR).filter((m) => m.includes('nsbt-')), [], 'netns mounts left behind');
+  assert.deepEqual(openFds(), fdsAtStart, 'fds leaked');
+});
+
+test('createNetns makes a bind-mounted namespace that iproute2 sees, destroyNetns removes it all', () => {
+  const name = randomName();
+  const path = `${NETNS_DIR}/${name}`;
+  createNetns(path);
+  assert.ok(mountsUnder(NETNS_DIR).includes(path), 'mounted');
+  const links = ipJson<{ ifname: string }[]>(name, 'link', 'show');
+  assert.deepEqual(links.map((l) => l.ifname), ['lo'], 'a fresh namespace holds only lo');
+  assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'), 'the caller never moved');
+  assert.deepEqual(destroyNetns(path), { unmounted: true, removed: true });
+  assert.equal(existsSync(path), false);
+  assert.ok(!mountsUnder(NETNS_DIR).includes(path));
+});
+
+test('destroyNetns of something already gone succeeds and says so', () => {
+  const path = `${NETNS_DIR}/${randomName()}`;
+  assert.deepEqual(destroyNetns(path), { unmounted: false, removed: false });
+  writeFileSync(path, '');
+  assert.deepEqual(destroyNetns(path), { unmounted: false, removed: true }, 'a plain file is removed');
+});
+
+test('createNetns over an existing path fails with EEXIST and changes nothing', () => {
+  using ns = makeNetns();
+  const inode = withNetns(ns.fd, hostNs);
+  assert.throws(() => createNetns(ns.path), (err: unknown) => {
+    assert.ok(err instanceof SysError);
+    assert.equal(err.code, 'EEXIST');
+    assert.equal(err.errno, -17);
+    assert.equal(err.syscall, 'open');
+    assert.equal(err.path, ns.path);
+    return true;
+  });
+  const again = openNetns(ns.path);
+  assert.equal(withNetns(again, hostNs), inode, 'the existing namespace is untouched');
+  closeNetns(again);
+});
+
+test('createNetns in a missing directory fails with ENOENT and leaves nothing', () => {
+  const path = `${NETNS_DIR}/missing-dir/${randomName()}`;
+  assert.throws(() => createNetns(path), { code: 'ENOENT', syscall: 'open' });
+  assert.equal(existsSync(path), false);
+});
+
+test('openNetns refuses a file that is not a network namespace', () => {
+  assert.throws(() => openNetns('/etc/hostname'), { code: 'NSBOX_ERR_NOT_NETNS' });
+  assert.throws(() => openNetns('/proc/self/ns/uts'), { code: 'NSBOX_ERR_NOT_NETNS' });
+  assert.throws(() => openNetns(`${NETNS_DIR}/${randomName()}`), { code: 'ENOENT', syscall: 'open' });
+  const fd = openNetns('/proc/self/ns/net');
+  closeNetns(fd);
+});
+
+test('withNetns: a spawned child and a /proc/sys/net write land in the sandbox; the caller comes back', () => {
+  using ns = makeNetns();
+  const host = hostNs();
+  const target = withNetns(ns.fd, hostNs);
+  const forwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const childNs = withNetns(ns.fd, () => {
+    writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    return spawnSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).stdout.trim();
+  });
+  assert.equal(childNs, target, 'the child ran in the sandbox');
+  assert.equal(hostNs(), host, 'the caller is back in its namespace');
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), forwardBefore, 'the host value is unchanged');
+  assert.equal(withNetns(ns.fd, () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim(), '1');
+});
+
+test('withNetns: an async child spawn (fork happens in the window) lands in the sandbox', async () => {
+  using ns = makeNetns();
+  const target = withNetns(ns.fd, hostNs);
+  const child = withNetns(ns.fd, () => spawn('readlink', ['/proc/self/ns/net']));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(out.trim(), target);
+});
+
+test('withNetns: thread-pool work started inside the window runs in the host namespace', async () => {
+  using ns = makeNetns();
+  const host = hostNs();
+  const results = await withNetns(ns.fd, () => {
+    const jobs: Promise<string>[] = [];
+    for (let i = 0; i < 16; i++) {
+      jobs.push(new Promise((resolve, reject) => readlink('/proc/thread-self/ns/net', (e, v) => (e ? reject(e) : resolve(v)))));
+    }
+    return { all: Promise.all(jobs) };
+  }).all;
+  assert.deepEqual(new Set(results), new Set([host]), 'no pool thread lives in the sandbox');
+});
+
+test('withNetns: an exception inside propagates and the caller still comes back', () => {
+  using ns = makeNetns();
+  const host = hostNs();
+  assert.throws(() => withNetns(ns.fd, () => { throw new RangeError('boom'); }), RangeError);
+  assert.equal(hostNs(), host);
+});
+
+test('withNetns refuses async functions and promise results', () => {
+  using ns = makeNetns();
+  const host = hostNs();
+  assert.throws(() => withNetns(ns.fd, async () => 1), TypeError);
+  assert.throws(() => withNetns(ns.fd, () => Promise.resolve(1)), /synchronous only/);
+  assert.equal(hostNs(), host);
+});
+
+test('withNetns on a bad fd fails with EBADF/EINVAL and nothing moves', () => {
+  const host = hostNs();
+  assert.throws(() => withNetns(9999, () => 1), (err: unknown) => err instanceof SysError && err.syscall === 'setns');
+  assert.equal(hostNs(), host);
+});
+
+test('a failed switch back aborts the process instead of running on in the wrong namespace', () => {
+  using ns = makeNetns();
+  const sysModule = fileURLToPath(new URL('../../../src/sys/index.js', import.meta.url));
+  const script = `
+    import * as sys from ${JSON.stringify(sysModule)};
+    const fd = sys.openNetns(${JSON.stringify(ns.path)});
+    sys.native.testFailNextRestore();
+    sys.withNetns(fd, () => 1);
+    console.log('still running');`;
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, NSBOX_TEST_HOOKS: '1' },
+  });
+  assert.equal(res.signal, 'SIGABRT', `expected an abort, got status ${res.status} ${res.stderr}`);
+  assert.doesNotMatch(res.stdout, /still running/);
+  assert.match(res.stderr, /setns back to the original network namespace failed/);
+});
+
+test('socketIn: a socket made in the sandbox belongs to it; every fd is close-on-exec', () => {
+  using ns = makeNetns();
+  const fd = socketIn(ns.fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+  const udp = socketIn(-1, AF_INET, SOCK_DGRAM, 0);
+  try {
+    for (const f of [fd, udp]) {
+      const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${f}`, 'utf8'))?.[1] ?? '0', 8);
+      assert.ok(flags & 0o2000000, 'O_CLOEXEC');
+      assert.ok(flags & 0o4000, 'O_NONBLOCK');
+    }
+    const child = spawnSync('ls', ['/proc/self/fd'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    assert.ok(!child.includes(String(fd)) && !child.includes(String(udp)) && !child.includes(String(ns.fd)), `child saw ${child.join(',')}`);
+  } finally {
+    close(fd);
+    close(udp);
+  }
+});
