@@ -222,6 +222,25 @@ static napi_value js_destroy_netns(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* bindNetns(source, path): O_EXCL file at path, bind mount of source (e.g. /proc/PID/ns/net)
+ * onto it; the file is removed again if the mount fails. `ip netns attach NAME PID`. */
+static napi_value js_bind_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char source[PATH_MAX_LEN], path[PATH_MAX_LEN];
+  if (!get_args(env, info, 2, argv) || !get_path(env, argv[0], source) ||
+      !get_path(env, argv[1], path))
+    return NULL;
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  close(fd);
+  if (mount(source, path, "none", MS_BIND, NULL) != 0) {
+    int err = errno;
+    unlink(path);
+    return throw_errno(env, err, "mount", source);
+  }
+  return undefined(env);
+}
+
 /* openNetns(path) -> fd (O_RDONLY|O_CLOEXEC). */
 static napi_value js_open_netns(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -352,6 +371,21 @@ static napi_value js_setsockopt_int(napi_env env, napi_callback_info info) {
       !get_int(env, argv[3], &value))
     return NULL;
   if (setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return throw_errno(env, errno, "setsockopt", NULL);
+  return undefined(env);
+}
+
+/* setsockoptBytes(fd, level, name, bytes): for struct-valued options (e.g. ICMP6_FILTER). */
+static napi_value js_setsockopt_bytes(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, level, name;
+  void *data;
+  size_t len;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) ||
+      !get_int(env, argv[1], &level) || !get_int(env, argv[2], &name) ||
+      !get_bytes(env, argv[3], &data, &len))
+    return NULL;
+  if (setsockopt(fd, level, name, data, (socklen_t)len) != 0)
     return throw_errno(env, errno, "setsockopt", NULL);
   return undefined(env);
 }
@@ -585,6 +619,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
       {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"destroyNetns", NULL, js_destroy_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindNetns", NULL, js_bind_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openNetns", NULL, js_open_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nsType", NULL, js_ns_type, NULL, NULL, NULL, napi_enumerable, NULL},
       {"withNetns", NULL, js_with_netns, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -592,6 +627,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptInt", NULL, js_setsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setsockoptBytes", NULL, js_setsockopt_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getsockoptInt", NULL, js_getsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},

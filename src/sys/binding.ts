@@ -19,6 +19,7 @@ export interface NativeBinding {
   createNetns(path: string): void;
   /** Returns [umount2 errno, unlink errno]; 0 means that step succeeded. */
   destroyNetns(path: string): [number, number];
+  bindNetns(source: string, path: string): void;
   openNetns(path: string): number;
   nsType(fd: number): number;
   withNetns<T>(fd: number, fn: () => T): T;
@@ -26,6 +27,7 @@ export interface NativeBinding {
   bind(fd: number, sockaddr: Uint8Array): void;
   getsockname(fd: number): Uint8Array;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
+  setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void;
   getsockoptInt(fd: number, level: number, name: number): number;
   /** Bytes sent, or -1 when the socket would block. */
   sendTo(fd: number, data: Uint8Array, sockaddr: Uint8Array | null): number;

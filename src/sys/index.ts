@@ -2,8 +2,8 @@
  * Layer: sys. The typed surface of the native addon; everything above imports from here.
  */
 export * from './constants.js';
-export { createNetns, destroyNetns, openNetns, closeNetns, withNetns, type DestroyResult } from './netns.js';
+export { createNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, type DestroyResult } from './netns.js';
 export {
-  socketIn, bind, sockaddrNl, netlinkPortId, setsockoptInt, getsockoptInt, send, recv, close, Poller,
+  socketIn, bind, sockaddrNl, netlinkPortId, setsockoptInt, setsockoptBytes, getsockoptInt, send, recv, close, Poller,
 } from './socket.js';
 export { native } from './binding.js';

@@ -21,6 +21,14 @@ export function createNetns(path: string): void {
   native.createNetns(path);
 }
 
+/**
+ * Pin an existing namespace (`source`, e.g. /proc/PID/ns/net) on a new file at `path` with
+ * a bind mount. On failure nothing is left behind. `ip netns attach NAME PID`.
+ */
+export function bindNetns(source: string, path: string): void {
+  native.bindNetns(source, path);
+}
+
 /** What destroyNetns found: whether a mount was detached and a file removed. */
 export interface DestroyResult {
   unmounted: boolean;

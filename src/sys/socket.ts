@@ -41,6 +41,10 @@ export function setsockoptInt(fd: number, level: number, name: number, value: nu
   native.setsockoptInt(fd, level, name, value);
 }
 
+export function setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void {
+  native.setsockoptBytes(fd, level, name, value);
+}
+
 export function getsockoptInt(fd: number, level: number, name: number): number {
   return native.getsockoptInt(fd, level, name);
 }

@@ -1,0 +1,156 @@
+/**
+ * Layer: netlink/rtnl. Imports: netlink/socket, netlink/rt, netlink/wire, errors.ts.
+ *
+ * Links (RTM_*LINK): add, delete, change, get, list, statistics. Each operation names its
+ * iproute2 equivalent.
+ */
+import type { NetlinkSocket, RequestOptions } from '../socket.js';
+import { NLM_F } from '../wire/header.js';
+import { AF, IFF, RTM } from '../rt/constants.js';
+import {
+  decodeLinkMessage, encodeLinkMessage, type LinkInfo, type LinkMessage, type LinkStats64,
+} from '../rt/link.js';
+import { NetlinkError } from '../../errors.js';
+import { checkLinkName, checkRef, describeRef, type LinkRef } from './ref.js';
+
+/** A link as the kernel reports it (`ip -d -s link show`). */
+export type Link = LinkMessage & { index: number; name: string; flags: number };
+
+/** Options shared by every link kind when adding one. */
+export interface LinkCommonOptions {
+  name: string;
+  mtu?: number;
+  address?: string;
+  txqlen?: number;
+  group?: number;
+  /** Enslave to this bridge/bond (an ifindex in the namespace the link is created in). */
+  master?: number;
+  /** Create the link up. */
+  up?: boolean;
+  /** Create the link directly in the namespace behind this fd (IFLA_NET_NS_FD). */
+  netnsFd?: number;
+}
+
+/** `ip link add NAME [mtu M] [address A] [master B] [up] [netns NS] type KIND …`. */
+export type LinkAddOptions = LinkCommonOptions & LinkInfo;
+
+/** What `link.set` can change (`ip link set`). */
+export interface LinkSetOptions {
+  up?: boolean;
+  name?: string;
+  mtu?: number;
+  address?: string;
+  /** A bridge/bond ifindex, or null to release (`nomaster`). */
+  master?: number | null;
+  /** Move the link to the namespace behind this fd (`ip link set X netns NS`). */
+  netnsFd?: number;
+  txqlen?: number;
+  group?: number;
+  alias?: string;
+}
+
+export interface LinkListOptions {
+  /** Only links enslaved to this ifindex (`ip link show master BR`). */
+  master?: number;
+  /** Only links of this kind (`ip link show type veth`). */
+  kind?: string;
+}
+
+function toLink(msg: LinkMessage): Link {
+  return msg as Link;
+}
+
+export class LinkOps {
+  readonly #socket: NetlinkSocket;
+
+  constructor(socket: NetlinkSocket) {
+    this.#socket = socket;
+  }
+
+  /** `ip link add NAME type KIND …`: create a link. A veth peer may be born in another netns. */
+  async add(options: LinkAddOptions, req?: RequestOptions): Promise<void> {
+    const { name, mtu, address, txqlen, group, master, up, netnsFd, ...info } = options;
+    checkLinkName(name);
+    const peerName = info.kind === 'veth' ? (info as Extract<LinkInfo, { kind: 'veth' }>).peer?.name : undefined;
+    if (peerName !== undefined) checkLinkName(peerName, 'veth peer name');
+    const msg: LinkMessage = {
+      family: AF.UNSPEC, name, mtu, address, txqlen, group, master, netnsFd,
+      flags: up ? IFF.UP : 0, change: up ? IFF.UP : 0, info: info as LinkInfo,
+    };
+    await this.#socket.request(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, (w) => encodeLinkMessage(w, msg), undefined, req);
+  }
+
+  /** `ip link del DEV`. */
+  async del(ref: LinkRef, req?: RequestOptions): Promise<void> {
+    checkRef(ref);
+    const msg: LinkMessage = 'index' in ref ? { family: AF.UNSPEC, index: ref.index } : { family: AF.UNSPEC, name: ref.name };
+    await this.#socket.request(RTM.DELLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
+  }
+
+  /**
+   * `ip link set DEV [up|down] [name N] [mtu M] [address A] [master B|nomaster] [netns NS]`.
+   * All changes go in one request, so they apply together or not at all.
+   */
+  async set(ref: LinkRef, changes: LinkSetOptions, req?: RequestOptions): Promise<void> {
+    checkRef(ref);
+    if (changes.name !== undefined) checkLinkName(changes.name, 'new link name');
+    let index: number;
+    let lookupName: string | undefined;
+    if ('index' in ref) {
+      index = ref.index;
+    } else if (changes.name !== undefined) {
+      index = (await this.get(ref, req)).index; // IFLA_IFNAME would be read as the new name
+    } else {
+      index = 0;
+      lookupName = ref.name;
+    }
+    const msg: LinkMessage = {
+      family: AF.UNSPEC,
+      index,
+      name: changes.name ?? lookupName,
+      flags: changes.up === true ? IFF.UP : 0,
+      change: changes.up === undefined ? 0 : IFF.UP,
+      mtu: changes.mtu,
+      address: changes.address,
+      master: changes.master === null ? 0 : changes.master,
+      netnsFd: changes.netnsFd,
+      txqlen: changes.txqlen,
+      group: changes.group,
+      alias: changes.alias,
+    };
+    await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
+  }
+
+  /** `ip -d -s link show DEV`: one link, with its kind data and 64-bit statistics. */
+  async get(ref: LinkRef, req?: RequestOptions): Promise<Link> {
+    checkRef(ref);
+    const msg: LinkMessage = 'index' in ref ? { family: AF.UNSPEC, index: ref.index } : { family: AF.UNSPEC, name: ref.name };
+    const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload)), req);
+    if (link === undefined) throw new NetlinkError(19, `RTM_GETLINK ${describeRef(ref)}`);
+    return link;
+  }
+
+  /** Like get, but undefined when the link does not exist (ENODEV). */
+  async find(ref: LinkRef, req?: RequestOptions): Promise<Link | undefined> {
+    try {
+      return await this.get(ref, req);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === 'ENODEV') return undefined;
+      throw err;
+    }
+  }
+
+  /** `ip -d link show [master B] [type K]`: every link in the namespace, in kernel order. */
+  async list(options: LinkListOptions = {}, req?: RequestOptions): Promise<Link[]> {
+    const filter: LinkMessage = { family: AF.UNSPEC, master: options.master };
+    if (options.kind !== undefined) filter.info = { kind: options.kind } as LinkInfo;
+    return this.#socket.dump(RTM.GETLINK, (w) => encodeLinkMessage(w, filter), (m) => toLink(decodeLinkMessage(m.payload)), req);
+  }
+
+  /** `ip -s link show DEV`: the 64-bit counters (IFLA_STATS64). */
+  async stats(ref: LinkRef, req?: RequestOptions): Promise<LinkStats64> {
+    const link = await this.get(ref, req);
+    if (link.stats64 === undefined) throw new NetlinkError(61, `RTM_GETLINK ${describeRef(ref)} (no statistics were returned)`);
+    return link.stats64;
+  }
+}

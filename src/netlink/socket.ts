@@ -1,0 +1,317 @@
+/**
+ * Layer: netlink/socket. Imports: sys (not its binding), netlink/wire, errors.ts.
+ *
+ * One netlink socket bound to one network namespace: requests matched to replies by
+ * sequence number (many may be in flight), dumps with NLM_F_DUMP_INTR retries, extended
+ * ACK errors, timeouts, and multicast notifications for subscribers.
+ *
+ * rtnetlink answers inside sendmsg(), so after each send the socket drains what is queued
+ * at once: most requests settle without waiting for the event loop. Only when the answer is
+ * not there yet does the socket wait on uv_poll (referenced only while something waits).
+ */
+import {
+  AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_ROUTE,
+  Poller, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, MSG_TRUNC,
+  bind, close, recv, send, setsockoptInt, sockaddrNl, socketIn,
+} from '../sys/index.js';
+import {
+  AbortError, ClosedError, DecodeError, DumpInterruptedError, NetlinkError, SysError, TimeoutError,
+} from '../errors.js';
+import { NLM_F, NLMSG } from './wire/header.js';
+import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
+import { decodeError } from './wire/error.js';
+import type { AttrWriter } from './wire/attr.js';
+import { rtmName } from './rt/constants.js';
+
+/** Default time a request may wait for the kernel, as libnetwork's 3 s socket timeout. */
+export const DEFAULT_TIMEOUT_MS = 3000;
+/** How many times a dump interrupted by concurrent changes is retried before giving up. */
+export const DUMP_INTR_RETRIES = 5;
+
+const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+
+export interface NetlinkSocketOptions {
+  /** Namespace fd the socket is created in; -1 (default) for the caller's namespace. */
+  netnsFd?: number;
+  /** Netlink protocol; NETLINK_ROUTE by default. */
+  protocol?: number;
+  /** Default per-request timeout in ms (3000). */
+  timeoutMs?: number;
+  /** Receive buffer size in bytes (SO_RCVBUFFORCE, falling back to SO_RCVBUF). */
+  recvBufferBytes?: number;
+  /** Multicast groups to join (RTNLGRP_* numbers). */
+  groups?: readonly number[];
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Receives what arrives unasked: multicast notifications, and overruns (ENOBUFS). */
+export interface NotificationSink {
+  message(msg: NlMessage): void;
+  overrun(err: SysError): void;
+}
+
+interface Pending {
+  op: string;
+  dump: boolean;
+  interrupted: boolean;
+  results: unknown[];
+  decode: ((msg: NlMessage) => unknown) | undefined;
+  resolve(results: unknown[]): void;
+  reject(err: Error): void;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** Receive buffer shared by every socket: draining is synchronous, so one is enough. */
+const RECV_BUFFER = new Uint8Array(1 << 20);
+
+export class NetlinkSocket {
+  readonly #fd: number;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<number, Pending>();
+  #poller: Poller | undefined;
+  #seq = Math.floor(Math.random() * 0x7fffffff);
+  #waiting = 0;
+  #closed = false;
+  #sink: NotificationSink | undefined;
+
+  private constructor(fd: number, timeoutMs: number) {
+    this.#fd = fd;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Open a socket in the namespace given by `netnsFd` (or the caller's). */
+  static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
+    const fd = socketIn(options.netnsFd ?? -1, AF_NETLINK, SOCK_RAW, options.protocol ?? NETLINK_ROUTE);
+    try {
+      setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+      setsockoptInt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+      setRecvBuffer(fd, options.recvBufferBytes ?? DEFAULT_RCVBUF);
+      bind(fd, sockaddrNl());
+      for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    } catch (err) {
+      close(fd);
+      throw err;
+    }
+    const socket = new NetlinkSocket(fd, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    socket.#poller = new Poller(fd, () => socket.#drain());
+    socket.#poller.ref(false);
+    return socket;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Route unasked messages (notifications) and overruns to `sink`. */
+  setNotificationSink(sink: NotificationSink | undefined): void {
+    this.#sink = sink;
+  }
+
+  /** Keep the event loop alive while a subscriber waits (or stop doing so). */
+  holdOpen(on: boolean): void {
+    this.#setWaiting(on ? 1 : -1);
+  }
+
+  /**
+   * Send one request and wait for its acknowledgement. Reply messages (for a get, or an
+   * echo) are passed through `decode` while their bytes are valid and returned in order.
+   */
+  request<T = never>(
+    type: number,
+    flags: number,
+    body: (w: AttrWriter) => void,
+    decode?: (msg: NlMessage) => T,
+    options: RequestOptions = {},
+  ): Promise<T[]> {
+    return this.#start(type, flags | NLM_F.REQUEST | NLM_F.ACK, body, decode, false, options) as Promise<T[]>;
+  }
+
+  /**
+   * Dump a table (NLM_F_DUMP): every message decoded by `decode`. When the kernel marks the
+   * dump as interrupted by concurrent changes it is retried (DUMP_INTR_RETRIES times), then
+   * a DumpInterruptedError is thrown; partial data is never returned.
+   */
+  async dump<T>(
+    type: number,
+    body: (w: AttrWriter) => void,
+    decode: (msg: NlMessage) => T | undefined,
+    options: RequestOptions = {},
+  ): Promise<T[]> {
+    for (let attempt = 0; attempt <= DUMP_INTR_RETRIES; attempt++) {
+      try {
+        const items = (await this.#start(type, NLM_F.REQUEST | NLM_F.DUMP, body, decode, true, options)) as (T | undefined)[];
+        return items.filter((x): x is T => x !== undefined);
+      } catch (err) {
+        if (!(err instanceof DumpInterruptedError)) throw err;
+      }
+    }
+    throw new DumpInterruptedError(rtmName(type), DUMP_INTR_RETRIES + 1);
+  }
+
+  /** Close the socket; requests still waiting reject with ClosedError. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#poller?.stop();
+    this.#poller = undefined;
+    close(this.#fd);
+    const err = new ClosedError('netlink socket');
+    for (const entry of [...this.#pending.values()]) this.#settle(entry, err);
+    this.#pending.clear();
+  }
+
+  #nextSeq(): number {
+    this.#seq = (this.#seq + 1) >>> 0;
+    if (this.#seq === 0) this.#seq = 1;
+    return this.#seq;
+  }
+
+  #start(
+    type: number,
+    flags: number,
+    body: (w: AttrWriter) => void,
+    decode: ((msg: NlMessage) => unknown) | undefined,
+    dump: boolean,
+    options: RequestOptions,
+  ): Promise<unknown[]> {
+    const op = rtmName(type);
+    if (this.#closed) return Promise.reject(new ClosedError('netlink socket'));
+    if (options.signal?.aborted) return Promise.reject(new AbortError(op, { cause: options.signal.reason }));
+    const seq = this.#nextSeq();
+    const bytes = encodeMessage({ type, flags, seq }, body);
+    return new Promise<unknown[]>((resolve, reject) => {
+      const entry: Pending = {
+        op, dump, interrupted: false, results: [], decode, resolve, reject,
+        settled: false, timer: undefined, onAbort: undefined, signal: options.signal,
+      };
+      this.#pending.set(seq, entry);
+      let sent: number;
+      try {
+        sent = send(this.#fd, bytes);
+      } catch (err) {
+        this.#pending.delete(seq);
+        reject(err as Error);
+        return;
+      }
+      if (sent < 0) {
+        this.#pending.delete(seq);
+        reject(new SysError(11, 'sendto'));
+        return;
+      }
+      this.#drain();
+      if (entry.settled) return;
+      // Not answered inside sendmsg(): wait for readiness, bounded by the timeout.
+      this.#setWaiting(1);
+      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+      entry.timer = setTimeout(() => {
+        this.#pending.delete(seq);
+        this.#settle(entry, new TimeoutError(op, timeoutMs));
+      }, timeoutMs);
+      entry.timer.unref();
+      if (options.signal) {
+        entry.onAbort = () => {
+          this.#pending.delete(seq);
+          this.#settle(entry, new AbortError(op, { cause: options.signal?.reason }));
+        };
+        options.signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+    });
+  }
+
+  #setWaiting(delta: number): void {
+    const before = this.#waiting;
+    this.#waiting = Math.max(0, this.#waiting + delta);
+    if ((before === 0) !== (this.#waiting === 0)) this.#poller?.ref(this.#waiting > 0);
+  }
+
+  #settle(entry: Pending, outcome: Error | unknown[]): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (entry.timer !== undefined) {
+      clearTimeout(entry.timer);
+      this.#setWaiting(-1);
+    }
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
+  }
+
+  /** Read everything queued on the socket and dispatch it. Never throws. */
+  #drain(): void {
+    while (!this.#closed) {
+      let n: number;
+      try {
+        n = recv(this.#fd, RECV_BUFFER, MSG_TRUNC);
+      } catch (err) {
+        this.#failAll(err as Error);
+        continue;
+      }
+      if (n < 0) return;
+      if (n > RECV_BUFFER.length) {
+        this.#failAll(new DecodeError('netlink datagram', 0, `${n} bytes exceed the ${RECV_BUFFER.length}-byte receive buffer`));
+        continue;
+      }
+      let messages: NlMessage[];
+      try {
+        messages = splitMessages(RECV_BUFFER, n);
+      } catch (err) {
+        this.#failAll(err as Error);
+        continue;
+      }
+      for (const msg of messages) this.#dispatch(msg);
+    }
+  }
+
+  /** A receive error (ENOBUFS: the kernel dropped messages) fails everything waiting. */
+  #failAll(err: Error): void {
+    if (err instanceof SysError && err.code === 'ENOBUFS' && this.#sink) this.#sink.overrun(err);
+    for (const [seq, entry] of this.#pending) {
+      this.#pending.delete(seq);
+      this.#settle(entry, err);
+    }
+  }
+
+  #dispatch(msg: NlMessage): void {
+    const entry = msg.seq === 0 ? undefined : this.#pending.get(msg.seq);
+    if (entry === undefined) {
+      if (msg.seq === 0 && msg.type !== NLMSG.ERROR && msg.type !== NLMSG.DONE) this.#sink?.message(msg);
+      return; // a late answer to a request that timed out or was aborted
+    }
+    if (msg.flags & NLM_F.DUMP_INTR) entry.interrupted = true;
+    try {
+      if (msg.type === NLMSG.ERROR) {
+        const { error, extack } = decodeError(msg.payload, msg.flags);
+        this.#finish(msg.seq, entry, error === 0 ? null : new NetlinkError(-error, entry.op, extack));
+      } else if (msg.type === NLMSG.DONE) {
+        const error = msg.payload.length >= 4 ? new DataView(msg.payload.buffer, msg.payload.byteOffset, 4).getInt32(0, true) : 0;
+        this.#finish(msg.seq, entry, error < 0 ? new NetlinkError(-error, entry.op) : null);
+      } else if (msg.type !== NLMSG.NOOP && entry.decode) {
+        entry.results.push(entry.decode(msg));
+      }
+    } catch (err) {
+      this.#finish(msg.seq, entry, err as Error);
+    }
+  }
+
+  #finish(seq: number, entry: Pending, err: Error | null): void {
+    this.#pending.delete(seq);
+    if (err === null && entry.dump && entry.interrupted) err = new DumpInterruptedError(entry.op, 1);
+    this.#settle(entry, err ?? entry.results);
+  }
+}
+
+function setRecvBuffer(fd: number, bytes: number): void {
+  try {
+    setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes);
+  } catch (err) {
+    if (!(err instanceof SysError) || err.code !== 'EPERM') throw err;
+    setsockoptInt(fd, SOL_SOCKET, SO_RCVBUF, bytes);
+  }
+}

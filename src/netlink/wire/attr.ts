@@ -1,0 +1,114 @@
+/**
+ * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts and sibling wire modules.
+ *
+ * `struct nlattr` TLVs (<linux/netlink.h>): decoding, and readers that check each value's
+ * length and name the attribute in the DecodeError. AttrWriter and the IP/MAC text codecs live in
+ * their own files and are re-exported here.
+ */
+import { DecodeError } from '../../errors.js';
+import { decodeIp } from './ip.js';
+import { decodeMac } from './mac.js';
+
+export { AttrWriter } from './attr-writer.js';
+export { encodeIp, decodeIp, ipFamily } from './ip.js';
+export { encodeMac, decodeMac } from './mac.js';
+
+export const NLA_F_NESTED = 0x8000;
+export const NLA_F_NET_BYTEORDER = 0x4000;
+/** NLA_TYPE_MASK: the type bits left after removing the two flags. */
+export const NLA_TYPE_MASK = 0x3fff;
+/** sizeof(struct nlattr). */
+export const NLA_HDRLEN = 4;
+
+/** One attribute. `type` has the NLA_F_* bits masked off (they are in `flags`); `value` is a view into the input. */
+export interface Attr {
+  type: number;
+  value: Uint8Array;
+  /** The NLA_F_NESTED / NLA_F_NET_BYTEORDER bits as sent. */
+  flags: number;
+}
+
+function checkRange(buf: Uint8Array, offset: number, end: number): void {
+  if (!Number.isInteger(offset) || !Number.isInteger(end) || offset < 0 || end > buf.length || offset > end) {
+    throw new DecodeError('nlattr', offset, `range [${offset}, ${end}) is outside the ${buf.length}-byte buffer`);
+  }
+}
+
+/** Walk the attributes in buf[offset, end). Strict: nla_len < 4, an attribute past `end`, or 1–3 stray trailing bytes throw DecodeError. */
+export function decodeAttrs(buf: Uint8Array, offset = 0, end: number = buf.length): Attr[] {
+  checkRange(buf, offset, end);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const out: Attr[] = [];
+  let off = offset;
+  while (off < end) {
+    if (end - off < NLA_HDRLEN) throw new DecodeError('nlattr', off, `${end - off} stray bytes after the last attribute`);
+    const len = dv.getUint16(off, true);
+    const rawType = dv.getUint16(off + 2, true);
+    if (len < NLA_HDRLEN) throw new DecodeError('nlattr', off, `nla_len ${len} is shorter than the 4-byte header`);
+    if (off + len > end) throw new DecodeError('nlattr', off, `nla_len ${len} runs ${off + len - end} bytes past the end`);
+    out.push({ type: rawType & NLA_TYPE_MASK, value: buf.subarray(off + NLA_HDRLEN, off + len), flags: rawType & ~NLA_TYPE_MASK });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/** The attributes in buf[offset, end) by type; when a type repeats, the last one wins. */
+export function attrMap(buf: Uint8Array, offset = 0, end: number = buf.length): Map<number, Uint8Array> {
+  const map = new Map<number, Uint8Array>();
+  for (const a of decodeAttrs(buf, offset, end)) map.set(a.type, a.value);
+  return map;
+}
+
+function fixed(v: Uint8Array, size: number, what: string): DataView {
+  if (v.length !== size) throw new DecodeError(what, 0, `expected a ${size}-byte value, got ${v.length} bytes`);
+  return new DataView(v.buffer, v.byteOffset, size);
+}
+
+export function readU8(v: Uint8Array, what: string): number {
+  return fixed(v, 1, what).getUint8(0);
+}
+
+export function readU16(v: Uint8Array, what: string): number {
+  return fixed(v, 2, what).getUint16(0, true);
+}
+
+export function readU32(v: Uint8Array, what: string): number {
+  return fixed(v, 4, what).getUint32(0, true);
+}
+
+export function readS32(v: Uint8Array, what: string): number {
+  return fixed(v, 4, what).getInt32(0, true);
+}
+
+export function readU64(v: Uint8Array, what: string): bigint {
+  return fixed(v, 8, what).getBigUint64(0, true);
+}
+
+/** A 16-bit value in network byte order (e.g. IFLA_VXLAN_PORT, NDA_PORT). */
+export function readBe16(v: Uint8Array, what: string): number {
+  return fixed(v, 2, what).getUint16(0, false);
+}
+
+export function readBe32(v: Uint8Array, what: string): number {
+  return fixed(v, 4, what).getUint32(0, false);
+}
+
+const textDecoder = new TextDecoder('utf-8');
+
+/** A string up to the first NUL (a terminating NUL is not required). Invalid UTF-8 becomes U+FFFD. */
+export function readString(v: Uint8Array, _what: string): string {
+  const nul = v.indexOf(0);
+  return textDecoder.decode(nul === -1 ? v : v.subarray(0, nul));
+}
+
+/** 4 bytes → '10.0.0.1', 16 bytes → RFC 5952 text ('fe80::1'); DecodeError otherwise. */
+export function readIp(v: Uint8Array, what: string): string {
+  if (v.length !== 4 && v.length !== 16) throw new DecodeError(what, 0, `expected a 4- or 16-byte address, got ${v.length} bytes`);
+  return decodeIp(v);
+}
+
+/** Lowercase colon hex of any non-zero length; DecodeError when empty. */
+export function readMac(v: Uint8Array, what: string): string {
+  if (v.length === 0) throw new DecodeError(what, 0, 'empty link-layer address');
+  return decodeMac(v);
+}

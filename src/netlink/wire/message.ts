@@ -1,0 +1,56 @@
+/**
+ * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts and sibling wire modules.
+ *
+ * Whole netlink messages: split a received datagram (which may hold several messages, e.g. a
+ * multipart dump chunk ending in NLMSG_DONE) and build a request with its length filled in.
+ */
+import { DecodeError } from '../../errors.js';
+import { AttrWriter } from './attr-writer.js';
+import { NLMSG_HDRLEN, decodeHeader, encodeHeader, nlmsgAlign } from './header.js';
+
+/** One message; `payload` (everything after the 16-byte header) is a view into the datagram. */
+export interface NlMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Split the first `length` bytes of a datagram into messages. Every nlmsg_len must be at least 16
+ * and inside the datagram, and 1–15 stray bytes after the last message are an error; all of these
+ * throw DecodeError.
+ */
+export function splitMessages(buf: Uint8Array, length: number = buf.length): NlMessage[] {
+  if (!Number.isInteger(length) || length < 0 || length > buf.length) {
+    throw new DecodeError('datagram', 0, `length ${length} is outside the ${buf.length}-byte buffer`);
+  }
+  const out: NlMessage[] = [];
+  let off = 0;
+  while (off < length) {
+    if (length - off < NLMSG_HDRLEN) {
+      throw new DecodeError('nlmsghdr', off, `${length - off} stray bytes after the last message`);
+    }
+    const h = decodeHeader(buf, off);
+    if (h.length < NLMSG_HDRLEN) throw new DecodeError('nlmsghdr', off, `nlmsg_len ${h.length} is shorter than the header`);
+    if (off + h.length > length) {
+      throw new DecodeError('nlmsghdr', off, `nlmsg_len ${h.length} runs ${off + h.length - length} bytes past the datagram`);
+    }
+    out.push({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, payload: buf.subarray(off + NLMSG_HDRLEN, off + h.length) });
+    off += nlmsgAlign(h.length);
+  }
+  return out;
+}
+
+/** Build one message: a 16-byte header (length filled in at the end, pid 0 by default) and whatever `body` writes. */
+export function encodeMessage(
+  h: { type: number; flags: number; seq: number; pid?: number },
+  body: (w: AttrWriter) => void,
+): Uint8Array {
+  const w = new AttrWriter();
+  const at = w.reserve(NLMSG_HDRLEN);
+  body(w);
+  encodeHeader({ length: w.length - at, type: h.type, flags: h.flags, seq: h.seq, pid: h.pid ?? 0 }, w.view(), at);
+  return w.finish();
+}
