@@ -118,3 +118,34 @@ export class AbortError extends NsboxError {
     super(`${what} was aborted`, 'ABORT_ERR', options);
   }
 }
+
+/**
+ * A sandbox operation failed. The message starts with the step that failed, in osl's words
+ * (callers match on texts such as "conflicts with existing route"); `cause` is the error
+ * underneath and `code` is its code (an errno name, or NSBOX_ERR_*).
+ */
+export class SandboxError extends NsboxError {}
+
+/**
+ * osl NeighborSearchError: addNeighbor found the entry already present (`present: true`),
+ * or deleteNeighbor found it missing (`present: false`).
+ */
+export class NeighborSearchError extends NsboxError {
+  readonly ip: string;
+  readonly mac: string;
+  readonly linkName: string | undefined;
+  readonly present: boolean;
+
+  constructor(ip: string, mac: string, linkName: string | undefined, present: boolean, options?: NsboxErrorOptions) {
+    const link = linkName === undefined ? '' : `, link ${linkName}`;
+    super(
+      `neighbor entry ${present ? 'already exists' : 'not found'} for IP ${ip}, mac ${mac}${link}`,
+      present ? 'NSBOX_ERR_NEIGHBOR_EXISTS' : 'NSBOX_ERR_NEIGHBOR_NOT_FOUND',
+      options,
+    );
+    this.ip = ip;
+    this.mac = mac;
+    this.linkName = linkName;
+    this.present = present;
+  }
+}

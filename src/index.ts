@@ -9,3 +9,4 @@ export {
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions } from './netlink/socket.js';
 export * from './netlink/rtnl/index.js';
 export { Rtnl, type RtnlOptions } from './netlink/rtnl/index.js';
+export * from './sandbox/index.js';

@@ -22,6 +22,8 @@ export interface NativeBinding {
   bindNetns(source: string, path: string): void;
   openNetns(path: string): number;
   nsType(fd: number): number;
+  /** flock(2); false when LOCK_NB was given and someone else holds the lock. */
+  flock(fd: number, operation: number): boolean;
   withNetns<T>(fd: number, fn: () => T): T;
   socketIn(nsFd: number, domain: number, type: number, protocol: number): number;
   bind(fd: number, sockaddr: Uint8Array): void;

@@ -36,3 +36,16 @@ export const CLONE_NEWNET = 0x40000000;
 /** uv_poll event bits. */
 export const UV_READABLE = 1;
 export const UV_WRITABLE = 2;
+
+/** flock(2) operations. */
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IPV6_MULTICAST_IF = 17;
+export const IPV6_MULTICAST_HOPS = 18;
+export const ICMP6_FILTER = 1;
+export const ETH_P_ARP = 0x0806;

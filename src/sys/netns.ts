@@ -113,3 +113,11 @@ export function withNetns<T>(nsFd: number, fn: () => T): T {
   }
   return result;
 }
+
+/**
+ * flock(2) on any fd (a netns fd, a directory). Returns false when `LOCK_NB` was given and
+ * the lock is held elsewhere. Locks belong to the open file and vanish when its process dies.
+ */
+export function flock(fd: number, operation: number): boolean {
+  return native.flock(fd, operation);
+}

@@ -30,8 +30,9 @@ export interface AddrMessage {
   /** ifa_prefixlen */
   prefixLen: number;
   /**
-   * Full IFA_F_* flags. Encode puts the low 8 bits in ifa_flags and, when any higher bit is set,
-   * the whole value in IFA_FLAGS (u32). Decode prefers IFA_FLAGS over ifa_flags.
+   * Full IFA_F_* flags. Encode, like iproute2: up to 0xff in the u8 ifa_flags; anything larger
+   * only in IFA_FLAGS (u32), with ifa_flags 0 (kernels since 3.14 read IFA_FLAGS in preference).
+   * Decode prefers IFA_FLAGS over ifa_flags.
    */
   flags?: number;
   /** ifa_scope: RT_SCOPE_* */
@@ -51,23 +52,23 @@ export interface AddrMessage {
   proto?: number;
 }
 
-/** Write an ifaddrmsg and the attributes of `m` into `w` (iproute2's order: LOCAL, ADDRESS, BROADCAST, LABEL). */
+/** Write an ifaddrmsg and the attributes of `m` into `w` (iproute2's order: LOCAL, BROADCAST, LABEL, FLAGS, …, ADDRESS). */
 export function encodeAddrMessage(w: AttrWriter, m: AddrMessage): void {
   const flags = m.flags ?? 0;
   const at = w.reserve(IFADDRMSG_LEN);
   const dv = w.view();
   dv.setUint8(at, m.family);
   dv.setUint8(at + 1, m.prefixLen);
-  dv.setUint8(at + 2, flags & 0xff);
+  dv.setUint8(at + 2, flags > 0xff ? 0 : flags);
   dv.setUint8(at + 3, m.scope ?? 0);
   dv.setUint32(at + 4, m.index >>> 0, true);
   if (m.local !== undefined) w.ip(IFA.LOCAL, m.local);
-  if (m.address !== undefined) w.ip(IFA.ADDRESS, m.address);
   if (m.broadcast !== undefined) w.ip(IFA.BROADCAST, m.broadcast);
   if (m.label !== undefined) w.string(IFA.LABEL, m.label);
   if (flags > 0xff) w.u32(IFA.FLAGS, flags);
   if (m.rtPriority !== undefined) w.u32(IFA.RT_PRIORITY, m.rtPriority);
   if (m.proto !== undefined) w.u8(IFA.PROTO, m.proto);
+  if (m.address !== undefined) w.ip(IFA.ADDRESS, m.address);
   if (m.cacheinfo !== undefined) {
     const c = new Uint8Array(CACHEINFO_LEN);
     const cv = new DataView(c.buffer);

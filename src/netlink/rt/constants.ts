@@ -2,9 +2,9 @@
  * Layer: netlink/rt — rtnetlink schema, pure. Imports: netlink/wire only.
  *
  * rtnetlink constants, keyed by the kernel suffix so `grep` from the uapi headers finds them:
- * `IFLA.MTU` is IFLA_MTU in <linux/if_link.h>. All 400-odd values were checked against the
- * Linux 6.18 uapi headers by compiling a C program that compares each one (see the capture script's
- * notes); numbers are ABI, so they never change, only grow.
+ * `IFLA.MTU` is IFLA_MTU in <linux/if_link.h>. Every value here was compared with the Linux 6.18
+ * uapi headers by `scripts/capture-fixtures.sh check-constants` (it compiles a C program that checks
+ * each one); the numbers are ABI, so they never change, only grow.
  */
 import { NLMSG } from '../wire/header.js';
 

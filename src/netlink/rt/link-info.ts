@@ -52,6 +52,13 @@ export interface OtherLinkInfo {
 
 export type LinkInfo = VethInfo | BridgeInfo | VxlanInfo | MacvlanInfo | IpvlanInfo | DummyInfo | OtherLinkInfo;
 
+const textEncoder = new TextEncoder();
+
+/** IFLA_INFO_KIND and IFLA_INFO_SLAVE_KIND go without a NUL, as iproute2 sends them (policy NLA_STRING). */
+function kindName(w: AttrWriter, type: number, kind: string): void {
+  w.bytes(type, textEncoder.encode(kind));
+}
+
 function hasData(info: LinkInfo): boolean {
   return Object.entries(info).some(([k, v]) => k !== 'kind' && v !== undefined);
 }
@@ -60,7 +67,7 @@ function hasData(info: LinkInfo): boolean {
 export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | undefined, slaveKind: string | undefined): void {
   w.nest(type, () => {
     if (info !== undefined) {
-      w.string(IFLA_INFO.KIND, info.kind);
+      kindName(w, IFLA_INFO.KIND, info.kind);
       if (hasData(info)) {
         switch (info.kind) {
           case 'veth':
@@ -83,7 +90,7 @@ export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | und
         }
       }
     }
-    if (slaveKind !== undefined) w.string(IFLA_INFO.SLAVE_KIND, slaveKind);
+    if (slaveKind !== undefined) kindName(w, IFLA_INFO.SLAVE_KIND, slaveKind);
   });
 }
 

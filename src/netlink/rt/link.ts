@@ -63,11 +63,12 @@ export interface LinkMessage {
 }
 
 /**
- * Write an ifinfomsg and the attributes of `m` into `w`. Attribute order follows `ip link add`
- * (settings, then IFLA_IFNAME, then IFLA_LINKINFO), so requests compare byte for byte with iproute2's.
+ * Write an ifinfomsg and the attributes of `m` into `w`. Attribute order follows iproute2
+ * (IFLA_EXT_MASK, settings, IFLA_IFNAME, IFLA_LINKINFO), so requests compare byte for byte with its.
  */
 export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   encodeIfinfomsg(w, m);
+  if (m.extMask !== undefined) w.u32(IFLA.EXT_MASK, m.extMask);
   if (m.link !== undefined) w.u32(IFLA.LINK, m.link);
   if (m.mtu !== undefined) w.u32(IFLA.MTU, m.mtu);
   if (m.address !== undefined) w.mac(IFLA.ADDRESS, m.address);
@@ -88,7 +89,6 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   if (m.stats64 !== undefined) encodeLinkStats64(w, IFLA.STATS64, m.stats64);
   if (m.name !== undefined) w.string(IFLA.IFNAME, m.name);
   if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
-  if (m.extMask !== undefined) w.u32(IFLA.EXT_MASK, m.extMask);
 }
 
 /** Decode an RTM_*LINK payload (the bytes after the nlmsghdr). */

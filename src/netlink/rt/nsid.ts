@@ -24,12 +24,12 @@ export interface NsidMessage {
   currentNsid?: number;
 }
 
-/** Write a rtgenmsg (AF_UNSPEC) and the attributes of `m` into `w` (iproute2's order: NSID, then FD/PID). */
+/** Write a rtgenmsg (AF_UNSPEC) and the attributes of `m` into `w` (iproute2's order: FD/PID, then NSID). */
 export function encodeNsidMessage(w: AttrWriter, m: NsidMessage): void {
   w.reserve(RTGENMSG_LEN);
-  if (m.nsid !== undefined) w.s32(NETNSA.NSID, m.nsid);
   if (m.fd !== undefined) w.u32(NETNSA.FD, m.fd);
   if (m.pid !== undefined) w.u32(NETNSA.PID, m.pid);
+  if (m.nsid !== undefined) w.s32(NETNSA.NSID, m.nsid);
   if (m.targetNsid !== undefined) w.s32(NETNSA.TARGET_NSID, m.targetNsid);
   if (m.currentNsid !== undefined) w.s32(NETNSA.CURRENT_NSID, m.currentNsid);
 }

@@ -22,7 +22,13 @@ export interface LinkCommonOptions {
   mtu?: number;
   address?: string;
   txqlen?: number;
-  group?: number;
+  /**
+   * IFLA_GROUP (`ip link add … group G`). Not `group`: that is vxlan's multicast group, and the
+   * two would intersect to an impossible type.
+   */
+  linkGroup?: number;
+  /** The lower device (`ip link add link DEV …`): the parent ifindex of a macvlan/ipvlan. */
+  link?: number;
   /** Enslave to this bridge/bond (an ifindex in the namespace the link is created in). */
   master?: number;
   /** Create the link up. */
@@ -69,12 +75,12 @@ export class LinkOps {
 
   /** `ip link add NAME type KIND …`: create a link. A veth peer may be born in another netns. */
   async add(options: LinkAddOptions, req?: RequestOptions): Promise<void> {
-    const { name, mtu, address, txqlen, group, master, up, netnsFd, ...info } = options;
+    const { name, mtu, address, txqlen, linkGroup, link, master, up, netnsFd, ...info } = options;
     checkLinkName(name);
     const peerName = info.kind === 'veth' ? (info as Extract<LinkInfo, { kind: 'veth' }>).peer?.name : undefined;
     if (peerName !== undefined) checkLinkName(peerName, 'veth peer name');
     const msg: LinkMessage = {
-      family: AF.UNSPEC, name, mtu, address, txqlen, group, master, netnsFd,
+      family: AF.UNSPEC, name, mtu, address, txqlen, group: linkGroup, link, master, netnsFd,
       flags: up ? IFF.UP : 0, change: up ? IFF.UP : 0, info: info as LinkInfo,
     };
     await this.#socket.request(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, (w) => encodeLinkMessage(w, msg), undefined, req);

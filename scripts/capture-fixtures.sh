@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Capture the netlink goldens in test/fixtures/netlink/*.hex from the running kernel.
+#
+#   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{rt,wire} constants with
+#                                                     # the uapi headers (needs gcc + linux headers)
+#
+# Capturing runs iproute2 under strace inside a THROWAWAY network + mount namespace
+# (`unshare --mount --net --propagation private`, tmpfs on /run for `ip netns`) and refuses to run
+# when that namespace is the one it started in: it never touches the machine's real network.
+# Needs root, strace, iproute2 (`ip`, `bridge`).
+#
+# Fixture format (read by test/unit/netlink/fixtures.ts):
+#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; iproute2 ...; date
+#   > <hex of one datagram the command sent>
+#   < <hex of one datagram it received>
+# one line per datagram, in order. Captures keep kernel randomness (MAC addresses, seq numbers,
+# port ids), so re-capturing changes the bytes; tests assert the stable fields.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out="$repo/test/fixtures/netlink"
+
+check_constants() {
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  node - "$repo" "$tmp/c.c" <<'JS'
+const fs = require('fs');
+const [repo, cfile] = process.argv.slice(2);
+const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
+const src = read('src/netlink/rt/constants.ts') + read('src/netlink/wire/header.ts') +
+  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR');
+const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
+  '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',
+  '#include <linux/neighbour.h>', '#include <linux/net_namespace.h>', '#include <linux/veth.h>',
+  '#include <linux/if_arp.h>', '#include <linux/if.h>', 'int main(void) { int n = 0, bad = 0;'];
+const check = (c, v) => out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
+for (const m of src.matchAll(/export const (\w+) = \{([^}]*)\}/g)) {
+  const prefix = m[1] + '_';
+  for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)/gi)) check(prefix + p[1], p[2]);
+}
+for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
+  // the header's NLA_TYPE_MASK is ~(flags), an int; ours is the same mask on the 16-bit type
+  check(m[1] === 'NLA_TYPE_MASK' ? '(NLA_TYPE_MASK & 0xffff)' : m[1], m[2]);
+}
+out.push('printf("%d constants match the uapi headers, %d differ\\n", n, bad); return bad != 0; }');
+fs.writeFileSync(cfile, out.join('\n'));
+JS
+  gcc -o "$tmp/c" "$tmp/c.c" && "$tmp/c"
+}
+
+if [[ "${1:-}" == check-constants ]]; then
+  check_constants
+  exit
+fi
+
+if [[ "${NSBOX_CAPTURE_INNER:-}" != 1 ]]; then
+  [[ $(id -u) == 0 ]] || { echo "capture-fixtures: needs root (unshare --net)" >&2; exit 1; }
+  outer=$(readlink /proc/self/ns/net)
+  exec unshare --mount --net --propagation private \
+    env NSBOX_CAPTURE_INNER=1 NSBOX_OUTER_NETNS="$outer" bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+# ---- inside the throwaway namespaces from here on ----
+inner=$(readlink /proc/self/ns/net)
+if [[ -z "${NSBOX_OUTER_NETNS:-}" || "$inner" == "$NSBOX_OUTER_NETNS" || "$inner" == "$(readlink /proc/1/ns/net)" ]]; then
+  echo "capture-fixtures: refusing to run: not in a fresh network namespace ($inner)" >&2
+  exit 1
+fi
+mount -t tmpfs none /run
+
+kernel=$(uname -r)
+iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
+when=$(date -u +%Y-%m-%dT%H:%MZ)
+strace_opts=(-f -xx -s 65536 -e trace=sendmsg,recvmsg,sendto,recvfrom -e read=all -e write=all)
+mkdir -p "$out"
+
+# capture NAME CMD...  — run CMD under strace, write NAME.hex (CMD's failure is recorded, not fatal).
+capture() {
+  local name=$1
+  shift
+  local log
+  log=$(mktemp)
+  strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
+  {
+    printf '# %s: `%s`; captured by scripts/capture-fixtures.sh in a throwaway netns (unshare --mount --net) with `strace %s`; kernel %s; %s; %s\n' \
+      "$name" "$*" "${strace_opts[*]}" "$kernel" "$iproute" "$when"
+    # strace prints each syscall line, then for data-carrying calls a hex dump:
+    #   " | 00000  20 00 00 00 10 00 05 00  00 00 ...   ascii |"
+    awk '
+      function flush() { if (dir != "" && hex != "") print dir " " hex; hex = "" }
+      /^(\[pid +[0-9]+\] )?[0-9]* *(sendmsg|sendto)\(/ { flush(); dir = ">"; next }
+      /^(\[pid +[0-9]+\] )?[0-9]* *(recvmsg|recvfrom)\(/ { flush(); dir = "<"; next }
+      /^ \| [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / { d = substr($0, 11, 49); gsub(/ /, "", d); hex = hex d; next }
+      /^ \* / { next }
+      { flush(); dir = "" }
+      END { flush() }
+    ' "$log"
+  } >"$out/$name.hex"
+  rm -f "$log"
+  echo "captured $name ($(grep -c '^[<>]' "$out/$name.hex") datagrams)"
+}
+
+ip link set lo up
+ip netns add peerns
+
+# Links: requests + acks, then kernel replies with details and IFLA_STATS64.
+capture link-add-veth ip link add v0 mtu 1400 address 02:00:00:00:00:01 type veth peer name v1 mtu 1400 address 02:00:00:00:00:02 netns peerns
+capture link-add-bridge ip link add br0 type bridge stp_state 1 forward_delay 300 hello_time 150 priority 100
+# this kernel is built without CONFIG_BRIDGE_VLAN_FILTERING: EOPNOTSUPP, no extack, full echo
+capture link-add-bridge-vlanfilter ip link add br9 type bridge stp_state 0 forward_delay 200 vlan_filtering 1
+capture link-add-vxlan ip link add vx0 type vxlan id 42 local 10.0.0.1 remote 10.0.0.2 dstport 4789 dev v0 ttl 64 nolearning
+capture link-add-macvlan ip link add mv0 link v0 type macvlan mode bridge
+# the dummy module is not available on the capture machine: the kernel answers with an extack
+capture link-add-dummy ip link add d0 type dummy
+ip link add w0 type veth peer name w1
+capture link-set-master ip link set w0 master br0
+ip link set v0 up
+ip link set w0 up
+ip link set w1 up
+ip -n peerns link set v1 up
+ip -n peerns link set lo up
+# some traffic so the counters are not all zero
+for _ in 1 2 3; do echo x >/dev/udp/127.0.0.1/9 || true; done
+capture link-get-veth ip -d -s link show dev v0
+capture link-get-bridge ip -d link show dev br0
+capture link-get-vxlan ip -d link show dev vx0
+capture link-get-macvlan ip -d link show dev mv0
+capture link-dump ip -s link show
+
+# Addresses
+capture addr-add-v4 ip addr add 10.1.0.1/24 broadcast 10.1.0.255 label v0:lab dev v0
+capture addr-add-v6 ip addr add 2001:db8::1/64 dev v0 nodad noprefixroute
+ip addr add 2001:db8:f::1/64 dev v0 nodad
+capture addr-add-dup ip addr add 10.1.0.1/24 dev v0
+capture addr-dump ip addr show dev v0
+
+# Routes
+capture route-add-v4 ip route add 10.2.0.0/16 via 10.1.0.2 dev v0 table 100 metric 50 proto static
+capture route-add-v4-bigtable ip route add 10.3.0.0/16 via 10.1.0.2 dev v0 table 1000
+capture route-add-v6 ip -6 route add 2001:db8:1::/48 via 2001:db8:f::2 dev v0 metric 1024 table 200
+capture route-add-dup ip -6 route add 2001:db8:1::/48 via 2001:db8:f::2 dev v0 metric 1024 table 200
+capture route-dump-v4 ip route show table 100
+capture route-dump-v6 ip -6 route show table 200
+capture route-get ip route get 10.1.0.7 from 10.1.0.1
+capture route-get-v6 ip -6 route get 2001:db8:f::9
+
+# Neighbours and bridge FDB
+capture neigh-add ip neigh add 10.1.0.3 lladdr 02:00:00:00:00:33 dev v0 nud permanent
+capture neigh-dump ip neigh show dev v0
+capture fdb-add bridge fdb add 02:00:00:00:00:44 dev vx0 dst 10.0.0.9 self permanent
+capture fdb-dump bridge fdb show dev vx0
+
+# Namespace ids
+ip netns add otherns
+capture nsid-set ip netns set otherns 7
+# peerns got id 0 automatically when v0's peer was created in it: EEXIST with extack text + offset
+capture nsid-set-dup ip netns set peerns 8
+capture nsid-dump ip netns list-id
+capture nsid-get ip netns list

@@ -1,0 +1,196 @@
+/**
+ * Layer: sandbox. Imports: sys, netlink, errors.ts.
+ *
+ * Unsolicited ARP and IPv6 Neighbour Advertisements after an interface comes up (osl
+ * advertiseAddrs), so neighbours drop stale cache entries when an address moves to a new MAC.
+ * The sockets are made inside the sandbox natively; the first message is sent at once, the
+ * rest on unref'd timers that the interface's removal cancels. Failures are only logged.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AF_INET6, AF_PACKET, ETH_P_ARP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
+  SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
+} from '../sys/index.js';
+import { NetlinkError } from '../errors.js';
+import type { Link, Rtnl } from '../netlink/rtnl/index.js';
+import { encodeIp, encodeMac } from '../netlink/wire/attr.js';
+import type { InterfaceState } from './interface.js';
+import { debug } from './log.js';
+
+const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+
+/** struct sockaddr_ll for a broadcast ARP frame out of `ifindex`. */
+function sockaddrLl(ifindex: number): Uint8Array {
+  const out = new Uint8Array(20);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, AF_PACKET, true);
+  v.setUint16(2, ETH_P_ARP, false);
+  v.setInt32(4, ifindex, true);
+  out[11] = 6;
+  out.set(BROADCAST_MAC, 12);
+  return out;
+}
+
+/** struct sockaddr_in6. */
+function sockaddrIn6(address: string, scopeId: number): Uint8Array {
+  const out = new Uint8Array(28);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, AF_INET6, true);
+  out.set(encodeIp(address), 8);
+  v.setUint32(24, scopeId, true);
+  return out;
+}
+
+/** A gratuitous ARP request: sender = target = ip. */
+export function arpPacket(mac: string, ip: string): Uint8Array {
+  const out = new Uint8Array(28);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 1, false); // ARPHRD_ETHER
+  v.setUint16(2, 0x0800, false);
+  out[4] = 6;
+  out[5] = 4;
+  v.setUint16(6, 1, false); // ARPOP_REQUEST
+  out.set(encodeMac(mac), 8);
+  out.set(encodeIp(ip), 14);
+  out.set(encodeIp(ip), 24);
+  return out;
+}
+
+/** An unsolicited Neighbour Advertisement (type 136, Override flag, target link-layer option). */
+export function naPacket(mac: string, ip: string): Uint8Array {
+  const out = new Uint8Array(32);
+  out[0] = 136;
+  out[4] = 0x20; // O
+  out.set(encodeIp(ip), 8);
+  out[24] = 2; // ND_OPT_TARGET_LINKADDR
+  out[25] = 1; // 8 bytes
+  out.set(encodeMac(mac), 26);
+  return out;
+}
+
+interface Senders {
+  arp: number | undefined;
+  na: number | undefined;
+}
+
+function openSenders(nsFd: number, ifindex: number, st: InterfaceState): Senders {
+  const s: Senders = { arp: undefined, na: undefined };
+  try {
+    if (st.ipv4) s.arp = socketIn(nsFd, AF_PACKET, SOCK_DGRAM, 0);
+    if (st.ipv6) {
+      s.na = socketIn(nsFd, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+      setsockoptBytes(s.na, IPPROTO_ICMPV6, ICMP6_FILTER, new Uint8Array(32).fill(0xff));
+      setsockoptInt(s.na, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+      setsockoptInt(s.na, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex);
+      const ll = st.ipv6.address.toLowerCase().startsWith('fe80:');
+      bind(s.na, sockaddrIn6(st.ipv6.address, ll ? ifindex : 0));
+    }
+  } catch (err) {
+    closeSenders(s);
+    throw err;
+  }
+  return s;
+}
+
+function closeSenders(s: Senders): void {
+  if (s.arp !== undefined) close(s.arp);
+  if (s.na !== undefined) close(s.na);
+  s.arp = s.na = undefined;
+}
+
+/** Wait (≤ 200 ms) until the host-side bridge port of a veth forwards (osl waitForBridgePort). */
+export async function waitForBridgePort(host: Rtnl, link: Link): Promise<void> {
+  if (link.info?.kind !== 'veth' || link.link === undefined || link.linkNetnsId === undefined) return;
+  const peer = await host.link.find({ index: link.link });
+  if (peer === undefined || !peer.master) return;
+  const bridge = await host.link.find({ index: peer.master });
+  if (bridge === undefined) return;
+  try {
+    if (readFileSync(`/sys/class/net/${bridge.name}/bridge/stp_state`, 'utf8').trim() !== '0') return;
+  } catch {
+    // not readable: go on and look at the port
+  }
+  const statePath = `/sys/class/net/${bridge.name}/brif/${peer.name}/state`;
+  for (let waited = 0; waited <= 200; waited += 10) {
+    let state: string;
+    try {
+      state = readFileSync(statePath, 'utf8');
+    } catch {
+      await sleep(20); // sysfs of another namespace: give the port a moment
+      return;
+    }
+    if (state[0] === '3') return;
+    await sleep(10);
+  }
+  debug('bridge port %s of %s did not reach the forwarding state in 200 ms', peer.name, bridge.name);
+}
+
+/** Wait (≤ 200 ms) for the ff02::1 route on the link (osl waitForMcastRoute). */
+export async function waitForMcastRoute(rtnl: Rtnl, ifindex: number, st: InterfaceState): Promise<boolean> {
+  if (!st.ipv6 || st.advertiseAddrNMsgs === 0) return true;
+  for (let waited = 0; waited <= 200; waited += 10) {
+    try {
+      await rtnl.route.get({ dst: 'ff02::1', src: '::1', iif: ifindex });
+      return true;
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === 'EMSGSIZE') return true;
+    }
+    await sleep(10);
+  }
+  return false;
+}
+
+/**
+ * Send the unsolicited ARP/NA messages for an interface that is up (osl advertiseAddrs).
+ * Never throws: problems are logged, as upstream.
+ */
+export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: InterfaceState, mcastRoute: boolean): Promise<void> {
+  const mac = st.mac ?? link.address;
+  if ((!st.ipv4 && !st.ipv6) || mac === undefined || st.advertiseAddrNMsgs === 0 || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) return;
+  let senders: Senders;
+  try {
+    senders = openSenders(nsFd, link.index, st);
+  } catch (err) {
+    debug('cannot create ARP/NA senders for %s: %s', st.dstName, (err as Error).message);
+    return;
+  }
+  const sendOnce = async (): Promise<void> => {
+    const now = await rtnl.link.get({ index: link.index });
+    if (now.address !== mac) throw new Error(`MAC address of ${st.dstName} changed from ${mac} to ${now.address ?? 'none'}`);
+    if (senders.arp !== undefined && st.ipv4) send(senders.arp, arpPacket(mac, st.ipv4.address), sockaddrLl(link.index));
+    if (senders.na !== undefined && st.ipv6) {
+      try {
+        send(senders.na, naPacket(mac, st.ipv6.address), sockaddrIn6('ff02::1', link.index));
+      } catch (err) {
+        if (!(mcastRoute === false && (err as { code?: string }).code === 'ENETUNREACH')) throw err;
+      }
+    }
+  };
+  try {
+    await sendOnce();
+  } catch (err) {
+    debug('failed to send unsolicited ARP/NA for %s: %s', st.dstName, (err as Error).message);
+    closeSenders(senders);
+    return;
+  }
+  let remaining = st.advertiseAddrNMsgs - 1;
+  if (remaining <= 0) {
+    closeSenders(senders);
+    return;
+  }
+  const signal = st.stop.signal;
+  const tick = (): void => {
+    if (signal.aborted) return closeSenders(senders);
+    sendOnce().then(() => {
+      remaining -= 1;
+      if (remaining > 0 && !signal.aborted) setTimeout(tick, st.advertiseAddrIntervalMs).unref();
+      else closeSenders(senders);
+    }, (err: unknown) => {
+      debug('stopped unsolicited ARP/NA for %s: %s', st.dstName, (err as Error).message);
+      closeSenders(senders);
+    });
+  };
+  signal.addEventListener('abort', () => closeSenders(senders), { once: true });
+  setTimeout(tick, st.advertiseAddrIntervalMs).unref();
+}

@@ -1,0 +1,15 @@
+/**
+ * Layer: sandbox. The osl port's public surface.
+ */
+export { Sandbox, SandboxType, type SandboxCreateOptions } from './sandbox.js';
+export { Interface, type InterfaceStatistics } from './interface.js';
+export type { InterfaceOptions } from './options.js';
+export {
+  ADVERTISE_ADDR_NMSGS_MIN, ADVERTISE_ADDR_NMSGS_MAX, ADVERTISE_ADDR_INTERVAL_MIN_MS, ADVERTISE_ADDR_INTERVAL_MAX_MS,
+} from './options.js';
+export type { StaticRoute } from './routes.js';
+export type { NeighborOpts } from './neighbors.js';
+export type { RestoreInterface } from './restore.js';
+export { setBasePath, basePath, generateKey } from './key.js';
+export { gc, type GcOptions, type GcReport } from './gc.js';
+export { applyKnobs as applyKernelKnobs, type OSValue } from './sysctl.js';

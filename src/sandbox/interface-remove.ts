@@ -1,0 +1,41 @@
+/**
+ * Layer: sandbox. Imports: netlink, errors.ts.
+ *
+ * osl RemoveInterface: down, rename back to the source name, then delete a bridge or move
+ * the link back to the host. The interface stays registered unless every step succeeded,
+ * so a later teardown tries again; calling it twice is an error, never a crash.
+ */
+import type { Link } from '../netlink/rtnl/index.js';
+import { hostNetnsFd } from './host.js';
+import { stateOf, type Interface } from './interface.js';
+import { wrap } from './wrap.js';
+import { SandboxError } from '../errors.js';
+import type { SandboxCore } from './core.js';
+
+export async function removeInterface(core: SandboxCore, iface: Interface): Promise<void> {
+  const st = stateOf(iface);
+  st.stop.abort();
+  if (!core.ifaces.includes(iface)) {
+    throw new SandboxError(`interface ${st.srcName} (${st.dstName}) is not in sandbox ${core.key}`, 'NSBOX_ERR_NOT_FOUND');
+  }
+  let link: Link;
+  try {
+    link = await core.rtnl.link.get({ name: st.dstName });
+  } catch (err) {
+    throw wrap(`failed to find interface "${st.dstName}" in sandbox ${core.key}`, err);
+  }
+  const ref = { index: link.index };
+  await core.rtnl.link.set(ref, { up: false });
+  if (st.dstName !== st.srcName) await core.rtnl.link.set(ref, { name: st.srcName });
+  if (st.bridge) {
+    try {
+      await core.rtnl.link.del(ref);
+    } catch (err) {
+      throw wrap(`failed deleting bridge "${st.srcName}"`, err);
+    }
+  } else if (!core.isDefault) {
+    await core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() });
+  }
+  const i = core.ifaces.indexOf(iface);
+  if (i >= 0) core.ifaces.splice(i, 1);
+}

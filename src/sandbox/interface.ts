@@ -1,0 +1,109 @@
+/**
+ * Layer: sandbox. Imports: netlink, errors.ts.
+ *
+ * osl Interface: one link configured into a sandbox. Accessors hand out copies; the mutable
+ * state lives in an InterfaceState the sandbox modules reach through stateOf().
+ */
+import type { Cidr } from '../netlink/rtnl/index.js';
+import type { ResolvedOptions, Sysctl } from './options.js';
+
+/** The counters osl reports for an interface (`docker stats` network I/O). */
+export interface InterfaceStatistics {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+  rxDropped: number;
+  txDropped: number;
+}
+
+/** What the sandbox keeps per interface. Internal: not exported from the package. */
+export interface InterfaceState {
+  srcName: string;
+  dstPrefix: string;
+  dstName: string;
+  master: string | undefined;
+  dstMaster: string | undefined;
+  mac: string | undefined;
+  ipv4: Cidr | undefined;
+  ipv6: Cidr | undefined;
+  linkLocal: Cidr[];
+  routes: Cidr[];
+  sysctls: Sysctl[];
+  bridge: boolean;
+  createdInContainer: boolean;
+  advertiseAddrNMsgs: number;
+  advertiseAddrIntervalMs: number;
+  /** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */
+  stop: AbortController;
+}
+
+/** The operations an Interface forwards to its sandbox. */
+export interface InterfaceOwner {
+  removeInterface(iface: Interface): Promise<void>;
+  interfaceStatistics(iface: Interface): Promise<InterfaceStatistics>;
+}
+
+const states = new WeakMap<Interface, InterfaceState>();
+const owners = new WeakMap<Interface, InterfaceOwner>();
+
+export function stateOf(iface: Interface): InterfaceState {
+  const s = states.get(iface);
+  if (s === undefined) throw new TypeError('not an nsbox Interface');
+  return s;
+}
+
+export function newInterfaceState(srcName: string, dstPrefix: string, dstName: string, o: ResolvedOptions, dstMaster: string | undefined): InterfaceState {
+  return {
+    srcName, dstPrefix, dstName, master: o.master, dstMaster, mac: o.mac, ipv4: o.ipv4, ipv6: o.ipv6,
+    linkLocal: o.linkLocal, routes: o.routes, sysctls: o.sysctls, bridge: o.isBridge,
+    createdInContainer: o.createdInContainer, advertiseAddrNMsgs: o.advertiseAddrNMsgs,
+    advertiseAddrIntervalMs: o.advertiseAddrIntervalMs, stop: new AbortController(),
+  };
+}
+
+const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;
+
+export class Interface {
+  /** Internal: sandboxes create interfaces; users get them from addInterface/interfaces(). */
+  constructor(owner: InterfaceOwner, state: InterfaceState) {
+    states.set(this, state);
+    owners.set(this, owner);
+  }
+
+  /** The link's name in the host (or the bridge's name), and the name it goes back to. */
+  get srcName(): string { return stateOf(this).srcName; }
+  /** The link's name inside the sandbox. */
+  get dstName(): string { return stateOf(this).dstName; }
+  get dstPrefix(): string { return stateOf(this).dstPrefix; }
+  /** srcName of the bridge this link is enslaved to. */
+  get master(): string | undefined { return stateOf(this).master; }
+  /** dstName of that bridge inside the sandbox. */
+  get dstMaster(): string | undefined { return stateOf(this).dstMaster; }
+  get bridge(): boolean { return stateOf(this).bridge; }
+  get mac(): string | undefined { return stateOf(this).mac; }
+  /** Primary IPv4 address as 'ip/prefix'. */
+  get address(): string | undefined { const a = stateOf(this).ipv4; return a && cidrText(a); }
+  /** Primary IPv6 address as 'ip/prefix'; undefined when a sysctl disabled IPv6 on the link. */
+  get addressIPv6(): string | undefined { const a = stateOf(this).ipv6; return a && cidrText(a); }
+  get linkLocalAddresses(): string[] { return stateOf(this).linkLocal.map(cidrText); }
+  get routes(): string[] { return stateOf(this).routes.map(cidrText); }
+  get createdInContainer(): boolean { return stateOf(this).createdInContainer; }
+
+  /** Same as `sandbox.removeInterface(this)`. */
+  remove(): Promise<void> {
+    return owners.get(this)!.removeInterface(this);
+  }
+
+  /** 64-bit counters of the link (`ip -s link show DEV`). */
+  statistics(): Promise<InterfaceStatistics> {
+    return owners.get(this)!.interfaceStatistics(this);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      srcName: this.srcName, dstName: this.dstName, dstPrefix: this.dstPrefix, master: this.master, bridge: this.bridge,
+      mac: this.mac, address: this.address, addressIPv6: this.addressIPv6, linkLocalAddresses: this.linkLocalAddresses, routes: this.routes,
+    };
+  }
+}

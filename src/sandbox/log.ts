@@ -1,0 +1,8 @@
+/**
+ * Layer: sandbox. Imports: node built-ins.
+ *
+ * Debug and warning output, off unless NODE_DEBUG=nsbox (no logging dependency).
+ */
+import { debuglog } from 'node:util';
+
+export const debug = debuglog('nsbox');

@@ -1,0 +1,86 @@
+/**
+ * Layer: sandbox. Imports: sys, errors.ts.
+ *
+ * The netns file behind a sandbox key: create it (a new namespace, an alias of the host's,
+ * or a bind of an external one), replacing whatever was mounted there before; open it and
+ * take the liveness lease (a shared flock on the namespace, held for the sandbox's life and
+ * dropped by the kernel when the process dies, which is how gc() tells leaks from sandboxes
+ * in use). Creation under the base path holds a shared lock on the base directory, which
+ * gc() takes exclusively, so gc never sees a half-made file.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, closeNetns, createNetns, destroyNetns, flock, openNetns,
+} from '../sys/index.js';
+import { basePath } from './key.js';
+import { wrap } from './wrap.js';
+
+export type NamespaceSource = { kind: 'new' } | { kind: 'host' } | { kind: 'external'; path: string } | { kind: 'existing' };
+
+/** Run `fn` holding the base directory lock (shared, or exclusive for gc) when `path` is in it. */
+export function withBaseLock<T>(path: string, exclusive: boolean, fn: () => T): T {
+  const base = basePath();
+  if (dirname(path) !== base) return fn();
+  mkdirSync(base, { recursive: true, mode: 0o755 });
+  const fd = openSync(base, 'r');
+  try {
+    flock(fd, exclusive ? LOCK_EX : LOCK_SH);
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether some live process holds the lease of the namespace behind `fd`. */
+export function leaseHeld(fd: number): boolean {
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    flock(fd, 8 /* LOCK_UN */);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Make (or reuse) the netns file at `key` and return an fd that holds its lease. On any
+ * failure, a file this call made is removed again.
+ */
+export function openNamespaceFile(key: string, source: NamespaceSource): number {
+  return withBaseLock(key, false, () => {
+    let made = false;
+    try {
+      if (source.kind !== 'existing') {
+        mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
+        destroyNetns(key); // osl unmountNamespaceFile: replace a previous mount on this key
+        if (source.kind === 'new') createNetns(key);
+        else if (source.kind === 'host') bindNetns('/proc/self/ns/net', key);
+        else {
+          closeNetns(openNetns(source.path)); // refuse a source that is not a network namespace
+          try {
+            bindNetns(source.path, key);
+          } catch (err) {
+            throw wrap(`bind-mount ${source.path} -> ${key}`, err);
+          }
+        }
+        made = true;
+      }
+      let fd: number;
+      try {
+        fd = openNetns(key);
+      } catch (err) {
+        throw wrap(`failed get network namespace "${key}"`, err);
+      }
+      flock(fd, LOCK_SH);
+      return fd;
+    } catch (err) {
+      if (made) {
+        try {
+          destroyNetns(key);
+        } catch {
+          // reported by the original error; gc() reclaims what is left
+        }
+      }
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Layer: sandbox. Imports: sys, errors.ts.
+ *
+ * /proc/sys writes inside a sandbox. /proc/sys/net follows the namespace of the thread that
+ * opens the file, so every access runs in a synchronous withNetns window. Values are read
+ * before they are written: an unchanged value is never written, which keeps read-only
+ * /proc/sys (nested containers) working when the value is already right.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { withNetns } from '../sys/index.js';
+import { NsboxError } from '../errors.js';
+import type { Sysctl } from './options.js';
+import { debug } from './log.js';
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+function roDisableIPv6Hook(): boolean {
+  return !!(process.env.NSBOX_TEST_RO_DISABLE_IPV6 || process.env.DOCKER_TEST_RO_DISABLE_IPV6);
+}
+
+/**
+ * osl setIPv6: enable or disable IPv6 on one interface in the sandbox. A missing file (IPv6
+ * off in the kernel) is fine; a failure to enable only warns; a failure to disable is an
+ * error. NSBOX_TEST_RO_DISABLE_IPV6 (or DOCKER_TEST_RO_DISABLE_IPV6) simulates a read-only
+ * /proc/sys/net: the write happens but counts as failed.
+ */
+export function setIPv6(nsFd: number, ifname: string, enable: boolean): void {
+  const path = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
+  const want = enable ? '0' : '1';
+  withNetns(nsFd, () => {
+    let current: string;
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch (err) {
+      if (isMissing(err)) {
+        debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', path, enable ? 'enabling' : 'disabling', ifname);
+        return;
+      }
+      throw err;
+    }
+    if (current[0] === want) return;
+    let failed: unknown;
+    try {
+      writeFileSync(path, `${want}\n`);
+    } catch (err) {
+      failed = err;
+    }
+    if (failed === undefined && !roDisableIPv6Hook()) return;
+    if (enable) {
+      debug('Cannot enable IPv6 on container interface %s, continuing: %s', ifname, String(failed ?? 'test hook'));
+      return;
+    }
+    throw new NsboxError(`failed to disable IPv6 on container's interface ${ifname}`, 'NSBOX_ERR_SYSCTL', { cause: failed });
+  });
+}
+
+/** osl setSysctls: write 'net.X.Y.IFNAME.Z=value' for one interface, inside the sandbox. */
+export function writeInterfaceSysctls(nsFd: number, ifname: string, sysctls: readonly Sysctl[]): void {
+  withNetns(nsFd, () => {
+    for (const s of sysctls) {
+      const [p0, p1, p2, , p4] = s.parts;
+      const path = `/proc/sys/${p0}/${p1}/${p2}/${ifname}/${p4}`;
+      let isFile: boolean;
+      try {
+        isFile = statSync(path).isFile();
+      } catch {
+        isFile = false;
+      }
+      if (!isFile) throw new NsboxError(`${path} is not a sysctl file`, 'NSBOX_ERR_SYSCTL');
+      let current: string;
+      try {
+        current = readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new NsboxError(`unable to read '${path}': ${(err as Error).message}`, 'NSBOX_ERR_SYSCTL', { cause: err });
+      }
+      if (current.trim() === s.value) continue;
+      try {
+        writeFileSync(path, s.value);
+      } catch (err) {
+        throw new NsboxError(`unable to write to '${path}': ${(err as Error).message}`, 'NSBOX_ERR_SYSCTL', { cause: err });
+      }
+    }
+  });
+}
+
+/** A kernel knob for applyKnobs: the value, and an optional check of (old, new). */
+export interface OSValue {
+  value: string;
+  checkFn?: (oldValue: string, newValue: string) => boolean;
+}
+
+/**
+ * osl kernel.ApplyOSTweaks: for each 'a.b.c' key read /proc/sys/a/b/c; a missing file is
+ * skipped silently (e.g. ip_vs not loaded), other read errors and write errors are logged.
+ * Runs in the namespace of the calling thread: call it inside a window for a sandbox.
+ */
+export function applyKnobs(knobs: Readonly<Record<string, OSValue>>): void {
+  for (const [key, v] of Object.entries(knobs)) {
+    const path = `/proc/sys/${key.replaceAll('.', '/')}`;
+    let old: string;
+    try {
+      old = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      if (!isMissing(err)) debug('error reading %s: %s', path, (err as Error).message);
+      continue;
+    }
+    if (v.checkFn !== undefined && !v.checkFn(old, v.value)) continue;
+    try {
+      writeFileSync(path, v.value);
+    } catch (err) {
+      debug('failed to set %s to %s: %s', key, v.value, (err as Error).message);
+    }
+  }
+}

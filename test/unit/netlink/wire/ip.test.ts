@@ -1,0 +1,75 @@
+/** netlink/wire ip + mac text codecs: RFC 5952 output, node:net validation, properties. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DecodeError } from '../../../../src/errors.js';
+import { decodeIp, decodeMac, encodeIp, encodeMac, ipFamily } from '../../../../src/netlink/wire/attr.js';
+
+void test('IPv4 round trip', () => {
+  assert.deepEqual([...encodeIp('10.0.0.1')], [10, 0, 0, 1]);
+  assert.equal(decodeIp(Uint8Array.of(255, 255, 255, 0)), '255.255.255.0');
+  fc.assert(fc.property(fc.ipV4(), (a) => decodeIp(encodeIp(a)) === a));
+});
+
+void test('IPv6 text is RFC 5952 canonical', () => {
+  const cases: [string, string][] = [
+    ['fe80::1', 'fe80::1'],
+    ['FE80:0:0:0:0:0:0:1', 'fe80::1'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // leftmost of equal runs
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // a single zero group is not compressed
+    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'], // the longest run wins
+    ['::', '::'],
+    ['::1', '::1'],
+    ['1::', '1::'],
+    ['::ffff:1.2.3.4', '::ffff:1.2.3.4'], // IPv4-mapped keeps the dotted quad (§5)
+    ['::FFFF:0102:0304', '::ffff:1.2.3.4'],
+    ['::1.2.3.4', '::102:304'], // IPv4-compatible (deprecated) is plain hex
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+  ];
+  for (const [input, canonical] of cases) {
+    const bytes = encodeIp(input);
+    assert.equal(bytes.length, 16, input);
+    assert.equal(decodeIp(bytes), canonical, input);
+  }
+});
+
+void test('IPv6 agrees with the WHATWG URL serializer (RFC 5952 compression) except mapped addresses', () => {
+  fc.assert(
+    fc.property(fc.ipV6(), (a) => {
+      const ours = decodeIp(encodeIp(a));
+      if (ours.startsWith('::ffff:') && ours.includes('.')) return true;
+      const whatwg = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+      assert.equal(ours, whatwg, a);
+      assert.deepEqual(encodeIp(ours), encodeIp(a));
+      return true;
+    }),
+    { numRuns: 500 },
+  );
+});
+
+void test('invalid addresses throw TypeError; zones are refused', () => {
+  for (const bad of ['', '1.2.3', '256.1.1.1', '01.2.3.4', '1::2::3', 'g::1', 'fe80::1%eth0', ' 1.2.3.4', '10.0.0.1/24']) {
+    assert.throws(() => encodeIp(bad), TypeError, bad);
+  }
+  assert.throws(() => ipFamily('nope'), TypeError);
+  assert.equal(ipFamily('10.0.0.1'), 4);
+  assert.equal(ipFamily('::'), 6);
+});
+
+void test('decodeIp of a wrong length is a DecodeError', () => {
+  for (const n of [0, 1, 3, 5, 15, 17]) assert.throws(() => decodeIp(new Uint8Array(n)), DecodeError);
+});
+
+void test('MAC text codec', () => {
+  assert.deepEqual([...encodeMac('AA:bb:0c:dd:ee:ff')], [0xaa, 0xbb, 0x0c, 0xdd, 0xee, 0xff]);
+  assert.equal(decodeMac(Uint8Array.of(2, 0, 0, 0, 0, 1)), '02:00:00:00:00:01');
+  assert.equal(decodeMac(new Uint8Array(20).fill(0xab)).split(':').length, 20); // infiniband
+  assert.equal(decodeMac(Uint8Array.of(1)), '01');
+  for (const bad of ['', 'aa-bb-cc-dd-ee-ff', 'a:b:c:d:e:f', 'aa:bb:', 'zz:00:00:00:00:00', 'aabbccddeeff']) {
+    assert.throws(() => encodeMac(bad), TypeError, bad);
+  }
+  assert.throws(() => decodeMac(new Uint8Array(0)), DecodeError);
+  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), (b) => assert.deepEqual(encodeMac(decodeMac(b)), b) === undefined));
+});
