@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -293,6 +294,21 @@ static napi_value js_with_netns(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return result;
+}
+
+/* flock(fd, operation) -> true, or false when LOCK_NB was given and the lock is held. */
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  napi_value argv[2], out;
+  int32_t fd, op;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &op))
+    return NULL;
+  int rc;
+  do {
+    rc = flock(fd, op);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock", NULL);
+  napi_get_boolean(env, rc == 0, &out);
+  return out;
 }
 
 /* testFailNextRestore(): test hook (only exported with NSBOX_TEST_HOOKS=1). */
@@ -622,6 +638,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"bindNetns", NULL, js_bind_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openNetns", NULL, js_open_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nsType", NULL, js_ns_type, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"withNetns", NULL, js_with_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketIn", NULL, js_socket_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
