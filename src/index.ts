@@ -4,7 +4,7 @@
 export * from './errors.js';
 export { errnoName, errnoNumber } from './errno.js';
 export {
-  createNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
+  createNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
 } from './sys/index.js';
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions } from './netlink/socket.js';
 export * from './netlink/rtnl/index.js';
