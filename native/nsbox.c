@@ -482,9 +482,17 @@ struct poller {
   napi_env env;
   napi_ref callback;
   bool stopped;
+  /* Two owners: the JS external (until finalized) and libuv (until the close callback). The
+   * last one to let go frees the struct. */
+  bool closed;
+  bool finalized;
 };
 
-static void poller_closed(uv_handle_t *handle) { free(handle->data); }
+static void poller_closed(uv_handle_t *handle) {
+  struct poller *p = handle->data;
+  p->closed = true;
+  if (p->finalized) free(p);
+}
 
 static void poller_stop(struct poller *p) {
   if (p->stopped) return;
@@ -530,16 +538,17 @@ static void poller_fired(uv_poll_t *handle, int status, int events) {
 
 static void poller_finalize(napi_env env, void *data, void *hint) {
   struct poller *p = data;
+  p->finalized = true;
   if (!p->stopped) {
     p->stopped = true;
     uv_poll_stop(&p->handle);
     if (p->callback != NULL) napi_delete_reference(env, p->callback);
     p->callback = NULL;
-    uv_close((uv_handle_t *)&p->handle, poller_closed);
-  } else if (!uv_is_closing((uv_handle_t *)&p->handle)) {
+    uv_close((uv_handle_t *)&p->handle, poller_closed); /* poller_closed frees it */
+  } else if (p->closed) {
     free(p);
   }
-  /* A stopped poller is freed by poller_closed once libuv has closed the handle. */
+  /* Stopped but not yet closed: poller_closed frees it once libuv has closed the handle. */
 }
 
 static struct poller *get_poller(napi_env env, napi_value v) {
@@ -571,15 +580,21 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   }
   if (napi_create_reference(env, argv[2], 1, &p->callback) != napi_ok) {
     p->stopped = true;
+    p->finalized = true; /* no external will own it */
     uv_close((uv_handle_t *)&p->handle, poller_closed);
     return NULL;
   }
   rc = uv_poll_start(&p->handle, events, poller_fired);
   if (rc != 0) {
+    p->finalized = true; /* no external will own it */
     poller_stop(p);
     return throw_errno(env, -rc, "uv_poll_start", NULL);
   }
-  NAPI_CALL(env, napi_create_external(env, p, poller_finalize, NULL, &out));
+  if (napi_create_external(env, p, poller_finalize, NULL, &out) != napi_ok) {
+    p->finalized = true;
+    poller_stop(p);
+    return NULL;
+  }
   return out;
 }
 

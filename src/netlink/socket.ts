@@ -12,7 +12,7 @@
 import {
   AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_ROUTE,
   Poller, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, MSG_TRUNC,
-  bind, close, recv, send, setsockoptInt, sockaddrNl, socketIn,
+  bind, close, netlinkPortId, recv, send, setsockoptInt, sockaddrNl, socketIn,
 } from '../sys/index.js';
 import {
   AbortError, ClosedError, DecodeError, DumpInterruptedError, NetlinkError, SysError, TimeoutError,
@@ -73,6 +73,8 @@ const RECV_BUFFER = new Uint8Array(1 << 20);
 
 export class NetlinkSocket {
   readonly #fd: number;
+  /** The port id the kernel gave this socket: replies to our requests carry it in nlmsg_pid. */
+  readonly #portId: number;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
   #poller: Poller | undefined;
@@ -81,25 +83,28 @@ export class NetlinkSocket {
   #closed = false;
   #sink: NotificationSink | undefined;
 
-  private constructor(fd: number, timeoutMs: number) {
+  private constructor(fd: number, portId: number, timeoutMs: number) {
     this.#fd = fd;
+    this.#portId = portId;
     this.#timeoutMs = timeoutMs;
   }
 
   /** Open a socket in the namespace given by `netnsFd` (or the caller's). */
   static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
     const fd = socketIn(options.netnsFd ?? -1, AF_NETLINK, SOCK_RAW, options.protocol ?? NETLINK_ROUTE);
+    let portId: number;
     try {
       setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
       setsockoptInt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
       setRecvBuffer(fd, options.recvBufferBytes ?? DEFAULT_RCVBUF);
       bind(fd, sockaddrNl());
+      portId = netlinkPortId(fd);
       for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
     } catch (err) {
       close(fd);
       throw err;
     }
-    const socket = new NetlinkSocket(fd, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const socket = new NetlinkSocket(fd, portId, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     socket.#poller = new Poller(fd, () => socket.#drain());
     socket.#poller.ref(false);
     return socket;
@@ -279,9 +284,12 @@ export class NetlinkSocket {
   }
 
   #dispatch(msg: NlMessage): void {
-    const entry = msg.seq === 0 ? undefined : this.#pending.get(msg.seq);
+    // Replies carry our port id. A notification carries the port id and sequence number of the
+    // request that caused it (another process's, e.g. `ip addr add`), or 0 from the kernel itself.
+    const reply = msg.pid === this.#portId && msg.seq !== 0;
+    const entry = reply ? this.#pending.get(msg.seq) : undefined;
     if (entry === undefined) {
-      if (msg.seq === 0 && msg.type !== NLMSG.ERROR && msg.type !== NLMSG.DONE) this.#sink?.message(msg);
+      if (!reply && msg.type !== NLMSG.ERROR && msg.type !== NLMSG.DONE) this.#sink?.message(msg);
       return; // a late answer to a request that timed out or was aborted
     }
     if (msg.flags & NLM_F.DUMP_INTR) entry.interrupted = true;

@@ -63,3 +63,98 @@ export function ipAddrs(ns: string | undefined, dev: string): IpAddrInfo[] {
   const [entry] = ipJson<{ addr_info: IpAddrInfo[] }[]>(ns, 'addr', 'show', 'dev', dev);
   return entry?.addr_info ?? [];
 }
+
+export interface IpRoute {
+  type?: string;
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  metric?: number;
+  table?: string;
+  prefsrc?: string;
+  flags?: string[];
+}
+
+/**
+ * `ip -j -d [-4|-6] -n ns route show table T` (T: a number, 'main', 'local' or 'all'). With -d,
+ * iproute2 prints type, protocol and scope always (without, it leaves out the defaults).
+ */
+export function ipRoutes(ns: string, table: string | number = 'main', family?: 4 | 6): IpRoute[] {
+  const fam = family === undefined ? [] : [`-${family}`];
+  return ipJson<IpRoute[]>(ns, '-d', ...fam, 'route', 'show', 'table', String(table));
+}
+
+/** `ip -j -n ns route get DST [args…]`: the kernel's lookup as iproute2 reports it. */
+export function ipRouteGet(ns: string, dst: string, ...args: string[]): IpRoute & { uid?: number } {
+  const [route] = ipJson<(IpRoute & { uid?: number })[]>(ns, 'route', 'get', dst, ...args);
+  if (route === undefined) throw new Error(`ip route get ${dst}: no answer`);
+  return route;
+}
+
+export interface IpNeigh {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  state?: string[];
+  router?: null;
+}
+
+/** `ip -j -n ns neigh show [args…]` (both families). */
+export function ipNeighs(ns: string, ...args: string[]): IpNeigh[] {
+  return ipJson<IpNeigh[]>(ns, 'neigh', 'show', ...args);
+}
+
+export interface BridgeFdb {
+  mac: string;
+  ifname: string;
+  dst?: string;
+  master?: string;
+  vlan?: number;
+  vni?: number;
+  flags: string[];
+  state: string;
+}
+
+/** `bridge -j -n ns fdb show [args…]` parsed. */
+export function bridgeFdb(ns: string, ...args: string[]): BridgeFdb[] {
+  const out = execFileSync('bridge', ['-j', '-n', ns, 'fdb', 'show', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return (out === '' ? [] : JSON.parse(out)) as BridgeFdb[];
+}
+
+/** `ip -j -n ns netns list-id`: the ids this namespace gives its peers (with their names). */
+export function ipNsids(ns: string): { nsid: number; name?: string }[] {
+  return ipJson<{ nsid: number; name?: string }[]>(ns, 'netns', 'list-id');
+}
+
+/**
+ * `nsenter --net=KEY ip -j args…` parsed: iproute2 inside the namespace bound to any file
+ * (a sandbox key), without the /run/netns name that `ip -n` needs.
+ */
+export function ipIn<T = Record<string, unknown>[]>(key: string, ...args: string[]): T {
+  const out = execFileSync('nsenter', [`--net=${key}`, 'ip', '-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return (out === '' ? [] : JSON.parse(out)) as T;
+}
+
+/** Run any command inside the namespace bound to `key` (`nsenter --net=KEY cmd…`); stdout. */
+export function runIn(key: string, cmd: string, ...args: string[]): string {
+  return execFileSync('nsenter', [`--net=${key}`, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** `ip -j -d -s link show` inside the namespace bound to `key`. */
+export function ipLinksIn(key: string): IpLink[] {
+  return ipIn<IpLink[]>(key, '-d', '-s', 'link', 'show');
+}
+
+/** `ip -j addr show dev DEV` inside the namespace bound to `key` ([] if the link is missing). */
+export function ipAddrsIn(key: string, dev: string): IpAddrInfo[] {
+  const [entry] = ipIn<{ ifname: string; addr_info: IpAddrInfo[] }[]>(key, 'addr', 'show').filter((e) => e.ifname === dev);
+  return entry?.addr_info ?? [];
+}
+
+/** `ip -j -d [-4|-6] route show table main` inside the namespace bound to `key`. */
+export function ipRoutesIn(key: string, family?: 4 | 6): IpRoute[] {
+  const fam = family === undefined ? [] : [`-${family}`];
+  return ipIn<IpRoute[]>(key, '-d', ...fam, 'route', 'show', 'table', 'main');
+}

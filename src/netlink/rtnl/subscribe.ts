@@ -8,7 +8,7 @@
  */
 import { NetlinkSocket, type NotificationSink } from '../socket.js';
 import type { NlMessage } from '../wire/message.js';
-import type { SysError } from '../../errors.js';
+import { SysError } from '../../errors.js';
 import { RTM, RTNLGRP } from '../rt/constants.js';
 import { decodeLinkMessage } from '../rt/link.js';
 import { decodeAddrMessage } from '../rt/addr.js';
@@ -82,7 +82,11 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
   let done = false;
 
   const push = (ev: RtEvent): void => {
-    if (queue.length >= maxQueued) queue.length = 0;
+    if (queue.length >= maxQueued) {
+      // The reader fell too far behind: what it would read is stale anyway. Start over.
+      queue.length = 0;
+      queue.push({ type: 'resync', error: new SysError(105, 'recv: events dropped, reader too slow') });
+    }
     queue.push(ev);
     wake?.();
   };
