@@ -149,3 +149,24 @@ export class NeighborSearchError extends NsboxError {
     this.present = present;
   }
 }
+
+/** Exit codes of the nsbox CLI (docs/cli.md). */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  /** nsbox failed before it could run the command of `exec`/`run`. */
+  EXEC_FAILED: 125,
+} as const;
+
+/** An error the CLI reports as one line with a chosen exit code. */
+export class CliError extends NsboxError {
+  readonly exitCode: number;
+
+  constructor(message: string, code: string, exitCode: number, options?: NsboxErrorOptions) {
+    super(message, code, options);
+    this.exitCode = exitCode;
+  }
+}

@@ -5,11 +5,11 @@
  * mount table and the directory itself (never from memory, so it works after a crash or a
  * restart). See docs/api.md, "How gc decides what is live".
  */
-import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeNetns, destroyNetns, openNetns } from '../sys/index.js';
 import { basePath } from './key.js';
-import { leaseHeld, withBaseLock } from './namespace-file.js';
+import { leaseHeld, mountPointList, withBaseLock } from './namespace-file.js';
 
 export interface GcOptions {
   /** Only report what would be removed. */
@@ -31,11 +31,8 @@ export interface GcReport {
 /** How many mounts are stacked on each mount point directly under `dir`. */
 function mountCounts(dir: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mountPoint = line.split(' ')[4];
-    if (mountPoint === undefined) continue;
-    const decoded = mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (decoded.startsWith(`${dir}/`) && !decoded.slice(dir.length + 1).includes('/')) counts.set(decoded, (counts.get(decoded) ?? 0) + 1);
+  for (const mp of mountPointList()) {
+    if (mp.startsWith(`${dir}/`) && !mp.slice(dir.length + 1).includes('/')) counts.set(mp, (counts.get(mp) ?? 0) + 1);
   }
   return counts;
 }

@@ -13,3 +13,7 @@ export type { RestoreInterface } from './restore.js';
 export { setBasePath, basePath, generateKey } from './key.js';
 export { gc, type GcOptions, type GcReport } from './gc.js';
 export { applyKnobs as applyKernelKnobs, type OSValue } from './sysctl.js';
+export { generateIfaceName } from './naming.js';
+export { resolveOptions, parseSysctl } from './options.js';
+export { withFileLock } from './file-lock.js';
+export { removeNamespaceFile, isNamespaceMounted } from './namespace-file.js';

@@ -31,6 +31,9 @@ interface Undo {
   moved: boolean;
   renamed: boolean;
   index: number | undefined;
+  /** Addresses configure added ('ip/prefix'), and whether it enslaved the link. */
+  addresses: string[];
+  enslaved: boolean;
 }
 
 /** osl findDst: the dstName of the registered interface with this srcName (a bridge if asked). */
@@ -68,10 +71,14 @@ async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promis
     if (undo.created) {
       await attempt('create', () => core.rtnl.link.del(ref));
     } else {
-      if (undo.renamed) {
-        await attempt('set down', () => core.rtnl.link.set(ref, { up: false }));
-        await attempt('rename', () => core.rtnl.link.set(ref, { name: st.srcName }));
+      await attempt('set down', () => core.rtnl.link.set(ref, { up: false }));
+      if (!undo.moved) {
+        // A link that stays in this namespace (created inside, or the host sandbox) keeps what
+        // configure gave it unless it is taken off again; moving a link out drops all of that.
+        if (undo.enslaved) await attempt('master', () => core.rtnl.link.set(ref, { master: null }));
+        for (const address of undo.addresses) await attempt(`address ${address}`, () => core.rtnl.addr.del({ ...ref, address }));
       }
+      if (undo.renamed) await attempt('rename', () => core.rtnl.link.set(ref, { name: st.srcName }));
       if (undo.moved) await attempt('move', () => core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() }));
     }
   }
@@ -155,7 +162,7 @@ async function createInterface(core: SandboxCore, iface: Interface, dstName: str
 }
 
 /** Step 3: configure the named link (MAC, addresses, IPv6 switch, master, sysctls). */
-async function configureInterface(core: SandboxCore, st: InterfaceState, index: number): Promise<void> {
+async function configureInterface(core: SandboxCore, st: InterfaceState, index: number, undo: Undo): Promise<void> {
   const rtnl = core.rtnl;
   const ref = { index };
   const conf = async (what: string, value: string, fn: () => Promise<void> | void): Promise<void> => {
@@ -171,6 +178,7 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, index: 
     await conf('IP', cidrText(ipv4), async () => {
       await checkRouteConflict(rtnl, ipv4);
       await rtnl.addr.add({ index, address: cidrText(ipv4) });
+      undo.addresses.push(cidrText(ipv4));
     });
   }
   const ipv6 = st.ipv6;
@@ -183,6 +191,7 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, index: 
     if (ipv6) {
       await checkRouteConflict(rtnl, ipv6);
       await rtnl.addr.add({ index, address: cidrText(ipv6), nodad: true });
+      undo.addresses.push(cidrText(ipv6));
     }
   });
   const dstMaster = st.dstMaster;
@@ -190,11 +199,15 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, index: 
     await conf('master', dstMaster, async () => {
       const master = await rtnl.link.get({ name: dstMaster });
       await rtnl.link.set(ref, { master: master.index });
+      undo.enslaved = true;
     });
   }
   if (st.linkLocal.length > 0) {
     await conf('link local IPs', `[${st.linkLocal.map(cidrText).join(' ')}]`, async () => {
-      for (const ll of st.linkLocal) await rtnl.addr.add({ index, address: cidrText(ll) });
+      for (const ll of st.linkLocal) {
+        await rtnl.addr.add({ index, address: cidrText(ll) });
+        undo.addresses.push(cidrText(ll));
+      }
     });
   }
   if (st.sysctls.length > 0) {
@@ -256,10 +269,10 @@ export async function addInterface(
   }
   const st = newInterfaceState(srcName, dstPrefix, '', o, dstMaster);
   const iface = new Interface(owner, st);
-  const undo: Undo = { created: false, moved: false, renamed: false, index: undefined };
+  const undo: Undo = { created: false, moved: false, renamed: false, index: undefined, addresses: [], enslaved: false };
   try {
     const link = await core.lock.run(() => createInterface(core, iface, o.dstName, undo));
-    await configureInterface(core, st, link.index);
+    await configureInterface(core, st, link.index, undo);
     await setUpWithRetries(core.rtnl, link.index);
     const routes = st.routes.filter((r) => !isUnspecified(r.address));
     if (routes.length > 0) {

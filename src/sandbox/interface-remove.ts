@@ -26,15 +26,22 @@ export async function removeInterface(core: SandboxCore, iface: Interface): Prom
   }
   const ref = { index: link.index };
   await core.rtnl.link.set(ref, { up: false });
-  if (st.dstName !== st.srcName) await core.rtnl.link.set(ref, { name: st.srcName });
-  if (st.bridge) {
-    try {
-      await core.rtnl.link.del(ref);
-    } catch (err) {
-      throw wrap(`failed deleting bridge "${st.srcName}"`, err);
+  const renamed = st.dstName !== st.srcName;
+  if (renamed) await core.rtnl.link.set(ref, { name: st.srcName });
+  try {
+    if (st.bridge) {
+      try {
+        await core.rtnl.link.del(ref);
+      } catch (err) {
+        throw wrap(`failed deleting bridge "${st.srcName}"`, err);
+      }
+    } else if (!core.isDefault) {
+      await core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() });
     }
-  } else if (!core.isDefault) {
-    await core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() });
+  } catch (err) {
+    // Still registered under dstName: give the link that name back so a retry can find it.
+    if (renamed) await core.rtnl.link.set(ref, { name: st.dstName }).catch(() => undefined);
+    throw err;
   }
   const i = core.ifaces.indexOf(iface);
   if (i >= 0) core.ifaces.splice(i, 1);

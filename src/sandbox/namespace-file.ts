@@ -8,7 +8,7 @@
  * in use). Creation under the base path holds a shared lock on the base directory, which
  * gc() takes exclusively, so gc never sees a half-made file.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, closeNetns, createNetns, destroyNetns, flock, openNetns,
@@ -83,4 +83,28 @@ export function openNamespaceFile(key: string, source: NamespaceSource): number 
       throw err;
     }
   });
+}
+
+/** Unmount and remove a netns file (nothing there is fine). */
+export function removeNamespaceFile(key: string): void {
+  destroyNetns(key);
+}
+
+/** Whether `key` is a mount point in this mount namespace (from /proc/self/mountinfo). */
+export function isNamespaceMounted(key: string): boolean {
+  return mountPoints().has(key);
+}
+
+/** Every mount point in this mount namespace, in mount order, once per stacked mount. */
+export function mountPointList(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp !== undefined) out.push(mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+export function mountPoints(): Set<string> {
+  return new Set(mountPointList());
 }

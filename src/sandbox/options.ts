@@ -4,7 +4,9 @@
  * The options of addInterface (osl's IfaceOption constructors) and their validation. Every
  * option is checked before anything touches the kernel, so bad input changes nothing.
  */
-import { checkLinkName, parseCidr, type Cidr } from '../netlink/rtnl/index.js';
+import { parseCidr, type Cidr } from '../netlink/rtnl/cidr.js';
+import { checkLinkName } from '../netlink/rtnl/ref.js';
+import { decodeIp, encodeIp } from '../netlink/wire/ip.js';
 
 export const ADVERTISE_ADDR_NMSGS_MIN = 0;
 export const ADVERTISE_ADDR_NMSGS_MAX = 3;
@@ -76,9 +78,18 @@ export function parseSysctl(text: string): Sysctl {
   return { text, parts: parts as Sysctl['parts'], value: text.slice(eq + 1) };
 }
 
+/**
+ * parseCidr with the address in canonical text (RFC 5952 for IPv6), as Go's IPNet.String()
+ * gives upstream: restore matches addresses against the kernel's text, which is canonical.
+ */
+function canonicalCidr(text: string, what: string): Cidr {
+  const c = parseCidr(text, what);
+  return { ...c, address: decodeIp(encodeIp(c.address)) };
+}
+
 function cidrOfFamily(text: string | undefined, family: 4 | 6, what: string): Cidr | undefined {
   if (text === undefined) return undefined;
-  const c = parseCidr(text, what);
+  const c = canonicalCidr(text, what);
   if (c.family !== family) throw new TypeError(`invalid ${what} ${JSON.stringify(text)}: not an IPv${family} address`);
   return c;
 }
@@ -86,7 +97,7 @@ function cidrOfFamily(text: string | undefined, family: 4 | 6, what: string): Ci
 function cidrList(list: readonly string[] | undefined, what: string): Cidr[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) throw new TypeError(`${what} must be an array of 'address/prefix' strings`);
-  return list.map((t) => parseCidr(t, what));
+  return list.map((t) => canonicalCidr(t, what));
 }
 
 /** Validate and normalise addInterface options (osl newInterface, minus the master lookup). */

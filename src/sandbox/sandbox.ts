@@ -145,12 +145,12 @@ export class Sandbox implements InterfaceOwner {
    * adopt a link created inside), name it `dstName` or dstPrefix + the lowest free index,
    * configure, bring up, route and advertise it.
    */
-  addInterface(srcName: string, dstPrefix: string, options?: InterfaceOptions): Promise<Interface> {
+  async addInterface(srcName: string, dstPrefix: string, options?: InterfaceOptions): Promise<Interface> {
     return addInterface(this.#live(), this, srcName, dstPrefix, options);
   }
 
   /** osl RemoveInterface. */
-  removeInterface(iface: Interface): Promise<void> {
+  async removeInterface(iface: Interface): Promise<void> {
     return removeInterface(this.#live(), iface);
   }
 
@@ -173,28 +173,28 @@ export class Sandbox implements InterfaceOwner {
   get gatewayIPv6(): string | undefined { return this.#core.gatewayIPv6; }
 
   /** osl SetGateway: default route via `gw`, out of the interface that reaches it directly. */
-  setGateway(gw: string | undefined): Promise<void> { return setGateway(this.#live(), gw, 4); }
-  setGatewayIPv6(gw: string | undefined): Promise<void> { return setGateway(this.#live(), gw, 6); }
-  unsetGateway(): Promise<void> { return unsetGateway(this.#live(), 4); }
-  unsetGatewayIPv6(): Promise<void> { return unsetGateway(this.#live(), 6); }
+  async setGateway(gw: string | undefined): Promise<void> { return setGateway(this.#live(), gw, 4); }
+  async setGatewayIPv6(gw: string | undefined): Promise<void> { return setGateway(this.#live(), gw, 6); }
+  async unsetGateway(): Promise<void> { return unsetGateway(this.#live(), 4); }
+  async unsetGatewayIPv6(): Promise<void> { return unsetGateway(this.#live(), 6); }
 
   /** osl SetDefaultRouteIPv4: a connected default route out of the interface `srcName`. */
-  setDefaultRouteIPv4(srcName: string): Promise<void> { return setDefaultRoute(this.#live(), srcName, 4); }
-  setDefaultRouteIPv6(srcName: string): Promise<void> { return setDefaultRoute(this.#live(), srcName, 6); }
-  unsetDefaultRouteIPv4(): Promise<void> { return unsetDefaultRoute(this.#live(), 4); }
-  unsetDefaultRouteIPv6(): Promise<void> { return unsetDefaultRoute(this.#live(), 6); }
+  async setDefaultRouteIPv4(srcName: string): Promise<void> { return setDefaultRoute(this.#live(), srcName, 4); }
+  async setDefaultRouteIPv6(srcName: string): Promise<void> { return setDefaultRoute(this.#live(), srcName, 6); }
+  async unsetDefaultRouteIPv4(): Promise<void> { return unsetDefaultRoute(this.#live(), 4); }
+  async unsetDefaultRouteIPv6(): Promise<void> { return unsetDefaultRoute(this.#live(), 6); }
 
   /** osl AddStaticRoute: `destination` via `nextHop`. */
-  addStaticRoute(route: StaticRoute): Promise<void> { return addStaticRoute(this.#live(), route); }
+  async addStaticRoute(route: StaticRoute): Promise<void> { return addStaticRoute(this.#live(), route); }
   /** osl RemoveStaticRoute: removes the route and forgets the object given to addStaticRoute. */
-  removeStaticRoute(route: StaticRoute): Promise<void> { return removeStaticRoute(this.#live(), route); }
+  async removeStaticRoute(route: StaticRoute): Promise<void> { return removeStaticRoute(this.#live(), route); }
   /** Copies of the static routes. */
   staticRoutes(): StaticRoute[] { return this.#core.staticRoutes.map((r) => ({ ...r })); }
 
   /** osl AddNeighbor: a permanent entry; NeighborSearchError if it exists. */
-  addNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return addNeighbor(this.#live(), ip, mac, options); }
+  async addNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return addNeighbor(this.#live(), ip, mac, options); }
   /** osl DeleteNeighbor; NeighborSearchError if it is missing. */
-  deleteNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return deleteNeighbor(this.#live(), ip, mac, options); }
+  async deleteNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return deleteNeighbor(this.#live(), ip, mac, options); }
 
   /** osl AddAliasIP: add `cidr` to the link named `ifName` inside the sandbox. */
   async addAliasIP(ifName: string, cidr: string): Promise<void> {
@@ -267,7 +267,7 @@ export class Sandbox implements InterfaceOwner {
   }
 
   /** osl RestoreInterfaces: re-register the interfaces of an adopted (isRestore) sandbox. */
-  restoreInterfaces(list: readonly RestoreInterface[], signal?: AbortSignal): Promise<Interface[]> {
+  async restoreInterfaces(list: readonly RestoreInterface[], signal?: AbortSignal): Promise<Interface[]> {
     return restoreInterfaces(this.#live(), this, list, signal);
   }
 
@@ -284,6 +284,21 @@ export class Sandbox implements InterfaceOwner {
       else core.defRoute6SrcName = srcName;
     } else if (isIPv4) core.gateway = gw;
     else core.gatewayIPv6 = gw;
+  }
+
+  /**
+   * Let go of the sandbox without destroying it: close the netlink socket and the namespace
+   * fd (dropping the liveness lease); the namespace and its file stay. A tool that keeps its
+   * own records (the nsbox CLI) re-adopts it later with `create(key, { isRestore: true })`.
+   */
+  close(): void {
+    const core = this.#core;
+    if (core.destroyed) return;
+    core.destroyed = true;
+    for (const iface of core.ifaces) stateOf(iface).stop.abort();
+    core.rtnl.close();
+    closeNetns(core.nsFd);
+    core.nsFd = -1;
   }
 
   /**

@@ -1,0 +1,72 @@
+/**
+ * Layer: cli. Imports: cli/context, sandbox, errors.ts.
+ *
+ * `nsbox exec NAME -- CMD…`: run CMD inside the sandbox with stdio inherited, signals
+ * forwarded and its exit status passed through. The child is forked from inside a netns
+ * window; no `ip`, `nsenter` or shell runs in between.
+ */
+import { constants } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { CliError, EXIT, SandboxError } from '../../errors.js';
+import { Sandbox } from '../../sandbox/index.js';
+import type { Context } from '../context.js';
+import { goneError } from './sandbox.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
+
+/**
+ * Wait for `child`, forwarding our signals to it. Resolves with the exit code to use; when
+ * the child died of a signal, returns 128 + its number (the caller re-raises it).
+ */
+export function superviseChild(child: ChildProcess, command: string): Promise<{ code: number; signal?: NodeJS.Signals }> {
+  return new Promise((resolve) => {
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    for (const sig of FORWARDED) {
+      const h = (): void => { child.kill(sig); };
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    const done = (result: { code: number; signal?: NodeJS.Signals }): void => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      resolve(result);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code === 'ENOENT' ? 127 : err.code === 'EACCES' ? 126 : EXIT.EXEC_FAILED;
+      process.stderr.write(`nsbox: cannot run ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
+      done({ code });
+    });
+    child.once('exit', (code, signal) => {
+      if (signal) done({ code: 128 + (constants.signals[signal] ?? 0), signal });
+      else done({ code: code ?? EXIT.FAILURE });
+    });
+  });
+}
+
+/** Spawn `argv` inside the namespace at `key` with inherited stdio. */
+export async function spawnIn(key: string, name: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  let sandbox: Sandbox;
+  try {
+    sandbox = await Sandbox.create(key, { isRestore: true });
+  } catch (err) {
+    if (err instanceof SandboxError && /failed get network namespace/.test(err.message)) throw goneError(name, err);
+    throw err;
+  }
+  try {
+    return sandbox.spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: env ?? process.env });
+  } finally {
+    sandbox.close();
+  }
+}
+
+export async function execCommand(ctx: Context, name: string, argv: string[]): Promise<number> {
+  if (argv.length === 0) throw new CliError('nothing to run: nsbox exec NAME -- CMD [ARGS…]', 'NSBOX_ERR_USAGE', EXIT.USAGE);
+  const rec = ctx.record(name);
+  ctx.close();
+  const child = await spawnIn(rec.key, name, argv);
+  const result = await superviseChild(child, argv[0]!);
+  if (result.signal) {
+    process.removeAllListeners(result.signal);
+    process.kill(process.pid, result.signal); // die the same way, so shells see the signal
+  }
+  return result.code;
+}

@@ -1,0 +1,135 @@
+/**
+ * Layer: cli (process edge). Imports: every cli module, errors.ts.
+ *
+ * argv -> command -> output + exit code. The only module that calls process.exit. Errors
+ * become one line on stderr (a JSON object with --json) and a documented exit code.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from '../errors.js';
+import { Context, type GlobalOptions } from './context.js';
+import { exitCodeOf, printError, printJson } from './output.js';
+import { packageVersion } from './version.js';
+import { createCommand, inspectCommand, lsCommand, rmCommand } from './commands/sandbox.js';
+import { execCommand } from './commands/exec.js';
+import { ifaceAddCommand, ifaceRmCommand, type IfaceAddFlags } from './commands/iface.js';
+import { gwCommand, neighCommand, routeCommand } from './commands/config.js';
+import { gcCommand } from './commands/gc.js';
+import { restoreCommand } from './commands/restore.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<void>): Command {
+  const program = new Command('nsbox')
+    .description('Linux network sandboxes: namespaces with links, addresses, routes and neighbours')
+    .option('--root <dir>', 'state directory; also moves the namespace files (env NSBOX_ROOT, default /var/lib/nsbox)')
+    .option('--json', 'machine-readable output (schemas in docs/cli.md)')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program.command('create').argument('<name>', 'sandbox name (letters, digits, _ . -)')
+    .description('create a sandbox: a network namespace with lo up, visible to `ip netns`')
+    .option('--label <key=value>', 'attach a label (repeatable)', collect)
+    .action((name: string, o: { label?: string[] }) => run((ctx) => createCommand(ctx, name, o)));
+
+  program.command('ls').alias('list').description('list sandboxes')
+    .action(() => run((ctx) => lsCommand(ctx)));
+
+  program.command('inspect').argument('<name>').description('show a sandbox: its record and what the kernel holds')
+    .action((name: string) => run((ctx) => inspectCommand(ctx, name)));
+
+  program.command('exec').argument('<name>').argument('<command...>', 'command and arguments, after --')
+    .description('run a command inside a sandbox; stdio, signals and exit status pass through')
+    .usage('<name> -- <command> [args...]')
+    .action((name: string, argv: string[]) => run((ctx) => execCommand(ctx, name, argv)));
+
+  program.command('rm').alias('remove').argument('[names...]').description('remove sandboxes (interfaces go back to the host)')
+    .option('--all', 'remove every sandbox')
+    .action((names: string[], o: { all?: boolean }) => run((ctx) => rmCommand(ctx, names, o)));
+
+  const iface = program.command('iface').description('move interfaces into and out of a sandbox');
+  iface.command('add').argument('<name>', 'sandbox')
+    .description('move a host link into the sandbox (or create a bridge there) and configure it')
+    .requiredOption('--src <hostif>', 'the host link (or, with --bridge, the bridge to create)')
+    .addOption(new Option('--prefix <p>', 'name it <p> + the lowest free index (default eth)').conflicts('name'))
+    .option('--name <n>', 'name it <n> inside the sandbox')
+    .option('--ip <cidr>', 'IPv4 address, e.g. 10.0.0.2/24')
+    .option('--ip6 <cidr>', 'IPv6 address (without it IPv6 is disabled on the link)')
+    .option('--mac <mac>', 'hardware address')
+    .option('--master <src>', 'enslave to a bridge added with --bridge (its --src)')
+    .option('--bridge', 'create a bridge named --src inside the sandbox')
+    .option('--route <cidr>', 'a connected route through this interface (repeatable)', collect)
+    .option('--sysctl <k=v>', 'a per-interface sysctl, e.g. net.ipv4.conf.IFNAME.forwarding=1 (repeatable)', collect)
+    .action((name: string, o: IfaceAddFlags) => run((ctx) => ifaceAddCommand(ctx, name, o)));
+  iface.command('rm').argument('<name>', 'sandbox').argument('<if>', 'interface (its name inside, or its --src)')
+    .description('move an interface back to the host under its source name (a bridge is deleted)')
+    .action((name: string, ifname: string) => run((ctx) => ifaceRmCommand(ctx, name, ifname)));
+
+  const route = program.command('route').description('static routes through a next hop');
+  for (const action of ['add', 'rm'] as const) {
+    route.command(action).argument('<name>', 'sandbox')
+      .description(action === 'add' ? 'add a route' : 'remove a route')
+      .requiredOption('--dst <cidr>', 'destination').requiredOption('--via <ip>', 'next hop')
+      .action((name: string, o: { dst: string; via: string }) => run((ctx) => routeCommand(ctx, action, name, o)));
+  }
+
+  const gw = program.command('gw').description('the default gateway');
+  gw.command('set').argument('<name>', 'sandbox').argument('<ip>', 'IPv4 or IPv6 gateway').description('set (or replace) the gateway of that family')
+    .action((name: string, ip: string) => run((ctx) => gwCommand(ctx, 'set', name, ip)));
+  gw.command('unset').argument('<name>', 'sandbox').argument('[ip]', 'which family to unset (default both)').description('remove the gateway')
+    .action((name: string, ip: string | undefined) => run((ctx) => gwCommand(ctx, 'unset', name, ip)));
+
+  const neigh = program.command('neigh').description('permanent neighbour (ARP/NDP) entries');
+  for (const action of ['add', 'rm'] as const) {
+    neigh.command(action).argument('<name>', 'sandbox').argument('<ip>').argument('<mac>')
+      .description(action === 'add' ? 'add an entry' : 'remove an entry')
+      .option('--dev <if>', 'interface (needed when the sandbox has several)')
+      .action((name: string, ip: string, mac: string, o: { dev?: string }) => run((ctx) => neighCommand(ctx, action, name, ip, mac, o)));
+  }
+
+  program.command('gc').description('remove leaks: interrupted work, orphaned namespaces, records whose namespace is gone')
+    .option('--dry-run', 'only report')
+    .action((o: { dryRun?: boolean }) => run((ctx) => gcCommand(ctx, o)));
+
+  program.command('restore').description('re-adopt sandboxes after a restart; --recreate rebuilds the ones lost to a reboot')
+    .option('--recreate', 'rebuild sandboxes whose namespace is gone from their records')
+    .action((o: { recreate?: boolean }) => run((ctx) => restoreCommand(ctx, o)));
+
+  program.command('version').description('print the version')
+    .action(() => run(async (ctx) => {
+      if (ctx.json) printJson({ version: packageVersion(), node: process.version });
+      else process.stdout.write(`nsbox ${packageVersion()}\n`);
+    }));
+  return program;
+}
+
+/** Parse argv, run the command, return the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  let json = argv.includes('--json');
+  let program: Command | undefined;
+  const run = async (fn: (ctx: Context) => Promise<number | void>): Promise<void> => {
+    const opts = program!.opts<GlobalOptions>();
+    json = opts.json === true;
+    const ctx = new Context(opts);
+    try {
+      const code = await fn(ctx);
+      if (typeof code === 'number') exitCode = code;
+    } finally {
+      ctx.close();
+    }
+  };
+  try {
+    program = build(run);
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      return EXIT.USAGE; // commander already printed the message
+    }
+    printError(err, json);
+    return exitCodeOf(err);
+  }
+  return exitCode;
+}

@@ -1,0 +1,62 @@
+/**
+ * Layer: store. Imports: better-sqlite3, node built-ins, errors.ts.
+ *
+ * The embedded state database: one SQLite file (mode 0600) in WAL mode with a busy timeout,
+ * so several nsbox processes can read and write at once; every change runs in an IMMEDIATE
+ * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Db = Database.Database;
+
+/** Each entry moves the schema from version i to i + 1. Never edit a released entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE sandboxes (
+     name        TEXT PRIMARY KEY,
+     key         TEXT NOT NULL UNIQUE,
+     state       TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'removing')),
+     created_at  TEXT NOT NULL,
+     labels      TEXT NOT NULL DEFAULT '{}',
+     config      TEXT NOT NULL DEFAULT '{}'
+   ) STRICT;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Open (creating if needed) the state database in `dir`. */
+export function openDb(dir: string): Db {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'nsbox.db');
+  closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
+  chmodSync(file, 0o600);
+  const db = new Database(file, { timeout: 10_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  for (const suffix of ['-wal', '-shm']) {
+    try {
+      chmodSync(file + suffix, 0o600);
+    } catch {
+      // created lazily by SQLite; it inherits the umask until then
+    }
+  }
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the state database has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`);
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const now = db.pragma('user_version', { simple: true }) as number; // another process may have migrated meanwhile
+    for (let v = now; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
