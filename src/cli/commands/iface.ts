@@ -9,6 +9,7 @@ import type { InterfaceRecord } from '../../store/index.js';
 import { Rtnl, checkLinkName } from '../../netlink/rtnl/index.js';
 import type { Context } from '../context.js';
 import { printJson } from '../output.js';
+import { pausePoint } from '../test-hooks.js';
 import { withAdopted } from './sandbox.js';
 
 export interface IfaceAddFlags {
@@ -76,9 +77,11 @@ export async function ifaceAddCommand(ctx: Context, name: string, f: IfaceAddFla
       },
     };
     ctx.records.update(name, (c) => { c.interfaces.push(row); });
+    await pausePoint('iface-add:recorded');
     let iface;
     try {
       iface = await sandbox.addInterface(f.src, prefix, { ...options, dstName });
+      await pausePoint('iface-add:kernel');
     } catch (err) {
       ctx.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== f.src); });
       throw err;

@@ -9,6 +9,7 @@ import { emptyConfig, type SandboxRecord } from '../../store/index.js';
 import { Rtnl } from '../../netlink/rtnl/index.js';
 import { checkSandboxName, type Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
+import { pausePoint } from '../test-hooks.js';
 
 export function parseLabels(list: readonly string[] = []): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -65,6 +66,7 @@ export async function createCommand(ctx: Context, name: string, opts: { label?: 
     let sandbox: Sandbox | undefined;
     try {
       sandbox = await Sandbox.create(key);
+      await pausePoint('create:netns');
       ctx.linkForIproute(name);
       ctx.records.setState(name, 'ready');
       sandbox.close();
