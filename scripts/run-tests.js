@@ -38,7 +38,8 @@ function findTests(dir) {
 
 function runNodeTest(files) {
   if (files.length === 0) return 0;
-  const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+  // One file at a time: each integration file checks for leaks in shared places (/run/netns).
+  const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
   return res.status ?? 1;
 }
 

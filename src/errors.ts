@@ -105,6 +105,16 @@ export class DecodeError extends NsboxError {
   }
 }
 
+/** Bad configuration: an invalid or conflicting setting. `field` names it. */
+export class ConfigError extends NsboxError {
+  readonly field: string;
+
+  constructor(message: string, field: string, options?: NsboxErrorOptions) {
+    super(message, 'NSBOX_ERR_CONFIG', options);
+    this.field = field;
+  }
+}
+
 /** A socket or handle was used after close(). */
 export class ClosedError extends NsboxError {
   constructor(what: string) {

@@ -10,3 +10,4 @@ export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocke
 export * from './netlink/rtnl/index.js';
 export { Rtnl, type RtnlOptions } from './netlink/rtnl/index.js';
 export * from './sandbox/index.js';
+export * from './network/index.js';

@@ -9,6 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync
 import { CliError, EXIT } from '../errors.js';
 import { Sandbox, setBasePath, basePath, withFileLock, type Interface } from '../sandbox/index.js';
 import { openDb, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
+import { Networks } from '../network/index.js';
 
 export const DEFAULT_ROOT = '/var/lib/nsbox';
 /** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
@@ -32,6 +33,7 @@ export class Context {
   readonly json: boolean;
   #db: Db | undefined;
   #records: SandboxRecords | undefined;
+  #networks: Networks | undefined;
 
   constructor(options: GlobalOptions) {
     this.root = options.root ?? process.env.NSBOX_ROOT ?? DEFAULT_ROOT;
@@ -40,16 +42,28 @@ export class Context {
     setBasePath(this.root === DEFAULT_ROOT ? '/run/nsbox' : join(this.root, 'run'));
   }
 
+  #openDb(): Db {
+    this.#db ??= openDb(this.root);
+    return this.#db;
+  }
+
   get records(): SandboxRecords {
-    if (this.#records === undefined) {
-      this.#db = openDb(this.root);
-      this.#records = new SandboxRecords(this.#db);
-    }
+    this.#records ??= new SandboxRecords(this.#openDb());
     return this.#records;
   }
 
+  /** Networks and leases, in the same database. */
+  get networks(): Networks {
+    this.#networks ??= new Networks(this.#openDb());
+    return this.#networks;
+  }
+
   close(): void {
+    this.#networks?.close();
+    this.#networks = undefined;
     this.#db?.close();
+    this.#db = undefined;
+    this.#records = undefined;
   }
 
   keyOf(name: string): string {

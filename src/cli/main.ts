@@ -15,6 +15,10 @@ import { ifaceAddCommand, ifaceRmCommand, type IfaceAddFlags } from './commands/
 import { gwCommand, neighCommand, routeCommand } from './commands/config.js';
 import { gcCommand } from './commands/gc.js';
 import { restoreCommand } from './commands/restore.js';
+import {
+  connectCommand, disconnectCommand, networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand, type NetworkCreateFlags,
+} from './commands/network.js';
+import { runCommand, type RunFlags } from './commands/run.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -87,6 +91,43 @@ function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<vo
       .option('--dev <if>', 'interface (needed when the sandbox has several)')
       .action((name: string, ip: string, mac: string, o: { dev?: string }) => run((ctx) => neighCommand(ctx, action, name, ip, mac, o)));
   }
+
+  const network = program.command('network').description('bridge and macvlan networks with address management');
+  network.command('create').argument('<name>')
+    .description('create a network (a bridge with the gateway address, or macvlan on --parent)')
+    .addOption(new Option('--driver <driver>', 'bridge or macvlan').default('bridge').choices(['bridge', 'macvlan']))
+    .option('--subnet <cidr>', 'an IPv4 and/or (with --ipv6) an IPv6 subnet (repeatable; default: a free /16 in 10.88.0.0/8)', collect)
+    .option('--gateway <ip>', 'IPv4 gateway (default: the first address of the subnet)')
+    .option('--ipv6', 'give sandboxes IPv6 addresses from the IPv6 --subnet')
+    .option('--bridge-name <br>', 'bridge to create or use (default nsbr-<name>)')
+    .option('--parent <if>', 'macvlan: the host interface')
+    .option('--mode <mode>', 'macvlan mode: bridge, private, vepa, passthru, source')
+    .option('--mtu <n>', 'MTU of the bridge and the sandbox links (default 1500)')
+    .option('--internal', 'no default route in the sandboxes')
+    .action((name: string, o: NetworkCreateFlags) => run((ctx) => networkCreateCommand(ctx, name, o)));
+  network.command('ls').alias('list').description('list networks').action(() => run((ctx) => networkLsCommand(ctx)));
+  network.command('inspect').argument('<name>').description('show a network and its leases')
+    .action((name: string) => run((ctx) => networkInspectCommand(ctx, name)));
+  network.command('rm').alias('remove').argument('<names...>').description('remove networks no sandbox is connected to')
+    .action((names: string[]) => run((ctx) => networkRmCommand(ctx, names)));
+
+  program.command('connect').argument('<network>').argument('<name>', 'sandbox')
+    .description('give a sandbox an interface on a network, with an address from its subnet')
+    .option('--ip <ip>', 'a static IPv4 address in the subnet')
+    .option('--ip6 <ip>', 'a static IPv6 address in the IPv6 subnet')
+    .action((net: string, name: string, o: { ip?: string; ip6?: string }) => run((ctx) => connectCommand(ctx, net, name, o)));
+  program.command('disconnect').argument('<network>').argument('<name>', 'sandbox')
+    .description('remove the sandbox\'s interface on a network and release its addresses')
+    .action((net: string, name: string) => run((ctx) => disconnectCommand(ctx, net, name)));
+
+  program.command('run').argument('<command...>', 'command and arguments, after --')
+    .usage('[options] -- <command> [args...]')
+    .description('run a command in a fresh sandbox on a network (nsbox0 by default); removed when it exits')
+    .option('--name <name>', 'sandbox name (default run-<random>)')
+    .option('--network <net>', 'connect to this network (repeatable; default nsbox0)', collect)
+    .option('--ip <ip>', 'static address on the first network')
+    .option('--keep', 'keep the sandbox when the command exits')
+    .action((argv: string[], o: RunFlags) => run((ctx) => runCommand(ctx, argv, o)));
 
   program.command('gc').description('remove leaks: interrupted work, orphaned namespaces, records whose namespace is gone')
     .option('--dry-run', 'only report')

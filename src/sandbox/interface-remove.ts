@@ -12,7 +12,15 @@ import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
 import type { SandboxCore } from './core.js';
 
-export async function removeInterface(core: SandboxCore, iface: Interface): Promise<void> {
+export interface RemoveInterfaceOptions {
+  /**
+   * Delete the link instead of giving it back (for links the caller created for the sandbox,
+   * e.g. a network's veth end): down, then delete; nothing goes to the host.
+   */
+  delete?: boolean;
+}
+
+export async function removeInterface(core: SandboxCore, iface: Interface, options: RemoveInterfaceOptions = {}): Promise<void> {
   const st = stateOf(iface);
   st.stop.abort();
   if (!core.ifaces.includes(iface)) {
@@ -25,6 +33,12 @@ export async function removeInterface(core: SandboxCore, iface: Interface): Prom
     throw wrap(`failed to find interface "${st.dstName}" in sandbox ${core.key}`, err);
   }
   const ref = { index: link.index };
+  if (options.delete) {
+    await core.rtnl.link.del(ref);
+    const i = core.ifaces.indexOf(iface);
+    if (i >= 0) core.ifaces.splice(i, 1);
+    return;
+  }
   await core.rtnl.link.set(ref, { up: false });
   const renamed = st.dstName !== st.srcName;
   if (renamed) await core.rtnl.link.set(ref, { name: st.srcName });

@@ -6,7 +6,7 @@
  * whole life; no operation switches the caller's namespace except invoke() and spawn().
  */
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { fstatSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { closeNetns, destroyNetns, withNetns } from '../sys/index.js';
 import { Rtnl } from '../netlink/rtnl/index.js';
@@ -15,7 +15,7 @@ import { Mutex } from './mutex.js';
 import { stateOf, type Interface, type InterfaceOwner, type InterfaceStatistics } from './interface.js';
 import type { InterfaceOptions } from './options.js';
 import { addInterface } from './interface-add.js';
-import { removeInterface } from './interface-remove.js';
+import { removeInterface, type RemoveInterfaceOptions } from './interface-remove.js';
 import {
   addStaticRoute, removeStaticRoute, setDefaultRoute, setGateway, unsetDefaultRoute, unsetGateway, type StaticRoute,
 } from './routes.js';
@@ -42,6 +42,20 @@ const LB_KNOBS = {
   'net.ipv4.vs.expire_nodest_conn': { value: '1' },
   'net.ipv4.vs.expire_quiescent_template': { value: '1' },
 };
+
+/**
+ * Whether `key` now holds another network namespace than the one behind `nsFd`: a later
+ * create() on the same key replaced ours, and destroying ours must not take that one down.
+ */
+function keyReplaced(key: string, nsFd: number): boolean {
+  try {
+    const ours = fstatSync(nsFd);
+    const now = statSync(key);
+    return now.dev === ours.dev && now.ino !== ours.ino;
+  } catch {
+    return false;
+  }
+}
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !isAbsolute(key) || key.includes('\0') || key.endsWith('/')) {
@@ -150,8 +164,8 @@ export class Sandbox implements InterfaceOwner {
   }
 
   /** osl RemoveInterface. */
-  async removeInterface(iface: Interface): Promise<void> {
-    return removeInterface(this.#live(), iface);
+  async removeInterface(iface: Interface, options?: RemoveInterfaceOptions): Promise<void> {
+    return removeInterface(this.#live(), iface, options);
   }
 
   /** osl Interface.Statistics. */
@@ -303,8 +317,9 @@ export class Sandbox implements InterfaceOwner {
 
   /**
    * osl Destroy: close the netlink socket and the namespace fd (dropping the lease), unmount
-   * and remove the file. The kernel then frees the namespace and every link in it. Runs every
-   * step and reports all failures; a second call does nothing.
+   * and remove the file (unless a later create() on the key replaced this namespace there).
+   * The kernel then frees the namespace and every link in it. Runs every step and reports all
+   * failures; a second call does nothing.
    */
   destroy(): Promise<void> {
     const core = this.#core;
@@ -319,9 +334,10 @@ export class Sandbox implements InterfaceOwner {
         failures.push(err);
       }
     };
+    const replaced = keyReplaced(core.key, core.nsFd);
     attempt(() => core.rtnl.close());
     attempt(() => closeNetns(core.nsFd));
-    attempt(() => destroyNetns(core.key));
+    if (!replaced) attempt(() => destroyNetns(core.key));
     core.nsFd = -1;
     if (failures.length === 1) return Promise.reject(wrap(`destroy sandbox ${core.key}`, failures[0]));
     if (failures.length > 1) return Promise.reject(new AggregateError(failures, `destroy sandbox ${core.key}: ${failures.length} steps failed`));

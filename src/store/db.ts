@@ -21,6 +21,21 @@ const MIGRATIONS: readonly string[] = [
      labels      TEXT NOT NULL DEFAULT '{}',
      config      TEXT NOT NULL DEFAULT '{}'
    ) STRICT;`,
+  `CREATE TABLE networks (
+     name        TEXT PRIMARY KEY,
+     driver      TEXT NOT NULL CHECK (driver IN ('bridge', 'macvlan')),
+     created_at  TEXT NOT NULL,
+     config      TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE leases (
+     network     TEXT NOT NULL REFERENCES networks (name),
+     address     TEXT NOT NULL,
+     owner       TEXT NOT NULL,
+     ifname      TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     PRIMARY KEY (network, address)
+   ) STRICT;
+   CREATE INDEX leases_by_owner ON leases (owner);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,3 +5,6 @@ export { openDb, SCHEMA_VERSION, type Db } from './db.js';
 export {
   SandboxRecords, emptyConfig, type SandboxRecord, type SandboxConfig, type SandboxState, type InterfaceRecord,
 } from './sandbox-records.js';
+export {
+  NetworkRecords, type NetworkRecord, type NetworkConfig, type SubnetRecord, type Lease,
+} from './network-records.js';

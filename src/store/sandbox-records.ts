@@ -27,6 +27,8 @@ export interface InterfaceRecord {
     sysctls?: string[];
     createdInContainer?: boolean;
   };
+  /** Set for an interface a network gave the sandbox (created inside; deleted, not moved, on removal). */
+  network?: string;
   /** How to bring the link back after a reboot: a veth whose peer stayed in the host. */
   link?: { kind: string; peer?: string; peerMaster?: string; mtu?: number };
 }

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { CliError, EXIT } from '../../errors.js';
 import { parseCidr } from '../../netlink/rtnl/index.js';
+import { decodeIp, encodeIp } from '../../netlink/wire/ip.js';
 import type { SandboxRecord } from '../../store/index.js';
 import type { Context } from '../context.js';
 import { printJson } from '../output.js';
@@ -22,13 +23,19 @@ function checkIp(ip: string, what: string): 4 | 6 {
   return family;
 }
 
+/** 'network/len' in canonical text; host bits set is an error that names the network meant. */
 function canonicalCidr(text: string, what: string): string {
+  let c;
   try {
-    const c = parseCidr(text, what);
-    return `${c.address}/${c.prefixLen}`;
+    c = parseCidr(text, what);
   } catch (err) {
     throw usage((err as Error).message);
   }
+  const bytes = encodeIp(c.address);
+  const network = bytes.map((b, i) => b & (0xff << Math.max(0, Math.min(8, 8 * (i + 1) - c.prefixLen)) & 0xff));
+  const cidr = `${decodeIp(network)}/${c.prefixLen}`;
+  if (network.some((b, i) => b !== bytes[i])) throw usage(`invalid ${what} ${JSON.stringify(text)}: host bits are set (the network is ${cidr})`);
+  return cidr;
 }
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;

@@ -45,9 +45,9 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
   const progress = new Progress(progressLabel, records.length);
   for (const listed of records) {
     progress.step(listed.name);
-    const done = await ctx.tryLocked(listed.name, async () => {
+    const done = await ctx.tryLocked(listed.name, async (): Promise<true> => {
       const rec = ctx.records.get(listed.name);
-      if (rec === undefined) return;
+      if (rec === undefined) return true;
       const reason = reasonFor(rec, isNamespaceMounted(rec.key));
       if (reason !== undefined) {
         result.removed.push({ kind: 'sandbox', name: rec.name, reason });
@@ -56,7 +56,7 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
           const r = await removeSandboxLocked(ctx, rec.name);
           for (const e of r) result.errors.push({ name: rec.name, error: e });
         }
-        return;
+        return true;
       }
       for (const row of rec.config.interfaces.filter((i) => i.state === 'adding')) {
         result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: 'iface add was interrupted' });
@@ -64,6 +64,7 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
       if (!dryRun) {
         for (const e of await undoInterruptedInterfaces(ctx, rec)) result.errors.push({ name: rec.name, error: e });
       }
+      return true;
     });
     if (done === undefined && ctx.records.get(listed.name) !== undefined) result.inUse.push(listed.name);
   }

@@ -7,6 +7,7 @@ import { CliError, EXIT, SandboxError } from '../../errors.js';
 import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../../store/index.js';
 import { Rtnl } from '../../netlink/rtnl/index.js';
+import { hostVethName } from '../../network/index.js';
 import { checkSandboxName, type Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 import { pausePoint } from '../test-hooks.js';
@@ -56,8 +57,15 @@ export async function withAdopted<T>(ctx: Context, name: string, fn: (a: Awaited
 }
 
 export async function createCommand(ctx: Context, name: string, opts: { label?: string[] }): Promise<void> {
+  await createSandbox(ctx, name, parseLabels(opts.label));
+  const rec = ctx.record(name);
+  if (ctx.json) printJson(recordJson(rec, true));
+  else process.stdout.write(`${name}\n`);
+}
+
+/** Record, then create: a namespace with lo up and its /run/netns symlink; undone on failure. */
+export async function createSandbox(ctx: Context, name: string, labels: Record<string, string>): Promise<void> {
   checkSandboxName(name);
-  const labels = parseLabels(opts.label);
   const key = ctx.keyOf(name);
   await ctx.locked(name, async () => {
     if (!ctx.records.insert({ name, key, labels, config: emptyConfig() })) {
@@ -76,9 +84,6 @@ export async function createCommand(ctx: Context, name: string, opts: { label?: 
       throw err;
     }
   });
-  const rec = ctx.record(name);
-  if (ctx.json) printJson(recordJson(rec, true));
-  else process.stdout.write(`${name}\n`);
 }
 
 export async function lsCommand(ctx: Context): Promise<void> {
@@ -150,7 +155,10 @@ export async function removeSandbox(ctx: Context, name: string, opts: { locked?:
         errors.push((err as Error).message);
       }
       if (adopted) {
+        // Links a network made die with the namespace; links from the host go back to it.
+        const networkLinks = new Set(rec.config.interfaces.filter((i) => i.network !== undefined).map((i) => i.dstName));
         for (const iface of [...adopted.sandbox.interfaces()].reverse()) {
+          if (networkLinks.has(iface.dstName)) continue;
           try {
             await iface.remove();
           } catch (err) {
@@ -160,6 +168,11 @@ export async function removeSandbox(ctx: Context, name: string, opts: { locked?:
         await adopted.sandbox.destroy().catch((err: Error) => errors.push(err.message));
       }
     }
+    const hostEnds = rec.config.interfaces.filter((i) => i.network !== undefined && ctx.networks.get(i.network)?.driver === 'bridge')
+      .map((i) => hostVethName(rec.key, i.network!));
+    const stuck = await ctx.networks.waitForHostLinksGone(hostEnds);
+    for (const name of stuck) errors.push(`host link ${name} is still there`);
+    ctx.networks.records.release(rec.key);
     try {
       removeNamespaceFile(rec.key);
     } catch (err) {
