@@ -18,9 +18,10 @@ import { Progress, printJson, printTable } from '../output.js';
 import { removeSandbox } from './sandbox.js';
 import { undoInterruptedInterfaces } from './undo.js';
 import { hostLinkTag } from './tag.js';
+import { bridgeTag } from '../../network/index.js';
 
 export interface GcAction {
-  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link';
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge';
   name: string;
   reason: string;
 }
@@ -59,7 +60,7 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
         return true;
       }
       for (const row of rec.config.interfaces.filter((i) => i.state === 'adding')) {
-        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: 'iface add was interrupted' });
+        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted' });
       }
       if (!dryRun) {
         for (const e of await undoInterruptedInterfaces(ctx, rec)) result.errors.push({ name: rec.name, error: e });
@@ -101,6 +102,14 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
     });
   }
 
+  // Leases held by sandboxes that no longer exist.
+  const keys = new Set(ctx.records.list().map((r) => r.key));
+  for (const lease of ctx.networks.records.allLeases()) {
+    if (keys.has(lease.owner)) continue;
+    result.removed.push({ kind: 'lease', name: `${lease.network}/${lease.address}`, reason: `its sandbox ${lease.owner} no longer exists` });
+    if (!dryRun) ctx.networks.records.release(lease.owner, lease.network);
+  }
+
   // Host links nsbox tagged for a sandbox of this root that has no record.
   const host = Rtnl.open();
   try {
@@ -115,6 +124,15 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
           if (!/ENODEV/.test(err.message)) result.errors.push({ name: link.name, error: err.message });
         });
       }
+    }
+    // Bridges nsbox made for networks that no longer exist.
+    const netPrefix = bridgeTag(basePath(), '');
+    for (const link of await host.link.list({ kind: 'bridge' })) {
+      if (link.alias === undefined || !link.alias.startsWith(netPrefix)) continue;
+      const network = link.alias.slice(netPrefix.length);
+      if (ctx.networks.get(network) !== undefined) continue;
+      result.removed.push({ kind: 'bridge', name: link.name, reason: `its network ${network} no longer exists` });
+      if (!dryRun) await host.link.del({ index: link.index }).catch((err: Error) => result.errors.push({ name: link.name, error: err.message }));
     }
   } finally {
     host.close();

@@ -4,7 +4,7 @@
  * `nsbox network create|ls|inspect|rm`, `nsbox connect`, `nsbox disconnect`.
  */
 import { CliError, ConfigError, EXIT, NsboxError } from '../../errors.js';
-import type { MacvlanMode, NetworkInfo } from '../../network/index.js';
+import { DEFAULT_NETWORK, type MacvlanMode, type NetworkInfo } from '../../network/index.js';
 import { generateIfaceName } from '../../sandbox/index.js';
 import type { InterfaceRecord } from '../../store/index.js';
 import type { Context } from '../context.js';
@@ -150,6 +150,7 @@ export async function connectAdopted(ctx: Context, adopted: Awaited<ReturnType<C
 }
 
 export async function connectCommand(ctx: Context, network: string, name: string, f: { ip?: string; ip6?: string }): Promise<void> {
+  if (network === DEFAULT_NETWORK) await ctx.networks.ensureDefault();
   const row = await withAdopted(ctx, name, (adopted, rec) => connectAdopted(ctx, adopted, rec, network, f));
   if (ctx.json) printJson({ sandbox: name, network, interface: row });
   else process.stdout.write(`${row.dstName} ${[row.options.ipv4, row.options.ipv6].filter(Boolean).join(' ')}\n`);

@@ -49,7 +49,13 @@ async function recreate(ctx: Context, rec: SandboxRecord): Promise<RestoreOutcom
     ctx.linkForIproute(rec.name);
     for (const row of rec.config.interfaces.filter((i) => i.state === 'ready')) {
       try {
-        if (row.options.isBridge || (await host.link.find({ name: row.srcName })) !== undefined) {
+        if (row.network !== undefined) {
+          // Give the sandbox the same addresses on the network again.
+          ctx.networks.records.release(rec.key, row.network);
+          const ip = row.options.ipv4?.split('/')[0];
+          const ip6 = row.options.ipv6?.split('/')[0];
+          await ctx.networks.attach(sandbox, row.network, { ip, ip6, ifname: row.dstName, owner: rec.key });
+        } else if (row.options.isBridge || (await host.link.find({ name: row.srcName })) !== undefined) {
           await sandbox.addInterface(row.srcName, row.dstPrefix, optionsOf(row));
         } else if (row.link?.kind === 'veth' && row.link.peer !== undefined) {
           const master = row.link.peerMaster ? await host.link.find({ name: row.link.peerMaster }) : undefined;
@@ -72,8 +78,8 @@ async function recreate(ctx: Context, rec: SandboxRecord): Promise<RestoreOutcom
         problems.push(`${what}: ${(err as Error).message}`);
       }
     };
-    if (rec.config.gateway) await step(`gateway ${rec.config.gateway}`, () => sandbox.setGateway(rec.config.gateway));
-    if (rec.config.gatewayIPv6) await step(`gateway ${rec.config.gatewayIPv6}`, () => sandbox.setGatewayIPv6(rec.config.gatewayIPv6));
+    if (rec.config.gateway && sandbox.gateway === undefined) await step(`gateway ${rec.config.gateway}`, () => sandbox.setGateway(rec.config.gateway));
+    if (rec.config.gatewayIPv6 && sandbox.gatewayIPv6 === undefined) await step(`gateway ${rec.config.gatewayIPv6}`, () => sandbox.setGatewayIPv6(rec.config.gatewayIPv6));
     for (const r of rec.config.routes) await step(`route ${r.destination}`, () => sandbox.addStaticRoute(r));
     for (const n of rec.config.neighbors) await step(`neighbour ${n.ip}`, () => sandbox.addNeighbor(n.ip, n.mac, { linkName: n.linkName }));
   } finally {
@@ -87,9 +93,18 @@ async function recreate(ctx: Context, rec: SandboxRecord): Promise<RestoreOutcom
 }
 
 export async function restoreCommand(ctx: Context, opts: { recreate?: boolean }): Promise<void> {
+  // Bridges first: after a reboot they are gone too, and sandboxes hang off them.
+  const networkOutcomes: RestoreOutcome[] = [];
+  for (const net of ctx.networks.list()) {
+    try {
+      if (await ctx.networks.ensureBridge(net)) networkOutcomes.push({ name: `network ${net.name}`, status: 'recreated', detail: `bridge ${net.config.bridge ?? ''}` });
+    } catch (err) {
+      networkOutcomes.push({ name: `network ${net.name}`, status: 'failed', detail: (err as Error).message });
+    }
+  }
   const records = ctx.records.list();
   const progress = new Progress('restoring', records.length);
-  const outcomes: RestoreOutcome[] = [];
+  const outcomes: RestoreOutcome[] = [...networkOutcomes];
   for (const listed of records) {
     progress.step(listed.name);
     const outcome = await ctx.tryLocked(listed.name, async (): Promise<RestoreOutcome> => {

@@ -8,6 +8,7 @@
 import type { SandboxRecord } from '../../store/index.js';
 import { Rtnl } from '../../netlink/rtnl/index.js';
 import type { Context } from '../context.js';
+import { hostVethName } from '../../network/index.js';
 
 export async function undoInterruptedInterfaces(ctx: Context, rec: SandboxRecord): Promise<string[]> {
   const pending = rec.config.interfaces.filter((i) => i.state === 'adding');
@@ -20,7 +21,12 @@ export async function undoInterruptedInterfaces(ctx: Context, rec: SandboxRecord
     for (const row of pending) {
       try {
         const link = (await inside.link.find({ name: row.dstName })) ?? (await inside.link.find({ name: row.srcName }));
-        if (link !== undefined) {
+        if (row.network !== undefined) {
+          // A network's link was made for the sandbox: delete both ends, release the addresses.
+          if (link !== undefined) await inside.link.del({ index: link.index }).catch(() => undefined);
+          await host.link.del({ name: hostVethName(rec.key, row.network) }).catch(() => undefined);
+          ctx.networks.records.release(rec.key, row.network);
+        } else if (link !== undefined) {
           if (row.options.isBridge) {
             await inside.link.del({ index: link.index });
           } else {
