@@ -6,7 +6,9 @@ export { errnoName, errnoNumber } from './errno.js';
 export {
   createNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
 } from './sys/index.js';
-export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions } from './netlink/socket.js';
+export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
+export type { Transport } from './netlink/transport.js';
+export { openNetlinkSocket } from './netlink/native-transport.js';
 export * from './netlink/rtnl/index.js';
 export { Rtnl, type RtnlOptions } from './netlink/rtnl/index.js';
 export * from './sandbox/index.js';

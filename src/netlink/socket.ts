@@ -1,5 +1,6 @@
 /**
- * Layer: netlink/socket. Imports: sys (not its binding), netlink/wire, errors.ts.
+ * Layer: netlink/socket. Imports: netlink/wire, netlink/rt (names), errors.ts — no I/O of its
+ * own: it talks through a Transport (native-transport.ts for real sockets, a fake in tests).
  *
  * One netlink socket bound to one network namespace: requests matched to replies by
  * sequence number (many may be in flight), dumps with NLM_F_DUMP_INTR retries, extended
@@ -9,17 +10,13 @@
  * at once: most requests settle without waiting for the event loop. Only when the answer is
  * not there yet does the socket wait on uv_poll (referenced only while something waits).
  */
-import {
-  AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_ROUTE,
-  Poller, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, MSG_TRUNC,
-  bind, close, netlinkPortId, recv, send, setsockoptInt, sockaddrNl, socketIn,
-} from '../sys/index.js';
+import type { Transport } from './transport.js';
 import {
   AbortError, ClosedError, DecodeError, DumpInterruptedError, NetlinkError, SysError, TimeoutError,
 } from '../errors.js';
 import { NLM_F, NLMSG } from './wire/header.js';
 import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
-import { decodeError } from './wire/error.js';
+import { decodeDone, decodeError } from './wire/error.js';
 import type { AttrWriter } from './wire/attr.js';
 import { rtmName } from './rt/constants.js';
 
@@ -27,8 +24,6 @@ import { rtmName } from './rt/constants.js';
 export const DEFAULT_TIMEOUT_MS = 3000;
 /** How many times a dump interrupted by concurrent changes is retried before giving up. */
 export const DUMP_INTR_RETRIES = 5;
-
-const DEFAULT_RCVBUF = 4 * 1024 * 1024;
 
 export interface NetlinkSocketOptions {
   /** Namespace fd the socket is created in; -1 (default) for the caller's namespace. */
@@ -72,42 +67,20 @@ interface Pending {
 const RECV_BUFFER = new Uint8Array(1 << 20);
 
 export class NetlinkSocket {
-  readonly #fd: number;
-  /** The port id the kernel gave this socket: replies to our requests carry it in nlmsg_pid. */
-  readonly #portId: number;
+  readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
-  #poller: Poller | undefined;
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #waiting = 0;
   #closed = false;
   #sink: NotificationSink | undefined;
 
-  private constructor(fd: number, portId: number, timeoutMs: number) {
-    this.#fd = fd;
-    this.#portId = portId;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  /** Open a socket in the namespace given by `netnsFd` (or the caller's). */
-  static open(options: NetlinkSocketOptions = {}): NetlinkSocket {
-    const fd = socketIn(options.netnsFd ?? -1, AF_NETLINK, SOCK_RAW, options.protocol ?? NETLINK_ROUTE);
-    let portId: number;
-    try {
-      setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
-      setsockoptInt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
-      setRecvBuffer(fd, options.recvBufferBytes ?? DEFAULT_RCVBUF);
-      bind(fd, sockaddrNl());
-      portId = netlinkPortId(fd);
-      for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
-    } catch (err) {
-      close(fd);
-      throw err;
-    }
-    const socket = new NetlinkSocket(fd, portId, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    socket.#poller = new Poller(fd, () => socket.#drain());
-    socket.#poller.ref(false);
-    return socket;
+  /** A socket over `transport` (see openNetlinkSocket for a real one). */
+  constructor(transport: Transport, options: { timeoutMs?: number } = {}) {
+    this.#transport = transport;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    transport.watch(() => this.#drain());
+    transport.ref(false);
   }
 
   get closed(): boolean {
@@ -164,9 +137,7 @@ export class NetlinkSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#poller?.stop();
-    this.#poller = undefined;
-    close(this.#fd);
+    this.#transport.close();
     const err = new ClosedError('netlink socket');
     for (const entry of [...this.#pending.values()]) this.#settle(entry, err);
     this.#pending.clear();
@@ -199,7 +170,7 @@ export class NetlinkSocket {
       this.#pending.set(seq, entry);
       let sent: number;
       try {
-        sent = send(this.#fd, bytes);
+        sent = this.#transport.send(bytes);
       } catch (err) {
         this.#pending.delete(seq);
         reject(err as Error);
@@ -233,7 +204,7 @@ export class NetlinkSocket {
   #setWaiting(delta: number): void {
     const before = this.#waiting;
     this.#waiting = Math.max(0, this.#waiting + delta);
-    if ((before === 0) !== (this.#waiting === 0)) this.#poller?.ref(this.#waiting > 0);
+    if ((before === 0) !== (this.#waiting === 0) && !this.#closed) this.#transport.ref(this.#waiting > 0);
   }
 
   #settle(entry: Pending, outcome: Error | unknown[]): void {
@@ -253,7 +224,7 @@ export class NetlinkSocket {
     while (!this.#closed) {
       let n: number;
       try {
-        n = recv(this.#fd, RECV_BUFFER, MSG_TRUNC);
+        n = this.#transport.recv(RECV_BUFFER);
       } catch (err) {
         this.#failAll(err as Error);
         continue;
@@ -286,7 +257,7 @@ export class NetlinkSocket {
   #dispatch(msg: NlMessage): void {
     // Replies carry our port id. A notification carries the port id and sequence number of the
     // request that caused it (another process's, e.g. `ip addr add`), or 0 from the kernel itself.
-    const reply = msg.pid === this.#portId && msg.seq !== 0;
+    const reply = msg.pid === this.#transport.portId && msg.seq !== 0;
     const entry = reply ? this.#pending.get(msg.seq) : undefined;
     if (entry === undefined) {
       if (!reply && msg.type !== NLMSG.ERROR && msg.type !== NLMSG.DONE) this.#sink?.message(msg);
@@ -298,8 +269,8 @@ export class NetlinkSocket {
         const { error, extack } = decodeError(msg.payload, msg.flags);
         this.#finish(msg.seq, entry, error === 0 ? null : new NetlinkError(-error, entry.op, extack));
       } else if (msg.type === NLMSG.DONE) {
-        const error = msg.payload.length >= 4 ? new DataView(msg.payload.buffer, msg.payload.byteOffset, 4).getInt32(0, true) : 0;
-        this.#finish(msg.seq, entry, error < 0 ? new NetlinkError(-error, entry.op) : null);
+        const { error, extack } = decodeDone(msg.payload, msg.flags);
+        this.#finish(msg.seq, entry, error < 0 ? new NetlinkError(-error, entry.op, extack) : null);
       } else if (msg.type !== NLMSG.NOOP && entry.decode) {
         entry.results.push(entry.decode(msg));
       }
@@ -312,14 +283,5 @@ export class NetlinkSocket {
     this.#pending.delete(seq);
     if (err === null && entry.dump && entry.interrupted) err = new DumpInterruptedError(entry.op, 1);
     this.#settle(entry, err ?? entry.results);
-  }
-}
-
-function setRecvBuffer(fd: number, bytes: number): void {
-  try {
-    setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes);
-  } catch (err) {
-    if (!(err instanceof SysError) || err.code !== 'EPERM') throw err;
-    setsockoptInt(fd, SOL_SOCKET, SO_RCVBUF, bytes);
   }
 }

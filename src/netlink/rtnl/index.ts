@@ -6,7 +6,8 @@
  * inside the namespace once and reused; no call ever switches the thread's namespace.
  */
 import { closeNetns, openNetns } from '../../sys/index.js';
-import { NetlinkSocket, type NetlinkSocketOptions } from '../socket.js';
+import type { NetlinkSocket, NetlinkSocketOptions } from '../socket.js';
+import { openNetlinkSocket } from '../native-transport.js';
 import { LinkOps } from './link.js';
 import { AddrOps } from './addr.js';
 import { RouteOps } from './route.js';
@@ -49,7 +50,7 @@ export class Rtnl {
     const ownsFd = typeof netns === 'string';
     const fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
     try {
-      return new Rtnl(NetlinkSocket.open({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
+      return new Rtnl(openNetlinkSocket({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
     } catch (err) {
       if (ownsFd) closeNetns(fd);
       throw err;

@@ -6,7 +6,8 @@
  * kernel drops notifications (ENOBUFS) the stream yields a 'resync' event: whoever keeps a
  * picture of kernel state must dump again.
  */
-import { NetlinkSocket, type NotificationSink } from '../socket.js';
+import type { NotificationSink } from '../socket.js';
+import { openNetlinkSocket } from '../native-transport.js';
 import type { NlMessage } from '../wire/message.js';
 import { SysError } from '../../errors.js';
 import { RTM, RTNLGRP } from '../rt/constants.js';
@@ -75,7 +76,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
   }
   if (options.signal?.aborted) return (async function* () {})();
 
-  const socket = NetlinkSocket.open({ netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
+  const socket = openNetlinkSocket({ netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
   const maxQueued = options.maxQueued ?? 100_000;
   const queue: RtEvent[] = [];
   let wake: (() => void) | undefined;

@@ -59,23 +59,38 @@ export function decodeError(payload: Uint8Array, flags: number): NlErrorPayload 
     requestPayload = payload.subarray(ERRNO_LEN + NLMSG_HDRLEN, ERRNO_LEN + request.length);
     tlvStart = ERRNO_LEN + nlmsgAlign(request.length);
   }
-  let extack: NlExtack | undefined;
-  if ((flags & NLM_F.ACK_TLVS) !== 0 && tlvStart < payload.length) {
-    const found: NlExtack = {};
-    let any = false;
-    for (const a of decodeAttrs(payload, tlvStart, payload.length)) {
-      if (a.type === NLMSGERR_ATTRS.MSG) found.message = readString(a.value, 'NLMSGERR_ATTR_MSG');
-      else if (a.type === NLMSGERR_ATTRS.OFFS) found.offset = readU32(a.value, 'NLMSGERR_ATTR_OFFS');
-      else if (a.type === NLMSGERR_ATTRS.MISS_TYPE) found.missType = readU32(a.value, 'NLMSGERR_ATTR_MISS_TYPE');
-      else if (a.type === NLMSGERR_ATTRS.MISS_NEST) found.missNest = readU32(a.value, 'NLMSGERR_ATTR_MISS_NEST');
-      else continue;
-      any = true;
-    }
-    if (any) extack = found;
-  }
+  const extack = (flags & NLM_F.ACK_TLVS) !== 0 ? decodeExtack(payload, tlvStart) : undefined;
   const out: NlErrorPayload = { error, request, extack };
   if (requestPayload !== undefined) out.requestPayload = requestPayload;
   return out;
+}
+
+/** The extended-ack TLVs from `start` to the end of `payload`, or undefined if none is known. */
+function decodeExtack(payload: Uint8Array, start: number): NlExtack | undefined {
+  if (start >= payload.length) return undefined;
+  const found: NlExtack = {};
+  let any = false;
+  for (const a of decodeAttrs(payload, start, payload.length)) {
+    if (a.type === NLMSGERR_ATTRS.MSG) found.message = readString(a.value, 'NLMSGERR_ATTR_MSG');
+    else if (a.type === NLMSGERR_ATTRS.OFFS) found.offset = readU32(a.value, 'NLMSGERR_ATTR_OFFS');
+    else if (a.type === NLMSGERR_ATTRS.MISS_TYPE) found.missType = readU32(a.value, 'NLMSGERR_ATTR_MISS_TYPE');
+    else if (a.type === NLMSGERR_ATTRS.MISS_NEST) found.missNest = readU32(a.value, 'NLMSGERR_ATTR_MISS_NEST');
+    else continue;
+    any = true;
+  }
+  return any ? found : undefined;
+}
+
+/**
+ * Decode an NLMSG_DONE payload: the dump's status (0, or a negative errno when the dump
+ * failed part way) and, with NLM_F_ACK_TLVS, the extended ack after it. An empty payload
+ * (old kernels) is success.
+ */
+export function decodeDone(payload: Uint8Array, flags: number): { error: number; extack: NlExtack | undefined } {
+  if (payload.length === 0) return { error: 0, extack: undefined };
+  if (payload.length < ERRNO_LEN) throw new DecodeError('NLMSG_DONE', 0, `needs ${ERRNO_LEN} bytes, got ${payload.length}`);
+  const error = new DataView(payload.buffer, payload.byteOffset, ERRNO_LEN).getInt32(0, true);
+  return { error, extack: (flags & NLM_F.ACK_TLVS) !== 0 ? decodeExtack(payload, ERRNO_LEN) : undefined };
 }
 
 function hasExtack(e: NlErrorPayload): boolean {

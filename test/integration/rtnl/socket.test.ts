@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AbortError, ClosedError, SysError, TimeoutError } from '../../../src/errors.js';
-import { NetlinkSocket } from '../../../src/netlink/socket.js';
+import { openNetlinkSocket } from '../../../src/netlink/native-transport.js';
 import { makeNetns } from '../../helpers/netns.js';
 import { ip, ipAddrs, ipJson } from '../../helpers/iproute.js';
 import { checkLeaksAfterAll, openRtnl } from '../../helpers/rtnl.js';
@@ -57,7 +57,7 @@ test('a request on a closed handle rejects with ClosedError; close is idempotent
 });
 
 test('a request nobody answers rejects with TimeoutError after timeoutMs', async () => {
-  const socket = NetlinkSocket.open({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 50 });
+  const socket = openNetlinkSocket({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 50 });
   try {
     const started = performance.now();
     await assert.rejects(socket.request(RTM_NEWLINK, 0, () => {}), (err: unknown) => {
@@ -76,7 +76,7 @@ test('a request nobody answers rejects with TimeoutError after timeoutMs', async
 });
 
 test('NETLINK_USERSOCK: with no kernel socket to send to, the request fails at once (ECONNREFUSED)', async () => {
-  const socket = NetlinkSocket.open({ protocol: NETLINK_USERSOCK, timeoutMs: 50 });
+  const socket = openNetlinkSocket({ protocol: NETLINK_USERSOCK, timeoutMs: 50 });
   try {
     await assert.rejects(socket.request(RTM_NEWLINK, 0, () => {}), (err: unknown) => {
       assert.ok(err instanceof SysError, String(err));
@@ -96,7 +96,7 @@ test('an aborted AbortSignal rejects with AbortError, before sending or while wa
   await assert.rejects(rtnl.link.add({ name: 'ab0', kind: 'bridge' }, { signal: already }), (err: unknown) => err instanceof AbortError);
   assert.equal(ipJson(ns.name, 'link', 'show', 'type', 'bridge').length, 0, 'nothing was sent');
 
-  const socket = NetlinkSocket.open({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 5000 });
+  const socket = openNetlinkSocket({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 5000 });
   try {
     const ac = new AbortController();
     const started = performance.now();
@@ -115,7 +115,7 @@ test('an aborted AbortSignal rejects with AbortError, before sending or while wa
 });
 
 test('closing a socket rejects the requests still waiting with ClosedError', async () => {
-  const socket = NetlinkSocket.open({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 5000 });
+  const socket = openNetlinkSocket({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 5000 });
   const pending = [socket.request(RTM_NEWLINK, 0, () => {}), socket.request(RTM_NEWLINK, 0, () => {})];
   socket.close();
   for (const p of pending) await assert.rejects(p, { name: 'ClosedError', code: 'NSBOX_ERR_CLOSED' });
@@ -145,10 +145,10 @@ test('an idle handle that is never closed does not keep the process alive', asyn
 });
 
 test('opening and closing many sockets, then exiting, does not crash the process (poller lifetime)', async () => {
-  const socketModule = fileURLToPath(new URL('../../../src/netlink/socket.js', import.meta.url));
+  const socketModule = fileURLToPath(new URL('../../../src/netlink/native-transport.js', import.meta.url));
   const script = `
-    import { NetlinkSocket } from ${JSON.stringify(socketModule)};
-    for (let i = 0; i < 200; i++) NetlinkSocket.open().close();
+    import { openNetlinkSocket } from ${JSON.stringify(socketModule)};
+    for (let i = 0; i < 200; i++) openNetlinkSocket().close();
     await new Promise((resolve) => setTimeout(resolve, 50)); // libuv closes the handles
     globalThis.gc(); // and the externals are finalized (again at exit)
     await new Promise((resolve) => setTimeout(resolve, 50));

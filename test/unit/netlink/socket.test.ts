@@ -1,0 +1,160 @@
+/**
+ * Unit: NetlinkSocket over a fake kernel transport — sequence matching, acks answered inside
+ * send, delayed replies, multipart dumps, NLM_F_DUMP_INTR retries, extended-ack errors,
+ * timeouts, aborts, overruns, notifications and close. No root, no addon.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetlinkSocket, DUMP_INTR_RETRIES, type NotificationSink } from '../../../src/netlink/socket.js';
+import { NLM_F } from '../../../src/netlink/wire/header.js';
+import { RTM } from '../../../src/netlink/rt/constants.js';
+import { readU32, type AttrWriter } from '../../../src/netlink/wire/attr.js';
+import { AbortError, ClosedError, DumpInterruptedError, NetlinkError, SysError, TimeoutError } from '../../../src/errors.js';
+import { FakeKernel, PORT_ID, ack, concat, done, reply } from '../../helpers/fake-kernel.js';
+import { encodeMessage, type NlMessage } from '../../../src/netlink/wire/message.js';
+
+const u32 = (n: number) => (w: AttrWriter): void => { w.u32(1, n); };
+const readItem = (m: NlMessage): number => readU32(m.payload.subarray(4, 8), 'item');
+
+test('a request answered inside send() settles without the event loop, with ACK and REQUEST set', async () => {
+  const k = new FakeKernel((req) => [ack(req)]);
+  const s = new NetlinkSocket(k);
+  await s.request(RTM.NEWLINK, NLM_F.CREATE, () => {});
+  assert.equal(k.sent.length, 1);
+  assert.equal(k.sent[0]!.flags & (NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE), NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE);
+  assert.deepEqual(k.refs, [false], 'never held the loop open');
+  s.close();
+});
+
+test('many requests in flight are matched by sequence number, answered out of order', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k);
+  const ps = Array.from({ length: 5 }, (_, i) => s.request(RTM.GETLINK, 0, u32(i), (m) => readItem(m)));
+  const reqs = [...k.sent].reverse();
+  k.deliver(...reqs.map((r) => concat(reply(r, RTM.NEWLINK, u32(readItem(r) * 10)), ack(r))));
+  assert.deepEqual(await Promise.all(ps), [[0], [10], [20], [30], [40]]);
+  assert.equal(k.refs.at(-1), false, 'the loop is released once nothing waits');
+  s.close();
+});
+
+test('a multipart dump spanning datagrams collects every message until DONE', async () => {
+  const k = new FakeKernel((req) => [
+    concat(reply(req, RTM.NEWLINK, u32(1), NLM_F.MULTI), reply(req, RTM.NEWLINK, u32(2), NLM_F.MULTI)),
+    concat(reply(req, RTM.NEWLINK, u32(3), NLM_F.MULTI), done(req)),
+  ]);
+  const s = new NetlinkSocket(k);
+  assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [1, 2, 3]);
+  assert.equal(k.sent[0]!.flags & NLM_F.DUMP, NLM_F.DUMP);
+  s.close();
+});
+
+test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fails with a retryable DumpInterruptedError`, async () => {
+  let attempts = 0;
+  const interruptedFor = 2;
+  const k = new FakeKernel((req) => {
+    attempts++;
+    const intr = attempts <= interruptedFor ? NLM_F.DUMP_INTR : 0;
+    return [concat(reply(req, RTM.NEWLINK, u32(attempts), NLM_F.MULTI | intr), done(req, NLM_F.MULTI | intr))];
+  });
+  const s = new NetlinkSocket(k);
+  assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [3], 'only the consistent third dump is returned');
+  attempts = -100;
+  const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]));
+  await assert.rejects(always.dump(RTM.GETLINK, () => {}, readItem), (err: unknown) => {
+    assert.ok(err instanceof DumpInterruptedError);
+    assert.equal(err.code, 'NSBOX_ERR_DUMP_INTR');
+    assert.equal(err.retryable, true);
+    assert.equal(err.attempts, DUMP_INTR_RETRIES + 1);
+    assert.equal(err.op, 'RTM_GETLINK');
+    return true;
+  });
+  s.close();
+  always.close();
+});
+
+test('a kernel error becomes a NetlinkError with errno name, op and extack text', async () => {
+  const k = new FakeKernel((req) => [ack(req, -95, { message: 'Unknown device type', offset: 36 })]);
+  const s = new NetlinkSocket(k);
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => {
+    assert.ok(err instanceof NetlinkError);
+    assert.equal(err.code, 'EOPNOTSUPP');
+    assert.equal(err.errno, -95);
+    assert.equal(err.op, 'RTM_NEWLINK');
+    assert.deepEqual(err.extack, { message: 'Unknown device type', offset: 36 });
+    assert.equal(err.message, 'RTM_NEWLINK: EOPNOTSUPP: Unknown device type');
+    return true;
+  });
+  s.close();
+});
+
+test('a dump that fails part way (error in NLMSG_DONE) rejects', async () => {
+  const k = new FakeKernel((req) => [concat(reply(req, RTM.NEWROUTE, u32(1), NLM_F.MULTI), done(req, NLM_F.MULTI, -22))]);
+  const s = new NetlinkSocket(k);
+  await assert.rejects(s.dump(RTM.GETROUTE, () => {}, readItem), { code: 'EINVAL', op: 'RTM_GETROUTE' });
+  s.close();
+});
+
+test('no answer: TimeoutError after the timeout; a late answer is ignored', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k, { timeoutMs: 20 });
+  const started = Date.now();
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => err instanceof TimeoutError && err.code === 'NSBOX_ERR_TIMEOUT' && err.timeoutMs === 20);
+  assert.ok(Date.now() - started >= 15);
+  assert.equal(k.refs.at(-1), false);
+  k.deliver(ack(k.sent[0]!));
+  await s.request(RTM.NEWLINK, 0, () => {}, undefined, { timeoutMs: 1000 }).catch(() => undefined);
+  s.close();
+});
+
+test('an AbortSignal cancels a waiting request (and refuses to send when already aborted)', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k);
+  const ac = new AbortController();
+  const p = s.request(RTM.NEWLINK, 0, () => {}, undefined, { signal: ac.signal });
+  ac.abort('stop');
+  await assert.rejects(p, (err: unknown) => err instanceof AbortError && err.cause === 'stop');
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}, undefined, { signal: ac.signal }), AbortError);
+  assert.equal(k.sent.length, 1, 'nothing sent for the aborted signal');
+  s.close();
+});
+
+test('ENOBUFS fails every waiting request and tells the notification sink to resync', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k);
+  const overruns: SysError[] = [];
+  const sink: NotificationSink = { message() {}, overrun: (e) => overruns.push(e) };
+  s.setNotificationSink(sink);
+  const p = s.request(RTM.GETLINK, 0, () => {});
+  k.recvError = new SysError(105, 'recv');
+  k.deliver();
+  await assert.rejects(p, { code: 'ENOBUFS' });
+  assert.equal(overruns.length, 1);
+  s.close();
+});
+
+test('notifications (sequence 0, or another process\'s request) go to the sink, not to requests', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k);
+  const got: number[] = [];
+  s.setNotificationSink({ message: (m) => got.push(m.type), overrun() {} });
+  const p = s.request(RTM.GETLINK, 0, () => {});
+  const req = k.sent[0]!;
+  const foreign = encodeMessage({ type: RTM.NEWADDR, flags: 0, seq: req.seq, pid: 999 }, () => {});
+  const kernelEvent = encodeMessage({ type: RTM.DELLINK, flags: 0, seq: 0, pid: 0 }, () => {});
+  k.deliver(foreign, kernelEvent, ack(req));
+  await p;
+  assert.deepEqual(got, [RTM.NEWADDR, RTM.DELLINK]);
+  assert.equal(PORT_ID, 4242);
+  s.close();
+});
+
+test('close() rejects waiting requests with ClosedError and refuses new ones; it is idempotent', async () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k);
+  const p = s.request(RTM.NEWLINK, 0, () => {});
+  s.close();
+  s.close();
+  await assert.rejects(p, ClosedError);
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { code: 'NSBOX_ERR_CLOSED' });
+  assert.equal(k.closed, true);
+});
