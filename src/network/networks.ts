@@ -348,12 +348,13 @@ export class Networks {
         await this.ensureBridge(rec);
         const br = await host.link.get({ name: rec.config.bridge! });
         hostIf = hostVethName(owner, network);
+        // The host end never makes IPv6 link-local addresses: no DAD, MLD or router
+        // solicitations flooding the bridge, whose cost grows with the number of ports.
         await host.link.add({
-          name: hostIf, kind: 'veth', mtu: rec.config.mtu, master: br.index, up: true,
+          name: hostIf, kind: 'veth', mtu: rec.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(owner),
           peer: { name: ifname, netnsFd: sandbox.netnsFd, mtu: rec.config.mtu, address: mac },
         });
         created = true;
-        await host.link.set({ name: hostIf }, { alias: vethTag(owner) });
       } else {
         const parent = await host.link.find({ name: rec.config.parent! });
         if (parent === undefined) throw new ConfigError(`parent interface ${rec.config.parent} of network ${network} not found in the host`, 'parent');

@@ -57,10 +57,12 @@ export class NetworkRecords {
     this.#db = db;
   }
 
-  /** Insert a network; false if the name is taken. `check` runs inside the transaction. */
+  /** Insert a network; false if the name is taken. `check` runs inside the transaction, on the other networks. */
   insert(rec: Omit<NetworkRecord, 'createdAt'>, check?: (others: NetworkRecord[]) => void): boolean {
     return this.#db.transaction(() => {
-      check?.(this.list());
+      const others = this.list();
+      if (others.some((o) => o.name === rec.name)) return false; // taken: not a clash with itself
+      check?.(others);
       const info = this.#db.prepare('INSERT INTO networks (name, driver, created_at, config) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(rec.name, rec.driver, new Date().toISOString(), JSON.stringify(rec.config));
       return info.changes === 1;

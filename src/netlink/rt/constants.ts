@@ -108,6 +108,12 @@ export const IFLA = {
 } as const;
 
 /** Inside IFLA_LINKINFO (IFLA_INFO_*). */
+/** IFLA_AF_SPEC > AF_INET6 attributes (<linux/if_link.h> IFLA_INET6_*). */
+export const IFLA_INET6 = { UNSPEC: 0, FLAGS: 1, CONF: 2, STATS: 3, MCAST: 4, CACHEINFO: 5, ICMP6STATS: 6, TOKEN: 7, ADDR_GEN_MODE: 8, RA_MTU: 9 } as const;
+
+/** enum in6_addr_gen_mode. */
+export const IN6_ADDR_GEN_MODE = { EUI64: 0, NONE: 1, STABLE_PRIVACY: 2, RANDOM: 3 } as const;
+
 export const IFLA_INFO = { UNSPEC: 0, KIND: 1, DATA: 2, XSTATS: 3, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
 
 /** Inside a veth's IFLA_INFO_DATA (<linux/veth.h>). VETH_INFO_PEER holds an ifinfomsg plus IFLA_* attributes. */

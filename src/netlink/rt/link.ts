@@ -6,7 +6,7 @@
  */
 import type { AttrWriter } from '../wire/attr-writer.js';
 import { attrMap, readMac, readS32, readString, readU32, readU8 } from '../wire/attr.js';
-import { IFLA } from './constants.js';
+import { AF, IFLA, IFLA_INET6 } from './constants.js';
 import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
 import { type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
 import { type LinkStats64, decodeLinkStats64, encodeLinkStats64 } from './link-stats.js';
@@ -50,6 +50,8 @@ export interface LinkMessage {
   carrier?: boolean;
   /** IFLA_IFALIAS */
   alias?: string;
+  /** IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_ADDR_GEN_MODE (IN6_ADDR_GEN_MODE_*): how IPv6 link-local addresses are made; NONE makes none. */
+  addrGenMode?: number;
   promiscuity?: number;
   /** IFLA_EXT_MASK: RTEXT_FILTER_* */
   extMask?: number;
@@ -88,6 +90,10 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   if (m.maxMtu !== undefined) w.u32(IFLA.MAX_MTU, m.maxMtu);
   if (m.stats64 !== undefined) encodeLinkStats64(w, IFLA.STATS64, m.stats64);
   if (m.name !== undefined) w.string(IFLA.IFNAME, m.name);
+  if (m.addrGenMode !== undefined) {
+    const mode = m.addrGenMode;
+    w.nest(IFLA.AF_SPEC, (spec) => spec.nest(AF.INET6, (inet6) => inet6.u8(IFLA_INET6.ADDR_GEN_MODE, mode)));
+  }
   if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
 }
 
@@ -151,6 +157,12 @@ export function decodeLinkMessage(payload: Uint8Array): LinkMessage {
   if (promiscuity !== undefined) m.promiscuity = promiscuity;
   const extMask = u32(IFLA.EXT_MASK, 'IFLA_EXT_MASK');
   if (extMask !== undefined) m.extMask = extMask;
+  const afSpec = a.get(IFLA.AF_SPEC);
+  if (afSpec !== undefined) {
+    const inet6 = attrMap(afSpec).get(AF.INET6);
+    const mode = inet6 === undefined ? undefined : attrMap(inet6).get(IFLA_INET6.ADDR_GEN_MODE);
+    if (mode !== undefined) m.addrGenMode = readU8(mode, 'IFLA_INET6_ADDR_GEN_MODE');
+  }
   const linkinfo = a.get(IFLA.LINKINFO);
   if (linkinfo !== undefined) {
     const { info, slaveKind } = decodeLinkInfo(linkinfo);

@@ -16,6 +16,18 @@ import { checkLinkName, checkRef, describeRef, type LinkRef } from './ref.js';
 /** A link as the kernel reports it (`ip -d -s link show`). */
 export type Link = LinkMessage & { index: number; name: string; flags: number };
 
+/** How IPv6 link-local addresses are made (`ip link set DEV addrgenmode MODE`); 'none' makes none. */
+export type AddrGenMode = 'eui64' | 'none' | 'stable-privacy' | 'random';
+
+const ADDR_GEN_MODES: Record<AddrGenMode, number> = { eui64: 0, none: 1, 'stable-privacy': 2, random: 3 };
+
+function addrGenModeNumber(mode: AddrGenMode | undefined): number | undefined {
+  if (mode === undefined) return undefined;
+  const n = ADDR_GEN_MODES[mode];
+  if (n === undefined) throw new TypeError(`invalid addrGenMode ${JSON.stringify(mode)}: eui64, none, stable-privacy or random`);
+  return n;
+}
+
 /** Options shared by every link kind when adding one. */
 export interface LinkCommonOptions {
   name: string;
@@ -35,6 +47,14 @@ export interface LinkCommonOptions {
   up?: boolean;
   /** Create the link directly in the namespace behind this fd (IFLA_NET_NS_FD). */
   netnsFd?: number;
+  /**
+   * IPv6 link-local generation for this link. The kernel refuses it in a create request, so
+   * the link is created down, given the mode, then brought up if `up` — 'none' keeps a
+   * bridge port from ever sending DAD, MLD or router solicitations onto the bridge.
+   */
+  addrGenMode?: AddrGenMode;
+  /** An ifalias (`ip link set DEV alias TEXT`), set right after creation. */
+  alias?: string;
 }
 
 /** `ip link add NAME [mtu M] [address A] [master B] [up] [netns NS] type KIND …`. */
@@ -53,6 +73,7 @@ export interface LinkSetOptions {
   txqlen?: number;
   group?: number;
   alias?: string;
+  addrGenMode?: AddrGenMode;
 }
 
 export interface LinkListOptions {
@@ -75,15 +96,31 @@ export class LinkOps {
 
   /** `ip link add NAME type KIND …`: create a link. A veth peer may be born in another netns. */
   async add(options: LinkAddOptions, req?: RequestOptions): Promise<void> {
-    const { name, mtu, address, txqlen, linkGroup, link, master, up, netnsFd, ...info } = options;
+    const { name, mtu, address, txqlen, linkGroup, link, master, up, netnsFd, addrGenMode, alias, ...info } = options;
     checkLinkName(name);
     const peerName = info.kind === 'veth' ? (info as Extract<LinkInfo, { kind: 'veth' }>).peer?.name : undefined;
     if (peerName !== undefined) checkLinkName(peerName, 'veth peer name');
+    const mode = addrGenModeNumber(addrGenMode);
+    const followUp = mode !== undefined || alias !== undefined;
+    if (followUp && netnsFd !== undefined) {
+      throw new TypeError('addrGenMode/alias with netnsFd: set them from a handle in the target namespace (link.set)');
+    }
+    const upNow = up === true && mode === undefined;
     const msg: LinkMessage = {
       family: AF.UNSPEC, name, mtu, address, txqlen, group: linkGroup, link, master, netnsFd,
-      flags: up ? IFF.UP : 0, change: up ? IFF.UP : 0, info: info as LinkInfo,
+      flags: upNow ? IFF.UP : 0, change: upNow ? IFF.UP : 0, info: info as LinkInfo,
     };
     await this.#socket.request(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, (w) => encodeLinkMessage(w, msg), undefined, req);
+    if (!followUp) return;
+    try {
+      // The kernel takes neither in a create request. The mode must be in place before the
+      // link goes up, when link-local addresses are made.
+      await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, { family: AF.UNSPEC, name, addrGenMode: mode, alias }), undefined, req);
+      if (up && !upNow) await this.set({ name }, { up: true }, req);
+    } catch (err) {
+      await this.del({ name }).catch(() => undefined); // leave nothing half made
+      throw err;
+    }
   }
 
   /** `ip link del DEV`. */
@@ -99,6 +136,13 @@ export class LinkOps {
    */
   async set(ref: LinkRef, changes: LinkSetOptions, req?: RequestOptions): Promise<void> {
     checkRef(ref);
+    if (changes.addrGenMode !== undefined && changes.up === true) {
+      // The kernel applies flags before IFLA_AF_SPEC: set the mode first, then bring it up.
+      const { up: _up, ...rest } = changes;
+      await this.set(ref, rest, req);
+      await this.set(changes.name === undefined ? ref : { name: changes.name }, { up: true }, req);
+      return;
+    }
     if (changes.name !== undefined) checkLinkName(changes.name, 'new link name');
     let index: number;
     let lookupName: string | undefined;
@@ -123,6 +167,7 @@ export class LinkOps {
       txqlen: changes.txqlen,
       group: changes.group,
       alias: changes.alias,
+      addrGenMode: addrGenModeNumber(changes.addrGenMode),
     };
     await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
   }
