@@ -249,8 +249,12 @@ export class Networks {
     let created = false;
     let br = await host.link.find({ name: rec.config.bridge });
     if (br === undefined) {
-      await host.link.add({ name: rec.config.bridge, kind: 'bridge', mtu: rec.config.mtu, up: true });
-      created = true;
+      try {
+        await host.link.add({ name: rec.config.bridge, kind: 'bridge', mtu: rec.config.mtu, up: true });
+        created = true;
+      } catch (err) {
+        if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // else another process made it meanwhile
+      }
       br = await host.link.get({ name: rec.config.bridge });
     }
     if (rec.config.managedBridge && br.alias !== bridgeTag(this.#scope, rec.name)) {
