@@ -5,8 +5,10 @@
  * network address, the gateway and (IPv4) the broadcast address.
  */
 import { isIP } from 'node:net';
-import { decodeIp, encodeIp } from '../netlink/wire/attr.js';
+import { bigIntToIp, encodeIp, ipToBigInt } from '../netlink/wire/attr.js';
 import { ConfigError } from '../errors.js';
+
+export { ipToBigInt, bigIntToIp } from '../netlink/wire/attr.js';
 
 export interface Subnet {
   family: 4 | 6;
@@ -15,22 +17,6 @@ export interface Subnet {
   prefixLen: number;
   network: bigint;
   bits: number;
-}
-
-export function ipToBig(address: string): bigint {
-  let n = 0n;
-  for (const b of encodeIp(address)) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-export function bigToIp(n: bigint, family: 4 | 6): string {
-  const len = family === 4 ? 4 : 16;
-  const bytes = new Uint8Array(len);
-  for (let i = len - 1; i >= 0; i--) {
-    bytes[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return decodeIp(bytes);
 }
 
 /** Parse a subnet; the host bits must be zero ('10.88.0.0/16', not '10.88.0.1/16'). */
@@ -46,18 +32,18 @@ export function parseSubnet(text: string): Subnet {
   }
   const maxPrefix = family === 4 ? 30 : 126;
   if (prefixLen > maxPrefix) throw new ConfigError(`subnet ${text} is too small: at most /${maxPrefix} for IPv${family}`, 'subnet');
-  const network = ipToBig(addr);
+  const network = ipToBigInt(addr);
   const hostMask = (1n << BigInt(bits - prefixLen)) - 1n;
   if ((network & hostMask) !== 0n) {
-    throw new ConfigError(`invalid subnet ${text}: host bits are set; did you mean ${bigToIp(network & ~hostMask, family)}/${prefixLen}?`, 'subnet');
+    throw new ConfigError(`invalid subnet ${text}: host bits are set; did you mean ${bigIntToIp(network & ~hostMask, family)}/${prefixLen}?`, 'subnet');
   }
-  return { family, cidr: `${bigToIp(network, family)}/${prefixLen}`, prefixLen, network, bits };
+  return { family, cidr: `${bigIntToIp(network, family)}/${prefixLen}`, prefixLen, network, bits };
 }
 
 export function subnetContains(s: Subnet, address: string): boolean {
   if (isIP(address) !== s.family) return false;
   const shift = BigInt(s.bits - s.prefixLen);
-  return ipToBig(address) >> shift === s.network >> shift;
+  return ipToBigInt(address) >> shift === s.network >> shift;
 }
 
 export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
@@ -73,32 +59,32 @@ function lastAddress(s: Subnet): bigint {
 /** Whether `address` may be handed out: in the subnet, not network/broadcast/gateway. */
 export function checkAssignable(s: Subnet, gateway: string, address: string): void {
   if (!subnetContains(s, address)) throw new ConfigError(`address ${address} is outside the subnet ${s.cidr}`, 'ip');
-  const n = ipToBig(address);
+  const n = ipToBigInt(address);
   if (n === s.network) throw new ConfigError(`address ${address} is the network address of ${s.cidr}`, 'ip');
   if (s.family === 4 && n === lastAddress(s)) throw new ConfigError(`address ${address} is the broadcast address of ${s.cidr}`, 'ip');
-  if (address === gateway || n === ipToBig(gateway)) throw new ConfigError(`address ${address} is the gateway of ${s.cidr}`, 'ip');
+  if (address === gateway || n === ipToBigInt(gateway)) throw new ConfigError(`address ${address} is the gateway of ${s.cidr}`, 'ip');
 }
 
 /** A gateway must be a host address of its subnet. */
 export function checkGateway(s: Subnet, gateway: string): void {
   if (!subnetContains(s, gateway)) throw new ConfigError(`gateway ${gateway} is outside the subnet ${s.cidr}`, 'gateway');
-  const n = ipToBig(gateway);
+  const n = ipToBigInt(gateway);
   if (n === s.network || (s.family === 4 && n === lastAddress(s))) throw new ConfigError(`gateway ${gateway} is not a host address of ${s.cidr}`, 'gateway');
 }
 
 /** The default gateway of a subnet: its first host address. */
 export function defaultGateway(s: Subnet): string {
-  return bigToIp(s.network + 1n, s.family);
+  return bigIntToIp(s.network + 1n, s.family);
 }
 
 /** The lowest free address, or undefined when the subnet is exhausted. */
 export function nextFree(s: Subnet, gateway: string, taken: ReadonlySet<string>): string | undefined {
-  const gw = ipToBig(gateway);
+  const gw = ipToBigInt(gateway);
   const takenBig = new Set<bigint>();
-  for (const t of taken) takenBig.add(ipToBig(t));
+  for (const t of taken) takenBig.add(ipToBigInt(t));
   const last = s.family === 4 ? lastAddress(s) - 1n : lastAddress(s);
   for (let n = s.network + 1n; n <= last; n++) {
-    if (n !== gw && !takenBig.has(n)) return bigToIp(n, s.family);
+    if (n !== gw && !takenBig.has(n)) return bigIntToIp(n, s.family);
   }
   return undefined;
 }

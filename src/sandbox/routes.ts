@@ -4,7 +4,7 @@
  * osl route_linux.go: the default gateway (IPv4/IPv6), static routes through a next hop,
  * and default routes bound to an interface (L3 drivers with no next hop).
  */
-import { parseCidr, parseIp } from '../netlink/rtnl/index.js';
+import { parseCidr, parseIp, type RouteOptions } from '../netlink/rtnl/index.js';
 import { SandboxError } from '../errors.js';
 import { stateOf } from './interface.js';
 import { isUnspecified } from './cidr-math.js';
@@ -57,30 +57,27 @@ export async function unsetGateway(core: SandboxCore, family: 4 | 6): Promise<vo
   else core.gatewayIPv6 = undefined;
 }
 
-export async function addStaticRoute(core: SandboxCore, r: StaticRoute): Promise<void> {
+/** The route through `r.nextHop` as the kernel would install it (osl: out of the first route to it). */
+async function nextHopRoute(core: SandboxCore, r: StaticRoute, notFound: string): Promise<RouteOptions> {
   const dst = parseCidr(r.destination, 'route destination');
   const nh = parseIp(r.nextHop, 'next hop');
   let oif: number;
   try {
     oif = (await core.rtnl.route.get({ dst: nh.address })).oif ?? 0;
   } catch (err) {
-    throw wrap(`route for the next hop ${nh.address} could not be found`, err);
+    throw wrap(notFound.replace('%s', nh.address), err);
   }
-  await core.rtnl.route.add({ dst: `${dst.address}/${dst.prefixLen}`, gateway: nh.address, oif, scope: 'global' });
+  return { dst: `${dst.address}/${dst.prefixLen}`, gateway: nh.address, oif, scope: 'global' };
+}
+
+export async function addStaticRoute(core: SandboxCore, r: StaticRoute): Promise<void> {
+  await core.rtnl.route.add(await nextHopRoute(core, r, 'route for the next hop %s could not be found'));
   core.staticRoutes.push(r);
 }
 
 /** Removes the route and forgets `r` by identity (the object given to addStaticRoute). */
 export async function removeStaticRoute(core: SandboxCore, r: StaticRoute): Promise<void> {
-  const dst = parseCidr(r.destination, 'route destination');
-  const nh = parseIp(r.nextHop, 'next hop');
-  let oif: number;
-  try {
-    oif = (await core.rtnl.route.get({ dst: nh.address })).oif ?? 0;
-  } catch (err) {
-    throw wrap('route for the next hop could not be found', err);
-  }
-  await core.rtnl.route.del({ dst: `${dst.address}/${dst.prefixLen}`, gateway: nh.address, oif, scope: 'global' });
+  await core.rtnl.route.del(await nextHopRoute(core, r, 'route for the next hop could not be found'));
   const i = core.staticRoutes.indexOf(r);
   if (i >= 0) {
     core.staticRoutes[i] = core.staticRoutes[core.staticRoutes.length - 1]!;

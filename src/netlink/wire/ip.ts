@@ -87,3 +87,21 @@ export function decodeIp(bytes: Uint8Array): string {
   if (bestLen < 2) return hex(words);
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
+
+/** An address as an unsigned integer (32 or 128 bits), for prefix arithmetic. */
+export function ipToBigInt(s: string): bigint {
+  let n = 0n;
+  for (const b of encodeIp(s)) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/** The address with value `n` in `family`. */
+export function bigIntToIp(n: bigint, family: 4 | 6): string {
+  const len = family === 4 ? 4 : 16;
+  const bytes = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    bytes[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return decodeIp(bytes);
+}
