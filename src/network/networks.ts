@@ -144,7 +144,7 @@ export class Networks {
     for (const r of await host.route.list({ table: 'all' })) {
       if (r.dst === undefined || r.dstLen === 0 || r.type !== 1) continue;
       const dev = links.get(r.oif ?? 0) ?? '?';
-      if (ours.has(dev) || dev === 'lo') continue;
+      if (ours.has(dev)) continue; // a unicast route on lo (e.g. 10.88.0.0/16 dev lo) takes the subnet too
       try {
         const max = r.family === 2 ? 30 : 126;
         if (r.dstLen > max) continue;
