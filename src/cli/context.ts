@@ -95,6 +95,18 @@ export class Context {
     return res.locked ? res.value : undefined;
   }
 
+  /** Hold the lock a `nsbox run` keeps for its whole life (gc collects runs whose lock is free). */
+  async runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const res = await withFileLock(join(this.root, 'locks', `${name}.run`), fn);
+    if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
+    return res.value;
+  }
+
+  async tryRunLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const res = await withFileLock(join(this.root, 'locks', `${name}.run`), fn, { wait: false });
+    return res.locked ? res.value : undefined;
+  }
+
   /** Make /run/netns/NAME point at the sandbox so `ip netns exec NAME` and `ip -n NAME` work. */
   linkForIproute(name: string): void {
     mkdirSync(IPROUTE_NETNS_DIR, { recursive: true, mode: 0o755 });

@@ -5,7 +5,7 @@
  * become one line on stderr (a JSON object with --json) and a documented exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import { Context, type GlobalOptions } from './context.js';
 import { exitCodeOf, printError, printJson } from './output.js';
 import { packageVersion } from './version.js';
@@ -22,7 +22,7 @@ import { runCommand, type RunFlags } from './commands/run.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<void>): Command {
+function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<void>, writeErr: (s: string) => void): Command {
   const program = new Command('nsbox')
     .description('Linux network sandboxes: namespaces with links, addresses, routes and neighbours')
     .option('--root <dir>', 'state directory; also moves the namespace files (env NSBOX_ROOT, default /var/lib/nsbox)')
@@ -30,7 +30,7 @@ function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<vo
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr });
 
   program.command('create').argument('<name>', 'sandbox name (letters, digits, _ . -)')
     .description('create a sandbox: a network namespace with lo up, visible to `ip netns`')
@@ -148,7 +148,9 @@ function build(run: (fn: (ctx: Context) => Promise<number | void>) => Promise<vo
 /** Parse argv, run the command, return the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
-  let json = argv.includes('--json');
+  const dash = argv.indexOf('--');
+  let json = (dash < 0 ? argv : argv.slice(0, dash)).includes('--json');
+  let commanderOutput = ''; // with --json, commander's own messages are held back
   let program: Command | undefined;
   const run = async (fn: (ctx: Context) => Promise<number | void>): Promise<void> => {
     const opts = program!.opts<GlobalOptions>();
@@ -162,12 +164,17 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   try {
-    program = build(run);
+    program = build(run, (s) => { if (json) commanderOutput += s; else process.stderr.write(s); });
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
-      return EXIT.USAGE; // commander already printed the message
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        process.stderr.write(commanderOutput);
+        return EXIT.OK;
+      }
+      // Without --json commander already printed the message; with it, the error is JSON too.
+      if (json) printError(new CliError(err.message.replace(/^error: /, ''), 'NSBOX_ERR_USAGE', EXIT.USAGE), true);
+      return EXIT.USAGE;
     }
     printError(err, json);
     return exitCodeOf(err);

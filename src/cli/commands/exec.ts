@@ -15,30 +15,41 @@ import { goneError } from './sandbox.js';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
 
 /**
- * Wait for `child`, forwarding our signals to it. Resolves with the exit code to use; when
- * the child died of a signal, returns 128 + its number (the caller re-raises it).
+ * Wait for `child`, forwarding our signals to it. Pass the spawn's promise, not the child:
+ * forwarding starts at once, so a signal that arrives while the child is being started is
+ * held and delivered to it, instead of killing nsbox and orphaning the child. Resolves with
+ * the exit code to use; when the child died of a signal, returns 128 + its number (the
+ * caller re-raises it).
  */
-export function superviseChild(child: ChildProcess, command: string): Promise<{ code: number; signal?: NodeJS.Signals }> {
-  return new Promise((resolve) => {
-    const handlers = new Map<NodeJS.Signals, () => void>();
-    for (const sig of FORWARDED) {
-      const h = (): void => { child.kill(sig); };
-      handlers.set(sig, h);
-      process.on(sig, h);
-    }
+export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, command: string): Promise<{ code: number; signal?: NodeJS.Signals }> {
+  let child: ChildProcess | undefined;
+  const held: NodeJS.Signals[] = [];
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of FORWARDED) {
+    const h = (): void => { if (child) child.kill(sig); else held.push(sig); };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  const stopForwarding = (): void => { for (const [sig, h] of handlers) process.off(sig, h); };
+  return Promise.resolve(spawned).then((c) => new Promise((resolve) => {
+    child = c;
     const done = (result: { code: number; signal?: NodeJS.Signals }): void => {
-      for (const [sig, h] of handlers) process.off(sig, h);
+      stopForwarding();
       resolve(result);
     };
-    child.once('error', (err: NodeJS.ErrnoException) => {
+    c.once('error', (err: NodeJS.ErrnoException) => {
       const code = err.code === 'ENOENT' ? 127 : err.code === 'EACCES' ? 126 : EXIT.EXEC_FAILED;
       process.stderr.write(`nsbox: cannot run ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
       done({ code });
     });
-    child.once('exit', (code, signal) => {
+    c.once('exit', (code, signal) => {
       if (signal) done({ code: 128 + (constants.signals[signal] ?? 0), signal });
       else done({ code: code ?? EXIT.FAILURE });
     });
+    for (const sig of held.splice(0)) c.kill(sig);
+  }), (err: unknown) => {
+    stopForwarding();
+    throw err;
   });
 }
 
@@ -62,8 +73,7 @@ export async function execCommand(ctx: Context, name: string, argv: string[]): P
   if (argv.length === 0) throw new CliError('nothing to run: nsbox exec NAME -- CMD [ARGS…]', 'NSBOX_ERR_USAGE', EXIT.USAGE);
   const rec = ctx.record(name);
   ctx.close();
-  const child = await spawnIn(rec.key, name, argv);
-  const result = await superviseChild(child, argv[0]!);
+  const result = await superviseChild(spawnIn(rec.key, name, argv), argv[0]!);
   if (result.signal) {
     process.removeAllListeners(result.signal);
     process.kill(process.pid, result.signal); // die the same way, so shells see the signal

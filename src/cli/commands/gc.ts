@@ -16,9 +16,9 @@ import { CliError, EXIT } from '../../errors.js';
 import { IPROUTE_NETNS_DIR, type Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 import { removeSandbox } from './sandbox.js';
+import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
 import { undoInterruptedInterfaces } from './undo.js';
-import { hostLinkTag } from './tag.js';
-import { bridgeTag } from '../../network/index.js';
+import { bridgeTag, vethTag } from '../../network/index.js';
 
 export interface GcAction {
   kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge';
@@ -40,6 +40,13 @@ function reasonFor(rec: SandboxRecord, mounted: boolean): string | undefined {
   return undefined;
 }
 
+/** A `nsbox run` sandbox (without --keep) whose run process is gone: nobody will clean it up. */
+async function orphanedRun(ctx: Context, rec: SandboxRecord): Promise<string | undefined> {
+  if (rec.labels[RUN_LABEL] !== RUN_EPHEMERAL) return undefined;
+  const free = await ctx.tryRunLocked(rec.name, async () => true);
+  return free ? 'its `nsbox run` process died' : undefined;
+}
+
 export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc'): Promise<GcResult> {
   const result: GcResult = { dryRun, removed: [], inUse: [], errors: [] };
   const records = ctx.records.list();
@@ -49,7 +56,7 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
     const done = await ctx.tryLocked(listed.name, async (): Promise<true> => {
       const rec = ctx.records.get(listed.name);
       if (rec === undefined) return true;
-      const reason = reasonFor(rec, isNamespaceMounted(rec.key));
+      const reason = reasonFor(rec, isNamespaceMounted(rec.key)) ?? (await orphanedRun(ctx, rec));
       if (reason !== undefined) {
         result.removed.push({ kind: 'sandbox', name: rec.name, reason });
         if (!dryRun) {
@@ -113,7 +120,7 @@ export async function runGc(ctx: Context, dryRun: boolean, progressLabel = 'gc')
   // Host links nsbox tagged for a sandbox of this root that has no record.
   const host = Rtnl.open();
   try {
-    const prefix = hostLinkTag('');
+    const prefix = vethTag(`${basePath()}/`);
     for (const link of await host.link.list()) {
       if (link.alias === undefined || !link.alias.startsWith(prefix)) continue;
       const owner = link.alias.slice(prefix.length);

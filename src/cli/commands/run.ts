@@ -15,6 +15,10 @@ import { createSandbox, removeSandbox, withAdopted } from './sandbox.js';
 import { connectAdopted } from './network.js';
 import { spawnIn, superviseChild } from './exec.js';
 
+/** Label on sandboxes made by `nsbox run`: 'ephemeral' ones are gc'ed once their run died. */
+export const RUN_LABEL = 'nsbox.run';
+export const RUN_EPHEMERAL = 'ephemeral';
+
 export interface RunFlags {
   name?: string;
   network?: string[];
@@ -33,7 +37,12 @@ export async function runCommand(ctx: Context, argv: string[], f: RunFlags): Pro
   }
   const name = f.name ?? `run-${randomBytes(4).toString('hex')}`;
   if (networks.includes(DEFAULT_NETWORK)) await ctx.networks.ensureDefault();
-  await createSandbox(ctx, name, { 'nsbox.run': 'true' });
+  // Held from before the sandbox exists until it is gone: if this process dies, gc knows.
+  return ctx.runLocked(name, () => runLocked(ctx, name, networks, argv, f));
+}
+
+async function runLocked(ctx: Context, name: string, networks: string[], argv: string[], f: RunFlags): Promise<number> {
+  await createSandbox(ctx, name, { [RUN_LABEL]: f.keep ? 'kept' : RUN_EPHEMERAL });
   let result: { code: number; signal?: NodeJS.Signals } | undefined;
   try {
     await withAdopted(ctx, name, async (adopted) => {
@@ -42,8 +51,8 @@ export async function runCommand(ctx: Context, argv: string[], f: RunFlags): Pro
         await connectAdopted(ctx, adopted, ctx.record(name), net, isIP(ip ?? '') === 6 ? { ip6: ip } : { ip });
       }
     });
-    const child = await spawnIn(ctx.keyOf(name), name, argv);
-    result = await superviseChild(child, argv[0]!);
+    // Forwarding starts before the spawn, so a signal in between is not lost.
+    result = await superviseChild(spawnIn(ctx.keyOf(name), name, argv), argv[0]!);
   } finally {
     if (!f.keep) {
       const removed = await removeSandbox(ctx, name);

@@ -91,21 +91,38 @@ test('a run killed right after making its namespace is collected by gc', async (
   assert.deepEqual(r.taggedHostLinks(), [bridge]);
 });
 
-test('a run killed in the middle of connecting: gc undoes the connect (lease, host veth, row)', async (t) => {
+test('a run killed in the middle of connecting: gc removes the dead run\'s sandbox with its lease and host veth', async (t) => {
   const r = freshRoot(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await killAt(r, 'connect:kernel', ['run', '--name', name, '--network', net, '--', 'true']);
   assert.equal((await r.network(net)).leases.length, 1);
+  const dry = await r.json<GcJson>('gc', '--dry-run');
+  assert.deepEqual(dry.removed.map((a) => [a.kind, a.name]), [['sandbox', name]], 'the run holds no lock any more: its sandbox is an orphan');
+  assert.equal((await r.network(net)).leases.length, 1, 'dry run changed nothing');
   const gc = await r.json<GcJson>('gc');
-  assert.deepEqual(gc.removed.map((a) => [a.kind, a.name]), [['interface', `${name}/eth0`]]);
+  assert.deepEqual(gc.removed.map((a) => [a.kind, a.name, a.reason]), [['sandbox', name, 'its `nsbox run` process died']]);
+  assert.deepEqual(gc.errors, []);
   assert.deepEqual((await r.network(net)).leases, [], 'no lease');
   assert.deepEqual(r.taggedHostLinks(), [bridge], 'no host veth');
-  const rec = await r.sandbox(name);
-  assert.deepEqual(rec.interfaces, [], 'no interface row');
-  // The sandbox of the dead run itself stays (ready, mounted): gc cannot tell a dead run's
-  // sandbox from a live one. `rm` removes it.
-  await r.ok('rm', name);
+  assert.deepEqual(await r.json('ls'), [], 'no record');
+  assert.deepEqual(r.netnsMounts(), [], 'no netns mount');
+});
+
+test('a live `nsbox run` is never collected by gc', async (t) => {
+  const r = freshRoot(t);
+  const { net } = await bridgeNetwork(r);
+  const name = randomName();
+  const child = r.start(['run', '--name', name, '--network', net, '--', 'sh', '-c', 'echo ready; exec sleep 30']);
+  try {
+    await waitForOutput(child, 'stdout', 'ready');
+    const gc = await r.json<GcJson>('gc');
+    assert.deepEqual(gc.removed, [], 'nothing collected while the run lives');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+  }
+  assert.deepEqual(await r.json('ls'), [], 'the run cleaned up after itself');
 });
 
 test('a sandbox removed behind nsbox\'s back: gc releases its lease and deletes its host veth', async (t) => {
