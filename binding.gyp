@@ -4,8 +4,7 @@
       "target_name": "nsbox_native",
       "sources": ["native/nsbox.c"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"],
-      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-      "libraries": ["-lpthread"]
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     }
   ]
 }

@@ -181,7 +181,7 @@ export class NetlinkSocket {
         reject(new SysError(11, 'sendto'));
         return;
       }
-      this.#drain();
+      this.#drain(entry);
       if (entry.settled) return;
       // Not answered inside sendmsg(): wait for readiness, bounded by the timeout.
       this.#setWaiting(1);
@@ -219,9 +219,12 @@ export class NetlinkSocket {
     else entry.resolve(outcome);
   }
 
-  /** Read everything queued on the socket and dispatch it. Never throws. */
-  #drain(): void {
-    while (!this.#closed) {
+  /**
+   * Read what is queued on the socket and dispatch it; with `until`, stop as soon as that
+   * request has settled (whatever else is queued wakes the poller). Never throws.
+   */
+  #drain(until?: Pending): void {
+    while (!this.#closed && until?.settled !== true) {
       let n: number;
       try {
         n = this.#transport.recv(RECV_BUFFER);
