@@ -31,7 +31,7 @@ export default tseslint.config(
     files: ['scripts/**/*.js', 'bin/**/*.js', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
-  layer(['src/errors.ts', 'src/errno.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts is a leaf'),
+  layer(['src/errors.ts', 'src/errno.ts', 'src/package-root.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts, errno.ts and package-root.ts are leaves'),
   layer(['src/netlink/wire/**'], ['**/sys/**', '**/rt/**', '**/socket*', '**/rtnl*', '**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**'],
     'netlink/wire is a pure codec: no I/O and nothing above it'),
   layer(['src/netlink/rt/**'], ['**/sys/**', '**/socket*', '**/rtnl*', '**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**'],

@@ -4,7 +4,7 @@
  * Address arithmetic for IPAM: subnets, gateways, sequential allocation that skips the
  * network address, the gateway and (IPv4) the broadcast address.
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../netlink/wire/ip.js';
 import { bigIntToIp, encodeIp, ipToBigInt } from '../netlink/wire/attr.js';
 import { ConfigError } from '../errors.js';
 
@@ -23,7 +23,7 @@ export interface Subnet {
 export function parseSubnet(text: string): Subnet {
   const slash = typeof text === 'string' ? text.indexOf('/') : -1;
   const addr = slash > 0 ? text.slice(0, slash) : '';
-  const family = isIP(addr);
+  const family = ipVersion(addr);
   const prefixText = slash > 0 ? text.slice(slash + 1) : '';
   const bits = family === 6 ? 128 : 32;
   const prefixLen = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
@@ -41,7 +41,7 @@ export function parseSubnet(text: string): Subnet {
 }
 
 export function subnetContains(s: Subnet, address: string): boolean {
-  if (isIP(address) !== s.family) return false;
+  if (ipVersion(address) !== s.family) return false;
   const shift = BigInt(s.bits - s.prefixLen);
   return ipToBigInt(address) >> shift === s.network >> shift;
 }

@@ -7,7 +7,7 @@
  * from the IPv4 address. The first network a sandbox joins gives it its default route.
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from '../netlink/wire/ip.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
 import { Rtnl, type Link } from '../netlink/rtnl/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
@@ -192,7 +192,7 @@ export class Networks {
     }
     const subnets = subnetTexts.map(parseSubnet).map((s) => {
       const given = s.family === 4 ? options.gateway : options.gateway6;
-      if (given !== undefined && isIP(given) !== s.family) throw new ConfigError(`invalid gateway ${JSON.stringify(given)} for ${s.cidr}`, 'gateway');
+      if (given !== undefined && ipVersion(given) !== s.family) throw new ConfigError(`invalid gateway ${JSON.stringify(given)} for ${s.cidr}`, 'gateway');
       const gateway = given ?? defaultGateway(s);
       checkGateway(s, gateway);
       return { subnet: s.cidr, gateway, parsed: s };
@@ -315,7 +315,7 @@ export class Networks {
         if (s === undefined) continue;
         let address: string | undefined;
         if (wanted !== undefined) {
-          if (isIP(wanted) !== fam) throw new ConfigError(`invalid IPv${fam} address ${JSON.stringify(wanted)}`, 'ip');
+          if (ipVersion(wanted) !== fam) throw new ConfigError(`invalid IPv${fam} address ${JSON.stringify(wanted)}`, 'ip');
           checkAssignable(s.subnet, s.gateway, wanted);
           address = wanted;
           if (taken.has(address)) throw new NsboxError(`address ${address} is already in use on network ${rec.name}`, 'NSBOX_ERR_IN_USE');

@@ -8,8 +8,9 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SysError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 
 /** Opaque uv_poll handle owned by the addon. */
 export type PollHandle = { readonly __brand: 'PollHandle' };
@@ -44,13 +45,8 @@ export interface NativeBinding {
 }
 
 function locateAddon(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  // dist/src/sys/ -> repo root; works from src/ too (tests run compiled code from dist/).
-  for (const up of ['../../../', '../../']) {
-    const candidate = new URL(`${up}build/Release/nsbox_native.node`, `file://${here}`);
-    const path = fileURLToPath(candidate);
-    if (existsSync(path)) return path;
-  }
+  const path = join(packageRoot(), 'build/Release/nsbox_native.node');
+  if (existsSync(path)) return path;
   throw new Error(
     'nsbox: the native addon build/Release/nsbox_native.node is missing; run `npm ci` or `npm run build` (needs a C compiler and Node headers)',
   );

@@ -4,7 +4,7 @@
  * `nsbox route add|rm`, `gw set|unset`, `neigh add|rm`: routes, gateways and neighbours of
  * a sandbox, recorded so restore can rebuild them.
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../../netlink/wire/ip.js';
 import { CliError, EXIT } from '../../errors.js';
 import { parseCidr } from '../../netlink/rtnl/index.js';
 import { decodeIp, encodeIp } from '../../netlink/wire/ip.js';
@@ -18,7 +18,7 @@ function usage(message: string): CliError {
 }
 
 function checkIp(ip: string, what: string): 4 | 6 {
-  const family = isIP(ip);
+  const family = ipVersion(ip);
   if (family !== 4 && family !== 6) throw usage(`invalid ${what} ${JSON.stringify(ip)}: not an IPv4 or IPv6 address`);
   return family;
 }

@@ -7,7 +7,7 @@
  * (unless --keep). A run killed with SIGKILL leaves records that `nsbox gc` collects.
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from '../../netlink/wire/ip.js';
 import { CliError, EXIT } from '../../errors.js';
 import { DEFAULT_NETWORK } from '../../network/index.js';
 import type { Context } from '../context.js';
@@ -28,7 +28,7 @@ export interface RunFlags {
 
 export async function runCommand(ctx: Context, argv: string[], f: RunFlags): Promise<number> {
   if (argv.length === 0) throw new CliError('nothing to run: nsbox run [options] -- CMD [ARGS…]', 'NSBOX_ERR_USAGE', EXIT.USAGE);
-  if (f.ip !== undefined && isIP(f.ip) === 0) throw new CliError(`invalid --ip ${JSON.stringify(f.ip)}: not an IP address`, 'NSBOX_ERR_USAGE', EXIT.USAGE);
+  if (f.ip !== undefined && ipVersion(f.ip) === 0) throw new CliError(`invalid --ip ${JSON.stringify(f.ip)}: not an IP address`, 'NSBOX_ERR_USAGE', EXIT.USAGE);
   const networks = f.network?.length ? [...new Set(f.network)] : [DEFAULT_NETWORK];
   for (const net of networks) {
     if (net !== DEFAULT_NETWORK && ctx.networks.get(net) === undefined) {
@@ -48,7 +48,7 @@ async function runLocked(ctx: Context, name: string, networks: string[], argv: s
     await withAdopted(ctx, name, async (adopted) => {
       for (const [i, net] of networks.entries()) {
         const ip = i === 0 ? f.ip : undefined;
-        await connectAdopted(ctx, adopted, ctx.record(name), net, isIP(ip ?? '') === 6 ? { ip6: ip } : { ip });
+        await connectAdopted(ctx, adopted, ctx.record(name), net, ipVersion(ip ?? '') === 6 ? { ip6: ip } : { ip });
       }
     });
     // Forwarding starts before the spawn, so a signal in between is not lost.

@@ -3,7 +3,7 @@
  *
  * Parsing of 'address/prefix' strings, with errors that say what was wrong.
  */
-import { isIP } from 'node:net';
+import { ipVersion } from '../wire/ip.js';
 
 export interface Cidr {
   address: string;
@@ -16,7 +16,7 @@ export function parseCidr(text: string, what = 'address'): Cidr {
   if (typeof text !== 'string') throw new TypeError(`${what} must be a string like '10.0.0.2/24'`);
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(address);
+  const family = ipVersion(address);
   if (family !== 4 && family !== 6) throw new TypeError(`invalid ${what} ${JSON.stringify(text)}: not an IPv4 or IPv6 address`);
   const max = family === 4 ? 32 : 128;
   let prefixLen = max;
@@ -30,7 +30,7 @@ export function parseCidr(text: string, what = 'address'): Cidr {
 
 /** Parse a bare IP address. */
 export function parseIp(text: string, what = 'address'): { address: string; family: 4 | 6 } {
-  const family = typeof text === 'string' ? isIP(text) : 0;
+  const family = typeof text === 'string' ? ipVersion(text) : 0;
   if (family !== 4 && family !== 6) throw new TypeError(`invalid ${what} ${JSON.stringify(text)}: not an IPv4 or IPv6 address`);
   return { address: text, family };
 }

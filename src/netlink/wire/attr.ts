@@ -10,7 +10,7 @@ import { decodeIp } from './ip.js';
 import { decodeMac } from './mac.js';
 
 export { AttrWriter } from './attr-writer.js';
-export { encodeIp, decodeIp, ipFamily, ipToBigInt, bigIntToIp } from './ip.js';
+export { encodeIp, decodeIp, ipFamily, ipVersion, ipToBigInt, bigIntToIp } from './ip.js';
 export { encodeMac, decodeMac } from './mac.js';
 
 export const NLA_F_NESTED = 0x8000;

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../../../src/errors.js';
-import { decodeIp, decodeMac, encodeIp, encodeMac, ipFamily } from '../../../../src/netlink/wire/attr.js';
+import { isIP } from 'node:net';
+import { decodeIp, decodeMac, encodeIp, encodeMac, ipFamily, ipVersion } from '../../../../src/netlink/wire/attr.js';
 
 void test('IPv4 round trip', () => {
   assert.deepEqual([...encodeIp('10.0.0.1')], [10, 0, 0, 1]);
@@ -72,4 +73,12 @@ void test('MAC text codec', () => {
   }
   assert.throws(() => decodeMac(new Uint8Array(0)), DecodeError);
   fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), (b) => assert.deepEqual(encodeMac(decodeMac(b)), b) === undefined));
+});
+
+void test('ipVersion answers exactly as net.isIP, on valid and arbitrary strings', () => {
+  const samples = ['1.2.3.4', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '::', '::1', 'fe80::1%eth0', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9',
+    '1::2::3', '::ffff:1.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', 'g::1', '', ':', ':::', '1:', ':1', '1::', '::1.2.3.4', 'fe80::%', '12345::'];
+  for (const s of samples) assert.equal(ipVersion(s), isIP(s), s);
+  const ipish = fc.stringMatching(/^[0-9a-fA-F:.%a-z]{0,45}$/);
+  fc.assert(fc.property(fc.oneof(ipish, fc.ipV4(), fc.ipV6(), fc.string()), (s) => ipVersion(s) === isIP(s)), { numRuns: 20000 });
 });
