@@ -82,29 +82,37 @@ export class Context {
     return rec;
   }
 
-  /** Hold the sandbox's cross-process lock while `fn` runs. */
-  async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const res = await withFileLock(join(this.root, 'locks', `${name}.lock`), fn);
+  /**
+   * Cross-process locks in ROOT/locks: `NAME.lock` serialises work on a sandbox; `NAME.run` is
+   * held by a `nsbox run` for its whole life (gc collects runs whose lock is free).
+   */
+  async #withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const res = await withFileLock(join(this.root, 'locks', file), fn);
     if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
     return res.value;
   }
 
-  /** Try the lock without waiting; undefined when another process holds it (in use). */
-  async tryLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const res = await withFileLock(join(this.root, 'locks', `${name}.lock`), fn, { wait: false });
+  async #tryLock<T>(file: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const res = await withFileLock(join(this.root, 'locks', file), fn, { wait: false });
     return res.locked ? res.value : undefined;
   }
 
-  /** Hold the lock a `nsbox run` keeps for its whole life (gc collects runs whose lock is free). */
-  async runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const res = await withFileLock(join(this.root, 'locks', `${name}.run`), fn);
-    if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
-    return res.value;
+  /** Hold the sandbox's lock while `fn` runs. */
+  locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`${name}.lock`, fn);
   }
 
-  async tryRunLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const res = await withFileLock(join(this.root, 'locks', `${name}.run`), fn, { wait: false });
-    return res.locked ? res.value : undefined;
+  /** Try the sandbox's lock without waiting; undefined when another process holds it (in use). */
+  tryLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#tryLock(`${name}.lock`, fn);
+  }
+
+  runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`${name}.run`, fn);
+  }
+
+  tryRunLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#tryLock(`${name}.run`, fn);
   }
 
   /** Make /run/netns/NAME point at the sandbox so `ip netns exec NAME` and `ip -n NAME` work. */
