@@ -282,8 +282,10 @@ export async function addInterface(
         throw wrap(`error setting interface "${st.dstName}" routes to [${routes.map(cidrText).join(' ')}]`, err);
       }
     }
-    const up = await waitForUp(core.rtnl, link.index);
-    if (up !== undefined && st.advertiseAddrNMsgs > 0 && (st.ipv4 || st.ipv6)) {
+    // The kernel acked IFF_UP, so the link is up; osl's wait for the flag matters only to
+    // the announcements, which need the link as it is now.
+    const up = st.advertiseAddrNMsgs > 0 && (st.ipv4 || st.ipv6) ? await waitForUp(core.rtnl, link.index) : undefined;
+    if (up !== undefined) {
       if (!core.isDefault) await waitForBridgePort(hostNetlink(), up);
       const mcast = await waitForMcastRoute(core.rtnl, up.index, st);
       await advertiseAddrs(core.rtnl, core.nsFd, up, st, mcast);

@@ -105,7 +105,11 @@ export class LinkOps {
     if (followUp && netnsFd !== undefined) {
       throw new TypeError('addrGenMode/alias with netnsFd: set them from a handle in the target namespace (link.set)');
     }
-    const upNow = up === true && mode === undefined;
+    // A new veth end has no carrier while its peer is down (peers are born down), and IPv6
+    // makes link-local addresses only once there is carrier: such a veth may go up at once
+    // and get its mode in the follow-up. Anything else goes up after the mode is set.
+    const vethPeerDown = info.kind === 'veth' && !((info as Extract<LinkInfo, { kind: 'veth' }>).peer?.flags ?? 0);
+    const upNow = up === true && (mode === undefined || vethPeerDown);
     const msg: LinkMessage = {
       family: AF.UNSPEC, name, mtu, address, txqlen, group: linkGroup, link, master, netnsFd,
       flags: upNow ? IFF.UP : 0, change: upNow ? IFF.UP : 0, info: info as LinkInfo,
