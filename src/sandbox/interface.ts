@@ -5,7 +5,7 @@
  * state lives in an InterfaceState the sandbox modules reach through stateOf().
  */
 import type { Cidr } from '../netlink/rtnl/index.js';
-import type { ResolvedOptions, Sysctl } from './options.js';
+import type { ResolvedOptions } from './options.js';
 
 /** The counters osl reports for an interface (`docker stats` network I/O). */
 export interface InterfaceStatistics {
@@ -17,23 +17,14 @@ export interface InterfaceStatistics {
   txDropped: number;
 }
 
-/** What the sandbox keeps per interface. Internal: not exported from the package. */
-export interface InterfaceState {
+/** What the sandbox keeps per interface: its validated options plus identity. Internal. */
+export interface InterfaceState extends Omit<ResolvedOptions, 'dstName' | 'isBridge'> {
   srcName: string;
   dstPrefix: string;
   dstName: string;
-  master: string | undefined;
+  /** dstName of the master bridge inside the sandbox. */
   dstMaster: string | undefined;
-  mac: string | undefined;
-  ipv4: Cidr | undefined;
-  ipv6: Cidr | undefined;
-  linkLocal: Cidr[];
-  routes: Cidr[];
-  sysctls: Sysctl[];
   bridge: boolean;
-  createdInContainer: boolean;
-  advertiseAddrNMsgs: number;
-  advertiseAddrIntervalMs: number;
   /** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */
   stop: AbortController;
 }
@@ -54,12 +45,8 @@ export function stateOf(iface: Interface): InterfaceState {
 }
 
 export function newInterfaceState(srcName: string, dstPrefix: string, dstName: string, o: ResolvedOptions, dstMaster: string | undefined): InterfaceState {
-  return {
-    srcName, dstPrefix, dstName, master: o.master, dstMaster, mac: o.mac, ipv4: o.ipv4, ipv6: o.ipv6,
-    linkLocal: o.linkLocal, routes: o.routes, sysctls: o.sysctls, bridge: o.isBridge,
-    createdInContainer: o.createdInContainer, advertiseAddrNMsgs: o.advertiseAddrNMsgs,
-    advertiseAddrIntervalMs: o.advertiseAddrIntervalMs, stop: new AbortController(),
-  };
+  const { dstName: _wanted, isBridge, ...options } = o;
+  return { ...options, srcName, dstPrefix, dstName, dstMaster, bridge: isBridge, stop: new AbortController() };
 }
 
 const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;
