@@ -17,7 +17,7 @@ import {
 import { NLM_F, NLMSG } from './wire/header.js';
 import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
 import { decodeDone, decodeError } from './wire/error.js';
-import type { AttrWriter } from './wire/attr.js';
+import { AttrWriter } from './wire/attr.js';
 import { rtmName } from './rt/constants.js';
 
 /** Default time a request may wait for the kernel, as libnetwork's 3 s socket timeout. */
@@ -70,6 +70,7 @@ export class NetlinkSocket {
   readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
+  readonly #scratch = new AttrWriter();
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #waiting = 0;
   #closed = false;
@@ -161,7 +162,8 @@ export class NetlinkSocket {
     if (this.#closed) return Promise.reject(new ClosedError('netlink socket'));
     if (options.signal?.aborted) return Promise.reject(new AbortError(op, { cause: options.signal.reason }));
     const seq = this.#nextSeq();
-    const bytes = encodeMessage({ type, flags, seq }, body);
+    // One scratch writer per socket: the bytes are sent before anything can encode again.
+    const bytes = encodeMessage({ type, flags, seq }, body, this.#scratch);
     return new Promise<unknown[]>((resolve, reject) => {
       const entry: Pending = {
         op, dump, interrupted: false, results: [], decode, resolve, reject,

@@ -51,6 +51,13 @@ export class AttrWriter {
     return this.#dv;
   }
 
+  /** Start over, reusing the buffer (zeroed, so reserved struct padding reads as zero). */
+  reset(): this {
+    this.#buf.fill(0, 0, this.#len);
+    this.#len = 0;
+    return this;
+  }
+
   /** The bytes written; a view of the internal buffer, so stop writing after calling it. */
   finish(): Uint8Array {
     return this.#buf.subarray(0, this.#len);

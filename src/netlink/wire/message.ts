@@ -43,12 +43,17 @@ export function splitMessages(buf: Uint8Array, length: number = buf.length): NlM
   return out;
 }
 
-/** Build one message: a 16-byte header (length filled in at the end, pid 0 by default) and whatever `body` writes. */
+/**
+ * Build one message: a 16-byte header (length filled in at the end, pid 0 by default) and
+ * whatever `body` writes. With `into`, that writer is reset and reused and the result is a
+ * view of its buffer, valid until its next use.
+ */
 export function encodeMessage(
   h: { type: number; flags: number; seq: number; pid?: number },
   body: (w: AttrWriter) => void,
+  into?: AttrWriter,
 ): Uint8Array {
-  const w = new AttrWriter();
+  const w = into?.reset() ?? new AttrWriter();
   const at = w.reserve(NLMSG_HDRLEN);
   body(w);
   encodeHeader({ length: w.length - at, type: h.type, flags: h.flags, seq: h.seq, pid: h.pid ?? 0 }, w.view(), at);
