@@ -44,6 +44,10 @@ export function finished(child: ChildProcessWithoutNullStreams): Promise<CliResu
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr });
+      return;
+    }
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -74,24 +78,39 @@ export async function nsboxOk(root: string, ...args: string[]): Promise<string> 
   return res.stdout;
 }
 
-/** Resolve once `text` appears on the child's stderr (rejects if it ends first or after `ms`). */
-export function waitForStderr(child: ChildProcessWithoutNullStreams, text: string, ms = 15_000): Promise<void> {
+/** Resolve once `text` appears on the child's `stream` (rejects if it ends first or after `ms`). */
+export function waitForOutput(child: ChildProcessWithoutNullStreams, stream: 'stdout' | 'stderr', text: string, ms = 15_000): Promise<void> {
+  const source = child[stream];
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`no ${JSON.stringify(text)} on stderr within ${ms} ms; got ${JSON.stringify(seen)}`)); }, ms);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (seen.includes(text)) { cleanup(); resolve(); }
-    };
-    const onClose = (): void => { cleanup(); reject(new Error(`nsbox ended before ${JSON.stringify(text)}; stderr: ${seen}`)); };
     const cleanup = (): void => {
       clearTimeout(timer);
-      child.stderr.off('data', onData);
+      source.off('data', onData);
       child.off('close', onClose);
     };
-    child.stderr.on('data', onData);
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      if (seen.includes(text)) {
+        cleanup();
+        resolve();
+      }
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error(`nsbox ended before ${JSON.stringify(text)} on ${stream}; got ${JSON.stringify(seen)}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no ${JSON.stringify(text)} on ${stream} within ${ms} ms; got ${JSON.stringify(seen)}`));
+    }, ms);
+    source.on('data', onData);
     child.once('close', onClose);
   });
+}
+
+/** Resolve once `text` appears on the child's stderr. */
+export function waitForStderr(child: ChildProcessWithoutNullStreams, text: string, ms = 15_000): Promise<void> {
+  return waitForOutput(child, 'stderr', text, ms);
 }
 
 /** Resolve with the first line on the child's stdout. */

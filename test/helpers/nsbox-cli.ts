@@ -8,23 +8,16 @@
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { ipJson, type IpLink } from './iproute.js';
+import { finished, startNsbox, type CliResult as NsboxResult } from './cli.js';
 import { NETNS_DIR, mountsUnder } from './netns.js';
 
-export const NSBOX_BIN = fileURLToPath(new URL('../../../bin/nsbox.js', import.meta.url));
-
-export interface NsboxResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export { NSBOX_BIN, finished, hostLinkNames, waitForOutput, type CliResult as NsboxResult } from './cli.js';
 
 /** A random name `<prefix><8 hex>` (sandboxes: also their /run/netns name). */
 export function randomName(prefix = 'nsbt-'): string {
@@ -46,11 +39,6 @@ export function uniqueSubnet(): { cidr: string; base: string } {
     usedSubnets.add(base);
     return { cidr: `${base}0/24`, base };
   }
-}
-
-/** Host link names (`ip -j link show`). */
-export function hostLinkNames(): string[] {
-  return ipJson<{ ifname: string }[]>(undefined, 'link', 'show').map((l) => l.ifname);
 }
 
 /** `ip -j -d link show` of the host or of the namespace `ns`. */
@@ -87,52 +75,6 @@ export async function inPool<T, R>(items: readonly T[], limit: number, fn: (item
   return out;
 }
 
-/** Resolve once `text` appears on the child's `stream` (rejects if it ends first or after `ms`). */
-export function waitForOutput(child: ChildProcessWithoutNullStreams, stream: 'stdout' | 'stderr', text: string, ms = 15_000): Promise<void> {
-  const source = child[stream];
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      source.off('data', onData);
-      child.off('close', onClose);
-    };
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (seen.includes(text)) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error(`nsbox ended before ${JSON.stringify(text)} on ${stream}; got ${JSON.stringify(seen)}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`no ${JSON.stringify(text)} on ${stream} within ${ms} ms; got ${JSON.stringify(seen)}`));
-    }, ms);
-    source.on('data', onData);
-    child.once('close', onClose);
-  });
-}
-
-/** Wait for a started nsbox to end; collects what it printed from now on. */
-export function finished(child: ChildProcessWithoutNullStreams): Promise<NsboxResult> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr });
-      return;
-    }
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
 /** The JSON error object nsbox prints on stderr with --json. */
 export function jsonError(res: NsboxResult): { error: string; code: string; exitCode: number } {
   const line = res.stderr.trim().split('\n').at(-1) ?? '';
@@ -153,9 +95,7 @@ export class NsboxRoot {
 
   /** Start `nsbox ARGS…`; stdio are pipes (stdin closed). */
   start(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
-    const child = spawn(process.execPath, [NSBOX_BIN, ...args], { env: { ...process.env, ...env, NSBOX_ROOT: this.root } });
-    child.stdin.end();
-    return child;
+    return startNsbox(this.root, args, { env });
   }
 
   /** Run `nsbox ARGS…` to the end. */
