@@ -5,11 +5,22 @@
  * so several nsbox processes can read and write at once; every change runs in an IMMEDIATE
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export type Db = Database.Database;
+
+/**
+ * better-sqlite3 (and SQLite with it, ~5 MiB) is loaded on the first open, so library users
+ * who never touch the store do not pay for it at import.
+ */
+let sqlite: typeof Database | undefined;
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqlite;
+}
 
 /** Each entry moves the schema from version i to i + 1. Never edit a released entry. */
 const MIGRATIONS: readonly string[] = [
@@ -46,7 +57,7 @@ export function openDb(dir: string): Db {
   const file = join(dir, 'nsbox.db');
   closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
-  const db = new Database(file, { timeout: 10_000 });
+  const db = new (loadSqlite())(file, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
