@@ -13,6 +13,7 @@ import { median } from './stats.js';
 
 const reps = Number(process.argv[2] ?? 30);
 const bin = fileURLToPath(new URL('../../bin/nsbox.js', import.meta.url));
+const launcher = fileURLToPath(new URL('../../bin/nsbox', import.meta.url));
 const root = mkdtempSync('/run/nsbox-bench-');
 const env = { ...process.env, NSBOX_ROOT: root };
 
@@ -53,7 +54,8 @@ const rows: [string, number][] = [
   ['`nsbox run -- true`', timeMs(process.execPath, [bin, 'run', '--', 'true'])],
   ['`unshare -n true`', timeMs('unshare', ['-n', 'true'])],
   ['iproute2 script (netns, veth, port, addr, route, exec, del)', timeMs('sh', [scriptPath])],
-  ['`nsbox --version` (cold start)', timeMs(process.execPath, [bin, '--version'])],
+  ['`nsbox --version` (the bin launcher, cold start)', timeMs(launcher, ['--version'])],
+  ['`nsbox version` (through Node)', timeMs(launcher, ['version'])],
   ['`node -e 0`', timeMs(process.execPath, ['-e', '0'])],
 ];
 const base = rows[0]![1];
