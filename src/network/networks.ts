@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { ipVersion } from '../netlink/wire/ip.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
-import { Rtnl, type Link } from '../netlink/rtnl/index.js';
+import { Rtnl, checkLinkName, type Link } from '../netlink/rtnl/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
 import { NetworkRecords, openDb, type Db, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import {
@@ -209,7 +209,13 @@ export class Networks {
       }
     }
     const bridge = driver === 'bridge' ? options.bridgeName ?? defaultBridgeName(name) : undefined;
-    if (bridge !== undefined && (bridge.length > 15 || /[/\s:]/.test(bridge))) throw new ConfigError(`invalid bridge name ${JSON.stringify(bridge)}`, 'bridge');
+    if (bridge !== undefined) {
+      try {
+        checkLinkName(bridge, 'bridge name');
+      } catch (err) {
+        throw new ConfigError((err as Error).message, 'bridge');
+      }
+    }
     const existingBridge = bridge === undefined ? undefined : await this.#hostRtnl.link.find({ name: bridge });
     if (existingBridge !== undefined && existingBridge.info?.kind !== 'bridge') {
       throw new ConfigError(`${bridge} exists in the host and is not a bridge`, 'bridge');

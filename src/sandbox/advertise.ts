@@ -14,7 +14,7 @@ import {
 } from '../sys/index.js';
 import { NetlinkError } from '../errors.js';
 import type { Link, Rtnl } from '../netlink/rtnl/index.js';
-import { encodeIp, encodeMac } from '../netlink/wire/attr.js';
+import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import type { InterfaceState } from './interface.js';
 import { debug } from './log.js';
 
@@ -147,7 +147,7 @@ export async function waitForMcastRoute(rtnl: Rtnl, ifindex: number, st: Interfa
  */
 export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: InterfaceState, mcastRoute: boolean): Promise<void> {
   const mac = st.mac ?? link.address;
-  if ((!st.ipv4 && !st.ipv6) || mac === undefined || st.advertiseAddrNMsgs === 0 || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) return;
+  if ((!st.ipv4 && !st.ipv6) || mac === undefined || st.advertiseAddrNMsgs === 0 || !isEthernetMac(mac)) return;
   let senders: Senders;
   try {
     senders = openSenders(nsFd, link.index, st);

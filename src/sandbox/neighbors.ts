@@ -6,6 +6,7 @@
  */
 import { NetlinkError, NeighborSearchError, SandboxError } from '../errors.js';
 import { parseIp, type NeighborOptions } from '../netlink/rtnl/index.js';
+import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
@@ -20,11 +21,9 @@ export interface NeighborOpts {
   family?: number;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-
 async function buildEntry(core: SandboxCore, ip: string, mac: string, o: NeighborOpts): Promise<NeighborOptions> {
   parseIp(ip, 'neighbour IP');
-  if (!MAC_RE.test(mac)) throw new TypeError(`invalid MAC address ${JSON.stringify(mac)}: expected aa:bb:cc:dd:ee:ff`);
+  checkEthernetMac(mac);
   if (o.linkName === undefined) throw new TypeError('a neighbour entry needs linkName (the srcName of one of the sandbox interfaces)');
   const dst = findDst(core, o.linkName, false);
   if (dst === undefined) throw new SandboxError(`could not find the interface with name ${o.linkName}`, 'NSBOX_ERR_NOT_FOUND');

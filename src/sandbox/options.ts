@@ -7,6 +7,7 @@
 import { parseCidr, type Cidr } from '../netlink/rtnl/cidr.js';
 import { checkLinkName } from '../netlink/rtnl/ref.js';
 import { decodeIp, encodeIp } from '../netlink/wire/ip.js';
+import { checkEthernetMac } from '../netlink/wire/mac.js';
 
 export const ADVERTISE_ADDR_NMSGS_MIN = 0;
 export const ADVERTISE_ADDR_NMSGS_MAX = 3;
@@ -64,7 +65,6 @@ export interface ResolvedOptions {
   advertiseAddrIntervalMs: number;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 /** Parse 'net.X.Y.IFNAME.Z=value' as osl's setSysctls does, refusing path tricks. */
 export function parseSysctl(text: string): Sysctl {
@@ -108,7 +108,7 @@ export function resolveOptions(srcName: string, dstPrefix: string, o: InterfaceO
   else if (dstPrefix === '' || /[/\s:]/.test(dstPrefix) || Buffer.byteLength(dstPrefix) > 14) {
     throw new TypeError(`invalid interface prefix ${JSON.stringify(dstPrefix)}: 1 to 14 bytes, no '/', ':' or whitespace`);
   }
-  if (o.mac !== undefined && !MAC_RE.test(o.mac)) throw new TypeError(`invalid MAC address ${JSON.stringify(o.mac)}: expected aa:bb:cc:dd:ee:ff`);
+  if (o.mac !== undefined) checkEthernetMac(o.mac);
   if (o.master !== undefined) checkLinkName(o.master, 'master name');
   const nMsgs = o.advertiseAddrNMsgs ?? ADVERTISE_ADDR_NMSGS_DEFAULT;
   if (!Number.isInteger(nMsgs) || nMsgs < ADVERTISE_ADDR_NMSGS_MIN || nMsgs > ADVERTISE_ADDR_NMSGS_MAX) {

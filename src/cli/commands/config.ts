@@ -4,10 +4,10 @@
  * `nsbox route add|rm`, `gw set|unset`, `neigh add|rm`: routes, gateways and neighbours of
  * a sandbox, recorded so restore can rebuild them.
  */
-import { ipVersion } from '../../netlink/wire/ip.js';
+import { isEthernetMac } from '../../netlink/wire/mac.js';
 import { CliError, EXIT } from '../../errors.js';
 import { parseCidr } from '../../netlink/rtnl/index.js';
-import { decodeIp, encodeIp } from '../../netlink/wire/ip.js';
+import { decodeIp, encodeIp, ipVersion } from '../../netlink/wire/ip.js';
 import type { SandboxRecord } from '../../store/index.js';
 import type { Context } from '../context.js';
 import { printJson } from '../output.js';
@@ -38,7 +38,6 @@ function canonicalCidr(text: string, what: string): string {
   return cidr;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 export async function routeCommand(ctx: Context, action: 'add' | 'rm', name: string, f: { dst: string; via: string }): Promise<void> {
   const destination = canonicalCidr(f.dst, '--dst');
@@ -101,7 +100,7 @@ function interfaceOf(rec: SandboxRecord, dev: string | undefined): string {
 
 export async function neighCommand(ctx: Context, action: 'add' | 'rm', name: string, ip: string, mac: string, f: { dev?: string }): Promise<void> {
   checkIp(ip, 'neighbour address');
-  if (!MAC_RE.test(mac)) throw usage(`invalid MAC address ${JSON.stringify(mac)}: expected aa:bb:cc:dd:ee:ff`);
+  if (!isEthernetMac(mac)) throw usage(`invalid MAC address ${JSON.stringify(mac)}: expected aa:bb:cc:dd:ee:ff`);
   const lladdr = mac.toLowerCase();
   await withAdopted(ctx, name, async ({ sandbox }, rec) => {
     const linkName = interfaceOf(rec, f.dev);

@@ -69,14 +69,21 @@ export async function spawnIn(key: string, name: string, argv: string[], env?: N
   }
 }
 
+/**
+ * The exit code for the child's outcome; if it died of a signal, first die of the same one
+ * (our forwarding handler removed), so a shell sees the signal and not a plain exit code.
+ */
+export function exitLikeChild(result: { code: number; signal?: NodeJS.Signals }): number {
+  if (result.signal) {
+    process.removeAllListeners(result.signal);
+    process.kill(process.pid, result.signal);
+  }
+  return result.code;
+}
+
 export async function execCommand(ctx: Context, name: string, argv: string[]): Promise<number> {
   if (argv.length === 0) throw new CliError('nothing to run: nsbox exec NAME -- CMD [ARGS…]', 'NSBOX_ERR_USAGE', EXIT.USAGE);
   const rec = ctx.record(name);
   ctx.close();
-  const result = await superviseChild(spawnIn(rec.key, name, argv), argv[0]!);
-  if (result.signal) {
-    process.removeAllListeners(result.signal);
-    process.kill(process.pid, result.signal); // die the same way, so shells see the signal
-  }
-  return result.code;
+  return exitLikeChild(await superviseChild(spawnIn(rec.key, name, argv), argv[0]!));
 }

@@ -13,7 +13,7 @@ import { DEFAULT_NETWORK } from '../../network/index.js';
 import type { Context } from '../context.js';
 import { createSandbox, removeSandbox, withAdopted } from './sandbox.js';
 import { connectAdopted } from './network.js';
-import { spawnIn, superviseChild } from './exec.js';
+import { exitLikeChild, spawnIn, superviseChild } from './exec.js';
 
 /** Label on sandboxes made by `nsbox run`: 'ephemeral' ones are gc'ed once their run died. */
 export const RUN_LABEL = 'nsbox.run';
@@ -61,10 +61,6 @@ async function runLocked(ctx: Context, name: string, networks: string[], argv: s
       process.stderr.write(`nsbox: kept sandbox ${name}\n`);
     }
   }
-  if (result.signal) {
-    ctx.close();
-    process.removeAllListeners(result.signal);
-    process.kill(process.pid, result.signal);
-  }
-  return result.code;
+  if (result.signal) ctx.close(); // the process may end by the signal right away
+  return exitLikeChild(result);
 }

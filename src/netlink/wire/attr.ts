@@ -11,7 +11,7 @@ import { decodeMac } from './mac.js';
 
 export { AttrWriter } from './attr-writer.js';
 export { encodeIp, decodeIp, ipFamily, ipVersion, ipToBigInt, bigIntToIp } from './ip.js';
-export { encodeMac, decodeMac } from './mac.js';
+export { encodeMac, decodeMac, isEthernetMac, checkEthernetMac } from './mac.js';
 
 export const NLA_F_NESTED = 0x8000;
 export const NLA_F_NET_BYTEORDER = 0x4000;

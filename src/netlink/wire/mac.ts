@@ -7,6 +7,17 @@
 import { DecodeError } from '../../errors.js';
 
 const MAC_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2})*$/i;
+const ETHERNET_MAC_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+
+/** Whether `s` is a 6-byte (Ethernet) address in colon hex, 'aa:bb:cc:dd:ee:ff'. */
+export function isEthernetMac(s: string): boolean {
+  return typeof s === 'string' && ETHERNET_MAC_RE.test(s);
+}
+
+/** TypeError unless `s` is an Ethernet address ('aa:bb:cc:dd:ee:ff'). */
+export function checkEthernetMac(s: string): void {
+  if (!isEthernetMac(s)) throw new TypeError(`invalid MAC address ${JSON.stringify(s)}: expected aa:bb:cc:dd:ee:ff`);
+}
 
 /** 'aa:bb:cc:dd:ee:ff' → bytes. TypeError unless it is colon-separated two-digit hex octets. */
 export function encodeMac(s: string): Uint8Array {
