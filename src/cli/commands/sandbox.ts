@@ -147,6 +147,7 @@ export async function removeSandbox(ctx: Context, name: string, opts: { locked?:
     if (rec === undefined) return { name, removed: false, errors: [] };
     ctx.records.setState(name, 'removing');
     const errors: string[] = [];
+    let destroyed = false;
     if (isNamespaceMounted(rec.key)) {
       let adopted;
       try {
@@ -165,7 +166,7 @@ export async function removeSandbox(ctx: Context, name: string, opts: { locked?:
             errors.push(`interface ${iface.dstName}: ${(err as Error).message}`);
           }
         }
-        await adopted.sandbox.destroy().catch((err: Error) => errors.push(err.message));
+        await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
       }
     }
     const hostEnds = rec.config.interfaces.filter((i) => i.network !== undefined && ctx.networks.get(i.network)?.driver === 'bridge')
@@ -173,10 +174,13 @@ export async function removeSandbox(ctx: Context, name: string, opts: { locked?:
     const stuck = await ctx.networks.waitForHostLinksGone(hostEnds);
     for (const name of stuck) errors.push(`host link ${name} is still there`);
     ctx.networks.records.release(rec.key);
-    try {
-      removeNamespaceFile(rec.key);
-    } catch (err) {
-      errors.push((err as Error).message);
+    if (!destroyed) {
+      // Not adopted (no namespace, or an interrupted create) or destroy failed: still clear the file.
+      try {
+        removeNamespaceFile(rec.key);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
     }
     ctx.unlinkForIproute(name);
     ctx.records.delete(name);
