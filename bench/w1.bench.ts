@@ -14,7 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { Rtnl, Sandbox } from '../src/index.js';
+import type * as Nsbox from '../src/index.js';
+
+// The package entry, as a user gets it (`import { Sandbox } from 'nsbox'`): the bundle.
+const { Rtnl, Sandbox } = (await import('nsbox' as string)) as typeof Nsbox;
+type Sandbox = Nsbox.Sandbox;
 
 function parseN(argv: string[]): number {
   const i = argv.indexOf('--n');

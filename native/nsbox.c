@@ -7,8 +7,9 @@
  * so they are real SysError instances with a glibc errno name.
  *
  * Namespace rules (research/node-feasibility.md):
- *   - createNetns / withNetns / socketIn switch the calling thread and always switch back
- *     within the one native call (createNetns and socketIn run no JS in between). If switching
+ *   - createNetns / withNetns / socketIn / openNetlink / readFileIn / writeFileIn switch the
+ *     calling thread and always switch back within the one native call (all but withNetns
+ *     run no JS in between). If switching
  *     back fails, the process aborts: no JS may run on a thread in the wrong netns.
  *   - The libuv thread pool is started when the module loads, so no pool thread can be
  *     born inside a window.
@@ -25,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include <node_api.h>
 #include <uv.h>
@@ -162,10 +164,11 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 
 /* ---- namespaces -------------------------------------------------------------------- */
 
-/* createNetns(path): O_EXCL file; unshare(CLONE_NEWNET) + bind mount of the new namespace,
- * then straight back — all inside this one call, so no JS ever runs in the new namespace; if
- * switching back fails the process aborts (restore_netns_or_abort). Measured here: 200 µs
- * per namespace, against 480 µs for the same work on a throwaway pthread (thread exit with a
+/* createNetns(path) -> fd: O_EXCL file; unshare(CLONE_NEWNET), an fd to the new namespace and
+ * its bind mount on path, then straight back — all inside this one call, so no JS ever runs in
+ * the new namespace; if switching back fails the process aborts (restore_netns_or_abort). The
+ * fd (close-on-exec) saves the caller a second open of the file. Measured here: 200 µs per
+ * namespace, against 480 µs for the same work on a throwaway pthread (thread exit with a
  * private nsproxy costs more than a setns back). */
 static napi_value js_create_netns(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -182,16 +185,22 @@ static napi_value js_create_netns(napi_env env, napi_callback_info info) {
     unlink(path);
     return throw_errno(env, err, "open", "/proc/thread-self/ns/net");
   }
-  int err = 0;
+  int err = 0, ns_fd = -1;
   const char *syscall = NULL;
   if (unshare(CLONE_NEWNET) != 0) {
     err = errno;
     syscall = "unshare";
     close(orig);
   } else {
-    if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0) {
+    ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (ns_fd < 0) {
+      err = errno;
+      syscall = "open";
+    } else if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0) {
       err = errno;
       syscall = "mount";
+      close(ns_fd);
+      ns_fd = -1;
     }
     restore_netns_or_abort(orig); /* closes orig */
   }
@@ -199,7 +208,7 @@ static napi_value js_create_netns(napi_env env, napi_callback_info info) {
     unlink(path);
     return throw_errno(env, err, syscall, path);
   }
-  return undefined(env);
+  return make_int(env, ns_fd);
 }
 
 /* destroyNetns(path) -> [umountErrno, unlinkErrno]; 0 means success. Policy is in TS. */
@@ -337,6 +346,131 @@ static napi_value js_socket_in(napi_env env, napi_callback_info info) {
   restore_netns_or_abort(orig);
   if (fd < 0) return throw_errno(env, err, "socket", NULL);
   return make_int(env, fd);
+}
+
+/* Enter the namespace behind ns_fd (-1: stay); *orig gets the fd to switch back with. */
+static int enter_netns(int ns_fd, int *orig) {
+  *orig = -1;
+  if (ns_fd < 0) return 0;
+  *orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*orig < 0) return -1;
+  if (setns(ns_fd, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(*orig);
+    *orig = -1;
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+static void leave_netns(int orig) {
+  if (orig >= 0) restore_netns_or_abort(orig);
+}
+
+/* openNetlink(nsFd | -1, protocol, rcvbufBytes) -> [fd, portId]: a bound netlink socket made in
+ * the namespace, CLOEXEC|NONBLOCK, with extended ACKs and strict dump checks on and the
+ * receive buffer raised (SO_RCVBUFFORCE, SO_RCVBUF without CAP_NET_ADMIN). One call instead of
+ * seven: opening a socket per sandbox is on the hot path. */
+static napi_value js_open_netlink(napi_env env, napi_callback_info info) {
+  napi_value argv[3], out;
+  int32_t ns_fd, protocol, rcvbuf;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &ns_fd) ||
+      !get_int(env, argv[1], &protocol) || !get_int(env, argv[2], &rcvbuf))
+    return NULL;
+  int orig;
+  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  int err = errno;
+  leave_netns(orig);
+  if (fd < 0) return throw_errno(env, err, "socket", NULL);
+  const char *syscall = NULL;
+  int one = 1;
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+  socklen_t sa_len = sizeof sa;
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0) {
+    syscall = "setsockopt";
+  } else if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+             (errno != EPERM ||
+              setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)) {
+    syscall = "setsockopt";
+  } else if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    syscall = "bind";
+  } else if (getsockname(fd, (struct sockaddr *)&sa, &sa_len) != 0) {
+    syscall = "getsockname";
+  }
+  if (syscall != NULL) {
+    err = errno;
+    close(fd);
+    return throw_errno(env, err, syscall, NULL);
+  }
+  NAPI_CALL(env, napi_create_array_with_length(env, 2, &out));
+  napi_set_element(env, out, 0, make_int(env, fd));
+  napi_set_element(env, out, 1, make_int(env, sa.nl_pid));
+  return out;
+}
+
+/* readFileIn(nsFd | -1, path, maxBytes) -> string: read a small file (a /proc/sys knob, which
+ * follows the namespace of the opening thread) from inside the namespace. */
+static napi_value js_read_file_in(napi_env env, napi_callback_info info) {
+  napi_value argv[3], out;
+  int32_t ns_fd, max;
+  char path[PATH_MAX_LEN], buf[4096];
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &ns_fd) ||
+      !get_path(env, argv[1], path) || !get_int(env, argv[2], &max))
+    return NULL;
+  if (max < 0 || max > (int32_t)sizeof buf) max = sizeof buf;
+  int orig;
+  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = -1;
+  const char *syscall = "open";
+  if (fd >= 0) {
+    syscall = "read";
+    do {
+      n = read(fd, buf, (size_t)max);
+    } while (n < 0 && errno == EINTR);
+  }
+  int err = errno;
+  if (fd >= 0) close(fd);
+  leave_netns(orig);
+  if (n < 0) return throw_errno(env, err, syscall, path);
+  NAPI_CALL(env, napi_create_string_utf8(env, buf, (size_t)n, &out));
+  return out;
+}
+
+/* writeFileIn(nsFd | -1, path, text): write a /proc/sys knob from inside the namespace. */
+static napi_value js_write_file_in(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t ns_fd;
+  char path[PATH_MAX_LEN], text[4096];
+  size_t len = 0;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &ns_fd) ||
+      !get_path(env, argv[1], path))
+    return NULL;
+  if (napi_get_value_string_utf8(env, argv[2], text, sizeof text, &len) != napi_ok ||
+      len >= sizeof text - 1) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a string under 4 KiB");
+    return NULL;
+  }
+  int orig;
+  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  ssize_t n = -1;
+  const char *syscall = "open";
+  if (fd >= 0) {
+    syscall = "write";
+    do {
+      n = write(fd, text, len);
+    } while (n < 0 && errno == EINTR);
+  }
+  int err = errno;
+  if (fd >= 0) close(fd);
+  leave_netns(orig);
+  if (n < 0) return throw_errno(env, err, syscall, path);
+  if ((size_t)n != len) return throw_errno(env, EIO, "write", path);
+  return undefined(env);
 }
 
 /* bind(fd, sockaddrBytes). */
@@ -648,6 +782,9 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"withNetns", NULL, js_with_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketIn", NULL, js_socket_in, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openNetlink", NULL, js_open_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readFileIn", NULL, js_read_file_in, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeFileIn", NULL, js_write_file_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptInt", NULL, js_setsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},

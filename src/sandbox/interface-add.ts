@@ -162,8 +162,9 @@ async function createInterface(core: SandboxCore, iface: Interface, dstName: str
 }
 
 /** Step 3: configure the named link (MAC, addresses, IPv6 switch, master, sysctls). */
-async function configureInterface(core: SandboxCore, st: InterfaceState, index: number, undo: Undo): Promise<void> {
+async function configureInterface(core: SandboxCore, st: InterfaceState, link: Link, undo: Undo): Promise<void> {
   const rtnl = core.rtnl;
+  const index = link.index;
   const ref = { index };
   const conf = async (what: string, value: string, fn: () => Promise<void> | void): Promise<void> => {
     try {
@@ -184,7 +185,7 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, index: 
   const ipv6 = st.ipv6;
   await conf('IPv6', ipv6 ? cidrText(ipv6) : '<nil>', async () => {
     try {
-      setIPv6(core.nsFd, st.dstName, ipv6 !== undefined);
+      setIPv6(core.nsFd, st.dstName, ipv6 !== undefined, link.ipv6Disabled);
     } catch (err) {
       throw wrap('failed to configure ipv6', err);
     }
@@ -272,7 +273,7 @@ export async function addInterface(
   const undo: Undo = { created: false, moved: false, renamed: false, index: undefined, addresses: [], enslaved: false };
   try {
     const link = await core.lock.run(() => createInterface(core, iface, o.dstName, undo));
-    await configureInterface(core, st, link.index, undo);
+    await configureInterface(core, st, link, undo);
     await setUpWithRetries(core.rtnl, link.index);
     const routes = st.routes.filter((r) => !isUnspecified(r.address));
     if (routes.length > 0) {

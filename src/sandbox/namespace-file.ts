@@ -11,7 +11,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, closeNetns, createNetns, destroyNetns, flock, openNetns,
+  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, closeNetns, createAndOpenNetns, destroyNetns, flock, openNetns,
 } from '../sys/index.js';
 import { basePath } from './key.js';
 import { wrap } from './wrap.js';
@@ -48,11 +48,12 @@ export function leaseHeld(fd: number): boolean {
 export function openNamespaceFile(key: string, source: NamespaceSource): number {
   return withBaseLock(key, false, () => {
     let made = false;
+    let fd: number | undefined;
     try {
       if (source.kind !== 'existing') {
         mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
         destroyNetns(key); // osl unmountNamespaceFile: replace a previous mount on this key
-        if (source.kind === 'new') createNetns(key);
+        if (source.kind === 'new') fd = createAndOpenNetns(key);
         else if (source.kind === 'host') bindNetns('/proc/self/ns/net', key);
         else {
           closeNetns(openNetns(source.path)); // refuse a source that is not a network namespace
@@ -64,15 +65,15 @@ export function openNamespaceFile(key: string, source: NamespaceSource): number 
         }
         made = true;
       }
-      let fd: number;
       try {
-        fd = openNetns(key);
+        fd ??= openNetns(key);
       } catch (err) {
         throw wrap(`failed get network namespace "${key}"`, err);
       }
       flock(fd, LOCK_SH);
       return fd;
     } catch (err) {
+      if (fd !== undefined) closeNetns(fd);
       if (made) {
         try {
           destroyNetns(key);

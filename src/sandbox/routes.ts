@@ -32,12 +32,24 @@ async function directRouteIndex(core: SandboxCore, ip: string, what: string): Pr
   return route.oif;
 }
 
-/** osl programGateway: add or delete the default route via `gw`. */
+/**
+ * osl programGateway: add or delete the default route via `gw`, out of the interface of the
+ * directly connected route to it. An add is one request: without an oif the kernel itself
+ * takes the interface of the direct route, and refuses a gateway that has none. Only when
+ * the add fails does the lookup run, to say why as osl does.
+ */
 async function programGateway(core: SandboxCore, gw: string, add: boolean): Promise<void> {
+  if (add) {
+    try {
+      await core.rtnl.route.add({ gateway: gw, scope: 'global' });
+    } catch (err) {
+      await directRouteIndex(core, gw, 'gateway');
+      throw err;
+    }
+    return;
+  }
   const oif = await directRouteIndex(core, gw, 'gateway');
-  const route = { gateway: gw, oif, scope: 'global' as const };
-  if (add) await core.rtnl.route.add(route);
-  else await core.rtnl.route.del(route);
+  await core.rtnl.route.del({ gateway: gw, oif, scope: 'global' });
 }
 
 export async function setGateway(core: SandboxCore, gw: string | undefined, family: 4 | 6): Promise<void> {

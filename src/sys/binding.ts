@@ -17,7 +17,8 @@ export type PollHandle = { readonly __brand: 'PollHandle' };
 
 export interface NativeBinding {
   init(makeError: (errno: number, syscall: string, path?: string) => Error): void;
-  createNetns(path: string): void;
+  /** Returns an fd of the new namespace (close-on-exec). */
+  createNetns(path: string): number;
   /** Returns [umount2 errno, unlink errno]; 0 means that step succeeded. */
   destroyNetns(path: string): [number, number];
   bindNetns(source: string, path: string): void;
@@ -27,6 +28,10 @@ export interface NativeBinding {
   flock(fd: number, operation: number): boolean;
   withNetns<T>(fd: number, fn: () => T): T;
   socketIn(nsFd: number, domain: number, type: number, protocol: number): number;
+  /** A bound netlink socket made in the namespace (-1: the caller's): [fd, port id]. */
+  openNetlink(nsFd: number, protocol: number, recvBufferBytes: number): [number, number];
+  readFileIn(nsFd: number, path: string, maxBytes: number): string;
+  writeFileIn(nsFd: number, path: string, text: string): void;
   bind(fd: number, sockaddr: Uint8Array): void;
   getsockname(fd: number): Uint8Array;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;

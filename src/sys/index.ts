@@ -2,8 +2,10 @@
  * Layer: sys. The typed surface of the native addon; everything above imports from here.
  */
 export * from './constants.js';
-export { createNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, flock, type DestroyResult } from './netns.js';
 export {
-  socketIn, bind, sockaddrNl, netlinkPortId, setsockoptInt, setsockoptBytes, getsockoptInt, send, recv, close, Poller,
+  createNetns, createAndOpenNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, readFileIn, writeFileIn, flock, type DestroyResult,
+} from './netns.js';
+export {
+  socketIn, openNetlink, bind, sockaddrNl, netlinkPortId, setsockoptInt, setsockoptBytes, getsockoptInt, send, recv, close, Poller,
 } from './socket.js';
 export { native } from './binding.js';

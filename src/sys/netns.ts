@@ -2,7 +2,8 @@
  * Layer: sys. Imports: sys/binding, sys/constants, errors.ts.
  *
  * Network namespace primitives: create one bound to a file, destroy it, open an fd to it,
- * and run synchronous code with the calling thread inside it.
+ * run synchronous code with the calling thread inside it, and read or write a /proc/sys
+ * knob inside it.
  */
 import { closeSync } from 'node:fs';
 import { NsboxError, SysError } from '../errors.js';
@@ -18,7 +19,28 @@ const ENOENT = 2;
  * On failure nothing is left behind. `ip netns add NAME` does the same for /run/netns/NAME.
  */
 export function createNetns(path: string): void {
-  native.createNetns(path);
+  native.close(native.createNetns(path));
+}
+
+/**
+ * createNetns, returning an fd of the new namespace (close-on-exec; close it with
+ * closeNetns). Saves opening the file again, which is what a caller does next anyway.
+ */
+export function createAndOpenNetns(path: string): number {
+  return native.createNetns(path);
+}
+
+/**
+ * Read a small file (up to 4 KiB) with the thread inside the namespace behind `nsFd`: a
+ * /proc/sys/net knob of that namespace. One native call; no JS runs inside.
+ */
+export function readFileIn(nsFd: number, path: string): string {
+  return native.readFileIn(nsFd, path, 4096);
+}
+
+/** Write `text` to a file with the thread inside the namespace (see readFileIn). */
+export function writeFileIn(nsFd: number, path: string, text: string): void {
+  native.writeFileIn(nsFd, path, text);
 }
 
 /**

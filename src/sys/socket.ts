@@ -16,6 +16,16 @@ export function socketIn(nsFd: number, domain: number, type: number, protocol: n
   return native.socketIn(nsFd, domain, type, protocol);
 }
 
+/**
+ * A netlink socket of `protocol` made inside the namespace behind `nsFd` (-1: the caller's),
+ * bound, with extended ACKs and strict dump checking on and a receive buffer of
+ * `recvBufferBytes` (forced past rmem_max when the process may). One native call.
+ */
+export function openNetlink(nsFd: number, protocol: number, recvBufferBytes: number): { fd: number; portId: number } {
+  const [fd, portId] = native.openNetlink(nsFd, protocol, recvBufferBytes);
+  return { fd, portId };
+}
+
 /** Bind to a raw sockaddr. */
 export function bind(fd: number, sockaddr: Uint8Array): void {
   native.bind(fd, sockaddr);

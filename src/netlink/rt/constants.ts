@@ -111,6 +111,9 @@ export const IFLA = {
 /** IFLA_AF_SPEC > AF_INET6 attributes (<linux/if_link.h> IFLA_INET6_*). */
 export const IFLA_INET6 = { UNSPEC: 0, FLAGS: 1, CONF: 2, STATS: 3, MCAST: 4, CACHEINFO: 5, ICMP6STATS: 6, TOKEN: 7, ADDR_GEN_MODE: 8, RA_MTU: 9 } as const;
 
+/** Index of disable_ipv6 in the s32 array of IFLA_INET6_CONF (enum in <linux/ipv6.h>). */
+export const DEVCONF_DISABLE_IPV6 = 26;
+
 /** enum in6_addr_gen_mode. */
 export const IN6_ADDR_GEN_MODE = { EUI64: 0, NONE: 1, STABLE_PRIVACY: 2, RANDOM: 3 } as const;
 

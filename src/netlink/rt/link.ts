@@ -6,7 +6,7 @@
  */
 import type { AttrWriter } from '../wire/attr-writer.js';
 import { attrMap, readMac, readS32, readString, readU32, readU8 } from '../wire/attr.js';
-import { AF, IFLA, IFLA_INET6 } from './constants.js';
+import { AF, DEVCONF_DISABLE_IPV6, IFLA, IFLA_INET6 } from './constants.js';
 import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
 import { type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
 import { type LinkStats64, decodeLinkStats64, encodeLinkStats64 } from './link-stats.js';
@@ -52,6 +52,12 @@ export interface LinkMessage {
   alias?: string;
   /** IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_ADDR_GEN_MODE (IN6_ADDR_GEN_MODE_*): how IPv6 link-local addresses are made; NONE makes none. */
   addrGenMode?: number;
+  /**
+   * IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_CONF[DEVCONF_DISABLE_IPV6] (read only): the link's
+   * net.ipv6.conf.IFNAME.disable_ipv6. Absent when the link has no IPv6 state at all (IPv6
+   * off in the kernel, or an MTU under 1280). Setting it needs /proc/sys.
+   */
+  ipv6Disabled?: boolean;
   promiscuity?: number;
   /** IFLA_EXT_MASK: RTEXT_FILTER_* */
   extMask?: number;
@@ -160,8 +166,13 @@ export function decodeLinkMessage(payload: Uint8Array): LinkMessage {
   const afSpec = a.get(IFLA.AF_SPEC);
   if (afSpec !== undefined) {
     const inet6 = attrMap(afSpec).get(AF.INET6);
-    const mode = inet6 === undefined ? undefined : attrMap(inet6).get(IFLA_INET6.ADDR_GEN_MODE);
+    const inet6Attrs = inet6 === undefined ? undefined : attrMap(inet6);
+    const mode = inet6Attrs?.get(IFLA_INET6.ADDR_GEN_MODE);
     if (mode !== undefined) m.addrGenMode = readU8(mode, 'IFLA_INET6_ADDR_GEN_MODE');
+    const conf = inet6Attrs?.get(IFLA_INET6.CONF);
+    if (conf !== undefined && conf.byteLength >= (DEVCONF_DISABLE_IPV6 + 1) * 4) {
+      m.ipv6Disabled = new DataView(conf.buffer, conf.byteOffset + DEVCONF_DISABLE_IPV6 * 4, 4).getInt32(0, true) !== 0;
+    }
   }
   const linkinfo = a.get(IFLA.LINKINFO);
   if (linkinfo !== undefined) {

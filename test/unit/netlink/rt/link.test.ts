@@ -13,7 +13,10 @@ import { AttrWriter } from '../../../../src/netlink/wire/attr.js';
 import { NLMSG, NLM_F } from '../../../../src/netlink/wire/header.js';
 import { encodeMessage, splitMessages } from '../../../../src/netlink/wire/message.js';
 import { decodeError } from '../../../../src/netlink/wire/error.js';
-import { AF, ARPHRD, IFF, IFLA, IFLA_INFO, IF_OPER, IN6_ADDR_GEN_MODE, RTEXT_FILTER, RTM, VETH_INFO } from '../../../../src/netlink/rt/constants.js';
+import {
+  AF, ARPHRD, DEVCONF_DISABLE_IPV6, IFF, IFLA, IFLA_INET6, IFLA_INFO, IF_OPER, IN6_ADDR_GEN_MODE, RTEXT_FILTER, RTM, VETH_INFO,
+} from '../../../../src/netlink/rt/constants.js';
+import { attrMap } from '../../../../src/netlink/wire/attr.js';
 import { type LinkMessage, decodeLinkMessage, encodeLinkMessage } from '../../../../src/netlink/rt/link.js';
 import { LINK_STATS64_FIELDS, type LinkStats64 } from '../../../../src/netlink/rt/link-stats.js';
 import { encodeLike, fixtureMessages, one, pick, toHex } from '../fixtures.js';
@@ -103,13 +106,28 @@ void test('golden reply: a veth whose peer lives in another netns, with IFLA_STA
   assert.deepEqual(rest, {
     family: 0, type: ARPHRD.ETHER, index: 2, flags: IFF.UP | IFF.BROADCAST | IFF.RUNNING | IFF.MULTICAST | IFF.LOWER_UP, change: 0,
     name: 'v0', mtu: 1400, broadcast: 'ff:ff:ff:ff:ff:ff', link: 2, linkNetnsId: 0, txqlen: 1000, group: 0,
-    operstate: IF_OPER.UP, carrier: true, promiscuity: 0, addrGenMode: IN6_ADDR_GEN_MODE.EUI64, info: { kind: 'veth' }, minMtu: 68, maxMtu: 65535,
+    operstate: IF_OPER.UP, carrier: true, promiscuity: 0, addrGenMode: IN6_ADDR_GEN_MODE.EUI64, ipv6Disabled: false, info: { kind: 'veth' }, minMtu: 68, maxMtu: 65535,
   });
   assert.equal(address, '02:00:00:00:00:01');
   assert.ok(stats64);
   assert.deepEqual(Object.keys(stats64), [...LINK_STATS64_FIELDS]);
   assert.ok(Object.values(stats64).every((v) => Number.isSafeInteger(v) && v >= 0));
   assert.ok(stats64.txPackets > 0, 'the veth sent IPv6 ND/MLD packets');
+});
+
+void test('ipv6Disabled is read from IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_CONF[DEVCONF_DISABLE_IPV6]', () => {
+  const payload = Uint8Array.from(one('link-get-veth', 'received', RTM.NEWLINK).payload);
+  const inet6 = attrMap(payload, 16).get(IFLA.AF_SPEC);
+  assert.ok(inet6);
+  const conf = attrMap(attrMap(inet6).get(AF.INET6)!).get(IFLA_INET6.CONF)!;
+  assert.ok(conf.byteLength > DEVCONF_DISABLE_IPV6 * 4, 'the captured reply carries the devconf array');
+  // conf is a view into payload: flip disable_ipv6 in place, as after `sysctl -w net.ipv6.conf.v0.disable_ipv6=1`
+  new DataView(conf.buffer, conf.byteOffset).setInt32(DEVCONF_DISABLE_IPV6 * 4, 1, true);
+  assert.equal(decodeLinkMessage(payload).ipv6Disabled, true);
+  // a link without IPv6 state (no AF_INET6 in IFLA_AF_SPEC) says nothing
+  const w = new AttrWriter();
+  encodeLinkMessage(w, { family: 0, name: 'v0' });
+  assert.equal(decodeLinkMessage(w.finish()).ipv6Disabled, undefined);
 });
 
 void test('addrGenMode round-trips through IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_ADDR_GEN_MODE', () => {
