@@ -15,7 +15,7 @@ import {
 import { NetlinkError } from '../errors.js';
 import type { Link, Rtnl } from '../netlink/rtnl/index.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
-import type { InterfaceState } from './interface.js';
+import { stopSignal, type InterfaceState } from './interface.js';
 import { debug } from './log.js';
 
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -179,7 +179,7 @@ export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: I
     closeSenders(senders);
     return;
   }
-  const signal = st.stop.signal;
+  const signal = stopSignal(st);
   const tick = (): void => {
     if (signal.aborted) return closeSenders(senders);
     sendOnce().then(() => {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Link, Rtnl } from '../netlink/rtnl/index.js';
 import { IFF } from '../netlink/rt/constants.js';
 import { hostNetlink, hostNetnsFd } from './host.js';
-import { Interface, newInterfaceState, stateOf, type InterfaceOwner, type InterfaceState } from './interface.js';
+import { Interface, newInterfaceState, stateOf, stopInterface, type InterfaceOwner, type InterfaceState } from './interface.js';
 import { resolveOptions, type InterfaceOptions } from './options.js';
 import { generateIfaceName } from './naming.js';
 import { setIPv6, writeInterfaceSysctls } from './sysctl.js';
@@ -53,7 +53,7 @@ function unregister(core: SandboxCore, iface: Interface): void {
 /** Put the link back where it came from (or delete it), unregister; never throws. */
 async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promise<Error[]> {
   const st = stateOf(iface);
-  st.stop.abort();
+  stopInterface(st);
   const failures: Error[] = [];
   const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
     try {

@@ -7,7 +7,7 @@
  */
 import type { Link } from '../netlink/rtnl/index.js';
 import { hostNetnsFd } from './host.js';
-import { stateOf, type Interface } from './interface.js';
+import { stateOf, stopInterface, type Interface } from './interface.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
 import type { SandboxCore } from './core.js';
@@ -22,7 +22,7 @@ export interface RemoveInterfaceOptions {
 
 export async function removeInterface(core: SandboxCore, iface: Interface, options: RemoveInterfaceOptions = {}): Promise<void> {
   const st = stateOf(iface);
-  st.stop.abort();
+  stopInterface(st);
   if (!core.ifaces.includes(iface)) {
     throw new SandboxError(`interface ${st.srcName} (${st.dstName}) is not in sandbox ${core.key}`, 'NSBOX_ERR_NOT_FOUND');
   }

@@ -25,8 +25,9 @@ export interface InterfaceState extends Omit<ResolvedOptions, 'dstName' | 'isBri
   /** dstName of the master bridge inside the sandbox. */
   dstMaster: string | undefined;
   bridge: boolean;
-  /** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */
-  stop: AbortController;
+  /** Made on first use by stopSignal() (an AbortController is not free); see stopInterface(). */
+  stop: AbortController | undefined;
+  stopped: boolean;
 }
 
 /** The operations an Interface forwards to its sandbox. */
@@ -46,7 +47,20 @@ export function stateOf(iface: Interface): InterfaceState {
 
 export function newInterfaceState(srcName: string, dstPrefix: string, dstName: string, o: ResolvedOptions, dstMaster: string | undefined): InterfaceState {
   const { dstName: _wanted, isBridge, ...options } = o;
-  return { ...options, srcName, dstPrefix, dstName, dstMaster, bridge: isBridge, stop: new AbortController() };
+  return { ...options, srcName, dstPrefix, dstName, dstMaster, bridge: isBridge, stop: undefined, stopped: false };
+}
+
+/** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */
+export function stopSignal(st: InterfaceState): AbortSignal {
+  st.stop ??= new AbortController();
+  if (st.stopped) st.stop.abort();
+  return st.stop.signal;
+}
+
+/** The interface is being removed (or its sandbox closed): abort what waits on stopSignal(). */
+export function stopInterface(st: InterfaceState): void {
+  st.stopped = true;
+  st.stop?.abort();
 }
 
 const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;

@@ -22,8 +22,14 @@ export type NamespaceSource = { kind: 'new' } | { kind: 'host' } | { kind: 'exte
 export function withBaseLock<T>(path: string, exclusive: boolean, fn: () => T): T {
   const base = basePath();
   if (dirname(path) !== base) return fn();
-  mkdirSync(base, { recursive: true, mode: 0o755 });
-  const fd = openSync(base, 'r');
+  let fd: number;
+  try {
+    fd = openSync(base, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(base, { recursive: true, mode: 0o755 });
+    fd = openSync(base, 'r');
+  }
   try {
     flock(fd, exclusive ? LOCK_EX : LOCK_SH);
     return fn();
@@ -42,6 +48,23 @@ export function leaseHeld(fd: number): boolean {
 }
 
 /**
+ * A new namespace on `key`, returning an fd of it. The directory is made, and a previous
+ * mount on the key replaced (osl unmountNamespaceFile), only when the first attempt says
+ * they are needed: the common case is one native call.
+ */
+function createNetnsFile(key: string): number {
+  try {
+    return createAndOpenNetns(key);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EEXIST') destroyNetns(key);
+    else if (code === 'ENOENT') mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
+    else throw err;
+  }
+  return createAndOpenNetns(key);
+}
+
+/**
  * Make (or reuse) the netns file at `key` and return an fd that holds its lease. On any
  * failure, a file this call made is removed again.
  */
@@ -50,11 +73,13 @@ export function openNamespaceFile(key: string, source: NamespaceSource): number 
     let made = false;
     let fd: number | undefined;
     try {
-      if (source.kind !== 'existing') {
+      if (source.kind === 'new') {
+        fd = createNetnsFile(key);
+        made = true;
+      } else if (source.kind !== 'existing') {
         mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
         destroyNetns(key); // osl unmountNamespaceFile: replace a previous mount on this key
-        if (source.kind === 'new') fd = createAndOpenNetns(key);
-        else if (source.kind === 'host') bindNetns('/proc/self/ns/net', key);
+        if (source.kind === 'host') bindNetns('/proc/self/ns/net', key);
         else {
           closeNetns(openNetns(source.path)); // refuse a source that is not a network namespace
           try {

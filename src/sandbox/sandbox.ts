@@ -12,7 +12,7 @@ import { closeNetns, destroyNetns, withNetns } from '../sys/index.js';
 import { Rtnl } from '../netlink/rtnl/index.js';
 import { ClosedError, SandboxError } from '../errors.js';
 import { Mutex } from './mutex.js';
-import { stateOf, type Interface, type InterfaceOwner, type InterfaceStatistics } from './interface.js';
+import { stateOf, stopInterface, type Interface, type InterfaceOwner, type InterfaceStatistics } from './interface.js';
 import type { InterfaceOptions } from './options.js';
 import { addInterface } from './interface-add.js';
 import { removeInterface, type RemoveInterfaceOptions } from './interface-remove.js';
@@ -309,7 +309,7 @@ export class Sandbox implements InterfaceOwner {
     const core = this.#core;
     if (core.destroyed) return;
     core.destroyed = true;
-    for (const iface of core.ifaces) stateOf(iface).stop.abort();
+    for (const iface of core.ifaces) stopInterface(stateOf(iface));
     core.rtnl.close();
     closeNetns(core.nsFd);
     core.nsFd = -1;
@@ -325,7 +325,7 @@ export class Sandbox implements InterfaceOwner {
     const core = this.#core;
     if (core.destroyed) return Promise.resolve();
     core.destroyed = true;
-    for (const iface of core.ifaces) stateOf(iface).stop.abort();
+    for (const iface of core.ifaces) stopInterface(stateOf(iface));
     const failures: unknown[] = [];
     const attempt = (fn: () => unknown): void => {
       try {

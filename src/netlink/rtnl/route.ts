@@ -117,7 +117,9 @@ export class RouteOps {
   async list(options: RouteListOptions = {}, req?: RequestOptions): Promise<Route[]> {
     const family = options.family === 4 ? AF.INET : options.family === 6 ? AF.INET6 : AF.UNSPEC;
     const table = options.table ?? RT_TABLE.MAIN;
-    const filter: RouteMessage = { family, dstLen: 0 };
+    // The kernel filters by table and oif itself (strict dump checking is on); the same
+    // checks below keep the result right on kernels that ignore the request's filter.
+    const filter: RouteMessage = { family, dstLen: 0, table: table === 'all' ? undefined : table, oif: options.oif };
     return this.#socket.dump(RTM.GETROUTE, (w) => encodeRouteMessage(w, filter), (m) => {
       const r = decodeRouteMessage(m.payload);
       if (table !== 'all' && r.table !== table) return undefined;
