@@ -8,7 +8,8 @@
  *
  * rtnetlink answers inside sendmsg(), so after each send the socket drains what is queued
  * at once: most requests settle without waiting for the event loop. Only when the answer is
- * not there yet does the socket wait on uv_poll (referenced only while something waits).
+ * not there yet does the socket wait on uv_poll (started then, and referenced only while
+ * something waits).
  */
 import type { Transport } from './transport.js';
 import {
@@ -65,23 +66,35 @@ interface Pending {
 
 /** Receive buffer shared by every socket: draining is synchronous, so one is enough. */
 const RECV_BUFFER = new Uint8Array(1 << 20);
+/** Request encoder shared by every socket: a request is sent as soon as it is encoded. */
+const SCRATCH = new AttrWriter();
 
 export class NetlinkSocket {
   readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
-  readonly #scratch = new AttrWriter();
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #waiting = 0;
   #closed = false;
+  #watching = false;
   #sink: NotificationSink | undefined;
 
   /** A socket over `transport` (see openNetlinkSocket for a real one). */
   constructor(transport: Transport, options: { timeoutMs?: number } = {}) {
     this.#transport = transport;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    transport.watch(() => this.#drain());
     transport.ref(false);
+  }
+
+  /**
+   * Watch for readiness from the first time it is needed (a request not answered inside
+   * sendmsg, a subscriber): most sockets never need it, and a watch costs an epoll
+   * registration and a native handle per socket.
+   */
+  #watch(): void {
+    if (this.#watching || this.#closed) return;
+    this.#watching = true;
+    this.#transport.watch(() => this.#drain());
   }
 
   get closed(): boolean {
@@ -91,6 +104,7 @@ export class NetlinkSocket {
   /** Route unasked messages (notifications) and overruns to `sink`. */
   setNotificationSink(sink: NotificationSink | undefined): void {
     this.#sink = sink;
+    if (sink !== undefined) this.#watch();
   }
 
   /** Keep the event loop alive while a subscriber waits (or stop doing so). */
@@ -162,8 +176,8 @@ export class NetlinkSocket {
     if (this.#closed) return Promise.reject(new ClosedError('netlink socket'));
     if (options.signal?.aborted) return Promise.reject(new AbortError(op, { cause: options.signal.reason }));
     const seq = this.#nextSeq();
-    // One scratch writer per socket: the bytes are sent before anything can encode again.
-    const bytes = encodeMessage({ type, flags, seq }, body, this.#scratch);
+    // The shared scratch writer: these bytes are sent before anything can encode again.
+    const bytes = encodeMessage({ type, flags, seq }, body, SCRATCH);
     return new Promise<unknown[]>((resolve, reject) => {
       const entry: Pending = {
         op, dump, interrupted: false, results: [], decode, resolve, reject,
@@ -204,6 +218,7 @@ export class NetlinkSocket {
   }
 
   #setWaiting(delta: number): void {
+    if (delta > 0) this.#watch();
     const before = this.#waiting;
     this.#waiting = Math.max(0, this.#waiting + delta);
     if ((before === 0) !== (this.#waiting === 0) && !this.#closed) this.#transport.ref(this.#waiting > 0);
