@@ -16,6 +16,7 @@ import { NetlinkError } from '../errors.js';
 import type { Link, Rtnl } from '../netlink/rtnl/index.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import { stopSignal, type InterfaceState } from './interface.js';
+import { NO_STATS } from './core.js';
 import { debug } from './log.js';
 
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -102,9 +103,9 @@ function closeSenders(s: Senders): void {
 /** Wait (≤ 200 ms) until the host-side bridge port of a veth forwards (osl waitForBridgePort). */
 export async function waitForBridgePort(host: Rtnl, link: Link): Promise<void> {
   if (link.info?.kind !== 'veth' || link.link === undefined || link.linkNetnsId === undefined) return;
-  const peer = await host.link.find({ index: link.link });
+  const peer = await host.link.find({ index: link.link }, NO_STATS);
   if (peer === undefined || !peer.master) return;
-  const bridge = await host.link.find({ index: peer.master });
+  const bridge = await host.link.find({ index: peer.master }, NO_STATS);
   if (bridge === undefined) return;
   try {
     if (readFileSync(`/sys/class/net/${bridge.name}/bridge/stp_state`, 'utf8').trim() !== '0') return;
@@ -156,7 +157,7 @@ export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: I
     return;
   }
   const sendOnce = async (): Promise<void> => {
-    const now = await rtnl.link.get({ index: link.index });
+    const now = await rtnl.link.get({ index: link.index }, NO_STATS);
     if (now.address !== mac) throw new Error(`MAC address of ${st.dstName} changed from ${mac} to ${now.address ?? 'none'}`);
     if (senders.arp !== undefined && st.ipv4) send(senders.arp, arpPacket(mac, st.ipv4.address), sockaddrLl(link.index));
     if (senders.na !== undefined && st.ipv6) {

@@ -18,7 +18,7 @@ import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertis
 import { isUnspecified, prefixContains } from './cidr-math.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
-import type { SandboxCore } from './core.js';
+import { NO_STATS, type SandboxCore } from './core.js';
 import type { Cidr } from '../netlink/rtnl/index.js';
 import { debug } from './log.js';
 
@@ -64,7 +64,7 @@ async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promis
     }
   };
   if (undo.index === undefined && undo.moved) {
-    undo.index = (await core.rtnl.link.find({ name: st.srcName }).catch(() => undefined))?.index;
+    undo.index = (await core.rtnl.link.find({ name: st.srcName }, NO_STATS).catch(() => undefined))?.index;
   }
   if (undo.index !== undefined) {
     const ref = { index: undo.index };
@@ -123,7 +123,7 @@ async function createInterface(core: SandboxCore, iface: Interface, dstName: str
   } else if (!st.createdInContainer) {
     let hostLink: Link;
     try {
-      hostLink = await host.link.get({ name: st.srcName });
+      hostLink = await host.link.get({ name: st.srcName }, NO_STATS);
     } catch (err) {
       throw wrap(`failed to get link by name "${st.srcName}"`, err);
     }
@@ -138,7 +138,7 @@ async function createInterface(core: SandboxCore, iface: Interface, dstName: str
   }
   let link: Link;
   try {
-    link = await core.rtnl.link.get({ name: st.srcName });
+    link = await core.rtnl.link.get({ name: st.srcName }, NO_STATS);
   } catch (err) {
     throw wrap(`failed to get link by name "${st.srcName}"`, err);
   }
@@ -198,7 +198,7 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, link: L
   const dstMaster = st.dstMaster;
   if (dstMaster !== undefined) {
     await conf('master', dstMaster, async () => {
-      const master = await rtnl.link.get({ name: dstMaster });
+      const master = await rtnl.link.get({ name: dstMaster }, NO_STATS);
       await rtnl.link.set(ref, { master: master.index });
       undo.enslaved = true;
     });
@@ -242,13 +242,13 @@ async function setUpWithRetries(rtnl: Rtnl, index: number): Promise<void> {
 
 /** Wait until the link reports IFF_UP, at most 5 s (osl waitForIfUpped). */
 async function waitForUp(rtnl: Rtnl, index: number): Promise<Link | undefined> {
-  const now = await rtnl.link.get({ index });
+  const now = await rtnl.link.get({ index }, NO_STATS);
   if (now.flags & IFF.UP) return now;
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), WAIT_UP_MS);
   try {
     for await (const ev of rtnl.subscribe({ groups: ['link'], signal: ac.signal })) {
-      if (ev.type === 'link' && ev.link.index === index && ev.link.flags & IFF.UP) return await rtnl.link.get({ index });
+      if (ev.type === 'link' && ev.link.index === index && ev.link.flags & IFF.UP) return await rtnl.link.get({ index }, NO_STATS);
     }
   } finally {
     clearTimeout(timer);

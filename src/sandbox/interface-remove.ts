@@ -10,7 +10,7 @@ import { hostNetnsFd } from './host.js';
 import { stateOf, stopInterface, type Interface } from './interface.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
-import type { SandboxCore } from './core.js';
+import { NO_STATS, type SandboxCore } from './core.js';
 
 export interface RemoveInterfaceOptions {
   /**
@@ -28,7 +28,7 @@ export async function removeInterface(core: SandboxCore, iface: Interface, optio
   }
   let link: Link;
   try {
-    link = await core.rtnl.link.get({ name: st.dstName });
+    link = await core.rtnl.link.get({ name: st.dstName }, NO_STATS);
   } catch (err) {
     throw wrap(`failed to find interface "${st.dstName}" in sandbox ${core.key}`, err);
   }

@@ -10,7 +10,7 @@ import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
-import type { SandboxCore } from './core.js';
+import { NO_STATS, type SandboxCore } from './core.js';
 
 const AF_BRIDGE = 7;
 
@@ -29,7 +29,7 @@ async function buildEntry(core: SandboxCore, ip: string, mac: string, o: Neighbo
   if (dst === undefined) throw new SandboxError(`could not find the interface with name ${o.linkName}`, 'NSBOX_ERR_NOT_FOUND');
   let index: number;
   try {
-    index = (await core.rtnl.link.get({ name: dst })).index;
+    index = (await core.rtnl.link.get({ name: dst }, NO_STATS)).index;
   } catch (err) {
     throw wrap(`could not find interface with destination name ${dst}`, err);
   }

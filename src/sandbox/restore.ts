@@ -15,7 +15,7 @@ import { resolveOptions, type InterfaceOptions } from './options.js';
 import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertise.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
-import type { SandboxCore } from './core.js';
+import { NO_STATS, type SandboxCore } from './core.js';
 
 export interface RestoreInterface {
   srcName: string;
@@ -65,7 +65,7 @@ export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner
       restored.push(iface);
     }
     if (st.dstName !== '' && st.advertiseAddrNMsgs > 0) {
-      const link = await core.rtnl.link.find({ name: st.dstName });
+      const link = await core.rtnl.link.find({ name: st.dstName }, NO_STATS);
       if (link === undefined) {
         debug('restore: link %s not found, not advertising its addresses', st.dstName);
         continue;

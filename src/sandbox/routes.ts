@@ -9,7 +9,7 @@ import { SandboxError } from '../errors.js';
 import { stateOf } from './interface.js';
 import { isUnspecified } from './cidr-math.js';
 import { wrap } from './wrap.js';
-import type { SandboxCore } from './core.js';
+import { NO_STATS, type SandboxCore } from './core.js';
 
 /** A route through a next hop (osl types.StaticRoute with RouteType NEXTHOP). */
 export interface StaticRoute {
@@ -110,7 +110,7 @@ function defaultRouteOf(core: SandboxCore, srcName: string, family: 4 | 6): { ds
 export async function setDefaultRoute(core: SandboxCore, srcName: string, family: 4 | 6): Promise<void> {
   try {
     const { dstName, route } = defaultRouteOf(core, srcName, family);
-    const link = await core.rtnl.link.find({ name: dstName });
+    const link = await core.rtnl.link.find({ name: dstName }, NO_STATS);
     if (link === undefined) throw new SandboxError(`no link src:${srcName} dst:${dstName}`, 'NSBOX_ERR_NOT_FOUND');
     await core.rtnl.route.add({ dst: route, oif: link.index, scope: 'link' });
   } catch (err) {
@@ -126,7 +126,7 @@ export async function unsetDefaultRoute(core: SandboxCore, family: 4 | 6): Promi
   if (srcName === undefined || !core.ifaces.some((i) => stateOf(i).srcName === srcName)) return;
   try {
     const { dstName, route } = defaultRouteOf(core, srcName, family);
-    const link = await core.rtnl.link.find({ name: dstName });
+    const link = await core.rtnl.link.find({ name: dstName }, NO_STATS);
     if (link === undefined) throw new SandboxError('no link', 'NSBOX_ERR_NOT_FOUND');
     await core.rtnl.route.del({ dst: route, oif: link.index, scope: 'link' });
   } catch (err) {

@@ -80,7 +80,7 @@ export class Rtnl {
 }
 
 export type { LinkRef } from './ref.js';
-export type { Link, LinkAddOptions, LinkSetOptions, LinkListOptions, LinkCommonOptions } from './link.js';
+export type { Link, LinkAddOptions, LinkSetOptions, LinkListOptions, LinkCommonOptions, LinkGetOptions } from './link.js';
 export type { Address, AddressOptions, AddressListOptions, Scope } from './addr.js';
 export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType } from './route.js';
 export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';

@@ -6,7 +6,7 @@
  */
 import type { NetlinkSocket, RequestOptions } from '../socket.js';
 import { NLM_F } from '../wire/header.js';
-import { AF, IFF, RTM } from '../rt/constants.js';
+import { AF, IFF, RTEXT_FILTER, RTM } from '../rt/constants.js';
 import {
   decodeLinkMessage, encodeLinkMessage, type LinkInfo, type LinkMessage, type LinkStats64,
 } from '../rt/link.js';
@@ -85,6 +85,12 @@ export interface LinkListOptions {
 
 function toLink(msg: LinkMessage): Link {
   return msg as Link;
+}
+
+/** Options of link.get / link.find. */
+export interface LinkGetOptions extends RequestOptions {
+  /** Include the 64-bit counters (default true); false asks the kernel to skip them. */
+  stats?: boolean;
 }
 
 export class LinkOps {
@@ -176,17 +182,22 @@ export class LinkOps {
     await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
   }
 
-  /** `ip -d -s link show DEV`: one link, with its kind data and 64-bit statistics. */
-  async get(ref: LinkRef, req?: RequestOptions): Promise<Link> {
+  /**
+   * `ip -d -s link show DEV`: one link, with its kind data and 64-bit statistics. With
+   * `stats: false` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS): a smaller
+   * reply, less to fill in and to decode, for callers that only need the link's identity.
+   */
+  async get(ref: LinkRef, req?: LinkGetOptions): Promise<Link> {
     checkRef(ref);
     const msg: LinkMessage = 'index' in ref ? { family: AF.UNSPEC, index: ref.index } : { family: AF.UNSPEC, name: ref.name };
+    if (req?.stats === false) msg.extMask = RTEXT_FILTER.SKIP_STATS;
     const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload)), req);
     if (link === undefined) throw new NetlinkError(19, `RTM_GETLINK ${describeRef(ref)}`);
     return link;
   }
 
   /** Like get, but undefined when the link does not exist (ENODEV). */
-  async find(ref: LinkRef, req?: RequestOptions): Promise<Link | undefined> {
+  async find(ref: LinkRef, req?: LinkGetOptions): Promise<Link | undefined> {
     try {
       return await this.get(ref, req);
     } catch (err) {

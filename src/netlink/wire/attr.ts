@@ -52,32 +52,54 @@ export function decodeAttrs(buf: Uint8Array, offset = 0, end: number = buf.lengt
   return out;
 }
 
-/** The attributes in buf[offset, end) by type; when a type repeats, the last one wins. */
+/**
+ * The attributes in buf[offset, end) by type; when a type repeats, the last one wins. Same
+ * checks as decodeAttrs, without the intermediate Attr objects (this runs for every reply).
+ */
 export function attrMap(buf: Uint8Array, offset = 0, end: number = buf.length): Map<number, Uint8Array> {
+  checkRange(buf, offset, end);
   const map = new Map<number, Uint8Array>();
-  for (const a of decodeAttrs(buf, offset, end)) map.set(a.type, a.value);
+  let off = offset;
+  while (off < end) {
+    if (end - off < NLA_HDRLEN) throw new DecodeError('nlattr', off, `${end - off} stray bytes after the last attribute`);
+    const len = buf[off]! | (buf[off + 1]! << 8);
+    if (len < NLA_HDRLEN) throw new DecodeError('nlattr', off, `nla_len ${len} is shorter than the 4-byte header`);
+    if (off + len > end) throw new DecodeError('nlattr', off, `nla_len ${len} runs ${off + len - end} bytes past the end`);
+    map.set((buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len));
+    off += (len + 3) & ~3;
+  }
   return map;
 }
 
 function fixed(v: Uint8Array, size: number, what: string): DataView {
-  if (v.length !== size) throw new DecodeError(what, 0, `expected a ${size}-byte value, got ${v.length} bytes`);
+  checkSize(v, size, what);
   return new DataView(v.buffer, v.byteOffset, size);
 }
 
+function checkSize(v: Uint8Array, size: number, what: string): void {
+  if (v.length !== size) throw new DecodeError(what, 0, `expected a ${size}-byte value, got ${v.length} bytes`);
+}
+
+// The little-endian readers below index the bytes directly: a DataView per value is an
+// allocation, and replies carry dozens of these.
+
 export function readU8(v: Uint8Array, what: string): number {
-  return fixed(v, 1, what).getUint8(0);
+  checkSize(v, 1, what);
+  return v[0]!;
 }
 
 export function readU16(v: Uint8Array, what: string): number {
-  return fixed(v, 2, what).getUint16(0, true);
+  checkSize(v, 2, what);
+  return v[0]! | (v[1]! << 8);
 }
 
 export function readU32(v: Uint8Array, what: string): number {
-  return fixed(v, 4, what).getUint32(0, true);
+  return readS32(v, what) >>> 0;
 }
 
 export function readS32(v: Uint8Array, what: string): number {
-  return fixed(v, 4, what).getInt32(0, true);
+  checkSize(v, 4, what);
+  return v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24);
 }
 
 export function readU64(v: Uint8Array, what: string): bigint {
