@@ -102,6 +102,26 @@ void test('NSBOX_TEST_RO_DISABLE_IPV6: disabling IPv6 fails (and is rolled back)
   }
 });
 
+void test('disable_ipv6 is read from netlink: a value already right is never written (works on a read-only /proc/sys)', async () => {
+  const saved = process.env.NSBOX_TEST_RO_DISABLE_IPV6;
+  process.env.NSBOX_TEST_RO_DISABLE_IPV6 = '1'; // any write to disable_ipv6 would count as failed
+  try {
+    await withSandbox(async (sb) => {
+      await vethInside(sb, 'rwa', 'rwb');
+      runIn(sb.key, 'sysctl', '-qw', 'net.ipv6.conf.rwa.disable_ipv6=1');
+      const v4only = await sb.addInterface('rwa', 'eth', { createdInContainer: true, ipv4: '10.24.0.2/24', ...NO_ADV });
+      assert.equal(v4only.dstName, 'eth0');
+      assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv6/conf/eth0/disable_ipv6'), '1');
+      // rwb is born with IPv6 on: enabling needs no write either.
+      const v6 = await sb.addInterface('rwb', 'eth', { createdInContainer: true, ipv6: '2001:db8:24::2/64', ...NO_ADV });
+      assert.equal(sysctlIn(sb.key, `/proc/sys/net/ipv6/conf/${v6.dstName}/disable_ipv6`), '0');
+    });
+  } finally {
+    if (saved === undefined) delete process.env.NSBOX_TEST_RO_DISABLE_IPV6;
+    else process.env.NSBOX_TEST_RO_DISABLE_IPV6 = saved;
+  }
+});
+
 void test('removeStaticRoute removes by identity: only the given route is gone', async () => {
   await withSandbox(async (sb) => {
     await vethInside(sb, 'sra', 'srb');
@@ -139,6 +159,11 @@ void test('setGateway/unsetGateway (v4 and v6) program and remove the default ro
   await withSandbox(async (sb) => {
     await vethInside(sb, 'gwa', 'gwb');
     await sb.addInterface('gwa', 'eth', { createdInContainer: true, ipv4: '10.23.0.2/24', ipv6: '2001:db8:23::2/64', ...NO_ADV });
+    await assert.rejects(sb.setGateway('192.0.2.1'), (err: Error) => {
+      assert.match(err.message, /^route for the gateway 192\.0\.2\.1 could not be found/, 'no route to it at all');
+      return true;
+    });
+    assert.equal(sb.gateway, undefined);
     await sb.setGateway('10.23.0.1');
     await sb.setGatewayIPv6('2001:db8:23::1');
     const defaults = (fam: 4 | 6): string[] => ipRoutesIn(sb.key, fam).filter((r) => r.dst === 'default').map((r) => `${r.gateway} ${r.dev}`);
@@ -146,7 +171,17 @@ void test('setGateway/unsetGateway (v4 and v6) program and remove the default ro
     assert.deepEqual(defaults(6), ['2001:db8:23::1 eth0']);
     assert.equal(sb.gateway, '10.23.0.1');
     assert.equal(sb.gatewayIPv6, '2001:db8:23::1');
-    await assert.rejects(sb.setGateway('192.0.2.1'), /could not be found/, 'no direct route to it');
+    await assert.rejects(sb.setGateway('192.0.2.1'), (err: Error) => {
+      assert.match(err.message, /^direct route for the gateway 192\.0\.2\.1 could not be found/, 'only the default route leads there');
+      return true;
+    });
+    await sb.addStaticRoute({ destination: '198.51.100.0/24', nextHop: '10.23.0.254' });
+    await assert.rejects(sb.setGateway('198.51.100.1'), (err: Error) => {
+      assert.match(err.message, /^direct route for the gateway 198\.51\.100\.1 could not be found/, 'reachable only through another gateway');
+      return true;
+    });
+    assert.equal(sb.gateway, '10.23.0.1', 'a failed setGateway changes nothing');
+    assert.deepEqual(defaults(4), ['10.23.0.1 eth0']);
     await sb.unsetGateway();
     await sb.unsetGatewayIPv6();
     assert.deepEqual(defaults(4), []);

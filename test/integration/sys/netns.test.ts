@@ -5,12 +5,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync, readlink } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, readlinkSync, statSync, writeFileSync, readlink } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createNetns, destroyNetns, openNetns, closeNetns,
-  socketIn, withNetns,
+  AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createAndOpenNetns, createNetns, destroyNetns, openNetns,
+  closeNetns, openNetlink, readFileIn, socketIn, withNetns, writeFileIn,
 } from '../../../src/sys/index.js';
+import { Rtnl } from '../../../src/netlink/rtnl/index.js';
 import { SysError } from '../../../src/errors.js';
 import { NETNS_DIR, leftoverNetnsFiles, makeNetns, mountsUnder, openFds, randomName } from '../../helpers/netns.js';
 import { ipJson } from '../../helpers/iproute.js';
@@ -166,4 +167,62 @@ test('socketIn: a socket made in the sandbox belongs to it; every fd is close-on
     close(fd);
     close(udp);
   }
+});
+
+test('createAndOpenNetns returns an fd of the namespace it mounted; the caller never moves', () => {
+  const name = randomName();
+  const path = `${NETNS_DIR}/${name}`;
+  const fd = createAndOpenNetns(path);
+  try {
+    assert.equal(fstatSync(fd).ino, statSync(path).ino, 'the fd and the bind mount are the same namespace');
+    assert.notEqual(withNetns(fd, hostNs), hostNs(), 'a new namespace, not the host');
+    assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'));
+    const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+    assert.ok(flags & 0o2000000, 'O_CLOEXEC');
+  } finally {
+    closeNetns(fd);
+  }
+  assert.deepEqual(ipJson<{ ifname: string }[]>(name, 'link', 'show').map((l) => l.ifname), ['lo'], 'closing the fd keeps the namespace');
+  assert.deepEqual(destroyNetns(path), { unmounted: true, removed: true });
+  assert.throws(() => createAndOpenNetns(`${NETNS_DIR}/missing-dir/${randomName()}`), { code: 'ENOENT' });
+});
+
+test('openNetlink: a bound rtnetlink socket made in the namespace, close-on-exec and non-blocking', async () => {
+  using ns = makeNetns();
+  const { fd, portId } = openNetlink(ns.fd, NETLINK_ROUTE, 1 << 20);
+  try {
+    assert.ok(portId !== 0, 'bound: the kernel assigned a port id');
+    const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+    assert.ok(flags & 0o2000000, 'O_CLOEXEC');
+    assert.ok(flags & 0o4000, 'O_NONBLOCK');
+  } finally {
+    close(fd);
+  }
+  // Through the client: the socket sees the sandbox's links, not the host's.
+  spawnSync('ip', ['-n', ns.name, 'link', 'add', 'nsbt-onl0', 'type', 'veth', 'peer', 'name', 'nsbt-onl1']);
+  const rtnl = Rtnl.open({ netns: ns.fd });
+  try {
+    const names = (await rtnl.link.list()).map((l) => l.name).sort();
+    assert.deepEqual(names, ['lo', 'nsbt-onl0', 'nsbt-onl1']);
+  } finally {
+    rtnl.close();
+  }
+  assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'));
+  assert.throws(() => openNetlink(9999, NETLINK_ROUTE, 1 << 20), { code: 'EBADF', syscall: 'setns' });
+});
+
+test('readFileIn/writeFileIn: a /proc/sys/net knob of the namespace, not the host; errors name the path', () => {
+  using ns = makeNetns();
+  const knob = '/proc/sys/net/ipv4/ip_forward';
+  const hostBefore = readFileSync(knob, 'utf8');
+  assert.equal(readFileIn(ns.fd, knob), '0\n');
+  writeFileIn(ns.fd, knob, '1\n');
+  assert.equal(readFileIn(ns.fd, knob), '1\n');
+  assert.equal(spawnSync('ip', ['netns', 'exec', ns.name, 'cat', knob], { encoding: 'utf8' }).stdout, '1\n', 'iproute2 sees it inside');
+  assert.equal(readFileSync(knob, 'utf8'), hostBefore, 'the host knob is untouched');
+  const missing = '/proc/sys/net/ipv6/conf/nsbt-none/disable_ipv6';
+  assert.throws(() => readFileIn(ns.fd, missing), { code: 'ENOENT', syscall: 'open', path: missing });
+  assert.throws(() => writeFileIn(ns.fd, missing, '1\n'), { code: 'ENOENT', syscall: 'open', path: missing });
+  assert.throws(() => writeFileIn(ns.fd, knob, 'x\n'), { code: 'EINVAL', syscall: 'write', path: knob }, 'the kernel refuses the value');
+  assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'), 'every failure switched back');
 });
