@@ -67,7 +67,11 @@ const setup = new Marks(N);
 for (let i = 1; i <= N; i++) {
   const sb = await Sandbox.create(`/run/netns/pb${i}`);
   // addrGenMode 'none': the bridge port never sends IPv6 DAD/MLD/RS that the bridge would flood to every port.
-  await host.link.add({ name: `pbv${i}`, kind: 'veth', master: bridge.index, up: true, addrGenMode: 'none', peer: { name: 'eth0', netnsFd: sb.netnsFd } });
+  // One queue each way: a veth left to the default (one per CPU) costs two expedited RCU grace periods per end.
+  await host.link.add({
+    name: `pbv${i}`, kind: 'veth', master: bridge.index, up: true, addrGenMode: 'none', numTxQueues: 1, numRxQueues: 1,
+    peer: { name: 'eth0', netnsFd: sb.netnsFd },
+  });
   await sb.addInterface('eth0', 'eth', { createdInContainer: true, dstName: 'eth0', ipv4: `${addr(i)}/16`, advertiseAddrNMsgs: 0 });
   await sb.setGateway('10.88.0.1');
   sandboxes.push(sb);

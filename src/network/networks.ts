@@ -361,7 +361,7 @@ export class Networks {
         // The host end never makes IPv6 link-local addresses: no DAD, MLD or router
         // solicitations flooding the bridge, whose cost grows with the number of ports.
         await host.link.add({
-          name: hostIf, kind: 'veth', mtu: rec.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(owner),
+          name: hostIf, kind: 'veth', mtu: rec.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(owner), numTxQueues: 1, numRxQueues: 1,
           peer: { name: ifname, netnsFd: sandbox.netnsFd, mtu: rec.config.mtu, address: mac },
         });
         created = true;

@@ -20,6 +20,9 @@ export interface VethPeer {
   /** IFLA_ADDRESS */
   address?: string;
   mtu?: number;
+  /** IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES of the peer (see LinkMessage.numTxQueues). */
+  numTxQueues?: number;
+  numRxQueues?: number;
   flags?: number;
   change?: number;
 }
@@ -36,6 +39,8 @@ export function encodeVethData(w: AttrWriter, info: VethInfo): void {
   w.nest(VETH_INFO.PEER, () => {
     encodeIfinfomsg(w, { index: p.index ?? 0, flags: p.flags ?? 0, change: p.change ?? 0 });
     if (p.mtu !== undefined) w.u32(IFLA.MTU, p.mtu);
+    if (p.numTxQueues !== undefined) w.u32(IFLA.NUM_TX_QUEUES, p.numTxQueues);
+    if (p.numRxQueues !== undefined) w.u32(IFLA.NUM_RX_QUEUES, p.numRxQueues);
     if (p.address !== undefined) w.mac(IFLA.ADDRESS, p.address);
     if (p.netnsFd !== undefined) w.u32(IFLA.NET_NS_FD, p.netnsFd);
     if (p.name !== undefined) w.string(IFLA.IFNAME, p.name);
@@ -59,6 +64,10 @@ export function decodeVethData(data: Uint8Array): VethInfo {
   if (address !== undefined && address.length > 0) peer.address = readMac(address, 'IFLA_ADDRESS');
   const mtu = a.get(IFLA.MTU);
   if (mtu !== undefined) peer.mtu = readU32(mtu, 'IFLA_MTU');
+  const tx = a.get(IFLA.NUM_TX_QUEUES);
+  if (tx !== undefined) peer.numTxQueues = readU32(tx, 'IFLA_NUM_TX_QUEUES');
+  const rx = a.get(IFLA.NUM_RX_QUEUES);
+  if (rx !== undefined) peer.numRxQueues = readU32(rx, 'IFLA_NUM_RX_QUEUES');
   if (h.flags !== 0) peer.flags = h.flags;
   if (h.change !== 0) peer.change = h.change;
   info.peer = peer;

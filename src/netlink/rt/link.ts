@@ -44,6 +44,13 @@ export interface LinkMessage {
   /** IFLA_TARGET_NETNSID: operate on the namespace with this id */
   targetNetnsId?: number;
   txqlen?: number;
+  /**
+   * IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES: queues allocated at creation. A veth made without
+   * them gets one per CPU and is then cut to one real queue, which costs two expedited RCU
+   * grace periods (synchronize_net) per end; asking for 1 skips both.
+   */
+  numTxQueues?: number;
+  numRxQueues?: number;
   group?: number;
   /** IFLA_OPERSTATE: IF_OPER_* */
   operstate?: number;
@@ -82,6 +89,8 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   if (m.address !== undefined) w.mac(IFLA.ADDRESS, m.address);
   if (m.broadcast !== undefined) w.mac(IFLA.BROADCAST, m.broadcast);
   if (m.txqlen !== undefined) w.u32(IFLA.TXQLEN, m.txqlen);
+  if (m.numTxQueues !== undefined) w.u32(IFLA.NUM_TX_QUEUES, m.numTxQueues);
+  if (m.numRxQueues !== undefined) w.u32(IFLA.NUM_RX_QUEUES, m.numRxQueues);
   if (m.group !== undefined) w.u32(IFLA.GROUP, m.group);
   if (m.operstate !== undefined) w.u8(IFLA.OPERSTATE, m.operstate);
   if (m.carrier !== undefined) w.u8(IFLA.CARRIER, m.carrier ? 1 : 0);
@@ -151,6 +160,10 @@ export function decodeLinkMessage(payload: Uint8Array): LinkMessage {
   if (targetNetnsId !== undefined) m.targetNetnsId = targetNetnsId;
   const txqlen = u32(IFLA.TXQLEN, 'IFLA_TXQLEN');
   if (txqlen !== undefined) m.txqlen = txqlen;
+  const numTxQueues = u32(IFLA.NUM_TX_QUEUES, 'IFLA_NUM_TX_QUEUES');
+  if (numTxQueues !== undefined) m.numTxQueues = numTxQueues;
+  const numRxQueues = u32(IFLA.NUM_RX_QUEUES, 'IFLA_NUM_RX_QUEUES');
+  if (numRxQueues !== undefined) m.numRxQueues = numRxQueues;
   const group = u32(IFLA.GROUP, 'IFLA_GROUP');
   if (group !== undefined) m.group = group;
   const operstate = u8(IFLA.OPERSTATE, 'IFLA_OPERSTATE');

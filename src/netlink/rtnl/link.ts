@@ -45,6 +45,14 @@ export interface LinkCommonOptions {
   master?: number;
   /** Create the link up. */
   up?: boolean;
+  /**
+   * Transmit/receive queues to allocate (`numtxqueues`/`numrxqueues`); for a veth they apply
+   * to the peer too unless it names its own. A veth left to the kernel's default (one per
+   * CPU, then cut to one in use) costs two expedited RCU grace periods per end: 1 is the
+   * fast choice unless the link will get more channels later (`ethtool -L`).
+   */
+  numTxQueues?: number;
+  numRxQueues?: number;
   /** Create the link directly in the namespace behind this fd (IFLA_NET_NS_FD). */
   netnsFd?: number;
   /**
@@ -102,7 +110,12 @@ export class LinkOps {
 
   /** `ip link add NAME type KIND …`: create a link. A veth peer may be born in another netns. */
   async add(options: LinkAddOptions, req?: RequestOptions): Promise<void> {
-    const { name, mtu, address, txqlen, linkGroup, link, master, up, netnsFd, addrGenMode, alias, ...info } = options;
+    const { name, mtu, address, txqlen, linkGroup, link, master, up, netnsFd, addrGenMode, alias, numTxQueues, numRxQueues, ...rest } = options;
+    let info = rest as LinkInfo;
+    if (info.kind === 'veth' && (numTxQueues !== undefined || numRxQueues !== undefined)) {
+      const peer = (info as Extract<LinkInfo, { kind: 'veth' }>).peer ?? {};
+      info = { ...info, peer: { numTxQueues, numRxQueues, ...peer } } as LinkInfo;
+    }
     checkLinkName(name);
     const peerName = info.kind === 'veth' ? (info as Extract<LinkInfo, { kind: 'veth' }>).peer?.name : undefined;
     if (peerName !== undefined) checkLinkName(peerName, 'veth peer name');
@@ -117,8 +130,8 @@ export class LinkOps {
     const vethPeerDown = info.kind === 'veth' && !((info as Extract<LinkInfo, { kind: 'veth' }>).peer?.flags ?? 0);
     const upNow = up === true && (mode === undefined || vethPeerDown);
     const msg: LinkMessage = {
-      family: AF.UNSPEC, name, mtu, address, txqlen, group: linkGroup, link, master, netnsFd,
-      flags: upNow ? IFF.UP : 0, change: upNow ? IFF.UP : 0, info: info as LinkInfo,
+      family: AF.UNSPEC, name, mtu, address, txqlen, numTxQueues, numRxQueues, group: linkGroup, link, master, netnsFd,
+      flags: upNow ? IFF.UP : 0, change: upNow ? IFF.UP : 0, info,
     };
     await this.#socket.request(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, (w) => encodeLinkMessage(w, msg), undefined, req);
     if (!followUp) return;

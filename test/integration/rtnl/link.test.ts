@@ -48,6 +48,25 @@ test('link.add veth: the peer is named and born in another namespace given by fd
   assert.equal(ipLink(b.name, 'va0'), undefined);
 });
 
+test('link.add veth with numTxQueues/numRxQueues: both ends get them (a peer may name its own); get reports them', async () => {
+  using a = makeNetns();
+  using b = makeNetns();
+  using rtnl = openRtnl(a);
+  const queues = (ns: string, name: string): [number, number] => {
+    const l = mustLink(ns, name) as IpLink & { num_tx_queues?: number; num_rx_queues?: number };
+    return [l.num_tx_queues ?? -1, l.num_rx_queues ?? -1];
+  };
+  await rtnl.link.add({ name: 'vq0', kind: 'veth', numTxQueues: 1, numRxQueues: 1, peer: { name: 'vq1', netnsFd: b.fd } });
+  assert.deepEqual(queues(a.name, 'vq0'), [1, 1]);
+  assert.deepEqual(queues(b.name, 'vq1'), [1, 1], 'the peer inherits the link\'s queue counts');
+  await rtnl.link.add({ name: 'vq2', kind: 'veth', numTxQueues: 1, numRxQueues: 1, peer: { name: 'vq3', numTxQueues: 3, numRxQueues: 2 } });
+  assert.deepEqual(queues(a.name, 'vq2'), [1, 1]);
+  assert.deepEqual(queues(a.name, 'vq3'), [3, 2], 'a peer\'s own counts win');
+  const got = await rtnl.link.get({ name: 'vq3' });
+  assert.equal(got.numTxQueues, 3);
+  assert.equal(got.numRxQueues, 2);
+});
+
 test('link.add bridge with mtu, address, txqlen, group and up', async () => {
   using ns = makeNetns();
   using rtnl = openRtnl(ns);

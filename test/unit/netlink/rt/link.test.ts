@@ -105,7 +105,7 @@ void test('golden reply: a veth whose peer lives in another netns, with IFLA_STA
   const { stats64, address, ...rest } = m;
   assert.deepEqual(rest, {
     family: 0, type: ARPHRD.ETHER, index: 2, flags: IFF.UP | IFF.BROADCAST | IFF.RUNNING | IFF.MULTICAST | IFF.LOWER_UP, change: 0,
-    name: 'v0', mtu: 1400, broadcast: 'ff:ff:ff:ff:ff:ff', link: 2, linkNetnsId: 0, txqlen: 1000, group: 0,
+    name: 'v0', mtu: 1400, broadcast: 'ff:ff:ff:ff:ff:ff', link: 2, linkNetnsId: 0, txqlen: 1000, numTxQueues: 2, numRxQueues: 2, group: 0,
     operstate: IF_OPER.UP, carrier: true, promiscuity: 0, addrGenMode: IN6_ADDR_GEN_MODE.EUI64, ipv6Disabled: false, info: { kind: 'veth' }, minMtu: 68, maxMtu: 65535,
   });
   assert.equal(address, '02:00:00:00:00:01');
