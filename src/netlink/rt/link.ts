@@ -112,8 +112,8 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
 }
 
-/** Decode an RTM_*LINK payload (the bytes after the nlmsghdr). */
-export function decodeLinkMessage(payload: Uint8Array): LinkMessage {
+/** Decode an RTM_*LINK payload (the bytes after the nlmsghdr); `stats: false` leaves IFLA_STATS64 undecoded. */
+export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolean } = {}): LinkMessage {
   const h = decodeIfinfomsg(payload);
   const m: LinkMessage = { family: h.family, type: h.type, index: h.index, flags: h.flags, change: h.change };
   const a = attrMap(payload, IFINFOMSG_LEN);
@@ -193,7 +193,7 @@ export function decodeLinkMessage(payload: Uint8Array): LinkMessage {
     if (info !== undefined) m.info = info;
     if (slaveKind !== undefined) m.slaveKind = slaveKind;
   }
-  const stats = a.get(IFLA.STATS64);
+  const stats = options.stats === false ? undefined : a.get(IFLA.STATS64);
   if (stats !== undefined) m.stats64 = decodeLinkStats64(stats);
   const minMtu = u32(IFLA.MIN_MTU, 'IFLA_MIN_MTU');
   if (minMtu !== undefined) m.minMtu = minMtu;

@@ -21,6 +21,8 @@ import { toRoute, type Route } from './route.js';
 import type { Link } from './link.js';
 import type { Neighbor } from './neigh.js';
 
+const NO_STATS = { stats: false };
+
 export type SubscriptionGroup = 'link' | 'addr' | 'route' | 'neigh' | 'nsid';
 
 export type RtEvent =
@@ -52,7 +54,9 @@ const GROUPS: Record<SubscriptionGroup, number[]> = {
 function decodeEvent(msg: NlMessage): RtEvent | undefined {
   switch (msg.type) {
     case RTM.NEWLINK: case RTM.DELLINK:
-      return { type: 'link', action: msg.type === RTM.NEWLINK ? 'new' : 'del', link: decodeLinkMessage(msg.payload) as Link };
+      // Without the counters: a notification's snapshot of them is of little use, and a burst
+      // of events (a namespace torn down takes all its links) should stay cheap.
+      return { type: 'link', action: msg.type === RTM.NEWLINK ? 'new' : 'del', link: decodeLinkMessage(msg.payload, NO_STATS) as Link };
     case RTM.NEWADDR: case RTM.DELADDR:
       return { type: 'addr', action: msg.type === RTM.NEWADDR ? 'new' : 'del', addr: toAddress(decodeAddrMessage(msg.payload)) };
     case RTM.NEWROUTE: case RTM.DELROUTE:

@@ -43,6 +43,7 @@ test("subscribe(['link']) sees a link appear (new) and disappear (del) with its 
   assert.equal(mine.at(-1)?.action, 'del');
   assert.equal(mine[0]?.link.info?.kind, 'bridge');
   assert.equal(mine[0]?.link.index, mine.at(-1)?.link.index);
+  assert.ok(mine.every((e) => e.link.stats64 === undefined), 'link events carry no counters');
   assert.ok(seen.every((e) => e.type === 'link'), 'only the link group');
 });
 
