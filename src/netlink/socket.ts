@@ -153,6 +153,7 @@ export class NetlinkSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#transport.close();
+    if (this.#pending.size === 0) return;
     const err = new ClosedError('netlink socket');
     for (const entry of [...this.#pending.values()]) this.#settle(entry, err);
     this.#pending.clear();
