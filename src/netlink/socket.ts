@@ -95,6 +95,7 @@ export class NetlinkSocket {
     if (this.#watching || this.#closed) return;
     this.#watching = true;
     this.#transport.watch(() => this.#drain());
+    this.#transport.ref(this.#waiting > 0); // a new watch starts referenced
   }
 
   get closed(): boolean {

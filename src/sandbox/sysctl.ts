@@ -2,9 +2,11 @@
  * Layer: sandbox. Imports: sys, errors.ts.
  *
  * /proc/sys writes inside a sandbox. /proc/sys/net follows the namespace of the thread that
- * opens the file, so every access runs in a synchronous withNetns window. Values are read
- * before they are written: an unchanged value is never written, which keeps read-only
- * /proc/sys (nested containers) working when the value is already right.
+ * opens the file, so every access happens with the thread inside the sandbox: in one native
+ * call (readFileIn/writeFileIn) or a synchronous withNetns window. Values are read (from
+ * /proc/sys, or from netlink when the caller has them) before they are written: an unchanged
+ * value is never written, which keeps read-only /proc/sys (nested containers) working when
+ * the value is already right.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFileIn, withNetns, writeFileIn } from '../sys/index.js';

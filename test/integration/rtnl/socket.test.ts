@@ -129,7 +129,13 @@ test('an idle handle that is never closed does not keep the process alive', asyn
     const rtnl = Rtnl.open({ netns: ${JSON.stringify(ns.path)} });
     const links = await rtnl.link.list();
     console.log('links', links.length);
-    // no rtnl.close(): the process must still end by itself`;
+    // A subscription read once and then left, and one never read, must not hold the process either.
+    const events = rtnl.subscribe({ groups: ['link'] });
+    rtnl.subscribe({ groups: ['link'] });
+    await rtnl.link.add({ name: 'idle0', kind: 'veth', peer: { name: 'idle1' } });
+    const first = await events.next();
+    console.log('event', first.value.type);
+    // no rtnl.close(), no return(): the process must still end by itself`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let errText = '';
@@ -141,7 +147,7 @@ test('an idle handle that is never closed does not keep the process alive', asyn
   clearTimeout(killer);
   assert.equal(signal, null, `the child had to be killed after ${Math.round(performance.now() - started)} ms: ${errText}`);
   assert.equal(code, 0, errText);
-  assert.equal(out.trim(), 'links 1');
+  assert.equal(out.trim(), 'links 1\nevent link');
 });
 
 test('opening and closing many sockets, then exiting, does not crash the process (poller lifetime)', async () => {
