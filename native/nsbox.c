@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -261,6 +262,28 @@ static napi_value js_ns_type(napi_env env, napi_callback_info info) {
   int type = ioctl(fd, NS_GET_NSTYPE);
   if (type < 0) return throw_errno(env, errno, "ioctl(NS_GET_NSTYPE)", NULL);
   return make_int(env, type);
+}
+
+/* fileIds(fd, path) -> [fdDev, fdIno, pathDev, pathIno], or null when either stat fails: is
+ * the file at path still the one behind fd? (Node's fstatSync/statSync build two Stats
+ * objects with Dates for this.) */
+static napi_value js_file_ids(napi_env env, napi_callback_info info) {
+  napi_value argv[2], out;
+  int32_t fd;
+  char path[PATH_MAX_LEN];
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_path(env, argv[1], path))
+    return NULL;
+  struct stat a, b;
+  if (fstat(fd, &a) != 0 || stat(path, &b) != 0) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  NAPI_CALL(env, napi_create_array_with_length(env, 4, &out));
+  napi_set_element(env, out, 0, make_int(env, (int64_t)a.st_dev));
+  napi_set_element(env, out, 1, make_int(env, (int64_t)a.st_ino));
+  napi_set_element(env, out, 2, make_int(env, (int64_t)b.st_dev));
+  napi_set_element(env, out, 3, make_int(env, (int64_t)b.st_ino));
+  return out;
 }
 
 /* withNetns(fd, fn): run fn synchronously with this thread inside the netns behind fd. */
@@ -779,6 +802,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"bindNetns", NULL, js_bind_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openNetns", NULL, js_open_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nsType", NULL, js_ns_type, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileIds", NULL, js_file_ids, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"withNetns", NULL, js_with_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketIn", NULL, js_socket_in, NULL, NULL, NULL, napi_enumerable, NULL},

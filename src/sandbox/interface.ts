@@ -46,8 +46,12 @@ export function stateOf(iface: Interface): InterfaceState {
 }
 
 export function newInterfaceState(srcName: string, dstPrefix: string, dstName: string, o: ResolvedOptions, dstMaster: string | undefined): InterfaceState {
-  const { dstName: _wanted, isBridge, ...options } = o;
-  return { ...options, srcName, dstPrefix, dstName, dstMaster, bridge: isBridge, stop: undefined, stopped: false };
+  // Spelled out rather than spread: one object shape for every interface.
+  return {
+    srcName, dstPrefix, dstName, dstMaster, bridge: o.isBridge, master: o.master, mac: o.mac, ipv4: o.ipv4, ipv6: o.ipv6,
+    linkLocal: o.linkLocal, routes: o.routes, sysctls: o.sysctls, createdInContainer: o.createdInContainer,
+    advertiseAddrNMsgs: o.advertiseAddrNMsgs, advertiseAddrIntervalMs: o.advertiseAddrIntervalMs, stop: undefined, stopped: false,
+  };
 }
 
 /** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */

@@ -6,9 +6,9 @@
  * whole life; no operation switches the caller's namespace except invoke() and spawn().
  */
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { fstatSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { closeNetns, destroyNetns, withNetns } from '../sys/index.js';
+import { closeNetns, destroyNetns, netnsReplaced, withNetns } from '../sys/index.js';
 import { Rtnl } from '../netlink/rtnl/index.js';
 import { ClosedError, SandboxError } from '../errors.js';
 import { Mutex } from './mutex.js';
@@ -42,20 +42,6 @@ const LB_KNOBS = {
   'net.ipv4.vs.expire_nodest_conn': { value: '1' },
   'net.ipv4.vs.expire_quiescent_template': { value: '1' },
 };
-
-/**
- * Whether `key` now holds another network namespace than the one behind `nsFd`: a later
- * create() on the same key replaced ours, and destroying ours must not take that one down.
- */
-function keyReplaced(key: string, nsFd: number): boolean {
-  try {
-    const ours = fstatSync(nsFd);
-    const now = statSync(key);
-    return now.dev === ours.dev && now.ino !== ours.ino;
-  } catch {
-    return false;
-  }
-}
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !isAbsolute(key) || key.includes('\0') || key.endsWith('/')) {
@@ -334,7 +320,8 @@ export class Sandbox implements InterfaceOwner {
         failures.push(err);
       }
     };
-    const replaced = keyReplaced(core.key, core.nsFd);
+    // A later create() on the same key replaced ours there: destroying ours must not take that one down.
+    const replaced = netnsReplaced(core.nsFd, core.key);
     attempt(() => core.rtnl.close());
     attempt(() => closeNetns(core.nsFd));
     if (!replaced) attempt(() => destroyNetns(core.key));

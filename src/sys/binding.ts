@@ -24,6 +24,8 @@ export interface NativeBinding {
   bindNetns(source: string, path: string): void;
   openNetns(path: string): number;
   nsType(fd: number): number;
+  /** [fd's st_dev, st_ino, path's st_dev, st_ino], or null when either stat fails. */
+  fileIds(fd: number, path: string): [number, number, number, number] | null;
   /** flock(2); false when LOCK_NB was given and someone else holds the lock. */
   flock(fd: number, operation: number): boolean;
   withNetns<T>(fd: number, fn: () => T): T;

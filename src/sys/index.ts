@@ -3,7 +3,7 @@
  */
 export * from './constants.js';
 export {
-  createNetns, createAndOpenNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, readFileIn, writeFileIn, flock, type DestroyResult,
+  createNetns, createAndOpenNetns, bindNetns, destroyNetns, openNetns, closeNetns, netnsReplaced, withNetns, readFileIn, writeFileIn, flock, type DestroyResult,
 } from './netns.js';
 export {
   socketIn, openNetlink, bind, sockaddrNl, netlinkPortId, setsockoptInt, setsockoptBytes, getsockoptInt, send, recv, close, Poller,

@@ -101,6 +101,15 @@ function notNetns(path: string): NsboxError {
   );
 }
 
+/**
+ * Whether `path` now holds another namespace than the one behind `fd` (same nsfs device, a
+ * different inode): something replaced the mount there. False when either is gone.
+ */
+export function netnsReplaced(fd: number, path: string): boolean {
+  const ids = native.fileIds(fd, path);
+  return ids !== null && ids[0] === ids[2] && ids[1] !== ids[3];
+}
+
 /** Close an fd returned by openNetns. */
 export function closeNetns(fd: number): void {
   native.close(fd);

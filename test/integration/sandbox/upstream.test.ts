@@ -97,6 +97,20 @@ void test('TestSandboxCreateTwice: a second create on the key replaces the first
   assert.equal(existsSync(key), false);
 });
 
+void test('destroying a sandbox whose key a later create() took over leaves the newer namespace mounted', async () => {
+  const key = newKey();
+  const first = await Sandbox.create(key);
+  const second = await Sandbox.create(key);
+  try {
+    await first.destroy();
+    assert.equal(mountCount(key), 1, 'the second sandbox keeps its mount');
+    assert.equal(runIn(key, 'readlink', '/proc/self/ns/net').trim(), second.invoke(() => readlinkSync('/proc/thread-self/ns/net')));
+  } finally {
+    await destroyAndVerify(second);
+  }
+  assert.equal(existsSync(key), false);
+});
+
 void test('TestSandboxGC: create then destroy leaves no file and no mount', async () => {
   const sb = await Sandbox.create(newKey());
   assert.ok(existsSync(sb.key));

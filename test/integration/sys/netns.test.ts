@@ -9,7 +9,7 @@ import { existsSync, fstatSync, readFileSync, readlinkSync, statSync, writeFileS
 import { fileURLToPath } from 'node:url';
 import {
   AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createAndOpenNetns, createNetns, destroyNetns, openNetns,
-  closeNetns, openNetlink, readFileIn, socketIn, withNetns, writeFileIn,
+  closeNetns, netnsReplaced, openNetlink, readFileIn, socketIn, withNetns, writeFileIn,
 } from '../../../src/sys/index.js';
 import { Rtnl } from '../../../src/netlink/rtnl/index.js';
 import { SysError } from '../../../src/errors.js';
@@ -183,6 +183,16 @@ test('createAndOpenNetns returns an fd of the namespace it mounted; the caller n
     closeNetns(fd);
   }
   assert.deepEqual(ipJson<{ ifname: string }[]>(name, 'link', 'show').map((l) => l.ifname), ['lo'], 'closing the fd keeps the namespace');
+  const again = openNetns(path);
+  try {
+    assert.equal(netnsReplaced(again, path), false, 'the same namespace is still there');
+    destroyNetns(path);
+    assert.equal(netnsReplaced(again, path), false, 'gone is not replaced');
+    closeNetns(createAndOpenNetns(path));
+    assert.equal(netnsReplaced(again, path), true, 'another namespace took the path');
+  } finally {
+    closeNetns(again);
+  }
   assert.deepEqual(destroyNetns(path), { unmounted: true, removed: true });
   assert.throws(() => createAndOpenNetns(`${NETNS_DIR}/missing-dir/${randomName()}`), { code: 'ENOENT' });
 });
