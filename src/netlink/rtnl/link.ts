@@ -95,6 +95,8 @@ function toLink(msg: LinkMessage): Link {
   return msg as Link;
 }
 
+const NO_STATS = { stats: false };
+
 /** Options of link.get / link.find. */
 export interface LinkGetOptions extends RequestOptions {
   /** Include the 64-bit counters (default true); false asks the kernel to skip them. */
@@ -197,14 +199,15 @@ export class LinkOps {
 
   /**
    * `ip -d -s link show DEV`: one link, with its kind data and 64-bit statistics. With
-   * `stats: false` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS): a smaller
-   * reply, less to fill in and to decode, for callers that only need the link's identity.
+   * `stats: false`, for callers that only need the link's identity, the counters are not
+   * decoded and the kernel leaves out its per-protocol statistics (RTEXT_FILTER_SKIP_STATS).
    */
   async get(ref: LinkRef, req?: LinkGetOptions): Promise<Link> {
     checkRef(ref);
     const msg: LinkMessage = 'index' in ref ? { family: AF.UNSPEC, index: ref.index } : { family: AF.UNSPEC, name: ref.name };
     if (req?.stats === false) msg.extMask = RTEXT_FILTER.SKIP_STATS;
-    const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload)), req);
+    const decodeOptions = req?.stats === false ? NO_STATS : undefined;
+    const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload, decodeOptions)), req);
     if (link === undefined) throw new NetlinkError(19, `RTM_GETLINK ${describeRef(ref)}`);
     return link;
   }

@@ -225,6 +225,18 @@ test('link.get by name and by index matches ip -j -d link show', async () => {
   assert.equal(lo.index, mustLink(ns.name, 'lo').ifindex);
 });
 
+test('link.get with stats: false: the same link without counters', async () => {
+  using ns = makeNetns();
+  using rtnl = openRtnl(ns);
+  const full = await rtnl.link.get({ name: 'lo' });
+  const lean = await rtnl.link.get({ name: 'lo' }, { stats: false });
+  assert.ok(full.stats64, 'counters by default');
+  assert.equal(lean.stats64, undefined);
+  const { stats64: _s, ...identity } = full;
+  assert.deepEqual({ ...lean, ipv6Disabled: undefined }, { ...identity, ipv6Disabled: undefined });
+  assert.equal((await rtnl.link.find({ name: 'nsbt-missing' }, { stats: false })), undefined);
+});
+
 test('link.list (all, { master }, { kind }) matches ip -j link show [master B] [type K]', async () => {
   using ns = makeNetns();
   using rtnl = openRtnl(ns);
