@@ -52,23 +52,67 @@ export function decodeAttrs(buf: Uint8Array, offset = 0, end: number = buf.lengt
   return out;
 }
 
+/** Attribute types below this are indexed in a typed array; rarer, larger ones in a Map. */
+const SMALL_TYPES = 128;
+
 /**
- * The attributes in buf[offset, end) by type; when a type repeats, the last one wins. Same
- * checks as decodeAttrs, without the intermediate Attr objects (this runs for every reply).
+ * The attributes of a buffer by type, for decoders: `get` makes the value view only for an
+ * attribute that is read. When a type repeats, the last one wins.
  */
-export function attrMap(buf: Uint8Array, offset = 0, end: number = buf.length): Map<number, Uint8Array> {
+export class AttrIndex {
+  readonly #buf: Uint8Array;
+  /** [start, end) of each small type's value, start + 1 so that 0 means absent. */
+  readonly #bounds = new Int32Array(SMALL_TYPES * 2);
+  #large: Map<number, number> | undefined;
+
+  constructor(buf: Uint8Array) {
+    this.#buf = buf;
+  }
+
+  /** Internal: record the value buf[start, end) for `type`. */
+  put(type: number, start: number, end: number): void {
+    if (type < SMALL_TYPES) {
+      this.#bounds[type * 2] = start + 1;
+      this.#bounds[type * 2 + 1] = end;
+    } else {
+      (this.#large ??= new Map()).set(type, start * 0x10000 + (end - start));
+    }
+  }
+
+  has(type: number): boolean {
+    return type < SMALL_TYPES ? this.#bounds[type * 2] !== 0 : this.#large?.has(type) === true;
+  }
+
+  /** The value of `type` (a view into the buffer), or undefined when absent. */
+  get(type: number): Uint8Array | undefined {
+    if (type < SMALL_TYPES) {
+      const start = this.#bounds[type * 2]!;
+      return start === 0 ? undefined : this.#buf.subarray(start - 1, this.#bounds[type * 2 + 1]);
+    }
+    const packed = this.#large?.get(type);
+    if (packed === undefined) return undefined;
+    const at = Math.floor(packed / 0x10000);
+    return this.#buf.subarray(at, at + (packed % 0x10000));
+  }
+}
+
+/**
+ * The attributes in buf[offset, end) by type. Same checks as decodeAttrs, without an object
+ * and a view per attribute (this runs for every reply).
+ */
+export function attrMap(buf: Uint8Array, offset = 0, end: number = buf.length): AttrIndex {
   checkRange(buf, offset, end);
-  const map = new Map<number, Uint8Array>();
+  const index = new AttrIndex(buf);
   let off = offset;
   while (off < end) {
     if (end - off < NLA_HDRLEN) throw new DecodeError('nlattr', off, `${end - off} stray bytes after the last attribute`);
     const len = buf[off]! | (buf[off + 1]! << 8);
     if (len < NLA_HDRLEN) throw new DecodeError('nlattr', off, `nla_len ${len} is shorter than the 4-byte header`);
     if (off + len > end) throw new DecodeError('nlattr', off, `nla_len ${len} runs ${off + len - end} bytes past the end`);
-    map.set((buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len));
+    index.put((buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK, off + NLA_HDRLEN, off + len);
     off += (len + 3) & ~3;
   }
-  return map;
+  return index;
 }
 
 function fixed(v: Uint8Array, size: number, what: string): DataView {
