@@ -95,17 +95,25 @@ static bool get_int(napi_env env, napi_value v, int32_t *out) {
   return true;
 }
 
-static bool get_path(napi_env env, napi_value v, char *buf) {
+/* Copy a JS string into buf[size] as UTF-8 + NUL. The length is checked before copying:
+ * N-API would otherwise stop short of a multi-byte character and truncate silently. */
+static bool get_string(napi_env env, napi_value v, char *buf, size_t size, size_t *out_len, const char *what) {
   size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, buf, PATH_MAX_LEN, &len) != napi_ok) {
-    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a string path");
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", what);
     return false;
   }
-  if (len >= PATH_MAX_LEN - 1) {
-    napi_throw_range_error(env, "NSBOX_ERR_NATIVE_ARGS", "path too long");
+  if (len >= size) {
+    napi_throw_range_error(env, "NSBOX_ERR_NATIVE_ARGS", "string too long");
     return false;
   }
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return false;
+  if (out_len != NULL) *out_len = len;
   return true;
+}
+
+static bool get_path(napi_env env, napi_value v, char *buf) {
+  return get_string(env, v, buf, PATH_MAX_LEN, NULL, "expected a string path");
 }
 
 static bool get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
@@ -371,20 +379,21 @@ static napi_value js_socket_in(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
-/* Enter the namespace behind ns_fd (-1: stay); *orig gets the fd to switch back with. */
-static int enter_netns(int ns_fd, int *orig) {
+/* Enter the namespace behind ns_fd (-1: stay); *orig gets the fd to switch back with. On
+ * failure returns the name of the syscall that failed (errno set), else NULL. */
+static const char *enter_netns(int ns_fd, int *orig) {
   *orig = -1;
-  if (ns_fd < 0) return 0;
+  if (ns_fd < 0) return NULL;
   *orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (*orig < 0) return -1;
+  if (*orig < 0) return "open /proc/thread-self/ns/net";
   if (setns(ns_fd, CLONE_NEWNET) != 0) {
     int err = errno;
     close(*orig);
     *orig = -1;
     errno = err;
-    return -1;
+    return "setns";
   }
-  return 0;
+  return NULL;
 }
 
 static void leave_netns(int orig) {
@@ -402,7 +411,8 @@ static napi_value js_open_netlink(napi_env env, napi_callback_info info) {
       !get_int(env, argv[1], &protocol) || !get_int(env, argv[2], &rcvbuf))
     return NULL;
   int orig;
-  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  const char *failed = enter_netns(ns_fd, &orig);
+  if (failed != NULL) return throw_errno(env, errno, failed, NULL);
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
   int err = errno;
   leave_netns(orig);
@@ -445,7 +455,8 @@ static napi_value js_read_file_in(napi_env env, napi_callback_info info) {
     return NULL;
   if (max < 0 || max > (int32_t)sizeof buf) max = sizeof buf;
   int orig;
-  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  const char *failed = enter_netns(ns_fd, &orig);
+  if (failed != NULL) return throw_errno(env, errno, failed, NULL);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = -1;
   const char *syscall = "open";
@@ -472,13 +483,10 @@ static napi_value js_write_file_in(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &ns_fd) ||
       !get_path(env, argv[1], path))
     return NULL;
-  if (napi_get_value_string_utf8(env, argv[2], text, sizeof text, &len) != napi_ok ||
-      len >= sizeof text - 1) {
-    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", "expected a string under 4 KiB");
-    return NULL;
-  }
+  if (!get_string(env, argv[2], text, sizeof text, &len, "expected a string under 4 KiB")) return NULL;
   int orig;
-  if (enter_netns(ns_fd, &orig) != 0) return throw_errno(env, errno, "setns", NULL);
+  const char *failed = enter_netns(ns_fd, &orig);
+  if (failed != NULL) return throw_errno(env, errno, failed, NULL);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   ssize_t n = -1;
   const char *syscall = "open";

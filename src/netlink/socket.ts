@@ -93,8 +93,8 @@ export class NetlinkSocket {
    */
   #watch(): void {
     if (this.#watching || this.#closed) return;
-    this.#watching = true;
     this.#transport.watch(() => this.#drain());
+    this.#watching = true;
     this.#transport.ref(this.#waiting > 0); // a new watch starts referenced
   }
 
@@ -202,7 +202,14 @@ export class NetlinkSocket {
       this.#drain(entry);
       if (entry.settled) return;
       // Not answered inside sendmsg(): wait for readiness, bounded by the timeout.
-      this.#setWaiting(1);
+      try {
+        this.#setWaiting(1);
+      } catch (err) {
+        this.#pending.delete(seq); // no readiness watch (e.g. the poller failed to start)
+        entry.settled = true;
+        reject(err as Error);
+        return;
+      }
       const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
       entry.timer = setTimeout(() => {
         this.#pending.delete(seq);

@@ -34,17 +34,18 @@ async function directRouteIndex(core: SandboxCore, ip: string, what: string): Pr
 
 /**
  * osl programGateway: add or delete the default route via `gw`, out of the interface of the
- * directly connected route to it. An add is one request: without an oif the kernel itself
- * takes the interface of the direct route, and refuses a gateway that has none. Only when
- * the add fails does the lookup run, to say why as osl does.
+ * directly connected route to it. An add is first tried as one request: without an oif the
+ * kernel itself takes the interface of the direct route, and refuses a gateway that has
+ * none. When that fails, osl's way runs: look the direct route up (its errors say why) and
+ * add the route out of its interface — which an IPv6 link-local gateway always needs.
  */
 async function programGateway(core: SandboxCore, gw: string, add: boolean): Promise<void> {
   if (add) {
     try {
       await core.rtnl.route.add({ gateway: gw, scope: 'global' });
-    } catch (err) {
-      await directRouteIndex(core, gw, 'gateway');
-      throw err;
+    } catch {
+      const oif = await directRouteIndex(core, gw, 'gateway');
+      await core.rtnl.route.add({ gateway: gw, oif, scope: 'global' });
     }
     return;
   }

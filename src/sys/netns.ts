@@ -15,8 +15,10 @@ const ENOENT = 2;
 
 /**
  * Create a new network namespace pinned by a bind mount on `path` (which must not exist).
- * The unshare happens on a throwaway pthread; the caller's thread never changes namespace.
- * On failure nothing is left behind. `ip netns add NAME` does the same for /run/netns/NAME.
+ * The calling thread unshares, mounts and switches straight back inside one native call, so
+ * no JavaScript ever runs in the new namespace (if it could not switch back, the process
+ * aborts). On failure nothing is left behind. `ip netns add NAME` does the same for
+ * /run/netns/NAME.
  */
 export function createNetns(path: string): void {
   native.close(native.createNetns(path));

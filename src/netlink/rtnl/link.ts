@@ -99,7 +99,7 @@ const NO_STATS = { stats: false };
 
 /** Options of link.get / link.find. */
 export interface LinkGetOptions extends RequestOptions {
-  /** Include the 64-bit counters (default true); false asks the kernel to skip them. */
+  /** Include the 64-bit counters (default true); false skips them and the per-protocol statistics. */
   stats?: boolean;
 }
 
@@ -200,7 +200,9 @@ export class LinkOps {
   /**
    * `ip -d -s link show DEV`: one link, with its kind data and 64-bit statistics. With
    * `stats: false`, for callers that only need the link's identity, the counters are not
-   * decoded and the kernel leaves out its per-protocol statistics (RTEXT_FILTER_SKIP_STATS).
+   * decoded (the kernel sends IFLA_STATS64 regardless) and the kernel leaves out its
+   * per-protocol statistics (RTEXT_FILTER_SKIP_STATS; kernels without a 2025 fix, which
+   * went to the stable series too, also leave out the IPv6 token and `addrGenMode` then).
    */
   async get(ref: LinkRef, req?: LinkGetOptions): Promise<Link> {
     checkRef(ref);

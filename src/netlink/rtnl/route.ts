@@ -120,12 +120,20 @@ export class RouteOps {
     // The kernel filters by table and oif itself (strict dump checking is on); the same
     // checks below keep the result right on kernels that ignore the request's filter.
     const filter: RouteMessage = { family, dstLen: 0, table: table === 'all' ? undefined : table, oif: options.oif };
-    return this.#socket.dump(RTM.GETROUTE, (w) => encodeRouteMessage(w, filter), (m) => {
-      const r = decodeRouteMessage(m.payload);
-      if (table !== 'all' && r.table !== table) return undefined;
-      if (options.oif !== undefined && r.oif !== options.oif) return undefined;
-      return toRoute(r);
-    }, req);
+    try {
+      return await this.#socket.dump(RTM.GETROUTE, (w) => encodeRouteMessage(w, filter), (m) => {
+        const r = decodeRouteMessage(m.payload);
+        if (table !== 'all' && r.table !== table) return undefined;
+        if (options.oif !== undefined && r.oif !== options.oif) return undefined;
+        return toRoute(r);
+      }, req);
+    } catch (err) {
+      // A filter the kernel cannot apply means nothing matches: a table that does not exist
+      // (yet: a fresh namespace has no main table until lo is up), or an oif that is gone.
+      const code = err instanceof NetlinkError ? err.code : undefined;
+      if ((code === 'ENOENT' && filter.table !== undefined) || (code === 'ENODEV' && filter.oif !== undefined)) return [];
+      throw err;
+    }
   }
 
   /** `ip route get DST [from SRC] [iif DEV] [oif DEV]`: the kernel's route lookup. */

@@ -39,6 +39,20 @@ function only(routes: IpRoute[], dst: string): IpRoute {
 /** iproute2 prints a host route without its /32 or /128. */
 const ipDst = (r: Route): string => r.destination.replace(/\/(32|128)$/, '');
 
+test('route.list with a filter the kernel cannot apply (no such table yet, a gone oif) is empty, not an error', async () => {
+  using ns = makeNetns();
+  using rtnl = openRtnl(ns);
+  // A fresh namespace with lo down has no IPv4 main table: the kernel says ENOENT to a filtered dump.
+  assert.deepEqual(await rtnl.route.list({ family: 4 }), []);
+  assert.deepEqual(await rtnl.route.list({ family: 4, table: 4242 }), []);
+  ip(ns.name, 'link', 'add', 'rl0', 'type', 'veth', 'peer', 'name', 'rl1');
+  const gone = (await rtnl.link.get({ name: 'rl0' })).index;
+  ip(ns.name, 'link', 'del', 'rl0');
+  assert.deepEqual(await rtnl.route.list({ family: 4, oif: gone }), []);
+  ip(ns.name, 'link', 'set', 'lo', 'up');
+  assert.ok((await rtnl.route.list({ family: 4, table: 'all' })).length > 0, 'lo up made the local routes');
+});
+
 test('route.add IPv4: via a gateway, by dev only, with scope; route.del; a second del is ESRCH', async () => {
   using ns = makeNetns();
   using rtnl = openRtnl(ns);

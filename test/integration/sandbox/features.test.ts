@@ -187,6 +187,15 @@ void test('setGateway/unsetGateway (v4 and v6) program and remove the default ro
     assert.deepEqual(defaults(4), []);
     assert.deepEqual(defaults(6), []);
     assert.equal(sb.gateway, undefined);
+    // A link-local IPv6 gateway needs the interface named in the route: osl's lookup supplies it.
+    // (fe80::/64 is routed once eth0 has carrier, i.e. its peer is up; the peer, also in
+    // this sandbox, gets no IPv6 so that eth0 is the only way to fe80::1.)
+    runIn(sb.key, 'sysctl', '-qw', 'net.ipv6.conf.gwb.disable_ipv6=1');
+    runIn(sb.key, 'ip', 'link', 'set', 'gwb', 'up');
+    await sb.setGatewayIPv6('fe80::1');
+    assert.deepEqual(defaults(6), ['fe80::1 eth0']);
+    await sb.unsetGatewayIPv6();
+    assert.deepEqual(defaults(6), []);
   });
 });
 

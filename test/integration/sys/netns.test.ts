@@ -234,5 +234,8 @@ test('readFileIn/writeFileIn: a /proc/sys/net knob of the namespace, not the hos
   assert.throws(() => readFileIn(ns.fd, missing), { code: 'ENOENT', syscall: 'open', path: missing });
   assert.throws(() => writeFileIn(ns.fd, missing, '1\n'), { code: 'ENOENT', syscall: 'open', path: missing });
   assert.throws(() => writeFileIn(ns.fd, knob, 'x\n'), { code: 'EINVAL', syscall: 'write', path: knob }, 'the kernel refuses the value');
+  // 4094 bytes and a 2-byte character: too long, never cut short at the character.
+  assert.throws(() => writeFileIn(ns.fd, knob, `${'1'.repeat(4094)}é`), { name: 'RangeError', message: /string too long/ });
+  assert.equal(readFileIn(ns.fd, knob), '1\n', 'nothing was written');
   assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'), 'every failure switched back');
 });
