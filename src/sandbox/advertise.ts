@@ -13,10 +13,9 @@ import {
   SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
 } from '../sys/index.js';
 import { NetlinkError } from '../errors.js';
-import type { Link, Rtnl } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link, type Rtnl } from '../netlink/rtnl/index.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import { stopSignal, type InterfaceState } from './interface.js';
-import { NO_STATS } from './core.js';
 import { debug } from './log.js';
 
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);

@@ -29,6 +29,3 @@ export interface SandboxCore {
   ipv6LoEnabled: boolean | undefined;
   destroyed: boolean;
 }
-
-/** For link lookups that need the link's identity, not its counters. */
-export const NO_STATS = Object.freeze({ stats: false });

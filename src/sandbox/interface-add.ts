@@ -7,7 +7,7 @@
  * this call created it) and leaves nothing registered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Link, Rtnl } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link, type Rtnl } from '../netlink/rtnl/index.js';
 import { IFF } from '../netlink/rt/constants.js';
 import { hostNetlink, hostNetnsFd } from './host.js';
 import { Interface, newInterfaceState, stateOf, stopInterface, type InterfaceOwner, type InterfaceState } from './interface.js';
@@ -18,7 +18,7 @@ import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertis
 import { isUnspecified, prefixContains } from './cidr-math.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
-import { NO_STATS, type SandboxCore } from './core.js';
+import type { SandboxCore } from './core.js';
 import type { Cidr } from '../netlink/rtnl/index.js';
 import { debug } from './log.js';
 

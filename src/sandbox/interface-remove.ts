@@ -5,12 +5,12 @@
  * the link back to the host. The interface stays registered unless every step succeeded,
  * so a later teardown tries again; calling it twice is an error, never a crash.
  */
-import type { Link } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link } from '../netlink/rtnl/index.js';
 import { hostNetnsFd } from './host.js';
 import { stateOf, stopInterface, type Interface } from './interface.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
-import { NO_STATS, type SandboxCore } from './core.js';
+import type { SandboxCore } from './core.js';
 
 export interface RemoveInterfaceOptions {
   /**

@@ -5,12 +5,12 @@
  * tracked in memory; the kernel is asked, and EEXIST/ENOENT become NeighborSearchError.
  */
 import { NetlinkError, NeighborSearchError, SandboxError } from '../errors.js';
-import { parseIp, type NeighborOptions } from '../netlink/rtnl/index.js';
+import { NO_STATS, parseIp, type NeighborOptions } from '../netlink/rtnl/index.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
-import { NO_STATS, type SandboxCore } from './core.js';
+import type { SandboxCore } from './core.js';
 
 const AF_BRIDGE = 7;
 

@@ -7,7 +7,7 @@
  * compared them with the IPv4 address, so IPv6-only interfaces never matched).
  */
 import { SandboxError } from '../errors.js';
-import type { Link } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link } from '../netlink/rtnl/index.js';
 import { hostNetlink } from './host.js';
 import { Interface, newInterfaceState, type InterfaceOwner } from './interface.js';
 import { findDst } from './interface-add.js';
@@ -15,7 +15,7 @@ import { resolveOptions, type InterfaceOptions } from './options.js';
 import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertise.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
-import { NO_STATS, type SandboxCore } from './core.js';
+import type { SandboxCore } from './core.js';
 
 export interface RestoreInterface {
   srcName: string;

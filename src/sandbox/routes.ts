@@ -4,12 +4,12 @@
  * osl route_linux.go: the default gateway (IPv4/IPv6), static routes through a next hop,
  * and default routes bound to an interface (L3 drivers with no next hop).
  */
-import { parseCidr, parseIp, type RouteOptions } from '../netlink/rtnl/index.js';
+import { NO_STATS, parseCidr, parseIp, type RouteOptions } from '../netlink/rtnl/index.js';
 import { SandboxError } from '../errors.js';
 import { stateOf } from './interface.js';
 import { isUnspecified } from './cidr-math.js';
 import { wrap } from './wrap.js';
-import { NO_STATS, type SandboxCore } from './core.js';
+import type { SandboxCore } from './core.js';
 
 /** A route through a next hop (osl types.StaticRoute with RouteType NEXTHOP). */
 export interface StaticRoute {

@@ -112,6 +112,9 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
 }
 
+/** Options that leave the 64-bit counters out (decodeLinkMessage, link.get, link.find). */
+export const NO_STATS = Object.freeze({ stats: false } as const);
+
 /** Decode an RTM_*LINK payload (the bytes after the nlmsghdr); `stats: false` leaves IFLA_STATS64 undecoded. */
 export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolean } = {}): LinkMessage {
   const h = decodeIfinfomsg(payload);
@@ -183,9 +186,8 @@ export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolea
     const mode = inet6Attrs?.get(IFLA_INET6.ADDR_GEN_MODE);
     if (mode !== undefined) m.addrGenMode = readU8(mode, 'IFLA_INET6_ADDR_GEN_MODE');
     const conf = inet6Attrs?.get(IFLA_INET6.CONF);
-    if (conf !== undefined && conf.byteLength >= (DEVCONF_DISABLE_IPV6 + 1) * 4) {
-      m.ipv6Disabled = new DataView(conf.buffer, conf.byteOffset + DEVCONF_DISABLE_IPV6 * 4, 4).getInt32(0, true) !== 0;
-    }
+    const at = DEVCONF_DISABLE_IPV6 * 4;
+    if (conf !== undefined && conf.length >= at + 4) m.ipv6Disabled = readS32(conf.subarray(at, at + 4), 'DEVCONF_DISABLE_IPV6') !== 0;
   }
   const linkinfo = a.get(IFLA.LINKINFO);
   if (linkinfo !== undefined) {

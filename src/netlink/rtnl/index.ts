@@ -86,4 +86,5 @@ export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType 
 export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';
 export type { RtEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
 export { parseCidr, parseIp, type Cidr } from './cidr.js';
+export { NO_STATS } from '../rt/link.js';
 export { checkLinkName } from './ref.js';

@@ -8,7 +8,7 @@ import type { NetlinkSocket, RequestOptions } from '../socket.js';
 import { NLM_F } from '../wire/header.js';
 import { AF, IFF, RTEXT_FILTER, RTM } from '../rt/constants.js';
 import {
-  decodeLinkMessage, encodeLinkMessage, type LinkInfo, type LinkMessage, type LinkStats64,
+  NO_STATS, decodeLinkMessage, encodeLinkMessage, type LinkInfo, type LinkMessage, type LinkStats64,
 } from '../rt/link.js';
 import { NetlinkError } from '../../errors.js';
 import { checkLinkName, checkRef, describeRef, type LinkRef } from './ref.js';
@@ -94,8 +94,6 @@ export interface LinkListOptions {
 function toLink(msg: LinkMessage): Link {
   return msg as Link;
 }
-
-const NO_STATS = { stats: false };
 
 /** Options of link.get / link.find. */
 export interface LinkGetOptions extends RequestOptions {
@@ -207,8 +205,9 @@ export class LinkOps {
   async get(ref: LinkRef, req?: LinkGetOptions): Promise<Link> {
     checkRef(ref);
     const msg: LinkMessage = 'index' in ref ? { family: AF.UNSPEC, index: ref.index } : { family: AF.UNSPEC, name: ref.name };
-    if (req?.stats === false) msg.extMask = RTEXT_FILTER.SKIP_STATS;
-    const decodeOptions = req?.stats === false ? NO_STATS : undefined;
+    const lean = req?.stats === false;
+    if (lean) msg.extMask = RTEXT_FILTER.SKIP_STATS;
+    const decodeOptions = lean ? NO_STATS : undefined;
     const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload, decodeOptions)), req);
     if (link === undefined) throw new NetlinkError(19, `RTM_GETLINK ${describeRef(ref)}`);
     return link;

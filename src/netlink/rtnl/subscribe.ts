@@ -11,7 +11,7 @@ import { openNetlinkSocket } from '../native-transport.js';
 import type { NlMessage } from '../wire/message.js';
 import { SysError } from '../../errors.js';
 import { RTM, RTNLGRP } from '../rt/constants.js';
-import { decodeLinkMessage } from '../rt/link.js';
+import { NO_STATS, decodeLinkMessage } from '../rt/link.js';
 import { decodeAddrMessage } from '../rt/addr.js';
 import { decodeRouteMessage } from '../rt/route.js';
 import { decodeNeighMessage } from '../rt/neigh.js';
@@ -20,8 +20,6 @@ import { toAddress, type Address } from './addr.js';
 import { toRoute, type Route } from './route.js';
 import type { Link } from './link.js';
 import type { Neighbor } from './neigh.js';
-
-const NO_STATS = { stats: false };
 
 export type SubscriptionGroup = 'link' | 'addr' | 'route' | 'neigh' | 'nsid';
 
