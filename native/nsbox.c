@@ -272,6 +272,27 @@ static napi_value js_ns_type(napi_env env, napi_callback_info info) {
   return make_int(env, type);
 }
 
+/* Enter the namespace behind ns_fd (-1: stay); *orig gets the fd to switch back with. On
+ * failure returns the name of the syscall that failed (errno set), else NULL. */
+static const char *enter_netns(int ns_fd, int *orig) {
+  *orig = -1;
+  if (ns_fd < 0) return NULL;
+  *orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*orig < 0) return "open /proc/thread-self/ns/net";
+  if (setns(ns_fd, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(*orig);
+    *orig = -1;
+    errno = err;
+    return "setns";
+  }
+  return NULL;
+}
+
+static void leave_netns(int orig) {
+  if (orig >= 0) restore_netns_or_abort(orig);
+}
+
 /* fileIds(fd, path) -> [fdDev, fdIno, pathDev, pathIno], or null when either stat fails: is
  * the file at path still the one behind fd? (Node's fstatSync/statSync build two Stats
  * objects with Dates for this.) */
@@ -299,14 +320,10 @@ static napi_value js_with_netns(napi_env env, napi_callback_info info) {
   napi_value argv[2], global, result = NULL;
   int32_t fd;
   if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
-
-  int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (orig < 0) return throw_errno(env, errno, "open", "/proc/thread-self/ns/net");
-  if (setns(fd, CLONE_NEWNET) != 0) {
-    int err = errno;
-    close(orig);
-    return throw_errno(env, err, "setns", NULL);
-  }
+  if (fd < 0) return throw_errno(env, EBADF, "setns", NULL);
+  int orig;
+  const char *failed = enter_netns(fd, &orig);
+  if (failed != NULL) return throw_errno(env, errno, failed, NULL);
 
   napi_get_global(env, &global);
   napi_status status = napi_call_function(env, global, argv[1], 0, NULL, &result);
@@ -315,7 +332,7 @@ static napi_value js_with_netns(napi_env env, napi_callback_info info) {
   napi_is_exception_pending(env, &pending);
   if (pending) napi_get_and_clear_last_exception(env, &exception);
 
-  restore_netns_or_abort(orig);
+  leave_netns(orig);
 
   if (exception != NULL) {
     napi_throw(env, exception);
@@ -359,45 +376,14 @@ static napi_value js_socket_in(napi_env env, napi_callback_info info) {
       !get_int(env, argv[1], &domain) || !get_int(env, argv[2], &type) ||
       !get_int(env, argv[3], &protocol))
     return NULL;
-  type |= SOCK_CLOEXEC | SOCK_NONBLOCK;
-  if (ns_fd < 0) {
-    int fd = socket(domain, type, protocol);
-    if (fd < 0) return throw_errno(env, errno, "socket", NULL);
-    return make_int(env, fd);
-  }
-  int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (orig < 0) return throw_errno(env, errno, "open", "/proc/thread-self/ns/net");
-  if (setns(ns_fd, CLONE_NEWNET) != 0) {
-    int err = errno;
-    close(orig);
-    return throw_errno(env, err, "setns", NULL);
-  }
-  int fd = socket(domain, type, protocol);
+  int orig;
+  const char *failed = enter_netns(ns_fd, &orig);
+  if (failed != NULL) return throw_errno(env, errno, failed, NULL);
+  int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
   int err = errno;
-  restore_netns_or_abort(orig);
+  leave_netns(orig);
   if (fd < 0) return throw_errno(env, err, "socket", NULL);
   return make_int(env, fd);
-}
-
-/* Enter the namespace behind ns_fd (-1: stay); *orig gets the fd to switch back with. On
- * failure returns the name of the syscall that failed (errno set), else NULL. */
-static const char *enter_netns(int ns_fd, int *orig) {
-  *orig = -1;
-  if (ns_fd < 0) return NULL;
-  *orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (*orig < 0) return "open /proc/thread-self/ns/net";
-  if (setns(ns_fd, CLONE_NEWNET) != 0) {
-    int err = errno;
-    close(*orig);
-    *orig = -1;
-    errno = err;
-    return "setns";
-  }
-  return NULL;
-}
-
-static void leave_netns(int orig) {
-  if (orig >= 0) restore_netns_or_abort(orig);
 }
 
 /* openNetlink(nsFd | -1, protocol, rcvbufBytes) -> [fd, portId]: a bound netlink socket made in
@@ -518,23 +504,6 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* getsockname(fd) -> Uint8Array of the sockaddr. */
-static napi_value js_getsockname(napi_env env, napi_callback_info info) {
-  napi_value argv[1], out;
-  int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return throw_errno(env, errno, "getsockname", NULL);
-  void *data;
-  napi_value ab;
-  NAPI_CALL(env, napi_create_arraybuffer(env, len, &data, &ab));
-  memcpy(data, &ss, len);
-  NAPI_CALL(env, napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &out));
-  return out;
-}
-
 /* setsockoptInt(fd, level, name, value). */
 static napi_value js_setsockopt_int(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -561,20 +530,6 @@ static napi_value js_setsockopt_bytes(napi_env env, napi_callback_info info) {
   if (setsockopt(fd, level, name, data, (socklen_t)len) != 0)
     return throw_errno(env, errno, "setsockopt", NULL);
   return undefined(env);
-}
-
-/* getsockoptInt(fd, level, name) -> value. */
-static napi_value js_getsockopt_int(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int32_t fd, level, name;
-  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) ||
-      !get_int(env, argv[1], &level) || !get_int(env, argv[2], &name))
-    return NULL;
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (getsockopt(fd, level, name, &value, &len) != 0)
-    return throw_errno(env, errno, "getsockopt", NULL);
-  return make_int(env, value);
 }
 
 /* sendTo(fd, bytes, sockaddrBytes | null) -> bytes sent, or -1 on EAGAIN. */
@@ -818,10 +773,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"readFileIn", NULL, js_read_file_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"writeFileIn", NULL, js_write_file_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"getsockname", NULL, js_getsockname, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptInt", NULL, js_setsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptBytes", NULL, js_setsockopt_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"getsockoptInt", NULL, js_getsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -35,10 +35,8 @@ export interface NativeBinding {
   readFileIn(nsFd: number, path: string, maxBytes: number): string;
   writeFileIn(nsFd: number, path: string, text: string): void;
   bind(fd: number, sockaddr: Uint8Array): void;
-  getsockname(fd: number): Uint8Array;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
   setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void;
-  getsockoptInt(fd: number, level: number, name: number): number;
   /** Bytes sent, or -1 when the socket would block. */
   sendTo(fd: number, data: Uint8Array, sockaddr: Uint8Array | null): number;
   /** Bytes received (the real datagram size with MSG_TRUNC), or -1 when nothing is queued. */

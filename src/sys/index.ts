@@ -6,6 +6,6 @@ export {
   createNetns, createAndOpenNetns, bindNetns, destroyNetns, openNetns, closeNetns, netnsReplaced, withNetns, readFileIn, writeFileIn, flock, type DestroyResult,
 } from './netns.js';
 export {
-  socketIn, openNetlink, bind, sockaddrNl, netlinkPortId, setsockoptInt, setsockoptBytes, getsockoptInt, send, recv, close, Poller,
+  socketIn, openNetlink, bind, setsockoptInt, setsockoptBytes, send, recv, close, Poller,
 } from './socket.js';
 export { native } from './binding.js';

@@ -6,7 +6,7 @@
  * instead of throwing EAGAIN.
  */
 import { native, type PollHandle } from './binding.js';
-import { AF_NETLINK, UV_READABLE } from './constants.js';
+import { UV_READABLE } from './constants.js';
 
 /**
  * Create a socket inside the namespace behind `nsFd` (or in the caller's namespace for -1).
@@ -31,32 +31,12 @@ export function bind(fd: number, sockaddr: Uint8Array): void {
   native.bind(fd, sockaddr);
 }
 
-/** struct sockaddr_nl { family, pad, pid, groups }. */
-export function sockaddrNl(pid = 0, groups = 0): Uint8Array {
-  const out = new Uint8Array(12);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, AF_NETLINK, true);
-  view.setUint32(4, pid, true);
-  view.setUint32(8, groups, true);
-  return out;
-}
-
-/** The port id the kernel assigned to a bound netlink socket. */
-export function netlinkPortId(fd: number): number {
-  const addr = native.getsockname(fd);
-  return new DataView(addr.buffer, addr.byteOffset, addr.byteLength).getUint32(4, true);
-}
-
 export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
   native.setsockoptInt(fd, level, name, value);
 }
 
 export function setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void {
   native.setsockoptBytes(fd, level, name, value);
-}
-
-export function getsockoptInt(fd: number, level: number, name: number): number {
-  return native.getsockoptInt(fd, level, name);
 }
 
 /** Send one datagram; -1 when the socket would block. */
