@@ -34,21 +34,31 @@ function checkRange(buf: Uint8Array, offset: number, end: number): void {
   }
 }
 
-/** Walk the attributes in buf[offset, end). Strict: nla_len < 4, an attribute past `end`, or 1–3 stray trailing bytes throw DecodeError. */
-export function decodeAttrs(buf: Uint8Array, offset = 0, end: number = buf.length): Attr[] {
+/**
+ * Walk the attributes in buf[offset, end), checking each: nla_len < 4, an attribute past
+ * `end`, or 1–3 stray trailing bytes throw DecodeError. `visit` gets the type (flags masked
+ * off), the raw type bits, and the bounds of the value.
+ */
+function walkAttrs(buf: Uint8Array, offset: number, end: number, visit: (type: number, rawType: number, start: number, end: number) => void): void {
   checkRange(buf, offset, end);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  const out: Attr[] = [];
   let off = offset;
   while (off < end) {
     if (end - off < NLA_HDRLEN) throw new DecodeError('nlattr', off, `${end - off} stray bytes after the last attribute`);
-    const len = dv.getUint16(off, true);
-    const rawType = dv.getUint16(off + 2, true);
+    const len = buf[off]! | (buf[off + 1]! << 8);
+    const rawType = buf[off + 2]! | (buf[off + 3]! << 8);
     if (len < NLA_HDRLEN) throw new DecodeError('nlattr', off, `nla_len ${len} is shorter than the 4-byte header`);
     if (off + len > end) throw new DecodeError('nlattr', off, `nla_len ${len} runs ${off + len - end} bytes past the end`);
-    out.push({ type: rawType & NLA_TYPE_MASK, value: buf.subarray(off + NLA_HDRLEN, off + len), flags: rawType & ~NLA_TYPE_MASK });
+    visit(rawType & NLA_TYPE_MASK, rawType, off + NLA_HDRLEN, off + len);
     off += (len + 3) & ~3;
   }
+}
+
+/** The attributes in buf[offset, end), in order. Strict: nla_len < 4, an attribute past `end`, or 1–3 stray trailing bytes throw DecodeError. */
+export function decodeAttrs(buf: Uint8Array, offset = 0, end: number = buf.length): Attr[] {
+  const out: Attr[] = [];
+  walkAttrs(buf, offset, end, (type, rawType, start, stop) => {
+    out.push({ type, value: buf.subarray(start, stop), flags: rawType & ~NLA_TYPE_MASK });
+  });
   return out;
 }
 
@@ -97,21 +107,12 @@ export class AttrIndex {
 }
 
 /**
- * The attributes in buf[offset, end) by type. Same checks as decodeAttrs, without an object
- * and a view per attribute (this runs for every reply).
+ * The attributes in buf[offset, end) by type, as strict as decodeAttrs, without an object and
+ * a view per attribute (this runs for every reply).
  */
 export function attrMap(buf: Uint8Array, offset = 0, end: number = buf.length): AttrIndex {
-  checkRange(buf, offset, end);
   const index = new AttrIndex(buf);
-  let off = offset;
-  while (off < end) {
-    if (end - off < NLA_HDRLEN) throw new DecodeError('nlattr', off, `${end - off} stray bytes after the last attribute`);
-    const len = buf[off]! | (buf[off + 1]! << 8);
-    if (len < NLA_HDRLEN) throw new DecodeError('nlattr', off, `nla_len ${len} is shorter than the 4-byte header`);
-    if (off + len > end) throw new DecodeError('nlattr', off, `nla_len ${len} runs ${off + len - end} bytes past the end`);
-    index.put((buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK, off + NLA_HDRLEN, off + len);
-    off += (len + 3) & ~3;
-  }
+  walkAttrs(buf, offset, end, (type, _rawType, start, stop) => index.put(type, start, stop));
   return index;
 }
 
