@@ -40,6 +40,23 @@ export interface IpLink {
   ifalias?: string;
 }
 
+/**
+ * A veth pair `name`/`peer` in namespace `ns`, both up, `name` holding `ipv4` and `ipv6`
+ * (nodad). No link-local addresses (addrgenmode none): nothing appears later, when DAD would
+ * end. Returns both ifindexes.
+ */
+export function wiredVeth(ns: string, name: string, peer: string, ipv4: string, ipv6: string): { index: number; peerIndex: number } {
+  ip(ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
+  ip(ns, 'link', 'set', name, 'addrgenmode', 'none');
+  ip(ns, 'link', 'set', peer, 'addrgenmode', 'none');
+  ip(ns, 'addr', 'add', ipv4, 'dev', name);
+  ip(ns, 'addr', 'add', ipv6, 'dev', name, 'nodad');
+  ip(ns, 'link', 'set', name, 'up');
+  ip(ns, 'link', 'set', peer, 'up');
+  const index = (dev: string): number => ipJson<{ ifindex: number }[]>(ns, 'link', 'show', dev)[0]?.ifindex ?? 0;
+  return { index: index(name), peerIndex: index(peer) };
+}
+
 export function ipLinks(ns: string | undefined): IpLink[] {
   return ipJson<IpLink[]>(ns, '-d', '-s', 'link', 'show');
 }

@@ -1,6 +1,6 @@
 /**
  * Test helper for the sandbox layer: a fresh base path per test file under /run (a tmpfs of
- * the throwaway host), host veth pairs with unique `nsbt…` names, and the per-file leak check
+ * the throwaway host), fresh keys and sandboxes, host veth pairs with unique `nsbt…` names, and the per-file leak check
  * (no mount or file under the base path, no test link left in the host, no fd leaked).
  */
 import { after } from 'node:test';
@@ -8,10 +8,26 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setBasePath } from '../../src/sandbox/index.js';
+import { Sandbox, generateKey, setBasePath } from '../../src/sandbox/index.js';
 import { hostNetlink, hostNetnsFd } from '../../src/sandbox/host.js';
 import { ip, ipJson, ipTry } from './iproute.js';
 import { mountsUnder, openFds } from './netns.js';
+
+/** A fresh sandbox key under the current base path. */
+export const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
+
+/** addInterface options that send no unsolicited ARP/NA (nothing to wait for in tests). */
+export const NO_ADV = { advertiseAddrNMsgs: 0 } as const;
+
+/** Run `fn` with a fresh sandbox, destroyed afterwards whatever happens. */
+export async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<void> {
+  const sb = await Sandbox.create(newKey());
+  try {
+    await fn(sb);
+  } finally {
+    await sb.destroy();
+  }
+}
 
 /** Point the sandbox layer at /run/nsbt-<hex> (sandbox files go to <dir>/netns/<key>). */
 export function freshBase(): string {

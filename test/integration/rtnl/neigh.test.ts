@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { NetlinkError } from '../../../src/errors.js';
 import { NTF, NUD } from '../../../src/netlink/rtnl/neigh.js';
 import { makeNetns, type TestNetns } from '../../helpers/netns.js';
-import { bridgeFdb, ip, ipJson, ipNeighs, type IpNeigh } from '../../helpers/iproute.js';
+import { bridgeFdb, ip, ipJson, ipNeighs, wiredVeth, type IpNeigh } from '../../helpers/iproute.js';
 import { checkLeaksAfterAll, openRtnl } from '../../helpers/rtnl.js';
 
 checkLeaksAfterAll();
@@ -21,14 +21,7 @@ function ifindex(ns: TestNetns, name: string): number {
 
 /** A veth pair n0/n0p in `ns`, up, n0 with 10.40.0.1/24 and 2001:db8:40::1/64; no link-local. */
 function wired(ns: TestNetns): number {
-  ip(ns.name, 'link', 'add', 'n0', 'type', 'veth', 'peer', 'name', 'n0p');
-  ip(ns.name, 'link', 'set', 'n0', 'addrgenmode', 'none');
-  ip(ns.name, 'link', 'set', 'n0p', 'addrgenmode', 'none');
-  ip(ns.name, 'addr', 'add', '10.40.0.1/24', 'dev', 'n0');
-  ip(ns.name, 'addr', 'add', '2001:db8:40::1/64', 'dev', 'n0', 'nodad');
-  ip(ns.name, 'link', 'set', 'n0', 'up');
-  ip(ns.name, 'link', 'set', 'n0p', 'up');
-  return ifindex(ns, 'n0');
+  return wiredVeth(ns.name, 'n0', 'n0p', '10.40.0.1/24', '2001:db8:40::1/64').index;
 }
 
 const isCode = (code: string, op: string) => (err: unknown): boolean => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { NetlinkError } from '../../../src/errors.js';
 import type { Route } from '../../../src/netlink/rtnl/index.js';
 import { makeNetns, type TestNetns } from '../../helpers/netns.js';
-import { ip, ipJson, ipRouteGet, ipRoutes, type IpRoute } from '../../helpers/iproute.js';
+import { ip, ipRouteGet, ipRoutes, wiredVeth, type IpRoute } from '../../helpers/iproute.js';
 import { checkLeaksAfterAll, openRtnl } from '../../helpers/rtnl.js';
 
 checkLeaksAfterAll();
@@ -19,15 +19,8 @@ checkLeaksAfterAll();
  */
 function wired(ns: TestNetns): { r0: number; r0p: number } {
   ip(ns.name, 'link', 'set', 'lo', 'up');
-  ip(ns.name, 'link', 'add', 'r0', 'type', 'veth', 'peer', 'name', 'r0p');
-  ip(ns.name, 'link', 'set', 'r0', 'addrgenmode', 'none');
-  ip(ns.name, 'link', 'set', 'r0p', 'addrgenmode', 'none');
-  ip(ns.name, 'addr', 'add', '10.20.0.1/24', 'dev', 'r0');
-  ip(ns.name, 'addr', 'add', '2001:db8:20::1/64', 'dev', 'r0', 'nodad');
-  ip(ns.name, 'link', 'set', 'r0', 'up');
-  ip(ns.name, 'link', 'set', 'r0p', 'up');
-  const index = (name: string): number => ipJson<{ ifindex: number }[]>(ns.name, 'link', 'show', name)[0]?.ifindex ?? 0;
-  return { r0: index('r0'), r0p: index('r0p') };
+  const { index, peerIndex } = wiredVeth(ns.name, 'r0', 'r0p', '10.20.0.1/24', '2001:db8:20::1/64');
+  return { r0: index, r0p: peerIndex };
 }
 
 function only(routes: IpRoute[], dst: string): IpRoute {

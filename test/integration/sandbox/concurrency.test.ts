@@ -5,18 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Sandbox, generateKey, type Interface, type StaticRoute } from '../../../src/index.js';
+import { Sandbox, type Interface, type StaticRoute } from '../../../src/index.js';
 import { ipIn, ipLink, ipLinksIn, ipRoutesIn } from '../../helpers/iproute.js';
 import { mountsUnder, openFds } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, netnsFiles } from '../../helpers/sandbox.js';
+import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, netnsFiles, newKey, NO_ADV } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
 
-const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
-const NO_ADV = { advertiseAddrNMsgs: 0 } as const;
 
 void test('concurrent adds/removes of 20 links, static routes and neighbours: the kernel matches interfaces() and staticRoutes()', async () => {
   const pairs = Array.from({ length: 20 }, () => hostVeth());

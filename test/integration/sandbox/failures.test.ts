@@ -11,13 +11,11 @@ import { join } from 'node:path';
 import { Sandbox, generateKey, setBasePath } from '../../../src/index.js';
 import { ip, ipAddrs, ipAddrsIn, ipLink, ipLinksIn } from '../../helpers/iproute.js';
 import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, linkName, netnsFiles } from '../../helpers/sandbox.js';
+import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, linkName, netnsFiles, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
 
-const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
-const NO_ADV = { advertiseAddrNMsgs: 0 } as const;
 const sandboxNames = (sb: Sandbox): string[] => ipLinksIn(sb.key).map((l) => l.ifname).sort();
 
 /** The host link is where it was, under its name, with no address, and the sandbox holds only what it held. */
@@ -28,14 +26,6 @@ function assertBackInHost(src: string, sb: Sandbox, sandboxLinks: string[]): voi
   assert.equal(sb.interfaceBySrcName(src), undefined, 'not registered');
 }
 
-async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await Sandbox.create(newKey());
-  try {
-    await fn(sb);
-  } finally {
-    await sb.destroy();
-  }
-}
 
 void test('create with an invalid key rejects and creates nothing', async () => {
   const before = netnsFiles(base);

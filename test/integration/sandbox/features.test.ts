@@ -6,31 +6,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import {
-  ClosedError, NeighborSearchError, Sandbox, SandboxType, generateKey, type Interface, type StaticRoute,
+  ClosedError, NeighborSearchError, Sandbox, SandboxType, type Interface, type StaticRoute,
 } from '../../../src/index.js';
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
 import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth } from '../../helpers/sandbox.js';
+import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
 
-const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
-const NO_ADV = { advertiseAddrNMsgs: 0 } as const;
 
-/** Run `fn` with a fresh sandbox, destroyed afterwards whatever happens. */
-async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await Sandbox.create(newKey());
-  try {
-    await fn(sb);
-  } finally {
-    await sb.destroy();
-  }
-}
 
 async function vethInside(sb: Sandbox, a: string, b: string): Promise<void> {
   await sb.netlink.link.add({ name: a, kind: 'veth', peer: { name: b } });

@@ -7,20 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, gc, generateKey } from '../../../src/index.js';
+import { Sandbox, gc } from '../../../src/index.js';
 import { ipIn } from '../../helpers/iproute.js';
 import { makeNetns, mountsUnder, randomName } from '../../helpers/netns.js';
-import { checkSandboxLeaks, freshBase } from '../../helpers/sandbox.js';
+import { checkSandboxLeaks, freshBase, newKey } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
 
 const netnsDir = join(base, 'netns');
-const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
 const mounted = (key: string): number => mountsUnder(base).filter((m) => m === key).length;
 
 /** A child node process creates a sandbox on `key` under our base path, then is SIGKILLed. */

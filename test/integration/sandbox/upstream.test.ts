@@ -6,17 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { Sandbox, applyKernelKnobs, generateKey, type InterfaceOptions } from '../../../src/index.js';
+import { Sandbox, applyKernelKnobs, type InterfaceOptions } from '../../../src/index.js';
 import { ipAddrsIn, ipLink, ipLinksIn, ipRoutesIn, runIn } from '../../helpers/iproute.js';
 import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth } from '../../helpers/sandbox.js';
+import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
 
-const newKey = (): string => generateKey(randomBytes(16).toString('hex'));
 const names = (key: string): string[] => ipLinksIn(key).map((l) => l.ifname).sort();
 const mountCount = (key: string): number => mountsUnder(base).filter((m) => m === key).length;
 
