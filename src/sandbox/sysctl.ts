@@ -37,16 +37,18 @@ function roDisableIPv6Hook(): boolean {
 export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledNow?: boolean): void {
   const path = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
   const want = enable ? '0' : '1';
-  if (disabledNow !== undefined && disabledNow === !enable) return;
+  if (disabledNow === !enable) return;
+  const missing = (err: unknown): boolean => {
+    if (!isMissing(err)) return false;
+    debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', path, enable ? 'enabling' : 'disabling', ifname);
+    return true;
+  };
   if (disabledNow === undefined) {
     let current: string;
     try {
       current = readFileIn(nsFd, path);
     } catch (err) {
-      if (isMissing(err)) {
-        debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', path, enable ? 'enabling' : 'disabling', ifname);
-        return;
-      }
+      if (missing(err)) return;
       throw err;
     }
     if (current[0] === want) return;
@@ -55,10 +57,7 @@ export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledN
   try {
     writeFileIn(nsFd, path, `${want}\n`);
   } catch (err) {
-    if (isMissing(err)) {
-      debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', path, enable ? 'enabling' : 'disabling', ifname);
-      return;
-    }
+    if (missing(err)) return;
     failed = err;
   }
   if (failed === undefined && !roDisableIPv6Hook()) return;
