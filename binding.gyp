@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nsbox_native",
-      "sources": ["native/nsbox.c"],
+      "sources": ["native/nsbox.c", "native/napi-helpers.c", "native/netns-ops.c"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     }

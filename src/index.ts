@@ -4,7 +4,8 @@
 export * from './errors.js';
 export { errnoName, errnoNumber } from './errno.js';
 export {
-  createNetns, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
+  createNetns, createNetnsWithNetlink, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
+  type CreatedNetns,
 } from './sys/index.js';
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';

@@ -11,7 +11,8 @@ import {
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
 import type { Transport } from './transport.js';
 
-const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+/** The receive buffer every netlink socket asks for unless told otherwise. */
+export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 class NativeTransport implements Transport {
   readonly portId: number;
@@ -47,9 +48,10 @@ class NativeTransport implements Transport {
   }
 }
 
-/** Open a netlink socket in the namespace given by `netnsFd` (or the caller's). */
+/** Open a netlink socket in the namespace given by `netnsFd` (or the caller's), or adopt one. */
 export function openTransport(options: NetlinkSocketOptions = {}): Transport {
-  const { fd, portId } = openNetlink(options.netnsFd ?? -1, options.protocol ?? NETLINK_ROUTE, options.recvBufferBytes ?? DEFAULT_RCVBUF);
+  const { fd, portId } =
+    options.adopt ?? openNetlink(options.netnsFd ?? -1, options.protocol ?? NETLINK_ROUTE, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
   try {
     for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
     return new NativeTransport(fd, portId);

@@ -37,6 +37,12 @@ export interface NetlinkSocketOptions {
   recvBufferBytes?: number;
   /** Multicast groups to join (RTNLGRP_* numbers). */
   groups?: readonly number[];
+  /**
+   * A bound netlink socket already made inside the namespace (createNetnsAsync makes one
+   * with the namespace): used instead of opening another, and owned (closed) from then on.
+   * `protocol` and `recvBufferBytes` are then the ones it was made with.
+   */
+  adopt?: { fd: number; portId: number };
 }
 
 export interface RequestOptions {

@@ -7,6 +7,7 @@ import type { Rtnl } from '../netlink/rtnl/index.js';
 import type { Interface } from './interface.js';
 import type { Mutex } from './mutex.js';
 import type { StaticRoute } from './routes.js';
+import type { SysctlRoot } from './sysctl-root.js';
 
 export interface SandboxCore {
   /** Absolute path of the netns file; also the key. */
@@ -27,5 +28,7 @@ export interface SandboxCore {
   defRoute6SrcName: string | undefined;
   readonly staticRoutes: StaticRoute[];
   ipv6LoEnabled: boolean | undefined;
+  /** The /proc/sys the sandbox's hot-path sysctl writes go through, taken at first use. */
+  sysctlRoot: SysctlRoot | undefined;
   destroyed: boolean;
 }

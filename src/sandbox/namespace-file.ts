@@ -11,7 +11,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, closeNetns, createAndOpenNetns, destroyNetns, flock, openNetns,
+  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, close, closeNetns, createNetnsWithNetlink, destroyNetns, flock, openNetns, type CreatedNetns,
 } from '../sys/index.js';
 import { basePath } from './key.js';
 import { wrap } from './wrap.js';
@@ -47,36 +47,62 @@ export function leaseHeld(fd: number): boolean {
   return true;
 }
 
+/** The netlink socket a new namespace comes with (made inside it at creation). */
+export interface NetlinkSpec {
+  protocol: number;
+  recvBufferBytes: number;
+}
+
 /**
- * A new namespace on `key`, returning an fd of it. The directory is made, and a previous
- * mount on the key replaced (osl unmountNamespaceFile), only when the first attempt says
- * they are needed: the common case is one native call.
+ * A new namespace on `key`, with a netlink socket made inside it. The directory is made, and
+ * a previous mount on the key replaced (osl unmountNamespaceFile), only when the first
+ * attempt says they are needed: the common case is one native call.
  */
-function createNetnsFile(key: string): number {
+function createNetnsFile(key: string, netlink: NetlinkSpec): CreatedNetns {
   try {
-    return createAndOpenNetns(key);
+    return createNetnsWithNetlink(key, netlink);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'EEXIST') destroyNetns(key);
     else if (code === 'ENOENT') mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
     else throw err;
   }
-  return createAndOpenNetns(key);
+  return createNetnsWithNetlink(key, netlink);
 }
 
 /**
- * Make (or reuse) the netns file at `key` and return an fd that holds its lease. On any
- * failure, a file this call made is removed again.
+ * A new namespace on `key` with its lease taken (under the base directory lock), and a
+ * netlink socket made inside it. On failure nothing is left behind.
  */
-export function openNamespaceFile(key: string, source: NamespaceSource): number {
+export function createNamespaceFile(key: string, netlink: NetlinkSpec): CreatedNetns {
+  return withBaseLock(key, false, () => {
+    const made = createNetnsFile(key, netlink);
+    try {
+      flock(made.nsFd, LOCK_SH);
+      return made;
+    } catch (err) {
+      close(made.netlink.fd);
+      closeNetns(made.nsFd);
+      try {
+        destroyNetns(key);
+      } catch {
+        // reported by the original error; gc() reclaims what is left
+      }
+      throw err;
+    }
+  });
+}
+
+/**
+ * Pin the host's or an external namespace on `key`, or reuse the one there, and return an
+ * fd that holds its lease. On any failure, a file this call made is removed again.
+ */
+export function openNamespaceFile(key: string, source: Exclude<NamespaceSource, { kind: 'new' }>): number {
   return withBaseLock(key, false, () => {
     let made = false;
     let fd: number | undefined;
     try {
-      if (source.kind === 'new') {
-        fd = createNetnsFile(key);
-        made = true;
-      } else if (source.kind !== 'existing') {
+      if (source.kind !== 'existing') {
         mkdirSync(dirname(key), { recursive: true, mode: 0o755 });
         destroyNetns(key); // osl unmountNamespaceFile: replace a previous mount on this key
         if (source.kind === 'host') bindNetns('/proc/self/ns/net', key);
@@ -91,7 +117,7 @@ export function openNamespaceFile(key: string, source: NamespaceSource): number 
         made = true;
       }
       try {
-        fd ??= openNetns(key);
+        fd = openNetns(key);
       } catch (err) {
         throw wrap(`failed get network namespace "${key}"`, err);
       }

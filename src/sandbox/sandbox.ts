@@ -8,8 +8,9 @@
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { closeNetns, destroyNetns, netnsReplaced, withNetns } from '../sys/index.js';
+import { NETLINK_ROUTE, closeNetns, destroyNetns, netnsReplaced, withNetns } from '../sys/index.js';
 import { Rtnl } from '../netlink/rtnl/index.js';
+import { DEFAULT_RECV_BUFFER_BYTES } from '../netlink/native-transport.js';
 import { ClosedError, SandboxError } from '../errors.js';
 import { Mutex } from './mutex.js';
 import { stateOf, stopInterface, type Interface, type InterfaceOwner, type InterfaceStatistics } from './interface.js';
@@ -22,7 +23,7 @@ import {
 import { addNeighbor, deleteNeighbor, type NeighborOpts } from './neighbors.js';
 import { restoreInterfaces, type RestoreInterface } from './restore.js';
 import { applyKnobs } from './sysctl.js';
-import { openNamespaceFile, type NamespaceSource } from './namespace-file.js';
+import { createNamespaceFile, openNamespaceFile, type NamespaceSource } from './namespace-file.js';
 import { wrap } from './wrap.js';
 import type { SandboxCore } from './core.js';
 
@@ -42,6 +43,9 @@ const LB_KNOBS = {
   'net.ipv4.vs.expire_nodest_conn': { value: '1' },
   'net.ipv4.vs.expire_quiescent_template': { value: '1' },
 };
+
+/** The sandbox's rtnetlink socket, as Rtnl.open would make it. */
+const NETLINK_SPEC = { protocol: NETLINK_ROUTE, recvBufferBytes: DEFAULT_RECV_BUFFER_BYTES };
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !isAbsolute(key) || key.includes('\0') || key.endsWith('/')) {
@@ -79,11 +83,13 @@ export class Sandbox implements InterfaceOwner {
   }
 
   static async #open(key: string, source: NamespaceSource, isDefault: boolean): Promise<Sandbox> {
-    const nsFd = openNamespaceFile(key, source);
+    // A new namespace comes with its netlink socket already made inside.
+    const { nsFd, netlink } =
+      source.kind === 'new' ? createNamespaceFile(key, NETLINK_SPEC) : { nsFd: openNamespaceFile(key, source), netlink: undefined };
     let rtnl: Rtnl | undefined;
     try {
       try {
-        rtnl = Rtnl.open({ netns: nsFd });
+        rtnl = Rtnl.open({ netns: nsFd, adopt: netlink });
       } catch (err) {
         throw wrap('failed to create a netlink handle', err);
       }
@@ -102,7 +108,8 @@ export class Sandbox implements InterfaceOwner {
     }
     return new Sandbox({
       key, nsFd, rtnl, isDefault, ifaces: [], lock: new Mutex(), gateway: undefined, gatewayIPv6: undefined,
-      defRoute4SrcName: undefined, defRoute6SrcName: undefined, staticRoutes: [], ipv6LoEnabled: undefined, destroyed: false,
+      defRoute4SrcName: undefined, defRoute6SrcName: undefined, staticRoutes: [], ipv6LoEnabled: undefined, sysctlRoot: undefined,
+      destroyed: false,
     });
   }
 
@@ -326,6 +333,7 @@ export class Sandbox implements InterfaceOwner {
     attempt(() => closeNetns(core.nsFd));
     if (!replaced) attempt(() => destroyNetns(core.key));
     core.nsFd = -1;
+    attempt(() => core.sysctlRoot?.release());
     if (failures.length === 1) return Promise.reject(wrap(`destroy sandbox ${core.key}`, failures[0]));
     if (failures.length > 1) return Promise.reject(new AggregateError(failures, `destroy sandbox ${core.key}: ${failures.length} steps failed`));
     return Promise.resolve();

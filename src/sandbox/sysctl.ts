@@ -10,7 +10,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFileIn, withNetns, writeFileIn } from '../sys/index.js';
-import { NsboxError } from '../errors.js';
+import { NsboxError, SysError } from '../errors.js';
 import type { Sysctl } from './options.js';
 import { debug } from './log.js';
 
@@ -29,18 +29,20 @@ function roDisableIPv6Hook(): boolean {
  * /proc/sys/net: the write happens but counts as failed.
  *
  * `disabledNow` is the link's disable_ipv6 as netlink reported it (Link.ipv6Disabled), when
- * the caller has it: an unchanged value then costs no /proc/sys access at all. That matters
- * beyond the syscalls: the kernel looks up /proc/sys/net through one dentry per namespace
- * with the same name, so each first access in a new namespace costs time linear in the
- * number of namespaces (about 0.3 µs each; 300 µs at 1000).
+ * the caller has it: an unchanged value then costs no /proc/sys access at all. `procSys` gives
+ * the /proc/sys to go through (a sandbox's private procfs instance, see sysctl-root.ts), asked
+ * only when the file is read or written; errors name the file as /proc/sys/... either way.
  */
-export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledNow?: boolean): void {
-  const path = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
+export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledNow?: boolean, procSys: () => string = () => '/proc/sys'): void {
   const want = enable ? '0' : '1';
   if (disabledNow === !enable) return;
+  const shown = `/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
+  const path = `${procSys()}/net/ipv6/conf/${ifname}/disable_ipv6`;
+  // The file as users know it, not as /proc/self/fd/N/sys/...
+  const named = (err: unknown): unknown => (err instanceof SysError && err.path === path && path !== shown ? new SysError(err.errno, err.syscall, shown) : err);
   const missing = (err: unknown): boolean => {
     if (!isMissing(err)) return false;
-    debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', path, enable ? 'enabling' : 'disabling', ifname);
+    debug('%s does not exist (IPv6 is off in this kernel); %s IPv6 on %s skipped', shown, enable ? 'enabling' : 'disabling', ifname);
     return true;
   };
   if (disabledNow === undefined) {
@@ -49,7 +51,7 @@ export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledN
       current = readFileIn(nsFd, path);
     } catch (err) {
       if (missing(err)) return;
-      throw err;
+      throw named(err);
     }
     if (current[0] === want) return;
   }
@@ -58,7 +60,7 @@ export function setIPv6(nsFd: number, ifname: string, enable: boolean, disabledN
     writeFileIn(nsFd, path, `${want}\n`);
   } catch (err) {
     if (missing(err)) return;
-    failed = err;
+    failed = named(err);
   }
   if (failed === undefined && !roDisableIPv6Hook()) return;
   if (enable) {

@@ -17,8 +17,11 @@ export type PollHandle = { readonly __brand: 'PollHandle' };
 
 export interface NativeBinding {
   init(makeError: (errno: number, syscall: string, path?: string) => Error): void;
-  /** Returns an fd of the new namespace (close-on-exec). */
-  createNetns(path: string): number;
+  /**
+   * [fd of the new namespace, fd of a bound netlink socket made inside it (-1 when
+   * `netlinkProtocol` < 0), its port id]; both close-on-exec.
+   */
+  createNetns(path: string, netlinkProtocol: number, recvBufferBytes: number): [number, number, number];
   /** Returns [umount2 errno, unlink errno]; 0 means that step succeeded. */
   destroyNetns(path: string): [number, number];
   bindNetns(source: string, path: string): void;
@@ -34,6 +37,8 @@ export interface NativeBinding {
   openNetlink(nsFd: number, protocol: number, recvBufferBytes: number): [number, number];
   readFileIn(nsFd: number, path: string, maxBytes: number): string;
   writeFileIn(nsFd: number, path: string, text: string): void;
+  /** A detached private procfs mount: fsopen("proc") + fsmount; the fd is close-on-exec. */
+  openProcfs(): number;
   bind(fd: number, sockaddr: Uint8Array): void;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
   setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void;

@@ -3,7 +3,8 @@
  */
 export * from './constants.js';
 export {
-  createNetns, createAndOpenNetns, bindNetns, destroyNetns, openNetns, closeNetns, netnsReplaced, withNetns, readFileIn, writeFileIn, flock, type DestroyResult,
+  createNetns, createAndOpenNetns, createNetnsWithNetlink, bindNetns, destroyNetns, openNetns, closeNetns, netnsReplaced,
+  withNetns, readFileIn, writeFileIn, openProcfs, flock, type DestroyResult, type CreatedNetns,
 } from './netns.js';
 export {
   socketIn, openNetlink, bind, setsockoptInt, setsockoptBytes, send, recv, close, Poller,

@@ -21,7 +21,7 @@ const ENOENT = 2;
  * /run/netns/NAME.
  */
 export function createNetns(path: string): void {
-  native.close(native.createNetns(path));
+  native.close(createAndOpenNetns(path));
 }
 
 /**
@@ -29,7 +29,23 @@ export function createNetns(path: string): void {
  * closeNetns). Saves opening the file again, which is what a caller does next anyway.
  */
 export function createAndOpenNetns(path: string): number {
-  return native.createNetns(path);
+  return native.createNetns(path, -1, 0)[0];
+}
+
+/** A namespace made by createNetnsWithNetlink, and the netlink socket made inside it. */
+export interface CreatedNetns {
+  nsFd: number;
+  netlink: { fd: number; portId: number };
+}
+
+/**
+ * createAndOpenNetns that also makes a bound netlink socket of `protocol` inside the new
+ * namespace before switching back (see openNetlink): what a caller about to talk netlink in
+ * it needs, for one switch instead of two.
+ */
+export function createNetnsWithNetlink(path: string, netlink: { protocol: number; recvBufferBytes: number }): CreatedNetns {
+  const [nsFd, fd, portId] = native.createNetns(path, netlink.protocol, netlink.recvBufferBytes);
+  return { nsFd, netlink: { fd, portId } };
 }
 
 /**
@@ -43,6 +59,17 @@ export function readFileIn(nsFd: number, path: string): string {
 /** Write `text` to a file with the thread inside the namespace (see readFileIn). */
 export function writeFileIn(nsFd: number, path: string, text: string): void {
   native.writeFileIn(nsFd, path, text);
+}
+
+/**
+ * A private procfs instance (fsopen + fsmount: a detached mount, attached nowhere), as an fd
+ * (close-on-exec) whose path /proc/self/fd/FD/sys works like /proc/sys. Its dentries are
+ * its own, so lookups there do not walk those every other namespace left in the host's
+ * /proc/sys/net. Closing it waits for an RCU grace period. Throws a SysError where the
+ * kernel or its policy refuses (ENOSYS, EPERM).
+ */
+export function openProcfs(): number {
+  return native.openProcfs();
 }
 
 /**

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, generateKey, setBasePath } from '../../src/sandbox/index.js';
 import { hostNetlink, hostNetnsFd } from '../../src/sandbox/host.js';
+import { closeIdleSysctlRoot } from '../../src/sandbox/sysctl-root.js';
 import { ip, ipJson, ipTry } from './iproute.js';
 import { mountsUnder, openFds } from './netns.js';
 
@@ -73,7 +74,8 @@ export function netnsFiles(base: string): string[] {
 /**
  * Register the file's leak check. Opens the shared host handle first (it lives for the
  * process), snapshots the fds, and after all tests requires: no mount and no file under the
- * base path, no host link made by this process left, the same fds as at the start.
+ * base path, no host link made by this process left, the same fds as at the start (once the
+ * idle /proc/sys instance, a cache kept for the next sandbox, is closed).
  */
 export function checkSandboxLeaks(base: string): void {
   hostNetnsFd();
@@ -83,6 +85,7 @@ export function checkSandboxLeaks(base: string): void {
     assert.deepEqual(mountsUnder(base), [], 'mounts left under the base path');
     assert.deepEqual(netnsFiles(base), [], 'netns files left under the base path');
     assert.deepEqual(hostLinks().filter((n) => madeLinks.has(n)), [], 'test links left in the host');
+    closeIdleSysctlRoot();
     assert.deepEqual(openFds(), fdsAtStart, 'fds leaked');
     rmSync(base, { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@
  * `rtnl.route.*`, `rtnl.neigh.*`, `rtnl.nsid.*` and `rtnl.subscribe()`. The socket is made
  * inside the namespace once and reused; no call ever switches the thread's namespace.
  */
-import { closeNetns, openNetns } from '../../sys/index.js';
+import { close, closeNetns, openNetns } from '../../sys/index.js';
 import type { NetlinkSocket, NetlinkSocketOptions } from '../socket.js';
 import { openNetlinkSocket } from '../native-transport.js';
 import { LinkOps } from './link.js';
@@ -48,7 +48,13 @@ export class Rtnl {
   static open(options: RtnlOptions = {}): Rtnl {
     const { netns, ...socketOptions } = options;
     const ownsFd = typeof netns === 'string';
-    const fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
+    let fd: number;
+    try {
+      fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
+    } catch (err) {
+      if (options.adopt) close(options.adopt.fd); // adopted means owned, also when this fails
+      throw err;
+    }
     try {
       return new Rtnl(openNetlinkSocket({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
     } catch (err) {

@@ -14,6 +14,7 @@ import {
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
 import { mountsUnder } from '../../helpers/netns.js';
 import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
+import { BATCH, acquireSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
@@ -108,6 +109,42 @@ void test('disable_ipv6 is read from netlink: a value already right is never wri
     if (saved === undefined) delete process.env.NSBOX_TEST_RO_DISABLE_IPV6;
     else process.env.NSBOX_TEST_RO_DISABLE_IPV6 = saved;
   }
+});
+
+void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the last sandbox of a retired batch lets go', async () => {
+  // Skip to the start of a fresh batch (earlier tests in this file used the current one).
+  const old: SysctlRoot[] = [acquireSysctlRoot()];
+  for (;;) {
+    const r = acquireSysctlRoot();
+    if (r.dir !== old[0]!.dir) {
+      old.forEach((o) => o.release());
+      old.length = 0;
+      old.push(r);
+      break;
+    }
+    old.push(r);
+  }
+  const batch = old;
+  while (batch.length < BATCH) batch.push(acquireSysctlRoot());
+  const dir = batch[0]!.dir;
+  assert.match(dir, /^\/proc\/self\/fd\/\d+\/sys$/);
+  assert.ok(batch.every((r) => r.dir === dir), 'one instance serves the whole batch');
+  const next = acquireSysctlRoot();
+  assert.notEqual(next.dir, dir, 'a new instance after BATCH');
+  const instanceFd = `/proc/self/fd/${/fd\/(\d+)/.exec(dir)![1]}`;
+  batch.slice(1).forEach((r) => r.release());
+  assert.ok(existsSync(instanceFd), 'kept while one of its sandboxes holds it');
+  batch[0]!.release();
+  batch[0]!.release(); // a second release does nothing
+  assert.equal(existsSync(instanceFd), false, 'closed with the last of its sandboxes');
+  assert.equal(readFileSync(`${next.dir}/net/ipv4/ip_forward`, 'utf8'), readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), 'works like /proc/sys');
+  next.release();
+  // A sandbox's disable_ipv6 write goes through such an instance and lands in the sandbox.
+  await withSandbox(async (sb) => {
+    await vethInside(sb, 'pra', 'prb');
+    await sb.addInterface('pra', 'eth', { createdInContainer: true, ipv4: '10.25.0.2/24', ...NO_ADV });
+    assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv6/conf/eth0/disable_ipv6'), '1');
+  });
 });
 
 void test('removeStaticRoute removes by identity: only the given route is gone', async () => {

@@ -8,8 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, fstatSync, readFileSync, readlinkSync, statSync, writeFileSync, readlink } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createAndOpenNetns, createNetns, destroyNetns, openNetns,
-  closeNetns, netnsReplaced, openNetlink, readFileIn, socketIn, withNetns, writeFileIn,
+  AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createAndOpenNetns, createNetns, createNetnsWithNetlink, destroyNetns,
+  openNetns, closeNetns, netnsReplaced, openNetlink, openProcfs, readFileIn, socketIn, withNetns, writeFileIn,
 } from '../../../src/sys/index.js';
 import { Rtnl } from '../../../src/netlink/rtnl/index.js';
 import { SysError } from '../../../src/errors.js';
@@ -195,6 +195,55 @@ test('createAndOpenNetns returns an fd of the namespace it mounted; the caller n
   }
   assert.deepEqual(destroyNetns(path), { unmounted: true, removed: true });
   assert.throws(() => createAndOpenNetns(`${NETNS_DIR}/missing-dir/${randomName()}`), { code: 'ENOENT' });
+});
+
+test('createNetnsWithNetlink: the socket is made inside the new namespace; a failed socket leaves no namespace', async () => {
+  const name = randomName();
+  const path = `${NETNS_DIR}/${name}`;
+  const { nsFd, netlink } = createNetnsWithNetlink(path, { protocol: NETLINK_ROUTE, recvBufferBytes: 1 << 20 });
+  try {
+    assert.ok(netlink.portId !== 0, 'bound');
+    const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${netlink.fd}`, 'utf8'))?.[1] ?? '0', 8);
+    assert.ok(flags & 0o2000000 && flags & 0o4000, 'O_CLOEXEC and O_NONBLOCK');
+    spawnSync('ip', ['-n', name, 'link', 'add', 'nsbt-cwn0', 'type', 'veth', 'peer', 'name', 'nsbt-cwn1']);
+    const rtnl = Rtnl.open({ netns: nsFd, adopt: netlink });
+    try {
+      assert.deepEqual((await rtnl.link.list()).map((l) => l.name).sort(), ['lo', 'nsbt-cwn0', 'nsbt-cwn1'], 'it sees the new namespace');
+    } finally {
+      rtnl.close();
+    }
+    assert.throws(() => fstatSync(netlink.fd), { code: 'EBADF' }, 'the handle owned the adopted socket and closed it');
+  } finally {
+    closeNetns(nsFd);
+    destroyNetns(path);
+  }
+  assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'), 'the caller never moved');
+  // Netlink protocol 31 does not exist: the socket fails after unshare and mount, and both are undone.
+  const failed = `${NETNS_DIR}/${randomName()}`;
+  assert.throws(() => createNetnsWithNetlink(failed, { protocol: 31, recvBufferBytes: 1 << 20 }), { code: 'EPROTONOSUPPORT', syscall: 'socket' });
+  assert.equal(existsSync(failed), false, 'no file');
+  assert.ok(!mountsUnder(NETNS_DIR).includes(failed), 'no mount');
+  assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'));
+});
+
+test('Rtnl.open closes an adopted socket when it cannot open the namespace', () => {
+  const { fd, portId } = openNetlink(-1, NETLINK_ROUTE, 1 << 20);
+  assert.throws(() => Rtnl.open({ netns: `${NETNS_DIR}/${randomName()}`, adopt: { fd, portId } }), { code: 'ENOENT' });
+  assert.throws(() => fstatSync(fd), { code: 'EBADF' });
+});
+
+test('openProcfs: a private procfs whose /sys follows the namespace of the opening thread', () => {
+  using ns = makeNetns();
+  const fd = openProcfs();
+  try {
+    const knob = `/proc/self/fd/${fd}/sys/net/ipv4/ip_forward`;
+    writeFileIn(ns.fd, knob, '1\n');
+    assert.equal(readFileIn(ns.fd, '/proc/sys/net/ipv4/ip_forward'), '1\n', 'the namespace knob, seen through the host /proc');
+    assert.equal(readFileSync(knob, 'utf8'), readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), 'outside a window: the host knob');
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`/proc/self/fd/${fd}`), 'attached nowhere');
+  } finally {
+    close(fd);
+  }
 });
 
 test('openNetlink: a bound rtnetlink socket made in the namespace, close-on-exec and non-blocking', async () => {
