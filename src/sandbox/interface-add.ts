@@ -110,7 +110,6 @@ const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;
 /** Steps 2.3–2.8: bring the link in, name it, register it. Runs under the sandbox lock. */
 async function createInterface(core: SandboxCore, iface: Interface, dstName: string | undefined, undo: Undo): Promise<Link> {
   const st = stateOf(iface);
-  const host = hostNetlink();
   st.dstName = core.isDefault ? st.srcName : dstName ?? generateIfaceName(st.dstPrefix, core.ifaces.map((i) => stateOf(i).dstName));
   if (Buffer.byteLength(st.dstName) > 15) throw new SandboxError(`interface name ${st.dstName} would exceed 15 bytes; use a shorter prefix`, 'NSBOX_ERR_NAME');
   core.ifaces.push(iface);
@@ -122,6 +121,7 @@ async function createInterface(core: SandboxCore, iface: Interface, dstName: str
     }
     undo.created = true;
   } else if (!st.createdInContainer) {
+    const host = hostNetlink(); // opened on first use: a link made inside never needs it
     let hostLink: Link;
     try {
       hostLink = await host.link.get({ name: st.srcName }, NO_STATS);
