@@ -78,15 +78,6 @@ bool get_path(napi_env env, napi_value v, char *buf) {
   return get_string(env, v, buf, PATH_MAX_LEN, NULL, "expected a string path");
 }
 
-bool get_optional_path(napi_env env, napi_value v, char *buf) {
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) == napi_ok && (type == napi_null || type == napi_undefined)) {
-    buf[0] = '\0';
-    return true;
-  }
-  return get_path(env, v, buf);
-}
-
 bool get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   bool is_typed = false;
   napi_is_typedarray(env, v, &is_typed);

@@ -1,6 +1,6 @@
 /*
- * nsbox native addon — layer: native. N-API plumbing shared by the synchronous calls
- * (nsbox.c) and the thread-pool jobs (jobs.c): argument readers and SysError construction.
+ * nsbox native addon — layer: native. N-API plumbing for the calls of nsbox.c: argument
+ * readers and SysError construction.
  */
 #ifndef NSBOX_NAPI_HELPERS_H
 #define NSBOX_NAPI_HELPERS_H
@@ -43,8 +43,6 @@ bool get_int(napi_env env, napi_value v, int32_t *out);
 /* Copy a JS string into buf[size] as UTF-8 + NUL; too long is a RangeError, never a cut. */
 bool get_string(napi_env env, napi_value v, char *buf, size_t size, size_t *out_len, const char *what);
 bool get_path(napi_env env, napi_value v, char *buf);
-/* A path, or "" for null/undefined. */
-bool get_optional_path(napi_env env, napi_value v, char *buf);
 bool get_bytes(napi_env env, napi_value v, void **data, size_t *len);
 napi_value make_int(napi_env env, int64_t v);
 napi_value undefined(napi_env env);

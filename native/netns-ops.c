@@ -112,7 +112,7 @@ int ops_create_netns(const char *path, const struct netlink_spec *nl, int *ns_fd
   } else if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) != 0) {
     fail(f, errno, "mount", path);
   } else if (nl != NULL && nl->protocol >= 0 && ops_netlink_socket(nl, sock, f) != 0) {
-    umount2(path, MNT_DETACH);
+    (void)umount2(path, MNT_DETACH); /* if this fails, unlink below does too: gc() reclaims the file */
   }
   restore_netns_or_abort(orig); /* closes orig */
   if (f->err != 0) {

@@ -1,8 +1,7 @@
 /*
- * nsbox native addon — layer: native. The system-call sequences behind both the synchronous
- * calls (nsbox.c) and the thread-pool jobs (jobs.c). No JavaScript and no N-API values here,
- * so every function may run on any thread: each returns 0 or an errno, and names the
- * syscall (and path) that failed in *f.
+ * nsbox native addon — layer: native. The system-call sequences behind the calls of nsbox.c.
+ * No JavaScript and no N-API values here, so nothing depends on the calling thread beyond its
+ * namespace: each returns 0 or an errno, and names the syscall (and path) that failed in *f.
  *
  * Namespace rule (research/node-feasibility.md): a thread that switched namespace switches
  * back before the function returns; if switching back fails the process aborts, because no
@@ -43,7 +42,8 @@ const char *enter_netns(int ns_fd, int *orig);
 void leave_netns(int orig);
 
 /* New namespace on an O_EXCL file at path: unshare, an fd of it (*ns_fd), its bind mount,
- * an optional netlink socket made inside, and straight back. Nothing is left on failure. */
+ * an optional netlink socket made inside, and straight back. Nothing is left on failure
+ * (short of an umount2 that fails while undoing; gc() reclaims such a file). */
 int ops_create_netns(const char *path, const struct netlink_spec *nl, int *ns_fd,
                      struct netlink_made *sock, struct failure *f);
 

@@ -38,9 +38,10 @@ export interface NetlinkSocketOptions {
   /** Multicast groups to join (RTNLGRP_* numbers). */
   groups?: readonly number[];
   /**
-   * A bound netlink socket already made inside the namespace (createNetnsAsync makes one
-   * with the namespace): used instead of opening another, and owned (closed) from then on.
-   * `protocol` and `recvBufferBytes` are then the ones it was made with.
+   * A bound netlink socket already made inside the namespace (createNetnsWithNetlink makes
+   * one with the namespace): used instead of opening another, and owned (closed) from then
+   * on. It must belong to that namespace and protocol (nothing checks); `protocol`,
+   * `recvBufferBytes` and `netnsFd` are then the ones it was made with.
    */
   adopt?: { fd: number; portId: number };
 }

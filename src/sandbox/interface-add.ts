@@ -14,7 +14,7 @@ import { Interface, newInterfaceState, stateOf, stopInterface, type InterfaceOwn
 import { resolveOptions, type InterfaceOptions } from './options.js';
 import { generateIfaceName } from './naming.js';
 import { setIPv6, writeInterfaceSysctls } from './sysctl.js';
-import { acquireSysctlRoot } from './sysctl-root.js';
+import { sandboxSysctlDir } from './sysctl-root.js';
 import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertise.js';
 import { isUnspecified, prefixContains } from './cidr-math.js';
 import { wrap } from './wrap.js';
@@ -186,7 +186,7 @@ async function configureInterface(core: SandboxCore, st: InterfaceState, link: L
   const ipv6 = st.ipv6;
   await conf('IPv6', ipv6 ? cidrText(ipv6) : '<nil>', async () => {
     try {
-      setIPv6(core.nsFd, st.dstName, ipv6 !== undefined, link.ipv6Disabled, () => (core.sysctlRoot ??= acquireSysctlRoot()).dir);
+      setIPv6(core.nsFd, st.dstName, ipv6 !== undefined, link.ipv6Disabled, () => sandboxSysctlDir(core));
     } catch (err) {
       throw wrap('failed to configure ipv6', err);
     }

@@ -81,12 +81,14 @@ export function createNamespaceFile(key: string, netlink: NetlinkSpec): CreatedN
       flock(made.nsFd, LOCK_SH);
       return made;
     } catch (err) {
-      close(made.netlink.fd);
-      closeNetns(made.nsFd);
-      try {
-        destroyNetns(key);
-      } catch {
-        // reported by the original error; gc() reclaims what is left
+      // Every step, whatever the others do; the original error is the one reported (gc()
+      // reclaims what is left).
+      for (const undo of [() => close(made.netlink.fd), () => closeNetns(made.nsFd), () => destroyNetns(key)]) {
+        try {
+          undo();
+        } catch {
+          // see above
+        }
       }
       throw err;
     }

@@ -8,10 +8,10 @@
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { NETLINK_ROUTE, closeNetns, destroyNetns, netnsReplaced, withNetns } from '../sys/index.js';
+import { NETLINK_ROUTE, closeNetns, destroyNetns, netnsReplaced, withNetns, type CreatedNetns } from '../sys/index.js';
 import { Rtnl } from '../netlink/rtnl/index.js';
 import { DEFAULT_RECV_BUFFER_BYTES } from '../netlink/native-transport.js';
-import { ClosedError, SandboxError } from '../errors.js';
+import { ClosedError, SandboxError, SysError } from '../errors.js';
 import { Mutex } from './mutex.js';
 import { stateOf, stopInterface, type Interface, type InterfaceOwner, type InterfaceStatistics } from './interface.js';
 import type { InterfaceOptions } from './options.js';
@@ -24,6 +24,7 @@ import { addNeighbor, deleteNeighbor, type NeighborOpts } from './neighbors.js';
 import { restoreInterfaces, type RestoreInterface } from './restore.js';
 import { applyKnobs } from './sysctl.js';
 import { createNamespaceFile, openNamespaceFile, type NamespaceSource } from './namespace-file.js';
+import { releaseSandboxSysctlRoot } from './sysctl-root.js';
 import { wrap } from './wrap.js';
 import type { SandboxCore } from './core.js';
 
@@ -46,6 +47,20 @@ const LB_KNOBS = {
 
 /** The sandbox's rtnetlink socket, as Rtnl.open would make it. */
 const NETLINK_SPEC = { protocol: NETLINK_ROUTE, recvBufferBytes: DEFAULT_RECV_BUFFER_BYTES };
+
+/** The syscalls of the netlink socket made with a new namespace. */
+const NETLINK_STEPS = new Set(['socket', 'setsockopt', 'bind', 'getsockname']);
+
+/** A new namespace on `key` with the sandbox's netlink socket made inside it. */
+function createSandboxNamespace(key: string): CreatedNetns {
+  try {
+    return createNamespaceFile(key, NETLINK_SPEC);
+  } catch (err) {
+    // Reported as when the socket was opened separately (osl's message).
+    if (err instanceof SysError && NETLINK_STEPS.has(err.syscall)) throw wrap('failed to create a netlink handle', err);
+    throw err;
+  }
+}
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !isAbsolute(key) || key.includes('\0') || key.endsWith('/')) {
@@ -84,8 +99,7 @@ export class Sandbox implements InterfaceOwner {
 
   static async #open(key: string, source: NamespaceSource, isDefault: boolean): Promise<Sandbox> {
     // A new namespace comes with its netlink socket already made inside.
-    const { nsFd, netlink } =
-      source.kind === 'new' ? createNamespaceFile(key, NETLINK_SPEC) : { nsFd: openNamespaceFile(key, source), netlink: undefined };
+    const { nsFd, netlink } = source.kind === 'new' ? createSandboxNamespace(key) : { nsFd: openNamespaceFile(key, source), netlink: undefined };
     let rtnl: Rtnl | undefined;
     try {
       try {
@@ -306,6 +320,7 @@ export class Sandbox implements InterfaceOwner {
     core.rtnl.close();
     closeNetns(core.nsFd);
     core.nsFd = -1;
+    releaseSandboxSysctlRoot(core);
   }
 
   /**
@@ -333,7 +348,7 @@ export class Sandbox implements InterfaceOwner {
     attempt(() => closeNetns(core.nsFd));
     if (!replaced) attempt(() => destroyNetns(core.key));
     core.nsFd = -1;
-    attempt(() => core.sysctlRoot?.release());
+    attempt(() => releaseSandboxSysctlRoot(core));
     if (failures.length === 1) return Promise.reject(wrap(`destroy sandbox ${core.key}`, failures[0]));
     if (failures.length > 1) return Promise.reject(new AggregateError(failures, `destroy sandbox ${core.key}: ${failures.length} steps failed`));
     return Promise.resolve();

@@ -9,11 +9,18 @@
  * live namespaces one disable_ipv6 write costs ~300 µs instead of ~30 µs, on every write.
  * A private instance only holds the dentries of the namespaces that used it. Closing an
  * instance waits for an RCU grace period, so one serves BATCH sandboxes and is closed when
- * the last of them lets go. Where fsopen is refused (an old kernel, seccomp, a container
- * whose /proc is partly covered) the host's /proc/sys serves, as before.
+ * the last of them lets go (or, if none holds it, when the next batch starts). An idle
+ * instance stays open as a cache for the next sandbox; closeIdleSysctlRoot drops it.
+ *
+ * Where a private instance is refused or would not help, the host's /proc/sys serves, as
+ * before: a kernel without the mount API (ENOSYS) or with procfs instances shared per pid
+ * namespace (before 5.8: no gain), seccomp or a user namespace refusing the mount (EPERM,
+ * fsmount's "too revealing" check), and a read-only /proc/sys (EROFS: a fresh instance would
+ * get around what the administrator set up, e.g. systemd's ProtectKernelTunables).
  */
-import { SysError } from '../errors.js';
+import { ClosedError, SysError } from '../errors.js';
 import { close as closeFd, openProcfs } from '../sys/index.js';
+import type { SandboxCore } from './core.js';
 
 /** Sandboxes per procfs instance: their "net" dentries are what a lookup compares. */
 export const BATCH = 64;
@@ -34,6 +41,8 @@ interface Instance {
   served: number;
 }
 
+const REFUSALS = new Set(['ENOSYS', 'EPERM', 'EACCES', 'EINVAL', 'EROFS', 'ENODEV', 'EOPNOTSUPP']);
+
 let current: Instance | undefined;
 let unavailable = false;
 
@@ -48,7 +57,9 @@ function openInstance(): Instance | undefined {
     return { fd, dir: `/proc/self/fd/${fd}/sys`, users: 0, served: 0 };
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    unavailable = true; // ENOSYS, EPERM, EACCES...: the host's /proc/sys it is, for this process
+    // Refused for good: the host's /proc/sys for the rest of the process. Anything else
+    // (EMFILE, ENOMEM) only for this batch.
+    if (REFUSALS.has(err.code)) unavailable = true;
     return undefined;
   }
 }
@@ -74,6 +85,21 @@ export function acquireSysctlRoot(): SysctlRoot {
       if (instance.users === 0 && instance !== current) close(instance);
     },
   };
+}
+
+/**
+ * The /proc/sys a sandbox writes through, taken at its first sysctl write and held until
+ * releaseSandboxSysctlRoot. A sandbox already destroyed or closed gets a ClosedError.
+ */
+export function sandboxSysctlDir(core: SandboxCore): string {
+  if (core.destroyed) throw new ClosedError(`sandbox ${core.key}`);
+  return (core.sysctlRoot ??= acquireSysctlRoot()).dir;
+}
+
+/** Let go of the sandbox's /proc/sys (when it is destroyed or closed). */
+export function releaseSandboxSysctlRoot(core: SandboxCore): void {
+  core.sysctlRoot?.release();
+  core.sysctlRoot = undefined;
 }
 
 /**

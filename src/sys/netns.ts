@@ -44,6 +44,9 @@ export interface CreatedNetns {
  * it needs, for one switch instead of two.
  */
 export function createNetnsWithNetlink(path: string, netlink: { protocol: number; recvBufferBytes: number }): CreatedNetns {
+  if (!Number.isInteger(netlink.protocol) || netlink.protocol < 0) {
+    throw new RangeError(`createNetnsWithNetlink: protocol must be a netlink protocol number (>= 0), got ${String(netlink.protocol)}`);
+  }
   const [nsFd, fd, portId] = native.createNetns(path, netlink.protocol, netlink.recvBufferBytes);
   return { nsFd, netlink: { fd, portId } };
 }
@@ -62,11 +65,13 @@ export function writeFileIn(nsFd: number, path: string, text: string): void {
 }
 
 /**
- * A private procfs instance (fsopen + fsmount: a detached mount, attached nowhere), as an fd
- * (close-on-exec) whose path /proc/self/fd/FD/sys works like /proc/sys. Its dentries are
- * its own, so lookups there do not walk those every other namespace left in the host's
- * /proc/sys/net. Closing it waits for an RCU grace period. Throws a SysError where the
- * kernel or its policy refuses (ENOSYS, EPERM).
+ * A private procfs instance (fsopen + fsmount: a detached nosuid/nodev/noexec mount, attached
+ * nowhere), as an fd (close-on-exec) whose path /proc/self/fd/FD/sys works like /proc/sys. On
+ * Linux 5.8 and later its dentries are its own, so lookups there do not walk those every other
+ * namespace left in the host's /proc/sys/net. Closing it waits for an RCU grace period. Throws
+ * a SysError where it is refused or would not help: ENOSYS (no mount API, or a kernel before
+ * 5.8), EPERM (seccomp; fsmount's "too revealing" check in a user namespace), EROFS (the host's
+ * /proc/sys is read-only, and a fresh instance must not get around that).
  */
 export function openProcfs(): number {
   return native.openProcfs();

@@ -52,7 +52,11 @@ export class Rtnl {
     try {
       fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
     } catch (err) {
-      if (options.adopt) close(options.adopt.fd); // adopted means owned, also when this fails
+      try {
+        if (options.adopt) close(options.adopt.fd); // adopted means owned, also when this fails
+      } catch {
+        // the error that matters is the one above
+      }
       throw err;
     }
     try {

@@ -14,7 +14,8 @@ import {
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
 import { mountsUnder } from '../../helpers/netns.js';
 import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
-import { BATCH, acquireSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
+import { BATCH, acquireSysctlRoot, closeIdleSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
+import { removeNamespaceFile } from '../../../src/sandbox/index.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
@@ -111,10 +112,16 @@ void test('disable_ipv6 is read from netlink: a value already right is never wri
   }
 });
 
-void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the last sandbox of a retired batch lets go', async () => {
+void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the last sandbox of a retired batch lets go', async (t) => {
+  const probe = acquireSysctlRoot();
+  probe.release();
+  if (probe.dir === '/proc/sys') {
+    t.skip('this kernel or its policy refuses a private procfs: the host /proc/sys serves');
+    return;
+  }
   // Skip to the start of a fresh batch (earlier tests in this file used the current one).
   const old: SysctlRoot[] = [acquireSysctlRoot()];
-  for (;;) {
+  for (let i = 0; i <= BATCH; i++) {
     const r = acquireSysctlRoot();
     if (r.dir !== old[0]!.dir) {
       old.forEach((o) => o.release());
@@ -125,6 +132,7 @@ void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the
     old.push(r);
   }
   const batch = old;
+  assert.equal(batch.length, 1, 'a new batch started within BATCH + 1 acquisitions');
   while (batch.length < BATCH) batch.push(acquireSysctlRoot());
   const dir = batch[0]!.dir;
   assert.match(dir, /^\/proc\/self\/fd\/\d+\/sys$/);
@@ -145,6 +153,33 @@ void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the
     await sb.addInterface('pra', 'eth', { createdInContainer: true, ipv4: '10.25.0.2/24', ...NO_ADV });
     assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv6/conf/eth0/disable_ipv6'), '1');
   });
+});
+
+void test('close() lets go of the sandbox\'s procfs instance too; an addInterface racing a destroy takes none', async (t) => {
+  const sb = await Sandbox.create(newKey());
+  await vethInside(sb, 'pca', 'pcb');
+  await sb.addInterface('pca', 'eth', { createdInContainer: true, ipv4: '10.26.0.2/24', ...NO_ADV });
+  const probe = acquireSysctlRoot();
+  probe.release();
+  sb.close();
+  removeNamespaceFile(sb.key);
+  if (probe.dir === '/proc/sys') {
+    t.skip('this kernel or its policy refuses a private procfs');
+    return;
+  }
+  const instanceFd = `/proc/self/fd/${/fd\/(\d+)/.exec(probe.dir)![1]}`;
+  closeIdleSysctlRoot();
+  assert.equal(existsSync(instanceFd), false, 'nothing holds the instance after close()');
+  // destroy() while addInterface waits for the sandbox lock: the IPv6 step finds the sandbox gone.
+  const sb2 = await Sandbox.create(newKey());
+  await vethInside(sb2, 'pda', 'pdb');
+  const adding = sb2.addInterface('pda', 'eth', { createdInContainer: true, ipv4: '10.27.0.2/24', ...NO_ADV });
+  await sb2.destroy();
+  await assert.rejects(adding);
+  const current = acquireSysctlRoot();
+  current.release();
+  closeIdleSysctlRoot();
+  assert.equal(existsSync(`/proc/self/fd/${/fd\/(\d+)/.exec(current.dir)![1]}`), false, 'the racing addInterface holds no instance');
 });
 
 void test('removeStaticRoute removes by identity: only the given route is gone', async () => {

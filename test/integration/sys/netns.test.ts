@@ -218,9 +218,10 @@ test('createNetnsWithNetlink: the socket is made inside the new namespace; a fai
     destroyNetns(path);
   }
   assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'), 'the caller never moved');
-  // Netlink protocol 31 does not exist: the socket fails after unshare and mount, and both are undone.
+  // Netlink protocol 32 is out of range: the socket fails after unshare and mount, and both are undone.
   const failed = `${NETNS_DIR}/${randomName()}`;
-  assert.throws(() => createNetnsWithNetlink(failed, { protocol: 31, recvBufferBytes: 1 << 20 }), { code: 'EPROTONOSUPPORT', syscall: 'socket' });
+  assert.throws(() => createNetnsWithNetlink(failed, { protocol: 32, recvBufferBytes: 1 << 20 }), { code: 'EPROTONOSUPPORT', syscall: 'socket' });
+  assert.throws(() => createNetnsWithNetlink(failed, { protocol: -1, recvBufferBytes: 1 << 20 }), RangeError, 'no socket is not a socket');
   assert.equal(existsSync(failed), false, 'no file');
   assert.ok(!mountsUnder(NETNS_DIR).includes(failed), 'no mount');
   assert.equal(hostNs(), readlinkSync('/proc/thread-self/ns/net'));
