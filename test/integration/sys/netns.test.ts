@@ -245,6 +245,12 @@ test('openProcfs: a private procfs whose /sys follows the namespace of the openi
   } finally {
     close(fd);
   }
+  // Where /proc/sys is read-only, a fresh instance must not get around it: EROFS.
+  const sys = fileURLToPath(new URL('../../../src/sys/index.js', import.meta.url));
+  const probe = `import('${sys}').then((m) => { try { m.close(m.openProcfs()); console.log('opened'); } catch (e) { console.log(e.code); } })`;
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec ${process.execPath} -e "${probe}"`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'EROFS', r.stderr);
 });
 
 test('openNetlink: a bound rtnetlink socket made in the namespace, close-on-exec and non-blocking', async () => {
