@@ -13,7 +13,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ipJson, type IpLink } from './iproute.js';
+import { ip, ipJson, ipTry, type IpLink } from './iproute.js';
 import { finished, startNsbox, type CliResult as NsboxResult } from './cli.js';
 import { NETNS_DIR, mountsUnder } from './netns.js';
 
@@ -22,6 +22,18 @@ export { NSBOX_BIN, finished, hostLinkNames, waitForOutput, type CliResult as Ns
 /** A random name `<prefix><8 hex>` (sandboxes: also their /run/netns name). */
 export function randomName(prefix = 'nsbt-'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A host veth pair `<prefix><hex>` / `<that><peerSuffix>` (names ≤ 15 bytes) with the first end
+ * up, deleted (both ends) when the test ends. Returns the first end's name.
+ */
+export function hostVethUp(t: TestContext, prefix: string, peerSuffix: string): string {
+  const name = randomName(prefix).slice(0, 13);
+  ip(undefined, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}${peerSuffix}`);
+  t.after(() => { ipTry(undefined, 'link', 'del', name); });
+  ip(undefined, 'link', 'set', name, 'up');
+  return name;
 }
 
 /** A network name whose bridge (nsbr-<name>) fits in 15 bytes. */

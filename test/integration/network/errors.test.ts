@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ip, ipJson, ipTry } from '../../helpers/iproute.js';
-import { freshRoot, links, networkName, randomName, uniqueSubnet, type NsboxRoot } from '../../helpers/nsbox-cli.js';
+import { ip, ipJson } from '../../helpers/iproute.js';
+import { freshRoot, hostVethUp, links, networkName, randomName, uniqueSubnet, type NsboxRoot } from '../../helpers/nsbox-cli.js';
 
 /** Everything a failed command must leave as it was. */
 async function snapshot(r: NsboxRoot, sandboxes: readonly string[]): Promise<unknown> {
@@ -99,10 +99,7 @@ test('network create: missing macvlan parent (2), overlapping subnets (2), bad s
 
 test('network create refuses a subnet a host route already covers (2)', async (t) => {
   const r = freshRoot(t);
-  const veth = randomName('nsbtO').slice(0, 13);
-  ip(undefined, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`);
-  t.after(() => { ipTry(undefined, 'link', 'del', veth); });
-  ip(undefined, 'link', 'set', veth, 'up');
+  const veth = hostVethUp(t, 'nsbtO', 'p');
   const s = uniqueSubnet();
   ip(undefined, 'addr', 'add', `${s.base}1/24`, 'dev', veth);
   const before = await snapshot(r, []);

@@ -7,15 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ip, ipAddrs, ipRoutes, ipTry } from '../../helpers/iproute.js';
-import { freshRoot, hostLinkNames, links, networkName, randomName, uniqueSubnet } from '../../helpers/nsbox-cli.js';
+import { ip, ipAddrs, ipRoutes } from '../../helpers/iproute.js';
+import { freshRoot, hostLinkNames, hostVethUp, links, networkName, randomName, uniqueSubnet } from '../../helpers/nsbox-cli.js';
 
 test('macvlan: two sandboxes get bridge-mode macvlan links on the parent with their addresses and ping each other', async (t) => {
   const r = freshRoot(t);
-  const parent = randomName('nsbtP').slice(0, 13);
-  ip(undefined, 'link', 'add', parent, 'type', 'veth', 'peer', 'name', `${parent}b`);
-  t.after(() => { ipTry(undefined, 'link', 'del', parent); });
-  ip(undefined, 'link', 'set', parent, 'up');
+  const parent = hostVethUp(t, 'nsbtP', 'b');
   ip(undefined, 'link', 'set', `${parent}b`, 'up');
   const parentIndex = links().find((l) => l.ifname === parent)!.ifindex;
 

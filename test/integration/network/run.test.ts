@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipAddrs, ipRoutes, ipTry } from '../../helpers/iproute.js';
 import {
-  finished, freshRoot, hostLinkNames, links, networkName, randomName, uniqueSubnet, waitForOutput, type NsboxRoot,
+  finished, freshRoot, hostLinkNames, hostVethUp, links, networkName, randomName, uniqueSubnet, waitForOutput, type NsboxRoot,
 } from '../../helpers/nsbox-cli.js';
 
 /** nsbox0 is per host: a test that relies on making it requires that no earlier test left one. */
@@ -120,10 +120,7 @@ for (const on of ['a veth', 'lo'] as const) {
     const r = freshRoot(t);
     let dev = 'lo';
     if (on === 'a veth') {
-      dev = randomName('nsbtR').slice(0, 13);
-      ip(undefined, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
-      t.after(() => { ipTry(undefined, 'link', 'del', dev); });
-      ip(undefined, 'link', 'set', dev, 'up');
+      dev = hostVethUp(t, 'nsbtR', 'p');
     } else {
       t.after(() => { ipTry(undefined, 'route', 'del', '10.88.0.0/16', 'dev', 'lo'); });
     }
