@@ -1,5 +1,7 @@
-// Lint: typescript-eslint recommended (type-aware) plus the layer rule of
-// docs/architecture.md: imports point down only, and only src/sys/binding.ts loads the addon.
+// Lint: typescript-eslint recommended (type-aware) plus the layer rules of
+// docs/architecture.md: imports point down only, netlink families stay apart, process edges
+// (cli/, cni/, lab/, agent/) never import each other or sys/, and only src/sys/binding.ts
+// loads the addon.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,10 +9,20 @@ const layer = (files, forbidden, why) => ({
   files,
   rules: {
     'no-restricted-imports': ['error', {
-      patterns: [{ group: forbidden, message: why }],
+      patterns: [{ group: [...new Set(forbidden)], message: why }],
     }],
   },
 });
+
+/** Netlink protocol families: each is netlink/<family>/{schema,ops} and never imports another. */
+const FAMILIES = ['route'];
+const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
+const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
+
+/** Layers bottom-up (docs/architecture.md); `above(x)` forbids everything over x. */
+const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'network', 'managed'];
+const EDGES = ['cli', 'cni', 'lab', 'agent'];
+const above = (layer) => [...LAYERS.slice(LAYERS.indexOf(layer) + 1), ...EDGES].map((l) => `**/${l}/**`);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**'] },
@@ -32,14 +44,19 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   layer(['src/errors.ts', 'src/errno.ts', 'src/package-root.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts, errno.ts and package-root.ts are leaves'),
-  layer(['src/netlink/wire/**'], ['**/sys/**', '**/rt/**', '**/socket*', '**/rtnl*', '**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**'],
+  layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', ...familyDirs, ...above('netlink')],
     'netlink/wire is a pure codec: no I/O and nothing above it'),
-  layer(['src/netlink/rt/**'], ['**/sys/**', '**/socket*', '**/rtnl*', '**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**'],
-    'netlink/rt is pure schema over wire'),
-  layer(['src/sys/**'], ['**/netlink/**', '**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**'], 'sys is the bottom layer'),
-  layer(['src/netlink/socket.ts', 'src/netlink/rtnl/**', 'src/netlink/rtnl.ts'], ['**/sandbox/**', '**/cli/**', '**/store/**', '**/network/**', '**/sys/binding*'],
-    'netlink may use sys (not its binding) and wire/rt only'),
-  layer(['src/sandbox/**'], ['**/cli/**', '**/store/**', '**/network/**', '**/sys/binding*'], 'sandbox sits below store, network and cli'),
-  layer(['src/store/**'], ['**/cli/**', '**/network/**', '**/sys/**', '**/netlink/**'], 'store only keeps state'),
-  layer(['src/network/**'], ['**/cli/**', '**/sys/binding*'], 'network sits below cli'),
+  ...FAMILIES.flatMap((family) => [
+    layer([`src/netlink/${family}/schema/**`], ['**/sys/**', '**/socket*', '**/transport*', '**/ops/**', ...otherFamilies(family), ...above('netlink')],
+      `netlink/${family}/schema is pure schema over netlink/wire`),
+    layer([`src/netlink/${family}/ops/**`], ['**/sys/binding*', ...otherFamilies(family), ...above('netlink')],
+      `netlink/${family}/ops uses its own schema, the socket, wire and sys (not its binding)`),
+  ]),
+  layer(['src/netlink/*.ts'], ['**/sys/binding*', ...above('netlink')], 'the netlink socket sits under the families'),
+  layer(['src/sys/**'], ['**/netlink/**', ...above('sys')], 'sys is the bottom layer'),
+  layer(['src/sandbox/**'], ['**/sys/binding*', ...above('sandbox')], 'sandbox sits below store, network and the process edges'),
+  layer(['src/store/**'], ['**/sys/**', '**/netlink/**', '**/sandbox/**', ...above('store')], 'store only keeps state'),
+  layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below the process edges'),
+  ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge).map((e) => `**/${e}/**`)],
+    `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge`)),
 );

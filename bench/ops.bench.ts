@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createNetns, destroyNetns, openNetns, closeNetns } from '../src/sys/index.js';
-import { Rtnl } from '../src/netlink/rtnl/index.js';
+import { Rtnl } from '../src/netlink/route/ops/index.js';
 import { printTable, run, timeUs, type Figure } from './stats.js';
 
 const n = Number(process.argv[2] ?? 200);

@@ -29,7 +29,7 @@ check_constants() {
 const fs = require('fs');
 const [repo, cfile] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
-const src = read('src/netlink/rt/constants.ts') + read('src/netlink/wire/header.ts') +
+const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
   read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR');
 const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
   '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',

@@ -1,5 +1,5 @@
 /**
- * Layer: leaf (any module may import). Imports: nothing.
+ * Layer: leaf (any module may import).
  *
  * The one canonical errno table: Linux errno numbers to glibc names, generated from
  * `strerrorname_np(3)` (glibc 2.36, x86_64/generic numbering). glibc picks one name where

@@ -1,5 +1,5 @@
 /**
- * Layer: leaf (any module may import). Imports: errno.ts only.
+ * Layer: leaf (any module may import).
  *
  * Every error class nsbox throws. Stable `code` strings are the contract (docs/errors.md);
  * `instanceof` is a convenience. System and kernel errors follow Node's SystemError shape:

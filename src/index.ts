@@ -10,7 +10,7 @@ export {
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';
 export { openNetlinkSocket } from './netlink/native-transport.js';
-export * from './netlink/rtnl/index.js';
-export { Rtnl, type RtnlOptions } from './netlink/rtnl/index.js';
+export * from './netlink/route/ops/index.js';
+export { Rtnl, type RtnlOptions } from './netlink/route/ops/index.js';
 export * from './sandbox/index.js';
 export * from './network/index.js';

@@ -1,5 +1,5 @@
 /**
- * Layer: leaf (any module may import). Imports: node built-ins.
+ * Layer: leaf (any module may import).
  *
  * The package's root directory, found by walking up from the running file — the same answer
  * from dist/src/… (tests, library) and from the bundled CLI (dist/cli.mjs).

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: sandbox, store, netlink, errors.ts.
+ * Layer: cli.
  *
  * What every command needs: where state and namespaces live (--root / NSBOX_ROOT), the state
  * store, the per-sandbox lock, name checks, and re-adopting a recorded sandbox.

@@ -1,5 +1,5 @@
 /**
- * Layer: cli (process edge). Imports: every cli module, errors.ts.
+ * Layer: cli (process edge).
  *
  * argv -> command -> output + exit code. The only module that calls process.exit. Errors
  * become one line on stderr (a JSON object with --json) and a documented exit code.

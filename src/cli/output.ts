@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: errors.ts.
+ * Layer: cli.
  *
  * Rendering: aligned tables for people, JSON for programs (`--json`, schemas in
  * docs/cli.md), one-line errors, and a progress line on long bulk work when stderr is a

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: nothing.
+ * Layer: cli.
  *
  * Crash-test hook: with NSBOX_TEST_PAUSE=<point>, the CLI stops at that point, says so on
  * stderr and waits for ever, so an end-to-end test can SIGKILL it exactly there. Points:

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: package-root.ts, node built-ins.
+ * Layer: cli.
  *
  * The package version, read once from package.json (no heavy imports: `nsbox --version`
  * must start fast).

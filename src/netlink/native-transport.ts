@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/socket. Imports: sys (not its binding), netlink/socket, errors.ts.
+ * Layer: netlink/socket.
  *
  * A real netlink socket: made inside a namespace by openNetlink (CLOEXEC|NONBLOCK), with
  * extended ACKs and strict dump checking on, a large receive buffer, optional multicast

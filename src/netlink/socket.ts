@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/socket. Imports: netlink/wire, netlink/rt (names), errors.ts — no I/O of its
+ * Layer: netlink/socket. No I/O of its
  * own: it talks through a Transport (native-transport.ts for real sockets, a fake in tests).
  *
  * One netlink socket bound to one network namespace: requests matched to replies by
@@ -19,7 +19,7 @@ import { NLM_F, NLMSG } from './wire/header.js';
 import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
 import { decodeDone, decodeError } from './wire/error.js';
 import { AttrWriter } from './wire/attr.js';
-import { rtmName } from './rt/constants.js';
+import { rtmName } from './route/schema/constants.js';
 
 /** Default time a request may wait for the kernel, as libnetwork's 3 s socket timeout. */
 export const DEFAULT_TIMEOUT_MS = 3000;

@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/socket. Imports: nothing.
+ * Layer: netlink/socket.
  *
  * What NetlinkSocket needs from the thing underneath: datagrams out and in, readiness, and
  * a port id. Implementations: native-transport.ts (a real netlink socket inside a namespace)

@@ -1,5 +1,5 @@
 /**
- * Layer: network. Imports: netlink/wire (address codec), errors.ts.
+ * Layer: network.
  *
  * Address arithmetic for IPAM: subnets, gateways, sequential allocation that skips the
  * network address, the gateway and (IPv4) the broadcast address.

@@ -1,5 +1,5 @@
 /**
- * Layer: network. Imports: node built-ins.
+ * Layer: network.
  *
  * Names and tags of what networks create in the host: bridges, veth ends, and the ifalias
  * that lets gc find what nsbox made (and only that).

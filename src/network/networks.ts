@@ -1,5 +1,5 @@
 /**
- * Layer: network. Imports: sandbox, store, netlink, errors.ts.
+ * Layer: network.
  *
  * Networks with IPAM: a bridge (a host bridge holding the gateway address, a veth per
  * sandbox whose sandbox end is born inside) or macvlan (a link on a parent interface, made
@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { ipVersion } from '../netlink/wire/ip.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
-import { Rtnl, checkLinkName, type Link } from '../netlink/rtnl/index.js';
+import { Rtnl, checkLinkName, type Link } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
 import { NetworkRecords, openDb, type Db, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import {

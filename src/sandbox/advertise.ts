@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, netlink, errors.ts.
+ * Layer: sandbox.
  *
  * Unsolicited ARP and IPv6 Neighbour Advertisements after an interface comes up (osl
  * advertiseAddrs), so neighbours drop stale cache entries when an address moves to a new MAC.
@@ -13,7 +13,7 @@ import {
   SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
 } from '../sys/index.js';
 import { NetlinkError } from '../errors.js';
-import { NO_STATS, type Link, type Rtnl } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import { stopSignal, type InterfaceState } from './interface.js';
 import { debug } from './log.js';

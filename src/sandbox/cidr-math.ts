@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: netlink/wire.
+ * Layer: sandbox.
  *
  * Containment of addresses in prefixes, for the route-conflict check.
  */

@@ -1,9 +1,9 @@
 /**
- * Layer: sandbox. Imports: netlink.
+ * Layer: sandbox.
  *
  * The state of one sandbox that its modules share (osl's Namespace struct). Internal.
  */
-import type { Rtnl } from '../netlink/rtnl/index.js';
+import type { Rtnl } from '../netlink/route/ops/index.js';
 import type { Interface } from './interface.js';
 import type { Mutex } from './mutex.js';
 import type { StaticRoute } from './routes.js';

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys.
+ * Layer: sandbox.
  *
  * An exclusive lock on a file, held across processes with flock(2) and released by the
  * kernel when the holder dies, however it dies. Used by tools above (the CLI) to serialise

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, errors.ts.
+ * Layer: sandbox.
  *
  * gc(): reclaim leaked namespace files and mounts under the base path, from the kernel's
  * mount table and the directory itself (never from memory, so it works after a crash or a

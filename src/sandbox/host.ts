@@ -1,11 +1,11 @@
 /**
- * Layer: sandbox. Imports: sys, netlink.
+ * Layer: sandbox.
  *
  * The host side: the namespace this process started in (where links come from and go back
  * to) and one rtnetlink handle in it, opened on first use and shared by every sandbox.
  */
 import { openNetns } from '../sys/index.js';
-import { Rtnl } from '../netlink/rtnl/index.js';
+import { Rtnl } from '../netlink/route/ops/index.js';
 
 let hostFd: number | undefined;
 let hostRtnl: Rtnl | undefined;

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl AddInterface (spec §3.2): get the link into the sandbox, name it, configure it, bring
  * it up, add its routes, wait for it, advertise its addresses. Unlike upstream, a failure at
@@ -7,8 +7,8 @@
  * this call created it) and leaves nothing registered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NO_STATS, type Link, type Rtnl } from '../netlink/rtnl/index.js';
-import { IFF } from '../netlink/rt/constants.js';
+import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
+import { IFF } from '../netlink/route/schema/constants.js';
 import { hostNetlink, hostNetnsFd } from './host.js';
 import { Interface, newInterfaceState, stateOf, stopInterface, type InterfaceOwner, type InterfaceState } from './interface.js';
 import { resolveOptions, type InterfaceOptions } from './options.js';
@@ -20,7 +20,7 @@ import { isUnspecified, prefixContains } from './cidr-math.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
 import type { SandboxCore } from './core.js';
-import type { Cidr } from '../netlink/rtnl/index.js';
+import type { Cidr } from '../netlink/route/ops/index.js';
 import { debug } from './log.js';
 
 const UP_RETRIES = 3;

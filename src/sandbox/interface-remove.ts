@@ -1,11 +1,11 @@
 /**
- * Layer: sandbox. Imports: netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl RemoveInterface: down, rename back to the source name, then delete a bridge or move
  * the link back to the host. The interface stays registered unless every step succeeded,
  * so a later teardown tries again; calling it twice is an error, never a crash.
  */
-import { NO_STATS, type Link } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
 import { hostNetnsFd } from './host.js';
 import { stateOf, stopInterface, type Interface } from './interface.js';
 import { wrap } from './wrap.js';

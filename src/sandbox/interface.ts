@@ -1,10 +1,10 @@
 /**
- * Layer: sandbox. Imports: netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl Interface: one link configured into a sandbox. Accessors hand out copies; the mutable
  * state lives in an InterfaceState the sandbox modules reach through stateOf().
  */
-import type { Cidr } from '../netlink/rtnl/index.js';
+import type { Cidr } from '../netlink/route/ops/index.js';
 import type { ResolvedOptions } from './options.js';
 
 /** The counters osl reports for an interface (`docker stats` network I/O). */

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: node built-ins only.
+ * Layer: sandbox.
  *
  * Where sandbox namespace files live (osl SetBasePath) and how a container id becomes a key
  * (osl GenerateKey). A key is the absolute path of the sandbox's netns file.

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: node built-ins.
+ * Layer: sandbox.
  *
  * Debug and warning output, off unless NODE_DEBUG=nsbox (no logging dependency).
  */

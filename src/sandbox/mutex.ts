@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: nothing.
+ * Layer: sandbox.
  *
  * A first-come-first-served async lock: `run(fn)` waits for every earlier holder.
  */

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, errors.ts.
+ * Layer: sandbox.
  *
  * The netns file behind a sandbox key: create it (a new namespace, an alias of the host's,
  * or a bind of an external one), replacing whatever was mounted there before; open it and

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: nothing.
+ * Layer: sandbox.
  *
  * osl generateIfaceName: the lowest free numeric suffix for a prefix among the interfaces
  * the sandbox registered (not other links in the namespace), so names stay short.

@@ -1,11 +1,11 @@
 /**
- * Layer: sandbox. Imports: netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl neigh_linux.go: permanent neighbour entries and bridge FDB entries. Nothing is
  * tracked in memory; the kernel is asked, and EEXIST/ENOENT become NeighborSearchError.
  */
 import { NetlinkError, NeighborSearchError, SandboxError } from '../errors.js';
-import { NO_STATS, parseIp, type NeighborOptions } from '../netlink/rtnl/index.js';
+import { NO_STATS, parseIp, type NeighborOptions } from '../netlink/route/ops/index.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';

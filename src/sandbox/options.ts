@@ -1,11 +1,11 @@
 /**
- * Layer: sandbox. Imports: netlink (address parsing), errors.ts.
+ * Layer: sandbox.
  *
  * The options of addInterface (osl's IfaceOption constructors) and their validation. Every
  * option is checked before anything touches the kernel, so bad input changes nothing.
  */
-import { parseCidr, type Cidr } from '../netlink/rtnl/cidr.js';
-import { checkLinkName } from '../netlink/rtnl/ref.js';
+import { parseCidr, type Cidr } from '../netlink/route/ops/cidr.js';
+import { checkLinkName } from '../netlink/route/ops/ref.js';
 import { decodeIp, encodeIp } from '../netlink/wire/ip.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 

@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl RestoreInterfaces: after the owner restarted, re-register the interfaces of a live
  * sandbox without touching the kernel, finding each one's current name by its addresses
@@ -7,7 +7,7 @@
  * compared them with the IPv4 address, so IPv6-only interfaces never matched).
  */
 import { SandboxError } from '../errors.js';
-import { NO_STATS, type Link } from '../netlink/rtnl/index.js';
+import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
 import { hostNetlink } from './host.js';
 import { Interface, newInterfaceState, type InterfaceOwner } from './interface.js';
 import { findDst } from './interface-add.js';

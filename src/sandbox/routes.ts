@@ -1,10 +1,10 @@
 /**
- * Layer: sandbox. Imports: netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl route_linux.go: the default gateway (IPv4/IPv6), static routes through a next hop,
  * and default routes bound to an interface (L3 drivers with no next hop).
  */
-import { NO_STATS, parseCidr, parseIp, type RouteOptions } from '../netlink/rtnl/index.js';
+import { NO_STATS, parseCidr, parseIp, type RouteOptions } from '../netlink/route/ops/index.js';
 import { SandboxError } from '../errors.js';
 import { stateOf } from './interface.js';
 import { isUnspecified } from './cidr-math.js';

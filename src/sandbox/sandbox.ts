@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, netlink, errors.ts.
+ * Layer: sandbox.
  *
  * osl Namespace: a network sandbox bound to a file (its key). It owns one fd of its
  * namespace (carrying the liveness lease) and one rtnetlink socket made inside it, for its
@@ -9,7 +9,7 @@ import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:
 import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { NETLINK_ROUTE, closeNetns, destroyNetns, netnsReplaced, withNetns, type CreatedNetns } from '../sys/index.js';
-import { Rtnl } from '../netlink/rtnl/index.js';
+import { Rtnl } from '../netlink/route/ops/index.js';
 import { DEFAULT_RECV_BUFFER_BYTES } from '../netlink/native-transport.js';
 import { ClosedError, SandboxError, SysError } from '../errors.js';
 import { Mutex } from './mutex.js';

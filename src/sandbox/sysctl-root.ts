@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, errors.ts.
+ * Layer: sandbox.
  *
  * Where sandboxes reach /proc/sys: a private procfs instance (made with fsopen/fsmount and
  * never attached anywhere), shared by a batch of sandboxes, instead of the host's /proc.

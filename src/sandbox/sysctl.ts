@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: sys, errors.ts.
+ * Layer: sandbox.
  *
  * /proc/sys writes inside a sandbox. /proc/sys/net follows the namespace of the thread that
  * opens the file, so every access happens with the thread inside the sandbox: in one native

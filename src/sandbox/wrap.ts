@@ -1,5 +1,5 @@
 /**
- * Layer: sandbox. Imports: errors.ts.
+ * Layer: sandbox.
  *
  * Wrap a failed step with what was being attempted, keeping the cause. The message keeps
  * osl's text (callers match on it), followed by the cause's message.

@@ -1,5 +1,5 @@
 /**
- * Layer: store. Imports: better-sqlite3, node built-ins, errors.ts.
+ * Layer: store.
  *
  * The embedded state database: one SQLite file (mode 0600) in WAL mode with a busy timeout,
  * so several nsbox processes can read and write at once; every change runs in an IMMEDIATE

@@ -1,5 +1,5 @@
 /**
- * Layer: store. Imports: store/db.
+ * Layer: store.
  *
  * Network records and address leases. Allocation is one IMMEDIATE transaction: read what is
  * taken, pick, insert — so concurrent processes never hand out the same address, and the

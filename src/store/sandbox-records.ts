@@ -1,5 +1,5 @@
 /**
- * Layer: store. Imports: store/db.
+ * Layer: store.
  *
  * Sandbox records: each holds the sandbox's full desired configuration, so `restore
  * --recreate` can rebuild it and `gc` can tell what nsbox made. Every write is one IMMEDIATE

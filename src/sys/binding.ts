@@ -1,6 +1,5 @@
 /**
  * Layer: sys. The ONLY module that loads the native addon (native/nsbox.c).
- * Imports: errors.ts and node built-ins.
  *
  * Declares the raw signatures of the addon and hands it the SysError factory once, so
  * every failed syscall arrives as a SysError with a glibc errno name. Loading the addon

@@ -1,5 +1,5 @@
 /**
- * Layer: sys. Imports: nothing.
+ * Layer: sys.
  *
  * Linux ABI numbers the sys layer and the socket users above it need (x86_64/generic).
  */

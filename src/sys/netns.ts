@@ -1,5 +1,5 @@
 /**
- * Layer: sys. Imports: sys/binding, sys/constants, errors.ts.
+ * Layer: sys.
  *
  * Network namespace primitives: create one bound to a file, destroy it, open an fd to it,
  * run synchronous code with the calling thread inside it, and read or write a /proc/sys

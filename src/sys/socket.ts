@@ -1,5 +1,5 @@
 /**
- * Layer: sys. Imports: sys/binding, sys/constants.
+ * Layer: sys.
  *
  * Sockets made inside a network namespace, and the few calls the netlink client needs on
  * them. Every socket is SOCK_CLOEXEC|SOCK_NONBLOCK; send/recv never block and return -1

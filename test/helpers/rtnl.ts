@@ -4,7 +4,7 @@
  */
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rtnl } from '../../src/netlink/rtnl/index.js';
+import { Rtnl } from '../../src/netlink/route/ops/index.js';
 import { NETNS_DIR, leftoverNetnsFiles, mountsUnder, openFds, type TestNetns } from './netns.js';
 
 export type TestRtnl = Rtnl & Disposable;

@@ -1,12 +1,12 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, sandbox, netlink, errors.ts.
+ * Layer: cli.
  *
  * `nsbox route add|rm`, `gw set|unset`, `neigh add|rm`: routes, gateways and neighbours of
  * a sandbox, recorded so restore can rebuild them.
  */
 import { isEthernetMac } from '../../netlink/wire/mac.js';
 import { CliError, EXIT } from '../../errors.js';
-import { parseCidr } from '../../netlink/rtnl/index.js';
+import { parseCidr } from '../../netlink/route/ops/index.js';
 import { decodeIp, encodeIp, ipVersion } from '../../netlink/wire/ip.js';
 import type { SandboxRecord } from '../../store/index.js';
 import type { Context } from '../context.js';

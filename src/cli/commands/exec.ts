@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: cli/context, sandbox, errors.ts.
+ * Layer: cli.
  *
  * `nsbox exec NAME -- CMD…`: run CMD inside the sandbox with stdio inherited, signals
  * forwarded and its exit status passed through. The child is forked from inside a netns

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, sandbox, store, netlink, errors.ts.
+ * Layer: cli.
  *
  * `nsbox gc`: make kernel and state agree. It removes what nsbox made and nothing else:
  * interrupted creates and removals, records whose namespace is gone, interfaces left half
@@ -11,7 +11,7 @@ import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { basePath, isNamespaceMounted, removeNamespaceFile } from '../../sandbox/index.js';
 import type { SandboxRecord } from '../../store/index.js';
-import { Rtnl } from '../../netlink/rtnl/index.js';
+import { Rtnl } from '../../netlink/route/ops/index.js';
 import { CliError, EXIT } from '../../errors.js';
 import { IPROUTE_NETNS_DIR, type Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';

@@ -1,12 +1,12 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, sandbox, store, netlink, errors.ts.
+ * Layer: cli.
  *
  * `nsbox iface add|rm`: move a host link into a sandbox (or make a bridge there) and back.
  */
 import { CliError, EXIT } from '../../errors.js';
 import { generateIfaceName, resolveOptions, type InterfaceOptions } from '../../sandbox/index.js';
 import type { InterfaceRecord } from '../../store/index.js';
-import { Rtnl, checkLinkName } from '../../netlink/rtnl/index.js';
+import { Rtnl, checkLinkName } from '../../netlink/route/ops/index.js';
 import type { Context } from '../context.js';
 import { printJson } from '../output.js';
 import { pausePoint } from '../test-hooks.js';

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, network, sandbox, store, errors.ts.
+ * Layer: cli.
  *
  * `nsbox network create|ls|inspect|rm`, `nsbox connect`, `nsbox disconnect`.
  */

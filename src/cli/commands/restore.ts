@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, sandbox, store, netlink, errors.ts.
+ * Layer: cli.
  *
  * `nsbox restore [--recreate]`: after nsbox (or whatever drove it) died, re-adopt every live
  * sandbox from its record; with --recreate, rebuild the ones whose namespace is gone (after a
@@ -9,7 +9,7 @@
 import { CliError, EXIT } from '../../errors.js';
 import { Sandbox, isNamespaceMounted, type InterfaceOptions } from '../../sandbox/index.js';
 import type { InterfaceRecord, SandboxRecord } from '../../store/index.js';
-import { Rtnl } from '../../netlink/rtnl/index.js';
+import { Rtnl } from '../../netlink/route/ops/index.js';
 import type { Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 

@@ -1,5 +1,5 @@
 /**
- * Layer: cli. Imports: cli/context, network, errors.ts.
+ * Layer: cli.
  *
  * `nsbox run [--name N] [--network NET]… [--ip IP] [--keep] -- CMD…`: a fresh sandbox
  * connected to the networks (nsbox0 by default, created on first use), CMD run inside with

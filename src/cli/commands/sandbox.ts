@@ -1,12 +1,12 @@
 /**
- * Layer: cli. Imports: cli/context, cli/output, sandbox, store, netlink, errors.ts.
+ * Layer: cli.
  *
  * `nsbox create`, `ls`, `inspect`, `rm`: the life of a sandbox.
  */
 import { CliError, EXIT, SandboxError } from '../../errors.js';
 import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../../store/index.js';
-import { Rtnl } from '../../netlink/rtnl/index.js';
+import { Rtnl } from '../../netlink/route/ops/index.js';
 import { hostVethName } from '../../network/index.js';
 import { checkSandboxName, type Context } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';

@@ -1,12 +1,12 @@
 /**
- * Layer: cli. Imports: cli/context, sandbox, store, netlink.
+ * Layer: cli.
  *
  * Undo an `iface add` that was killed half way: wherever the link got to inside the sandbox
  * (under its source or its new name), put it back in the host under its source name (or
  * delete a bridge nsbox created), then drop the row.
  */
 import type { SandboxRecord } from '../../store/index.js';
-import { Rtnl } from '../../netlink/rtnl/index.js';
+import { Rtnl } from '../../netlink/route/ops/index.js';
 import type { Context } from '../context.js';
 import { hostVethName } from '../../network/index.js';
 

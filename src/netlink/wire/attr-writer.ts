@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: sibling wire modules (ip.ts, mac.ts) only.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * AttrWriter: a growable byte builder for whole netlink messages — fixed structs via
  * `reserve`/`view`/`raw`, then `struct nlattr` TLVs, each padded with zeros to 4 bytes.

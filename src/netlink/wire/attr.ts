@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts and sibling wire modules.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * `struct nlattr` TLVs (<linux/netlink.h>): decoding, and readers that check each value's
  * length and name the attribute in the DecodeError. AttrWriter and the IP/MAC text codecs live in

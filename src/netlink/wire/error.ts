@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts and sibling wire modules.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * The NLMSG_ERROR payload, `struct nlmsgerr` (an errno and the echoed request), followed by the
  * extended-ack TLVs (NLMSGERR_ATTR_*) when the kernel sets NLM_F_ACK_TLVS. error 0 is an ack.

@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts only.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * The 16-byte `struct nlmsghdr` and its flags (<linux/netlink.h>). Every field is in host byte
  * order, which is little-endian on every target nsbox supports.

@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: sibling wire modules only.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * The wire layer's public surface.
  */

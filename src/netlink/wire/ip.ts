@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * IP addresses as strings <-> the 4- or 16-byte network-order form the kernel uses in IFA_*,
  * RTA_*, NDA_* and IFLA_VXLAN_* attributes. IPv6 text output is RFC 5952 canonical.

@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts only.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * Link-layer addresses as lowercase colon hex ('aa:bb:cc:dd:ee:ff') <-> bytes. Any length of at
  * least one byte: 6 for Ethernet, 20 for InfiniBand, 4 for some tunnels.

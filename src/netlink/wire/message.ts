@@ -1,5 +1,5 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O. Imports: errors.ts and sibling wire modules.
+ * Layer: netlink/wire — pure codec, no I/O.
  *
  * Whole netlink messages: split a received datagram (which may hold several messages, e.g. a
  * multipart dump chunk ending in NLMSG_DONE) and build a request with its length filled in.

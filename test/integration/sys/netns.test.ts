@@ -11,7 +11,7 @@ import {
   AF_INET, AF_NETLINK, NETLINK_ROUTE, SOCK_DGRAM, SOCK_RAW, close, createAndOpenNetns, createNetns, createNetnsWithNetlink, destroyNetns,
   openNetns, closeNetns, netnsReplaced, openNetlink, openProcfs, readFileIn, socketIn, withNetns, writeFileIn,
 } from '../../../src/sys/index.js';
-import { Rtnl } from '../../../src/netlink/rtnl/index.js';
+import { Rtnl } from '../../../src/netlink/route/ops/index.js';
 import { SysError } from '../../../src/errors.js';
 import { NETNS_DIR, leftoverNetnsFiles, makeNetns, mountsUnder, openFds, randomName } from '../../helpers/netns.js';
 import { ipJson } from '../../helpers/iproute.js';

@@ -15,11 +15,11 @@ import { attrMap, decodeAttrs } from '../../../src/netlink/wire/attr.js';
 import { decodeError } from '../../../src/netlink/wire/error.js';
 import { NLM_F, decodeHeader } from '../../../src/netlink/wire/header.js';
 import { splitMessages } from '../../../src/netlink/wire/message.js';
-import { decodeAddrMessage } from '../../../src/netlink/rt/addr.js';
-import { decodeLinkMessage } from '../../../src/netlink/rt/link.js';
-import { decodeNeighMessage } from '../../../src/netlink/rt/neigh.js';
-import { decodeNsidMessage } from '../../../src/netlink/rt/nsid.js';
-import { decodeRouteMessage } from '../../../src/netlink/rt/route.js';
+import { decodeAddrMessage } from '../../../src/netlink/route/schema/addr.js';
+import { decodeLinkMessage } from '../../../src/netlink/route/schema/link.js';
+import { decodeNeighMessage } from '../../../src/netlink/route/schema/neigh.js';
+import { decodeNsidMessage } from '../../../src/netlink/route/schema/nsid.js';
+import { decodeRouteMessage } from '../../../src/netlink/route/schema/route.js';
 import { fixtureMessages, loadFixture, repoRoot } from './fixtures.js';
 
 const DECODERS: [string, (b: Uint8Array) => unknown][] = [

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetlinkSocket, DUMP_INTR_RETRIES, type NotificationSink } from '../../../src/netlink/socket.js';
 import { NLM_F } from '../../../src/netlink/wire/header.js';
-import { RTM } from '../../../src/netlink/rt/constants.js';
+import { RTM } from '../../../src/netlink/route/schema/constants.js';
 import { readU32, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { AbortError, ClosedError, DumpInterruptedError, NetlinkError, SysError, TimeoutError } from '../../../src/errors.js';
 import { FakeKernel, PORT_ID, ack, concat, done, reply } from '../../helpers/fake-kernel.js';

@@ -11,7 +11,7 @@ import { DecodeError } from '../../../../src/errors.js';
 import { AttrWriter } from '../../../../src/netlink/wire/attr.js';
 import { NLMSGERR_ATTRS, type NlErrorPayload, decodeError, encodeError, errorFlags } from '../../../../src/netlink/wire/error.js';
 import { NLMSG, NLM_F } from '../../../../src/netlink/wire/header.js';
-import { RTM } from '../../../../src/netlink/rt/constants.js';
+import { RTM } from '../../../../src/netlink/route/schema/constants.js';
 import { fixtureMessages, toHex } from '../fixtures.js';
 
 function requestAndReply(name: string, type: number) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DecodeError } from '../../../../src/errors.js';
 import { NLMSG, NLM_F } from '../../../../src/netlink/wire/header.js';
 import { encodeMessage, splitMessages } from '../../../../src/netlink/wire/message.js';
-import { RTM } from '../../../../src/netlink/rt/constants.js';
+import { RTM } from '../../../../src/netlink/route/schema/constants.js';
 import { hex, loadFixture, toHex } from '../fixtures.js';
 
 void test('a kernel dump datagram splits into NEWLINK messages ending with NLMSG_DONE', () => {

@@ -1,0 +1,100 @@
+/**
+ * Layer: netlink/route/ops — rtnetlink operations.
+ *
+ * An rtnetlink handle bound to one network namespace: `rtnl.link.*`, `rtnl.addr.*`,
+ * `rtnl.route.*`, `rtnl.neigh.*`, `rtnl.nsid.*` and `rtnl.subscribe()`. The socket is made
+ * inside the namespace once and reused; no call ever switches the thread's namespace.
+ */
+import { close, closeNetns, openNetns } from '../../../sys/index.js';
+import type { NetlinkSocket, NetlinkSocketOptions } from '../../socket.js';
+import { openNetlinkSocket } from '../../native-transport.js';
+import { LinkOps } from './link.js';
+import { AddrOps } from './addr.js';
+import { RouteOps } from './route.js';
+import { NeighOps } from './neigh.js';
+import { NsidOps } from './nsid.js';
+import { subscribe, type RtEvent, type SubscribeOptions } from './subscribe.js';
+
+export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'protocol' | 'groups'> {
+  /**
+   * The namespace: a path to a netns file (opened and owned by the handle), an open netns fd
+   * (which the caller keeps open until close), or omitted for the caller's namespace.
+   */
+  netns?: string | number;
+}
+
+export class Rtnl {
+  readonly link: LinkOps;
+  readonly addr: AddrOps;
+  readonly route: RouteOps;
+  readonly neigh: NeighOps;
+  readonly nsid: NsidOps;
+  readonly #socket: NetlinkSocket;
+  readonly #netnsFd: number;
+  readonly #ownsFd: boolean;
+
+  private constructor(socket: NetlinkSocket, netnsFd: number, ownsFd: boolean) {
+    this.#socket = socket;
+    this.#netnsFd = netnsFd;
+    this.#ownsFd = ownsFd;
+    this.link = new LinkOps(socket);
+    this.addr = new AddrOps(socket);
+    this.route = new RouteOps(socket);
+    this.neigh = new NeighOps(socket);
+    this.nsid = new NsidOps(socket);
+  }
+
+  /** Open a handle (synchronous: one socket made inside the namespace). */
+  static open(options: RtnlOptions = {}): Rtnl {
+    const { netns, ...socketOptions } = options;
+    const ownsFd = typeof netns === 'string';
+    let fd: number;
+    try {
+      fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
+    } catch (err) {
+      try {
+        if (options.adopt) close(options.adopt.fd); // adopted means owned, also when this fails
+      } catch {
+        // the error that matters is the one above
+      }
+      throw err;
+    }
+    try {
+      return new Rtnl(openNetlinkSocket({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
+    } catch (err) {
+      if (ownsFd) closeNetns(fd);
+      throw err;
+    }
+  }
+
+  /** The namespace fd this handle works in (-1: the caller's namespace). */
+  get netnsFd(): number {
+    return this.#netnsFd;
+  }
+
+  get closed(): boolean {
+    return this.#socket.closed;
+  }
+
+  /** Stream link/addr/route/neigh/nsid changes in this namespace. */
+  subscribe(options: SubscribeOptions): AsyncIterableIterator<RtEvent> {
+    return subscribe(this.#netnsFd, options);
+  }
+
+  /** Close the socket (and the netns fd if the handle opened it). Idempotent. */
+  close(): void {
+    if (this.#socket.closed) return;
+    this.#socket.close();
+    if (this.#ownsFd) closeNetns(this.#netnsFd);
+  }
+}
+
+export type { LinkRef } from './ref.js';
+export type { Link, LinkAddOptions, LinkSetOptions, LinkListOptions, LinkCommonOptions, LinkGetOptions } from './link.js';
+export type { Address, AddressOptions, AddressListOptions, Scope } from './addr.js';
+export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType } from './route.js';
+export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';
+export type { RtEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
+export { parseCidr, parseIp, type Cidr } from './cidr.js';
+export { NO_STATS } from '../schema/link.js';
+export { checkLinkName } from './ref.js';

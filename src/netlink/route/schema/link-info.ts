@@ -1,0 +1,116 @@
+/**
+ * Layer: netlink/route/schema — rtnetlink schema, pure.
+ *
+ * IFLA_LINKINFO: the link kind (IFLA_INFO_KIND), its kind-specific IFLA_INFO_DATA, and the kind of
+ * the master it is enslaved to (IFLA_INFO_SLAVE_KIND). Each kind's data lives in link-<kind>.ts.
+ */
+import type { AttrWriter } from '../../wire/attr-writer.js';
+import { attrMap, readString } from '../../wire/attr.js';
+import { IFLA_INFO } from './constants.js';
+import { type BridgeInfo, decodeBridgeData, encodeBridgeData } from './link-bridge.js';
+import { type IpvlanInfo, decodeIpvlanData, encodeIpvlanData } from './link-ipvlan.js';
+import { type MacvlanInfo, decodeMacvlanData, encodeMacvlanData } from './link-macvlan.js';
+import { type VethInfo, decodeVethData, encodeVethData } from './link-veth.js';
+import { type VxlanInfo, decodeVxlanData, encodeVxlanData } from './link-vxlan.js';
+
+export type { BridgeInfo } from './link-bridge.js';
+export type { IpvlanInfo, IpvlanMode } from './link-ipvlan.js';
+export type { MacvlanInfo, MacvlanMode } from './link-macvlan.js';
+export type { VethInfo, VethPeer } from './link-veth.js';
+export type { VxlanInfo } from './link-vxlan.js';
+
+export interface DummyInfo {
+  kind: 'dummy';
+}
+
+/**
+ * Any other kind ('wireguard', 'vlan', …): only the name is carried. The `?: undefined` fields let
+ * code read a known kind's fields after `info.kind === 'veth'` (which cannot exclude this member).
+ */
+export interface OtherLinkInfo {
+  kind: string;
+  data?: undefined;
+  peer?: undefined;
+  stpState?: undefined;
+  forwardDelay?: undefined;
+  helloTime?: undefined;
+  maxAge?: undefined;
+  ageingTime?: undefined;
+  priority?: undefined;
+  vlanFiltering?: undefined;
+  id?: undefined;
+  local?: undefined;
+  remote?: undefined;
+  group?: undefined;
+  port?: undefined;
+  dev?: undefined;
+  learning?: undefined;
+  ttl?: undefined;
+  mode?: undefined;
+  flags?: undefined;
+}
+
+export type LinkInfo = VethInfo | BridgeInfo | VxlanInfo | MacvlanInfo | IpvlanInfo | DummyInfo | OtherLinkInfo;
+
+const textEncoder = new TextEncoder();
+
+/** IFLA_INFO_KIND and IFLA_INFO_SLAVE_KIND go without a NUL, as iproute2 sends them (policy NLA_STRING). */
+function kindName(w: AttrWriter, type: number, kind: string): void {
+  w.bytes(type, textEncoder.encode(kind));
+}
+
+function hasData(info: LinkInfo): boolean {
+  return Object.entries(info).some(([k, v]) => k !== 'kind' && v !== undefined);
+}
+
+/** Write IFLA_LINKINFO: kind, then IFLA_INFO_DATA when the kind has settings, then the slave kind. */
+export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | undefined, slaveKind: string | undefined): void {
+  w.nest(type, () => {
+    if (info !== undefined) {
+      kindName(w, IFLA_INFO.KIND, info.kind);
+      if (hasData(info)) {
+        switch (info.kind) {
+          case 'veth':
+            w.nest(IFLA_INFO.DATA, () => encodeVethData(w, info as VethInfo));
+            break;
+          case 'bridge':
+            w.nest(IFLA_INFO.DATA, () => encodeBridgeData(w, info as BridgeInfo));
+            break;
+          case 'vxlan':
+            w.nest(IFLA_INFO.DATA, () => encodeVxlanData(w, info as VxlanInfo));
+            break;
+          case 'macvlan':
+            w.nest(IFLA_INFO.DATA, () => encodeMacvlanData(w, info as MacvlanInfo));
+            break;
+          case 'ipvlan':
+            w.nest(IFLA_INFO.DATA, () => encodeIpvlanData(w, info as IpvlanInfo));
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    if (slaveKind !== undefined) kindName(w, IFLA_INFO.SLAVE_KIND, slaveKind);
+  });
+}
+
+/** Decode an IFLA_LINKINFO value. Data of kinds not listed in LinkInfo is dropped. */
+export function decodeLinkInfo(value: Uint8Array): { info?: LinkInfo; slaveKind?: string } {
+  const a = attrMap(value);
+  const out: { info?: LinkInfo; slaveKind?: string } = {};
+  const kindBytes = a.get(IFLA_INFO.KIND);
+  if (kindBytes !== undefined) {
+    const kind = readString(kindBytes, 'IFLA_INFO_KIND');
+    const data = a.get(IFLA_INFO.DATA);
+    if (data === undefined) out.info = { kind };
+    else if (kind === 'veth') out.info = decodeVethData(data);
+    else if (kind === 'bridge') out.info = decodeBridgeData(data);
+    else if (kind === 'vxlan') out.info = decodeVxlanData(data);
+    else if (kind === 'macvlan') out.info = decodeMacvlanData(data);
+    else if (kind === 'ipvlan') out.info = decodeIpvlanData(data);
+    else out.info = { kind };
+  }
+  const slave = a.get(IFLA_INFO.SLAVE_KIND);
+  if (slave !== undefined) out.slaveKind = readString(slave, 'IFLA_INFO_SLAVE_KIND');
+  return out;
+}

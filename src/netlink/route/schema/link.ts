@@ -1,0 +1,205 @@
+/**
+ * Layer: netlink/route/schema — rtnetlink schema, pure.
+ *
+ * RTM_NEWLINK / DELLINK / GETLINK / SETLINK bodies: struct ifinfomsg then IFLA_* attributes
+ * (<linux/if_link.h>). Decode ignores attributes it does not know.
+ */
+import type { AttrWriter } from '../../wire/attr-writer.js';
+import { attrMap, readMac, readS32, readString, readU32, readU8 } from '../../wire/attr.js';
+import { AF, DEVCONF_DISABLE_IPV6, IFLA, IFLA_INET6 } from './constants.js';
+import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
+import { type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
+import { type LinkStats64, decodeLinkStats64, encodeLinkStats64 } from './link-stats.js';
+
+export type * from './link-info.js';
+export type { LinkStats64 } from './link-stats.js';
+
+/** What encodeLinkMessage takes and decodeLinkMessage returns. Decode always fills the five ifinfomsg fields. */
+export interface LinkMessage {
+  /** ifi_family (AF_UNSPEC for links, AF_BRIDGE for bridge port messages) */
+  family?: number;
+  /** ifi_type: ARPHRD_* */
+  type?: number;
+  /** ifi_index */
+  index?: number;
+  /** ifi_flags: IFF_* */
+  flags?: number;
+  /** ifi_change: mask of the IFF_* bits a request changes */
+  change?: number;
+  /** IFLA_IFNAME */
+  name?: string;
+  mtu?: number;
+  address?: string;
+  broadcast?: string;
+  /** IFLA_MASTER: ifindex of the master; 0 = nomaster */
+  master?: number;
+  /** IFLA_LINK: peer/parent ifindex (in the namespace linkNetnsId names, if set) */
+  link?: number;
+  /** IFLA_LINK_NETNSID */
+  linkNetnsId?: number;
+  /** IFLA_NET_NS_FD: move to / create in this namespace */
+  netnsFd?: number;
+  /** IFLA_NET_NS_PID */
+  netnsPid?: number;
+  /** IFLA_TARGET_NETNSID: operate on the namespace with this id */
+  targetNetnsId?: number;
+  txqlen?: number;
+  /**
+   * IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES: queues allocated at creation. A veth made without
+   * them gets one per CPU and is then cut to one real queue, which costs two expedited RCU
+   * grace periods (synchronize_net) per end; asking for 1 skips both.
+   */
+  numTxQueues?: number;
+  numRxQueues?: number;
+  group?: number;
+  /** IFLA_OPERSTATE: IF_OPER_* */
+  operstate?: number;
+  carrier?: boolean;
+  /** IFLA_IFALIAS */
+  alias?: string;
+  /** IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_ADDR_GEN_MODE (IN6_ADDR_GEN_MODE_*): how IPv6 link-local addresses are made; NONE makes none. */
+  addrGenMode?: number;
+  /**
+   * IFLA_AF_SPEC > AF_INET6 > IFLA_INET6_CONF[DEVCONF_DISABLE_IPV6] (read only): the link's
+   * net.ipv6.conf.IFNAME.disable_ipv6. Absent when the link has no IPv6 state at all (IPv6
+   * off in the kernel, or an MTU under 1280). Setting it needs /proc/sys.
+   */
+  ipv6Disabled?: boolean;
+  promiscuity?: number;
+  /** IFLA_EXT_MASK: RTEXT_FILTER_* */
+  extMask?: number;
+  /** IFLA_LINKINFO → IFLA_INFO_KIND + IFLA_INFO_DATA */
+  info?: LinkInfo;
+  /** IFLA_LINKINFO → IFLA_INFO_SLAVE_KIND */
+  slaveKind?: string;
+  stats64?: LinkStats64;
+  minMtu?: number;
+  maxMtu?: number;
+}
+
+/**
+ * Write an ifinfomsg and the attributes of `m` into `w`. Attribute order follows iproute2
+ * (IFLA_EXT_MASK, settings, IFLA_IFNAME, IFLA_LINKINFO), so requests compare byte for byte with its.
+ */
+export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
+  encodeIfinfomsg(w, m);
+  if (m.extMask !== undefined) w.u32(IFLA.EXT_MASK, m.extMask);
+  if (m.link !== undefined) w.u32(IFLA.LINK, m.link);
+  if (m.mtu !== undefined) w.u32(IFLA.MTU, m.mtu);
+  if (m.address !== undefined) w.mac(IFLA.ADDRESS, m.address);
+  if (m.broadcast !== undefined) w.mac(IFLA.BROADCAST, m.broadcast);
+  if (m.txqlen !== undefined) w.u32(IFLA.TXQLEN, m.txqlen);
+  if (m.numTxQueues !== undefined) w.u32(IFLA.NUM_TX_QUEUES, m.numTxQueues);
+  if (m.numRxQueues !== undefined) w.u32(IFLA.NUM_RX_QUEUES, m.numRxQueues);
+  if (m.group !== undefined) w.u32(IFLA.GROUP, m.group);
+  if (m.operstate !== undefined) w.u8(IFLA.OPERSTATE, m.operstate);
+  if (m.carrier !== undefined) w.u8(IFLA.CARRIER, m.carrier ? 1 : 0);
+  if (m.promiscuity !== undefined) w.u32(IFLA.PROMISCUITY, m.promiscuity);
+  if (m.master !== undefined) w.u32(IFLA.MASTER, m.master);
+  if (m.netnsFd !== undefined) w.u32(IFLA.NET_NS_FD, m.netnsFd);
+  if (m.netnsPid !== undefined) w.u32(IFLA.NET_NS_PID, m.netnsPid);
+  if (m.linkNetnsId !== undefined) w.s32(IFLA.LINK_NETNSID, m.linkNetnsId);
+  if (m.targetNetnsId !== undefined) w.s32(IFLA.TARGET_NETNSID, m.targetNetnsId);
+  if (m.alias !== undefined) w.string(IFLA.IFALIAS, m.alias);
+  if (m.minMtu !== undefined) w.u32(IFLA.MIN_MTU, m.minMtu);
+  if (m.maxMtu !== undefined) w.u32(IFLA.MAX_MTU, m.maxMtu);
+  if (m.stats64 !== undefined) encodeLinkStats64(w, IFLA.STATS64, m.stats64);
+  if (m.name !== undefined) w.string(IFLA.IFNAME, m.name);
+  if (m.addrGenMode !== undefined) {
+    const mode = m.addrGenMode;
+    w.nest(IFLA.AF_SPEC, (spec) => spec.nest(AF.INET6, (inet6) => inet6.u8(IFLA_INET6.ADDR_GEN_MODE, mode)));
+  }
+  if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
+}
+
+/** Options that leave the 64-bit counters out (decodeLinkMessage, link.get, link.find). */
+export const NO_STATS = Object.freeze({ stats: false } as const);
+
+/** Decode an RTM_*LINK payload (the bytes after the nlmsghdr); `stats: false` leaves IFLA_STATS64 undecoded. */
+export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolean } = {}): LinkMessage {
+  const h = decodeIfinfomsg(payload);
+  const m: LinkMessage = { family: h.family, type: h.type, index: h.index, flags: h.flags, change: h.change };
+  const a = attrMap(payload, IFINFOMSG_LEN);
+  const u32 = (type: number, what: string): number | undefined => {
+    const v = a.get(type);
+    return v === undefined ? undefined : readU32(v, what);
+  };
+  const s32 = (type: number, what: string): number | undefined => {
+    const v = a.get(type);
+    return v === undefined ? undefined : readS32(v, what);
+  };
+  const str = (type: number, what: string): string | undefined => {
+    const v = a.get(type);
+    return v === undefined ? undefined : readString(v, what);
+  };
+  const mac = (type: number, what: string): string | undefined => {
+    const v = a.get(type);
+    return v === undefined || v.length === 0 ? undefined : readMac(v, what);
+  };
+  const u8 = (type: number, what: string): number | undefined => {
+    const v = a.get(type);
+    return v === undefined ? undefined : readU8(v, what);
+  };
+
+  const name = str(IFLA.IFNAME, 'IFLA_IFNAME');
+  if (name !== undefined) m.name = name;
+  const mtu = u32(IFLA.MTU, 'IFLA_MTU');
+  if (mtu !== undefined) m.mtu = mtu;
+  const address = mac(IFLA.ADDRESS, 'IFLA_ADDRESS');
+  if (address !== undefined) m.address = address;
+  const broadcast = mac(IFLA.BROADCAST, 'IFLA_BROADCAST');
+  if (broadcast !== undefined) m.broadcast = broadcast;
+  const master = u32(IFLA.MASTER, 'IFLA_MASTER');
+  if (master !== undefined) m.master = master;
+  const link = u32(IFLA.LINK, 'IFLA_LINK');
+  if (link !== undefined) m.link = link;
+  const linkNetnsId = s32(IFLA.LINK_NETNSID, 'IFLA_LINK_NETNSID');
+  if (linkNetnsId !== undefined) m.linkNetnsId = linkNetnsId;
+  const netnsFd = u32(IFLA.NET_NS_FD, 'IFLA_NET_NS_FD');
+  if (netnsFd !== undefined) m.netnsFd = netnsFd;
+  const netnsPid = u32(IFLA.NET_NS_PID, 'IFLA_NET_NS_PID');
+  if (netnsPid !== undefined) m.netnsPid = netnsPid;
+  const targetNetnsId = s32(IFLA.TARGET_NETNSID, 'IFLA_TARGET_NETNSID');
+  if (targetNetnsId !== undefined) m.targetNetnsId = targetNetnsId;
+  const txqlen = u32(IFLA.TXQLEN, 'IFLA_TXQLEN');
+  if (txqlen !== undefined) m.txqlen = txqlen;
+  const numTxQueues = u32(IFLA.NUM_TX_QUEUES, 'IFLA_NUM_TX_QUEUES');
+  if (numTxQueues !== undefined) m.numTxQueues = numTxQueues;
+  const numRxQueues = u32(IFLA.NUM_RX_QUEUES, 'IFLA_NUM_RX_QUEUES');
+  if (numRxQueues !== undefined) m.numRxQueues = numRxQueues;
+  const group = u32(IFLA.GROUP, 'IFLA_GROUP');
+  if (group !== undefined) m.group = group;
+  const operstate = u8(IFLA.OPERSTATE, 'IFLA_OPERSTATE');
+  if (operstate !== undefined) m.operstate = operstate;
+  const carrier = u8(IFLA.CARRIER, 'IFLA_CARRIER');
+  if (carrier !== undefined) m.carrier = carrier !== 0;
+  const alias = str(IFLA.IFALIAS, 'IFLA_IFALIAS');
+  if (alias !== undefined) m.alias = alias;
+  const promiscuity = u32(IFLA.PROMISCUITY, 'IFLA_PROMISCUITY');
+  if (promiscuity !== undefined) m.promiscuity = promiscuity;
+  const extMask = u32(IFLA.EXT_MASK, 'IFLA_EXT_MASK');
+  if (extMask !== undefined) m.extMask = extMask;
+  const afSpec = a.get(IFLA.AF_SPEC);
+  if (afSpec !== undefined) {
+    const inet6 = attrMap(afSpec).get(AF.INET6);
+    const inet6Attrs = inet6 === undefined ? undefined : attrMap(inet6);
+    const mode = inet6Attrs?.get(IFLA_INET6.ADDR_GEN_MODE);
+    if (mode !== undefined) m.addrGenMode = readU8(mode, 'IFLA_INET6_ADDR_GEN_MODE');
+    const conf = inet6Attrs?.get(IFLA_INET6.CONF);
+    const at = DEVCONF_DISABLE_IPV6 * 4;
+    if (conf !== undefined && conf.length >= at + 4) m.ipv6Disabled = readS32(conf.subarray(at, at + 4), 'DEVCONF_DISABLE_IPV6') !== 0;
+  }
+  const linkinfo = a.get(IFLA.LINKINFO);
+  if (linkinfo !== undefined) {
+    const { info, slaveKind } = decodeLinkInfo(linkinfo);
+    if (info !== undefined) m.info = info;
+    if (slaveKind !== undefined) m.slaveKind = slaveKind;
+  }
+  const stats = options.stats === false ? undefined : a.get(IFLA.STATS64);
+  if (stats !== undefined) m.stats64 = decodeLinkStats64(stats);
+  const minMtu = u32(IFLA.MIN_MTU, 'IFLA_MIN_MTU');
+  if (minMtu !== undefined) m.minMtu = minMtu;
+  const maxMtu = u32(IFLA.MAX_MTU, 'IFLA_MAX_MTU');
+  if (maxMtu !== undefined) m.maxMtu = maxMtu;
+  return m;
+}
