@@ -43,7 +43,9 @@ export default tseslint.config(
     files: ['scripts/**/*.js', 'bin/**/*.js', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
-  layer(['src/errors.ts', 'src/errno.ts', 'src/package-root.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts, errno.ts and package-root.ts are leaves'),
+  layer(['src/errno.ts'], ['./*', '../*'], 'errno.ts is the bottom leaf'),
+  layer(['src/errors.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts is a leaf over errno.ts'),
+  layer(['src/package-root.ts'], ['./*', '../*', '!./errors.js'], 'package-root.ts is a leaf over errors.ts'),
   layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', ...familyDirs, ...above('netlink')],
     'netlink/wire is a pure codec: no I/O and nothing above it'),
   ...FAMILIES.flatMap((family) => [
@@ -56,7 +58,8 @@ export default tseslint.config(
   layer(['src/sys/**'], ['**/netlink/**', ...above('sys')], 'sys is the bottom layer'),
   layer(['src/sandbox/**'], ['**/sys/binding*', ...above('sandbox')], 'sandbox sits below store, network and the process edges'),
   layer(['src/store/**'], ['**/sys/**', '**/netlink/**', '**/sandbox/**', ...above('store')], 'store only keeps state'),
-  layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below the process edges'),
+  layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
+  layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge).map((e) => `**/${e}/**`)],
     `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge`)),
 );

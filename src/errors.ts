@@ -1,21 +1,112 @@
 /**
  * Layer: leaf (any module may import).
  *
- * Every error class nsbox throws. Stable `code` strings are the contract (docs/errors.md);
- * `instanceof` is a convenience. System and kernel errors follow Node's SystemError shape:
- * `code` is the glibc errno name and `errno` is negative, as in `fs` errors.
+ * Every error class nsbox throws, and the closed table of its error codes. A code is the
+ * contract (docs/errors.md is checked against ERROR_CODES by a test); `instanceof` is a
+ * convenience. Each code has a category, and the process edges map categories, never
+ * messages, to their outcomes: the CLI to exit codes, the CNI plugin to CNI error codes.
+ * System and kernel errors follow Node's SystemError shape: `code` is the glibc errno name
+ * and `errno` is negative, as in `fs` errors.
  */
-import { errnoName } from './errno.js';
+import { errnoName, errnoText } from './errno.js';
+
+/** What kind of failure an error is, for whoever decides what happens next. */
+export type ErrorCategory =
+  /** Bad input: arguments, names, addresses, configuration. Retrying the same call fails again. */
+  | 'usage'
+  /** Something named does not exist (a sandbox, network, link, route, a namespace that is gone). */
+  | 'not-found'
+  /** The request clashes with what exists: a name taken, an address in use, work in progress. */
+  | 'conflict'
+  /** A temporary condition (a timeout, an interrupted dump): the same call may succeed later. */
+  | 'transient'
+  /** Anything else: the kernel or the system refused, a teardown step failed, a bug. */
+  | 'internal';
+
+interface CodeInfo {
+  readonly category: ErrorCategory;
+  /** When it is raised (docs/errors.md repeats it). */
+  readonly when: string;
+}
+
+/** Every code nsbox defines (errno names, which system and kernel errors carry, are separate). */
+export const ERROR_CODES = {
+  NSBOX_ERR_USAGE: { category: 'usage', when: 'bad arguments to a command: a name, address, CIDR, MAC, label or option combination' },
+  NSBOX_ERR_CONFIG: { category: 'usage', when: 'bad configuration: an interface option, a master that is not a bridge, network settings (subnet, gateway, MTU, parent, driver)' },
+  NSBOX_ERR_NAME: { category: 'usage', when: 'a generated interface name would exceed 15 bytes' },
+  NSBOX_ERR_NOT_NETNS: { category: 'usage', when: 'a file given as a network namespace is not one' },
+  NSBOX_ERR_NOT_FOUND: { category: 'not-found', when: 'no such sandbox, network, interface, host link, route or default route' },
+  NSBOX_ERR_NETNS_GONE: { category: 'not-found', when: 'a sandbox\'s network namespace is gone (after a reboot, or removed behind nsbox\'s back)' },
+  NSBOX_ERR_NO_ROUTE: { category: 'not-found', when: 'no directly connected route to a gateway' },
+  NSBOX_ERR_NEIGHBOR_NOT_FOUND: { category: 'not-found', when: 'deleteNeighbor of an entry that is not there' },
+  NSBOX_ERR_EXISTS: { category: 'conflict', when: 'the name is taken: a sandbox, network, interface, route or connection that exists already' },
+  NSBOX_ERR_NEIGHBOR_EXISTS: { category: 'conflict', when: 'addNeighbor of an entry that is there already' },
+  NSBOX_ERR_ROUTE_CONFLICT: { category: 'conflict', when: 'an address\'s subnet overlaps an existing route' },
+  NSBOX_ERR_IN_USE: { category: 'conflict', when: 'an address or a network is in use' },
+  NSBOX_ERR_EXHAUSTED: { category: 'conflict', when: 'a network has no free address left' },
+  NSBOX_ERR_CONFLICT: { category: 'conflict', when: 'a name nsbox would use is held by something nsbox did not make (e.g. /run/netns/NAME)' },
+  NSBOX_ERR_BUSY: { category: 'conflict', when: 'a sandbox is in the middle of an interrupted operation; run `nsbox gc`' },
+  NSBOX_ERR_TIMEOUT: { category: 'transient', when: 'no answer from the kernel within the request timeout (3 s by default)' },
+  NSBOX_ERR_DUMP_INTR: { category: 'transient', when: 'a dump was interrupted by concurrent changes on every try; no partial data is returned' },
+  ABORT_ERR: { category: 'transient', when: 'a request was cancelled by its AbortSignal (Node\'s own code for this)' },
+  NSBOX_ERR_DECODE: { category: 'internal', when: 'malformed netlink bytes' },
+  NSBOX_ERR_CLOSED: { category: 'internal', when: 'a socket or handle was used after close()' },
+  NSBOX_ERR_SYSCTL: { category: 'internal', when: 'a sysctl is not a sysctl file, cannot be read or written, or IPv6 could not be disabled' },
+  NSBOX_ERR_SANDBOX: { category: 'internal', when: 'a sandbox step failed with an error that has no code of its own' },
+  NSBOX_ERR_TEARDOWN: { category: 'internal', when: 'some steps of a teardown failed (every step still ran)' },
+  NSBOX_ERR_GC: { category: 'internal', when: 'gc could not remove something it found' },
+  NSBOX_ERR_RESTORE: { category: 'internal', when: 'restore could not re-adopt or rebuild some sandboxes' },
+  NSBOX_ERR_STORE: { category: 'internal', when: 'the state database cannot be used (e.g. its schema is newer than this nsbox)' },
+  NSBOX_ERR_NATIVE: { category: 'internal', when: 'the native addon is missing, or was used before it was initialised' },
+  NSBOX_ERR_NATIVE_ARGS: { category: 'usage', when: 'the native addon was called with arguments of the wrong type (a bug above sys/)' },
+  NSBOX_ERR_NAPI: { category: 'internal', when: 'an N-API call inside the addon failed' },
+  NSBOX_ERR_INTERNAL: { category: 'internal', when: 'an error that is not an nsbox error reached a process edge' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An errno name, the code of system and kernel errors ('EEXIST'). */
+export type ErrnoCode = `E${string}`;
+
+/**
+ * Errno names by category. Errnos not listed are 'internal'. Kept short on purpose: only
+ * errnos whose meaning does not depend on the call that got them.
+ */
+const ERRNO_CATEGORIES: Readonly<Record<string, ErrorCategory>> = {
+  ENOENT: 'not-found',
+  ENODEV: 'not-found',
+  ESRCH: 'not-found',
+  ENXIO: 'not-found',
+  EEXIST: 'conflict',
+  EBUSY: 'conflict',
+  EADDRINUSE: 'conflict',
+  ENOTEMPTY: 'conflict',
+  EAGAIN: 'transient',
+  EINTR: 'transient',
+  ENOBUFS: 'transient',
+  ETIMEDOUT: 'transient',
+};
+
+/** The category of any thrown value: by its code, TypeError/RangeError as usage, else internal. */
+export function categoryOf(err: unknown): ErrorCategory {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (Object.hasOwn(ERROR_CODES, code)) return ERROR_CODES[code as ErrorCode].category;
+    if (err instanceof NsboxError || (err as { errno?: unknown }).errno !== undefined) return ERRNO_CATEGORIES[code] ?? 'internal';
+  }
+  if (err instanceof TypeError || err instanceof RangeError) return 'usage';
+  return 'internal';
+}
 
 export interface NsboxErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error nsbox defines. */
+/** Base class of every error nsbox defines. `code` is an ErrorCode or, for system and kernel errors, an errno name. */
 export class NsboxError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode | ErrnoCode;
 
-  constructor(message: string, code: string, options?: NsboxErrorOptions) {
+  constructor(message: string, code: ErrorCode | ErrnoCode, options?: NsboxErrorOptions) {
     super(message, options);
     this.code = code;
   }
@@ -23,17 +114,26 @@ export class NsboxError extends Error {
   override get name(): string {
     return this.constructor.name;
   }
+
+  get category(): ErrorCategory {
+    return categoryOf(this);
+  }
 }
 
-/** A failed system call: `code` is the errno name, `errno` is negative. */
+/** 'EEXIST: File exists' (name and glibc text), or just the name when glibc has no text. */
+function errnoLabel(errno: number): string {
+  const text = errnoText(errno);
+  return text === undefined ? errnoName(errno) : `${errnoName(errno)}: ${text}`;
+}
+
+/** A failed system call: `code` is the errno name, `errno` is negative. Message: `open /x: EEXIST: File exists`. */
 export class SysError extends NsboxError {
   readonly errno: number;
   readonly syscall: string;
   readonly path: string | undefined;
 
   constructor(errno: number, syscall: string, path?: string) {
-    const code = errnoName(errno);
-    super(`${syscall}${path === undefined ? '' : ` ${path}`}: ${code}`, code);
+    super(`${syscall}${path === undefined ? '' : ` ${path}`}: ${errnoLabel(errno)}`, errnoName(errno) as ErrnoCode);
     this.errno = -Math.abs(errno);
     this.syscall = syscall;
     this.path = path;
@@ -56,7 +156,7 @@ export class NetlinkError extends NsboxError {
   constructor(errno: number, op: string, extack?: Extack) {
     const code = errnoName(errno);
     const text = extack?.message ? `: ${extack.message}` : '';
-    super(`${op}: ${code}${text}`, code);
+    super(`${op}: ${code}${text}`, code as ErrnoCode);
     this.errno = -Math.abs(errno);
     this.op = op;
     this.extack = extack;
@@ -129,12 +229,25 @@ export class AbortError extends NsboxError {
   }
 }
 
+export interface SandboxErrorOptions extends NsboxErrorOptions {
+  /** Steps of an undo that failed after this error (the link may not be back where it was). */
+  rollbackErrors?: readonly Error[];
+}
+
 /**
  * A sandbox operation failed. The message starts with the step that failed, in osl's words
  * (callers match on texts such as "conflicts with existing route"); `cause` is the error
- * underneath and `code` is its code (an errno name, or NSBOX_ERR_*).
+ * underneath and `code` is its code (an errno name, or an ErrorCode).
  */
-export class SandboxError extends NsboxError {}
+export class SandboxError extends NsboxError {
+  /** Undo steps that failed too (addInterface puts a link back after a failure). */
+  readonly rollbackErrors: readonly Error[];
+
+  constructor(message: string, code: ErrorCode | ErrnoCode, options: SandboxErrorOptions = {}) {
+    super(message, code, { cause: options.cause });
+    this.rollbackErrors = options.rollbackErrors ?? [];
+  }
+}
 
 /**
  * osl NeighborSearchError: addNeighbor found the entry already present (`present: true`),
@@ -157,26 +270,5 @@ export class NeighborSearchError extends NsboxError {
     this.mac = mac;
     this.linkName = linkName;
     this.present = present;
-  }
-}
-
-/** Exit codes of the nsbox CLI (docs/cli.md). */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-  NOT_FOUND: 3,
-  CONFLICT: 4,
-  /** nsbox failed before it could run the command of `exec`/`run`. */
-  EXEC_FAILED: 125,
-} as const;
-
-/** An error the CLI reports as one line with a chosen exit code. */
-export class CliError extends NsboxError {
-  readonly exitCode: number;
-
-  constructor(message: string, code: string, exitCode: number, options?: NsboxErrorOptions) {
-    super(message, code, options);
-    this.exitCode = exitCode;
   }
 }

@@ -1,16 +1,42 @@
 /**
- * nsbox — Linux network sandboxes for TypeScript. The public entry: re-exports only.
+ * nsbox — Linux network sandboxes for TypeScript. The public entry: every name here is
+ * documented in docs/api.md (test/unit/package.test.ts checks the two lists against each
+ * other), and nothing else is public.
  */
-export * from './errors.js';
-export { errnoName, errnoNumber } from './errno.js';
+
+// The osl port (docs/api.md: Sandboxes … Leak collection)
+export { Sandbox, SandboxType, type SandboxCreateOptions } from './sandbox/sandbox.js';
+export type { Interface, InterfaceStatistics } from './sandbox/interface.js';
+export type { InterfaceOptions } from './sandbox/options.js';
+export type { StaticRoute } from './sandbox/routes.js';
+export type { AddNeighborOptions } from './sandbox/neighbors.js';
+export type { RestoreInterface } from './sandbox/restore.js';
+export { setBasePath, generateKey } from './sandbox/key.js';
+export { gc, type GcOptions, type GcReport } from './sandbox/gc.js';
+export { applyKernelKnobs, type OSValue } from './sandbox/sysctl.js';
+
+// State, networks and the crash-safe orchestration over them (docs/api.md: Managed sandboxes, Networks)
+export { Manager, type RootOptions } from './managed/index.js';
+export { Networks, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkInfo, type AttachOptions, type Attachment, type MacvlanMode } from './network/index.js';
+export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, type Subnet } from './network/index.js';
+
+// Errors (docs/errors.md)
 export {
-  createNetns, createNetnsWithNetlink, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult,
-  type CreatedNetns,
+  ERROR_CODES, categoryOf, NsboxError, SysError, NetlinkError, DumpInterruptedError, TimeoutError, DecodeError, ConfigError, ClosedError,
+  AbortError, SandboxError, NeighborSearchError,
+  type ErrorCategory, type ErrorCode, type ErrnoCode, type Extack, type NsboxErrorOptions, type SandboxErrorOptions,
+} from './errors.js';
+export { errnoName, errnoNumber, errnoText } from './errno.js';
+
+// Low level: namespaces, netlink (docs/api.md: Low level)
+export {
+  createNetns, createNetnsWithNetlink, bindNetns, destroyNetns, openNetns, closeNetns, withNetns, socketIn, type DestroyResult, type CreatedNetns,
 } from './sys/index.js';
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';
 export { openNetlinkSocket } from './netlink/native-transport.js';
-export * from './netlink/route/ops/index.js';
-export { Rtnl, type RtnlOptions } from './netlink/route/ops/index.js';
-export * from './sandbox/index.js';
-export * from './network/index.js';
+export {
+  Rtnl, NO_STATS, type RtnlOptions, type LinkRef, type Link, type LinkAddOptions, type LinkSetOptions, type LinkListOptions, type LinkCommonOptions,
+  type LinkGetOptions, type Address, type AddressOptions, type AddressListOptions, type Scope, type Route, type RouteOptions, type RouteListOptions,
+  type RouteGetOptions, type RouteType, type Neighbor, type NeighborOptions, type NeighborListOptions, type RtEvent, type SubscribeOptions, type SubscriptionGroup,
+} from './netlink/route/ops/index.js';

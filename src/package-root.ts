@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NsboxError } from './errors.js';
 
 let root: string | undefined;
 
@@ -16,7 +17,7 @@ export function packageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return (root = dir);
     const up = dirname(dir);
-    if (up === dir) throw new Error('nsbox: cannot find the package root (package.json next to binding.gyp) above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new NsboxError(`nsbox: cannot find the package root (package.json next to binding.gyp) above ${fileURLToPath(import.meta.url)}`, 'NSBOX_ERR_INTERNAL');
     dir = up;
   }
 }

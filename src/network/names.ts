@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-export function checkNetworkName(name: string): void {
+/** Sandbox and network names: what a file name, a lock file and an ifalias can all hold. */
+export function checkName(kind: 'sandbox' | 'network', name: string): void {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    throw new TypeError(`invalid network name ${JSON.stringify(name)}: 1 to 63 characters of letters, digits, '_', '.', '-', starting with a letter or digit`);
+    throw new TypeError(`invalid ${kind} name ${JSON.stringify(name)}: 1 to 63 characters of letters, digits, '_', '.', '-', starting with a letter or digit`);
   }
 }
 

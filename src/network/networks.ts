@@ -11,11 +11,11 @@ import { ipVersion } from '../netlink/wire/ip.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
 import { Rtnl, checkLinkName, type Link } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
-import { NetworkRecords, openDb, type Db, type NetworkConfig, type NetworkRecord } from '../store/index.js';
+import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import {
   checkAssignable, checkGateway, defaultGateway, macFromIPv4, nextFree, parseSubnet, subnetContains, subnetsOverlap, type Subnet,
 } from './ipam.js';
-import { bridgeTag, checkNetworkName, defaultBridgeName, hostVethName, vethTag } from './names.js';
+import { bridgeTag, checkName, defaultBridgeName, hostVethName, vethTag } from './names.js';
 
 export const DEFAULT_NETWORK = 'nsbox0';
 const DEFAULT_MTU = 1500;
@@ -92,14 +92,14 @@ function randomMac(): string {
 }
 
 export class Networks {
-  readonly records: NetworkRecords;
+  readonly #records: NetworkRecords;
   readonly #db: Db | undefined;
   readonly #scope: string;
   #host: Rtnl | undefined;
 
   /** Networks over an open state database (the CLI shares its own). */
   constructor(db: Db, options: { scope?: string; ownsDb?: boolean } = {}) {
-    this.records = new NetworkRecords(db);
+    this.#records = new NetworkRecords(db);
     this.#db = options.ownsDb ? db : undefined;
     this.#scope = options.scope ?? basePath();
   }
@@ -121,16 +121,16 @@ export class Networks {
   }
 
   list(): NetworkInfo[] {
-    return this.records.list().map(withInfo);
+    return this.#records.list().map(withInfo);
   }
 
   get(name: string): NetworkInfo | undefined {
-    const rec = this.records.get(name);
+    const rec = this.#records.get(name);
     return rec && withInfo(rec);
   }
 
   #require(name: string): NetworkRecord {
-    const rec = this.records.get(name);
+    const rec = this.#records.get(name);
     if (rec === undefined) throw new NsboxError(`no network named ${JSON.stringify(name)}`, 'NSBOX_ERR_NOT_FOUND');
     return rec;
   }
@@ -138,7 +138,7 @@ export class Networks {
   /** Host routes that are not nsbox's own bridges' (what a new subnet must not overlap). */
   async #foreignRoutes(): Promise<{ subnet: Subnet; dev: string }[]> {
     const host = this.#hostRtnl;
-    const ours = new Set(this.records.list().map((n) => n.config.bridge).filter(Boolean));
+    const ours = new Set(this.#records.list().map((n) => n.config.bridge).filter(Boolean));
     const links = new Map((await host.link.list()).map((l) => [l.index, l.name] as const));
     const out: { subnet: Subnet; dev: string }[] = [];
     for (const r of await host.route.list({ table: 'all' })) {
@@ -158,7 +158,7 @@ export class Networks {
 
   /** The first free /16 in 10.88.0.0 – 10.254.0.0. */
   async #pickFreeSubnet(): Promise<string> {
-    const taken = [...(await this.#foreignRoutes()).map((r) => r.subnet), ...this.records.list().flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
+    const taken = [...(await this.#foreignRoutes()).map((r) => r.subnet), ...this.#records.list().flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
     for (let b = 88; b <= 254; b++) {
       const candidate = parseSubnet(`10.${b}.0.0/16`);
       if (!taken.some((t) => subnetsOverlap(t, candidate))) return candidate.cidr;
@@ -168,7 +168,7 @@ export class Networks {
 
   /** `nsbox network create`. */
   async create(name: string, options: NetworkCreateOptions = {}): Promise<NetworkInfo> {
-    checkNetworkName(name);
+    checkName('network', name);
     const driver = options.driver ?? 'bridge';
     if (driver !== 'bridge' && driver !== 'macvlan') throw new ConfigError(`unknown driver ${JSON.stringify(driver)}: bridge or macvlan`, 'driver');
     const mtu = options.mtu ?? DEFAULT_MTU;
@@ -227,7 +227,7 @@ export class Networks {
         ? { bridge, managedBridge: existingBridge === undefined || existingBridge.alias === bridgeTag(this.#scope, name) }
         : { parent: options.parent, macvlanMode: options.macvlanMode ?? 'bridge' }),
     };
-    const inserted = this.records.insert({ name, driver, config }, (others) => {
+    const inserted = this.#records.insert({ name, driver, config }, (others) => {
       for (const other of others) {
         if (driver === 'bridge' && other.config.bridge === bridge) throw new ConfigError(`bridge ${bridge} is already used by network ${other.name}`, 'bridge');
         for (const o of other.config.subnets) {
@@ -237,11 +237,11 @@ export class Networks {
       }
     });
     if (!inserted) throw new NsboxError(`a network named ${name} already exists`, 'NSBOX_ERR_EXISTS');
-    const rec = this.records.get(name)!;
+    const rec = this.#records.get(name)!;
     try {
       await this.ensureBridge(rec);
     } catch (err) {
-      this.records.delete(name);
+      this.#records.delete(name);
       if (config.managedBridge && bridge !== undefined) await this.#deleteLink(bridge);
       throw err;
     }
@@ -293,9 +293,9 @@ export class Networks {
   /** `nsbox network rm`: refuses while sandboxes hold addresses on it. */
   async remove(name: string): Promise<void> {
     const rec = this.#require(name);
-    const outcome = this.records.delete(name);
+    const outcome = this.#records.delete(name);
     if (outcome === 'in-use') {
-      const owners = [...new Set(this.records.leasesIn(name).map((l) => l.owner))];
+      const owners = [...new Set(this.#records.leasesIn(name).map((l) => l.owner))];
       throw new NsboxError(`network ${name} is in use by ${owners.length} sandbox(es): ${owners.join(', ')}; disconnect them first`, 'NSBOX_ERR_IN_USE');
     }
     if (rec.config.managedBridge && rec.config.bridge !== undefined) await this.#deleteLink(rec.config.bridge);
@@ -315,7 +315,7 @@ export class Networks {
     if (o.ip !== undefined && v4 === undefined) throw new ConfigError(`network ${rec.name} has no IPv4 subnet for --ip ${o.ip}`, 'ip');
     if (o.ip6 !== undefined && v6 === undefined) throw new ConfigError(`network ${rec.name} has no IPv6 subnet for --ip6 ${o.ip6}`, 'ip6');
     const picked: { ipv4?: string; ipv6?: string } = {};
-    this.records.lease(rec.name, owner, ifname, (taken) => {
+    this.#records.lease(rec.name, owner, ifname, (taken) => {
       const out: string[] = [];
       for (const [fam, s, wanted] of [[4, v4, o.ip], [6, v6, o.ip6]] as const) {
         if (s === undefined) continue;
@@ -342,7 +342,7 @@ export class Networks {
   async attach(sandbox: Sandbox, network: string, o: AttachOptions = {}): Promise<Attachment> {
     const rec = this.#require(network);
     const owner = o.owner ?? sandbox.key;
-    if (this.records.leasesOf(owner, network).length > 0) {
+    if (this.#records.leasesOf(owner, network).length > 0) {
       throw new NsboxError(`sandbox ${owner} is already connected to network ${network}`, 'NSBOX_ERR_EXISTS');
     }
     const ifname = o.ifname ?? generateIfaceName('eth', sandbox.interfaces().map((i) => i.dstName));
@@ -399,7 +399,7 @@ export class Networks {
         else await this.#deleteLink(ifname, sandbox.netlink).catch(() => undefined);
         if (hostIf) await this.#deleteLink(hostIf).catch(() => undefined);
       }
-      this.records.release(owner, network);
+      this.#records.release(owner, network);
       throw err;
     }
   }
@@ -407,10 +407,10 @@ export class Networks {
   /** `nsbox disconnect NET SANDBOX`: remove its interface and release its addresses. Not connected: nothing to do. */
   async detach(sandbox: Sandbox, network: string, o: { owner?: string } = {}): Promise<void> {
     const owner = o.owner ?? sandbox.key;
-    const leases = this.records.leasesOf(owner, network);
+    const leases = this.#records.leasesOf(owner, network);
     if (leases.length === 0) return;
     const ifname = leases[0]!.ifname;
-    const rec = this.records.get(network);
+    const rec = this.#records.get(network);
     const gw4 = rec && subnetOf(rec.config, 4)?.gateway;
     const gw6 = rec && subnetOf(rec.config, 6)?.gateway;
     if (gw4 !== undefined && sandbox.gateway === gw4) await sandbox.unsetGateway().catch(() => undefined);
@@ -419,7 +419,7 @@ export class Networks {
     if (iface !== undefined) await sandbox.removeInterface(iface, { delete: true });
     else await this.#deleteLink(ifname, sandbox.netlink);
     if (rec?.driver === 'bridge') await this.#deleteLink(hostVethName(owner, network)).catch(() => undefined);
-    this.records.release(owner, network);
+    this.#records.release(owner, network);
   }
 
   /**
@@ -437,6 +437,26 @@ export class Networks {
       await new Promise((r) => setTimeout(r, 2));
     }
     return left;
+  }
+
+  /** Every address leased on a network. */
+  leasesIn(network: string): Lease[] {
+    return this.#records.leasesIn(network);
+  }
+
+  /** The addresses an owner (a sandbox key) holds, on one network or all. */
+  leasesOf(owner: string, network?: string): Lease[] {
+    return this.#records.leasesOf(owner, network);
+  }
+
+  /** Every lease of every network. */
+  allLeases(): Lease[] {
+    return this.#records.allLeases();
+  }
+
+  /** Release an owner's addresses (on one network, or all); returns how many. */
+  release(owner: string, network?: string): number {
+    return this.#records.release(owner, network);
   }
 
   /** Whether an address lies in one of a network's subnets. */

@@ -12,7 +12,7 @@ import {
   AF_INET6, AF_PACKET, ETH_P_ARP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
   SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
 } from '../sys/index.js';
-import { NetlinkError } from '../errors.js';
+import { NetlinkError, SandboxError } from '../errors.js';
 import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import { stopSignal, type InterfaceState } from './interface.js';
@@ -157,7 +157,7 @@ export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: I
   }
   const sendOnce = async (): Promise<void> => {
     const now = await rtnl.link.get({ index: link.index }, NO_STATS);
-    if (now.address !== mac) throw new Error(`MAC address of ${st.dstName} changed from ${mac} to ${now.address ?? 'none'}`);
+    if (now.address !== mac) throw new SandboxError(`MAC address of ${st.dstName} changed from ${mac} to ${now.address ?? 'none'}`, 'NSBOX_ERR_SANDBOX');
     if (senders.arp !== undefined && st.ipv4) send(senders.arp, arpPacket(mac, st.ipv4.address), sockaddrLl(link.index));
     if (senders.na !== undefined && st.ipv6) {
       try {

@@ -8,12 +8,14 @@ export {
   ADVERTISE_ADDR_NMSGS_MIN, ADVERTISE_ADDR_NMSGS_MAX, ADVERTISE_ADDR_INTERVAL_MIN_MS, ADVERTISE_ADDR_INTERVAL_MAX_MS,
 } from './options.js';
 export type { StaticRoute } from './routes.js';
-export type { NeighborOpts } from './neighbors.js';
+export type { AddNeighborOptions } from './neighbors.js';
 export type { RestoreInterface } from './restore.js';
 export { setBasePath, basePath, generateKey } from './key.js';
 export { gc, type GcOptions, type GcReport } from './gc.js';
-export { applyKnobs as applyKernelKnobs, type OSValue } from './sysctl.js';
+export { applyKernelKnobs, type OSValue } from './sysctl.js';
 export { generateIfaceName } from './naming.js';
 export { resolveOptions, parseSysctl } from './options.js';
 export { withFileLock } from './file-lock.js';
 export { removeNamespaceFile, isNamespaceMounted } from './namespace-file.js';
+export { hostNetlink } from './host.js';
+export { returnLink, type ReturnLinkOptions } from './link-return.js';

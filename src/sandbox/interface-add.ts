@@ -9,8 +9,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
 import { IFF } from '../netlink/route/schema/constants.js';
-import { hostNetlink, hostNetnsFd } from './host.js';
-import { Interface, newInterfaceState, stateOf, stopInterface, type InterfaceOwner, type InterfaceState } from './interface.js';
+import { hostNetlink } from './host.js';
+import { Interface, newInterfaceState, stateOf, stopInterface, unregister, type InterfaceOwner, type InterfaceState } from './interface.js';
+import { returnLink } from './link-return.js';
 import { resolveOptions, type InterfaceOptions } from './options.js';
 import { generateIfaceName } from './naming.js';
 import { setIPv6, writeInterfaceSysctls } from './sysctl.js';
@@ -46,12 +47,7 @@ export function findDst(core: SandboxCore, srcName: string, isBridge: boolean): 
   return undefined;
 }
 
-function unregister(core: SandboxCore, iface: Interface): void {
-  const i = core.ifaces.indexOf(iface);
-  if (i >= 0) core.ifaces.splice(i, 1);
-}
-
-/** Put the link back where it came from (or delete it), unregister; never throws. */
+/** Undo what this call did to the link (undo it, give it back, or delete it), unregister; never throws. */
 async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promise<Error[]> {
   const st = stateOf(iface);
   stopInterface(st);
@@ -60,7 +56,6 @@ async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promis
     try {
       await fn();
     } catch (err) {
-      debug('undo %s of %s failed: %s', what, st.srcName, (err as Error).message);
       failures.push(wrap(`undo ${what} of "${st.srcName}"`, err));
     }
   };
@@ -72,17 +67,17 @@ async function rollback(core: SandboxCore, iface: Interface, undo: Undo): Promis
     if (undo.created) {
       await attempt('create', () => core.rtnl.link.del(ref));
     } else {
-      await attempt('set down', () => core.rtnl.link.set(ref, { up: false }));
       if (!undo.moved) {
         // A link that stays in this namespace (created inside, or the host sandbox) keeps what
         // configure gave it unless it is taken off again; moving a link out drops all of that.
         if (undo.enslaved) await attempt('master', () => core.rtnl.link.set(ref, { master: null }));
         for (const address of undo.addresses) await attempt(`address ${address}`, () => core.rtnl.addr.del({ ...ref, address }));
       }
-      if (undo.renamed) await attempt('rename', () => core.rtnl.link.set(ref, { name: st.srcName }));
-      if (undo.moved) await attempt('move', () => core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() }));
+      const name = undo.renamed ? st.dstName : st.srcName;
+      failures.push(...await returnLink(core.rtnl, undo.index, { name, srcName: st.srcName, toHost: undo.moved }));
     }
   }
+  for (const f of failures) debug('undo of %s: %s', st.srcName, f.message);
   unregister(core, iface);
   return failures;
 }
@@ -294,8 +289,9 @@ export async function addInterface(
     }
   } catch (err) {
     const failures = await rollback(core, iface, undo);
-    if (failures.length > 0 && err instanceof Error) Object.assign(err, { rollbackErrors: failures });
-    throw err;
+    if (failures.length === 0) throw err;
+    const failed = err instanceof SandboxError ? err : wrap(`failed to add interface "${srcName}"`, err);
+    throw new SandboxError(failed.message, failed.code, { cause: failed.cause, rollbackErrors: failures });
   }
   return iface;
 }

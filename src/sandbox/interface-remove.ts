@@ -1,13 +1,13 @@
 /**
  * Layer: sandbox.
  *
- * osl RemoveInterface: down, rename back to the source name, then delete a bridge or move
- * the link back to the host. The interface stays registered unless every step succeeded,
+ * osl RemoveInterface: a bridge made inside is deleted; any other link goes down, gets its
+ * source name back and moves back to the host (link-return.ts). The interface stays registered unless every step succeeded,
  * so a later teardown tries again; calling it twice is an error, never a crash.
  */
 import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
-import { hostNetnsFd } from './host.js';
-import { stateOf, stopInterface, type Interface } from './interface.js';
+import { stateOf, stopInterface, unregister, type Interface } from './interface.js';
+import { returnLink } from './link-return.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
 import type { SandboxCore } from './core.js';
@@ -35,28 +35,23 @@ export async function removeInterface(core: SandboxCore, iface: Interface, optio
   const ref = { index: link.index };
   if (options.delete) {
     await core.rtnl.link.del(ref);
-    const i = core.ifaces.indexOf(iface);
-    if (i >= 0) core.ifaces.splice(i, 1);
+    unregister(core, iface);
     return;
   }
-  await core.rtnl.link.set(ref, { up: false });
-  const renamed = st.dstName !== st.srcName;
-  if (renamed) await core.rtnl.link.set(ref, { name: st.srcName });
-  try {
-    if (st.bridge) {
-      try {
-        await core.rtnl.link.del(ref);
-      } catch (err) {
-        throw wrap(`failed deleting bridge "${st.srcName}"`, err);
-      }
-    } else if (!core.isDefault) {
-      await core.rtnl.link.set(ref, { netnsFd: hostNetnsFd() });
+  if (st.bridge) {
+    // A bridge made inside goes away: down, then deleted.
+    try {
+      await core.rtnl.link.del(ref);
+    } catch (err) {
+      throw wrap(`failed deleting bridge "${st.srcName}"`, err);
     }
-  } catch (err) {
-    // Still registered under dstName: give the link that name back so a retry can find it.
-    if (renamed) await core.rtnl.link.set(ref, { name: st.dstName }).catch(() => undefined);
-    throw err;
+  } else {
+    const failures = await returnLink(core.rtnl, link.index, { name: st.dstName, srcName: st.srcName, toHost: !core.isDefault });
+    if (failures.length > 0) {
+      // Still registered under dstName: give the link that name back so a retry can find it.
+      if (st.dstName !== st.srcName) await core.rtnl.link.set(ref, { name: st.dstName }).catch(() => undefined);
+      throw failures[0];
+    }
   }
-  const i = core.ifaces.indexOf(iface);
-  if (i >= 0) core.ifaces.splice(i, 1);
+  unregister(core, iface);
 }

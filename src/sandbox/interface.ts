@@ -54,6 +54,12 @@ export function newInterfaceState(srcName: string, dstPrefix: string, dstName: s
   };
 }
 
+/** Take an interface off its sandbox's list (nothing if it is not on it). */
+export function unregister(core: { ifaces: Interface[] }, iface: Interface): void {
+  const i = core.ifaces.indexOf(iface);
+  if (i >= 0) core.ifaces.splice(i, 1);
+}
+
 /** Aborted when the interface is removed: cancels pending unsolicited ARP/NA. */
 export function stopSignal(st: InterfaceState): AbortSignal {
   st.stop ??= new AbortController();

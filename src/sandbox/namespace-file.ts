@@ -11,7 +11,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  LOCK_EX, LOCK_NB, LOCK_SH, bindNetns, close, closeNetns, createNetnsWithNetlink, destroyNetns, flock, openNetns, type CreatedNetns,
+  LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, bindNetns, close, closeNetns, createNetnsWithNetlink, destroyNetns, flock, openNetns, type CreatedNetns,
 } from '../sys/index.js';
 import { basePath } from './key.js';
 import { wrap } from './wrap.js';
@@ -41,7 +41,7 @@ export function withBaseLock<T>(path: string, exclusive: boolean, fn: () => T): 
 /** Whether some live process holds the lease of the namespace behind `fd`. */
 export function leaseHeld(fd: number): boolean {
   if (flock(fd, LOCK_EX | LOCK_NB)) {
-    flock(fd, 8 /* LOCK_UN */);
+    flock(fd, LOCK_UN);
     return false;
   }
   return true;
@@ -121,7 +121,10 @@ export function openNamespaceFile(key: string, source: Exclude<NamespaceSource, 
       try {
         fd = openNetns(key);
       } catch (err) {
-        throw wrap(`failed get network namespace "${key}"`, err);
+        // No file, or a file with no namespace on it (unmounted by a reboot or by hand).
+        const code = (err as { code?: unknown }).code;
+        const gone = code === 'ENOENT' || code === 'NSBOX_ERR_NOT_NETNS';
+        throw wrap(`failed get network namespace "${key}"`, err, gone ? 'NSBOX_ERR_NETNS_GONE' : undefined);
       }
       flock(fd, LOCK_SH);
       return fd;

@@ -14,14 +14,14 @@ import type { SandboxCore } from './core.js';
 
 const AF_BRIDGE = 7;
 
-export interface NeighborOpts {
+export interface AddNeighborOptions {
   /** srcName of a registered interface the entry belongs to. */
   linkName?: string;
   /** Address family: 7 (AF_BRIDGE) for an FDB entry; by default the IP's family. */
   family?: number;
 }
 
-async function buildEntry(core: SandboxCore, ip: string, mac: string, o: NeighborOpts): Promise<NeighborOptions> {
+async function buildEntry(core: SandboxCore, ip: string, mac: string, o: AddNeighborOptions): Promise<NeighborOptions> {
   parseIp(ip, 'neighbour IP');
   checkEthernetMac(mac);
   if (o.linkName === undefined) throw new TypeError('a neighbour entry needs linkName (the srcName of one of the sandbox interfaces)');
@@ -37,7 +37,7 @@ async function buildEntry(core: SandboxCore, ip: string, mac: string, o: Neighbo
   return { index, dst: ip, lladdr: mac.toLowerCase(), family: bridge ? 'bridge' : 'inet', self: bridge };
 }
 
-export async function addNeighbor(core: SandboxCore, ip: string, mac: string, o: NeighborOpts = {}): Promise<void> {
+export async function addNeighbor(core: SandboxCore, ip: string, mac: string, o: AddNeighborOptions = {}): Promise<void> {
   const entry = await buildEntry(core, ip, mac, o);
   try {
     await core.rtnl.neigh.add(entry);
@@ -47,7 +47,7 @@ export async function addNeighbor(core: SandboxCore, ip: string, mac: string, o:
   }
 }
 
-export async function deleteNeighbor(core: SandboxCore, ip: string, mac: string, o: NeighborOpts = {}): Promise<void> {
+export async function deleteNeighbor(core: SandboxCore, ip: string, mac: string, o: AddNeighborOptions = {}): Promise<void> {
   const entry = await buildEntry(core, ip, mac, o);
   try {
     await core.rtnl.neigh.del(entry);

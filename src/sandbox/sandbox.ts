@@ -20,9 +20,9 @@ import { removeInterface, type RemoveInterfaceOptions } from './interface-remove
 import {
   addStaticRoute, removeStaticRoute, setDefaultRoute, setGateway, unsetDefaultRoute, unsetGateway, type StaticRoute,
 } from './routes.js';
-import { addNeighbor, deleteNeighbor, type NeighborOpts } from './neighbors.js';
+import { addNeighbor, deleteNeighbor, type AddNeighborOptions } from './neighbors.js';
 import { restoreInterfaces, type RestoreInterface } from './restore.js';
-import { applyKnobs } from './sysctl.js';
+import { applyKernelKnobs } from './sysctl.js';
 import { createNamespaceFile, openNamespaceFile, type NamespaceSource } from './namespace-file.js';
 import { releaseSandboxSysctlRoot } from './sysctl-root.js';
 import { wrap } from './wrap.js';
@@ -213,9 +213,9 @@ export class Sandbox implements InterfaceOwner {
   staticRoutes(): StaticRoute[] { return this.#core.staticRoutes.map((r) => ({ ...r })); }
 
   /** osl AddNeighbor: a permanent entry; NeighborSearchError if it exists. */
-  async addNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return addNeighbor(this.#live(), ip, mac, options); }
+  async addNeighbor(ip: string, mac: string, options?: AddNeighborOptions): Promise<void> { return addNeighbor(this.#live(), ip, mac, options); }
   /** osl DeleteNeighbor; NeighborSearchError if it is missing. */
-  async deleteNeighbor(ip: string, mac: string, options?: NeighborOpts): Promise<void> { return deleteNeighbor(this.#live(), ip, mac, options); }
+  async deleteNeighbor(ip: string, mac: string, options?: AddNeighborOptions): Promise<void> { return deleteNeighbor(this.#live(), ip, mac, options); }
 
   /** osl AddAliasIP: add `cidr` to the link named `ifName` inside the sandbox. */
   async addAliasIP(ifName: string, cidr: string): Promise<void> {
@@ -283,7 +283,7 @@ export class Sandbox implements InterfaceOwner {
   applyOSTweaks(types: readonly SandboxType[]): void {
     const core = this.#live();
     if (types.some((t) => t === SandboxType.LoadBalancer || t === SandboxType.Ingress)) {
-      withNetns(core.nsFd, () => applyKnobs(LB_KNOBS));
+      withNetns(core.nsFd, () => applyKernelKnobs(LB_KNOBS));
     }
   }
 

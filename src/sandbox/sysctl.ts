@@ -99,7 +99,7 @@ export function writeInterfaceSysctls(nsFd: number, ifname: string, sysctls: rea
   });
 }
 
-/** A kernel knob for applyKnobs: the value, and an optional check of (old, new). */
+/** A kernel knob for applyKernelKnobs: the value, and an optional check of (old, new). */
 export interface OSValue {
   value: string;
   checkFn?: (oldValue: string, newValue: string) => boolean;
@@ -110,7 +110,7 @@ export interface OSValue {
  * skipped silently (e.g. ip_vs not loaded), other read errors and write errors are logged.
  * Runs in the namespace of the calling thread: call it inside a window for a sandbox.
  */
-export function applyKnobs(knobs: Readonly<Record<string, OSValue>>): void {
+export function applyKernelKnobs(knobs: Readonly<Record<string, OSValue>>): void {
   for (const [key, v] of Object.entries(knobs)) {
     const path = `/proc/sys/${key.replaceAll('.', '/')}`;
     let old: string;

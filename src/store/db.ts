@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { NsboxError } from '../errors.js';
 
 export type Db = Database.Database;
 
@@ -75,7 +76,7 @@ export function openDb(dir: string): Db {
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`the state database has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`);
+    throw new NsboxError(`the state database ${db.name} has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`, 'NSBOX_ERR_STORE');
   }
   if (current === SCHEMA_VERSION) return;
   db.transaction(() => {

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SysError } from '../errors.js';
+import { NsboxError, SysError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
 /** Opaque uv_poll handle owned by the addon. */
@@ -56,8 +56,9 @@ export interface NativeBinding {
 function locateAddon(): string {
   const path = join(packageRoot(), 'build/Release/nsbox_native.node');
   if (existsSync(path)) return path;
-  throw new Error(
+  throw new NsboxError(
     'nsbox: the native addon build/Release/nsbox_native.node is missing; run `npm ci` or `npm run build` (needs a C compiler and Node headers)',
+    'NSBOX_ERR_NATIVE',
   );
 }
 

@@ -8,34 +8,24 @@ export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 
-export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 
 export const NETLINK_ROUTE = 0;
 
-export const SOL_SOCKET = 1;
-export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
-export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 
 export const SOL_NETLINK = 270;
 export const NETLINK_ADD_MEMBERSHIP = 1;
-export const NETLINK_DROP_MEMBERSHIP = 2;
-export const NETLINK_NO_ENOBUFS = 5;
 export const NETLINK_CAP_ACK = 10;
-export const NETLINK_EXT_ACK = 11;
-export const NETLINK_GET_STRICT_CHK = 12;
 
-export const MSG_PEEK = 0x2;
 export const MSG_TRUNC = 0x20;
 
 export const CLONE_NEWNET = 0x40000000;
 
-/** uv_poll event bits. */
+/** uv_poll event bit. */
 export const UV_READABLE = 1;
-export const UV_WRITABLE = 2;
 
 /** flock(2) operations. */
 export const LOCK_SH = 1;

@@ -9,4 +9,3 @@ export {
 export {
   socketIn, openNetlink, bind, setsockoptInt, setsockoptBytes, send, recv, close, Poller,
 } from './socket.js';
-export { native } from './binding.js';

@@ -3,16 +3,12 @@
  *
  * `nsbox iface add|rm`: move a host link into a sandbox (or make a bridge there) and back.
  */
-import { CliError, EXIT } from '../../errors.js';
-import { generateIfaceName, resolveOptions, type InterfaceOptions } from '../../sandbox/index.js';
-import type { InterfaceRecord } from '../../store/index.js';
-import { Rtnl, checkLinkName } from '../../netlink/route/ops/index.js';
-import type { Context } from '../context.js';
+import { Option } from 'commander';
+import { checkLinkName } from '../../netlink/route/ops/index.js';
+import { collect, type Register } from '../context.js';
 import { printJson } from '../output.js';
-import { pausePoint } from '../test-hooks.js';
-import { withAdopted } from './sandbox.js';
 
-export interface IfaceAddFlags {
+interface IfaceAddFlags {
   src: string;
   prefix?: string;
   name?: string;
@@ -25,90 +21,34 @@ export interface IfaceAddFlags {
   sysctl?: string[];
 }
 
-function usage(message: string): CliError {
-  return new CliError(message, 'NSBOX_ERR_USAGE', EXIT.USAGE);
-}
+export const register: Register = (program, run) => {
+  const iface = program.command('iface').description('move interfaces into and out of a sandbox');
+  iface.command('add').argument('<name>', 'sandbox')
+    .description('move a host link into the sandbox (or create a bridge there) and configure it')
+    .requiredOption('--src <hostif>', 'the host link (or, with --bridge, the bridge to create)')
+    .addOption(new Option('--prefix <p>', 'name it <p> + the lowest free index (default eth)').conflicts('name'))
+    .option('--name <n>', 'name it <n> inside the sandbox')
+    .option('--ip <cidr>', 'IPv4 address, e.g. 10.0.0.2/24')
+    .option('--ip6 <cidr>', 'IPv6 address (without it IPv6 is disabled on the link)')
+    .option('--mac <mac>', 'hardware address')
+    .option('--master <src>', 'enslave to a bridge added with --bridge (its --src)')
+    .option('--bridge', 'create a bridge named --src inside the sandbox')
+    .option('--route <cidr>', 'a connected route through this interface (repeatable)', collect)
+    .option('--sysctl <k=v>', 'a per-interface sysctl, e.g. net.ipv4.conf.IFNAME.forwarding=1 (repeatable)', collect)
+    .action((name: string, f: IfaceAddFlags) => run(async ({ manager, json }) => {
+      checkLinkName(f.src, '--src interface name');
+      const row = await manager.addInterface(name, f.src, {
+        name: f.name, prefix: f.prefix, ipv4: f.ip, ipv6: f.ip6, mac: f.mac, master: f.master, bridge: f.bridge, routes: f.route, sysctls: f.sysctl,
+      });
+      if (json) printJson(row);
+      else process.stdout.write(`${row.dstName}\n`);
+    }));
 
-/** How to rebuild the link after a reboot: a host veth's peer that stays in the host. */
-async function describeHostLink(src: string): Promise<InterfaceRecord['link'] | null> {
-  const host = Rtnl.open();
-  try {
-    const link = await host.link.find({ name: src });
-    if (link === undefined) return null;
-    const kind = link.info?.kind ?? 'device';
-    if (kind !== 'veth' || !link.link || link.linkNetnsId !== undefined) return { kind, mtu: link.mtu };
-    const peer = await host.link.find({ index: link.link });
-    const master = peer?.master ? await host.link.find({ index: peer.master }) : undefined;
-    return { kind, mtu: link.mtu, peer: peer?.name, peerMaster: master?.name };
-  } finally {
-    host.close();
-  }
-}
-
-export async function ifaceAddCommand(ctx: Context, name: string, f: IfaceAddFlags): Promise<void> {
-  if (f.name !== undefined && f.prefix !== undefined) throw usage('give --prefix or --name, not both');
-  const prefix = f.prefix ?? 'eth';
-  const options: InterfaceOptions = {
-    dstName: f.name, ipv4: f.ip, ipv6: f.ip6, mac: f.mac, master: f.master, isBridge: f.bridge === true,
-    routes: f.route, sysctls: f.sysctl,
-  };
-  const sysctls = f.sysctl;
-  try {
-    checkLinkName(f.src, '--src interface name');
-    resolveOptions(f.src, prefix, options);
-  } catch (err) {
-    throw usage((err as Error).message);
-  }
-  await withAdopted(ctx, name, async ({ sandbox }, rec) => {
-    const taken = rec.config.interfaces;
-    if (taken.some((i) => i.srcName === f.src)) throw new CliError(`sandbox ${name} already has an interface from ${f.src}`, 'NSBOX_ERR_EXISTS', EXIT.CONFLICT);
-    if (f.name !== undefined && taken.some((i) => i.dstName === f.name)) throw new CliError(`sandbox ${name} already has an interface named ${f.name}`, 'NSBOX_ERR_EXISTS', EXIT.CONFLICT);
-    let link: InterfaceRecord['link'] | undefined;
-    if (!f.bridge) {
-      const described = await describeHostLink(f.src);
-      if (described === null) throw new CliError(`no link named ${f.src} in the host (see \`ip link\`)`, 'NSBOX_ERR_NOT_FOUND', EXIT.NOT_FOUND);
-      link = described;
-    }
-    const dstName = f.name ?? generateIfaceName(prefix, taken.map((i) => i.dstName));
-    const row: InterfaceRecord = {
-      srcName: f.src, dstPrefix: prefix, dstName, state: 'adding', link,
-      options: {
-        ipv4: f.ip, ipv6: f.ip6, mac: f.mac, master: f.master, isBridge: f.bridge || undefined, routes: f.route, sysctls,
-      },
-    };
-    ctx.records.update(name, (c) => { c.interfaces.push(row); });
-    await pausePoint('iface-add:recorded');
-    let iface;
-    try {
-      iface = await sandbox.addInterface(f.src, prefix, { ...options, dstName });
-      await pausePoint('iface-add:kernel');
-    } catch (err) {
-      ctx.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== f.src); });
-      throw err;
-    }
-    const added = ctx.records.update(name, (c) => {
-      const r = c.interfaces.find((i) => i.srcName === f.src);
-      if (r) {
-        r.state = 'ready';
-        r.dstName = iface.dstName;
-        if (iface.address === undefined) delete r.options.ipv4;
-        if (iface.addressIPv6 === undefined) delete r.options.ipv6;
-      }
-    });
-    const out = added?.config.interfaces.find((i) => i.srcName === f.src);
-    if (ctx.json) printJson(out);
-    else process.stdout.write(`${iface.dstName}\n`);
-  });
-}
-
-export async function ifaceRmCommand(ctx: Context, name: string, ifname: string): Promise<void> {
-  await withAdopted(ctx, name, async ({ sandbox }, rec) => {
-    const row = rec.config.interfaces.find((i) => i.dstName === ifname) ?? rec.config.interfaces.find((i) => i.srcName === ifname);
-    if (row === undefined) throw new CliError(`sandbox ${name} has no interface ${ifname}`, 'NSBOX_ERR_NOT_FOUND', EXIT.NOT_FOUND);
-    const iface = sandbox.interfaces().find((i) => i.srcName === row.srcName);
-    if (iface !== undefined) await iface.remove();
-    ctx.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== row.srcName); });
-    if (ctx.json) printJson({ sandbox: name, removed: row.dstName, returnedTo: row.options.isBridge ? null : row.srcName });
-    else process.stdout.write(`${row.dstName}\n`);
-  });
-}
+  iface.command('rm').argument('<name>', 'sandbox').argument('<if>', 'interface (its name inside, or its --src)')
+    .description('move an interface back to the host under its source name (a bridge is deleted)')
+    .action((name: string, ifname: string) => run(async ({ manager, json }) => {
+      const row = await manager.removeInterface(name, ifname);
+      if (json) printJson({ sandbox: name, removed: row.dstName, returnedTo: row.options.isBridge ? null : row.srcName });
+      else process.stdout.write(`${row.dstName}\n`);
+    }));
+};

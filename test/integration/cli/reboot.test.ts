@@ -75,8 +75,8 @@ test('after a simulated reboot, restore says gone and restore --recreate rebuild
   const gone = sandboxes.map((s) => ({ name: s.name, status: 'gone', detail: 'network namespace gone; run `nsbox restore --recreate`' }));
   assert.deepEqual(await nsboxJson(root, 'restore'), gone);
   const goneExec = await nsbox(root, '--json', 'iface', 'add', sandboxes[0]!.name, '--src', peers[0]!);
-  assert.equal(goneExec.code, 1, goneExec.stderr);
-  assert.equal((JSON.parse(goneExec.stderr) as { code: string }).code, 'NSBOX_ERR_GONE');
+  assert.equal(goneExec.code, 3, goneExec.stderr); // not found: the namespace is gone
+  assert.equal((JSON.parse(goneExec.stderr) as { code: string }).code, 'NSBOX_ERR_NETNS_GONE');
   const inspected = await nsboxJson<Record<string, unknown>>(root, 'inspect', sandboxes[0]!.name);
   assert.equal(inspected.state, 'gone');
   assert.equal(inspected.kernel, undefined, 'no kernel section without a namespace');

@@ -35,18 +35,18 @@ async function setup(r: NsboxRoot, subnet?: string): Promise<{ net: string; base
   return { net, base: s.base, a, b };
 }
 
-test('connect: unknown network (3), address outside the subnet or reserved (2), address in use (4), already connected (4)', async (t) => {
+test('connect: unknown network (3), address outside the subnet or reserved (2, bad configuration), address in use (4), already connected (4)', async (t) => {
   const r = freshRoot(t);
   const { net, base, a, b } = await setup(r);
   const before = await snapshot(r, [a, b]);
   const cases: [number, string, RegExp, string[]][] = [
     [3, 'NSBOX_ERR_NOT_FOUND', /no network named "nope"/, ['connect', 'nope', b]],
     [3, 'NSBOX_ERR_NOT_FOUND', /no sandbox named "nope"/, ['connect', net, 'nope']],
-    [2, 'NSBOX_ERR_USAGE', new RegExp(`address 10\\.250\\.0\\.5 is outside the subnet ${base.replaceAll('.', '\\.')}0/24`), ['connect', net, b, '--ip', '10.250.0.5']],
-    [2, 'NSBOX_ERR_USAGE', /is the gateway of/, ['connect', net, b, '--ip', `${base}1`]],
-    [2, 'NSBOX_ERR_USAGE', /is the network address of/, ['connect', net, b, '--ip', `${base}0`]],
-    [2, 'NSBOX_ERR_USAGE', /is the broadcast address of/, ['connect', net, b, '--ip', `${base}255`]],
-    [2, 'NSBOX_ERR_USAGE', /invalid IPv4 address "banana"/, ['connect', net, b, '--ip', 'banana']],
+    [2, 'NSBOX_ERR_CONFIG', new RegExp(`address 10\\.250\\.0\\.5 is outside the subnet ${base.replaceAll('.', '\\.')}0/24`), ['connect', net, b, '--ip', '10.250.0.5']],
+    [2, 'NSBOX_ERR_CONFIG', /is the gateway of/, ['connect', net, b, '--ip', `${base}1`]],
+    [2, 'NSBOX_ERR_CONFIG', /is the network address of/, ['connect', net, b, '--ip', `${base}0`]],
+    [2, 'NSBOX_ERR_CONFIG', /is the broadcast address of/, ['connect', net, b, '--ip', `${base}255`]],
+    [2, 'NSBOX_ERR_CONFIG', /invalid IPv4 address "banana"/, ['connect', net, b, '--ip', 'banana']],
     [4, 'NSBOX_ERR_IN_USE', new RegExp(`address ${base.replaceAll('.', '\\.')}2 is already in use on network ${net}`), ['connect', net, b, '--ip', `${base}2`]],
     [4, 'NSBOX_ERR_EXISTS', new RegExp(`already connected to ${net}`), ['connect', net, a]],
   ];
@@ -108,7 +108,7 @@ test('network create refuses a subnet a host route already covers (2)', async (t
   assert.deepEqual(await snapshot(r, []), before);
 });
 
-test('an exhausted subnet: a /30 has one address after the gateway; the second connect fails clearly (1)', async (t) => {
+test('an exhausted subnet: a /30 has one address after the gateway; the second connect fails clearly (4, a conflict)', async (t) => {
   const r = freshRoot(t);
   const s = uniqueSubnet();
   const net = networkName();
@@ -119,7 +119,7 @@ test('an exhausted subnet: a /30 has one address after the gateway; the second c
   const first = await r.json<{ interface: { options: { ipv4: string } } }>('connect', net, a);
   assert.equal(first.interface.options.ipv4, `${s.base}6/30`, 'the only address: .5 is the gateway, .7 the broadcast');
   const before = await snapshot(r, [a, b]);
-  const err = await r.fails(1, 'connect', net, b);
+  const err = await r.fails(4, 'connect', net, b);
   assert.equal(err.code, 'NSBOX_ERR_EXHAUSTED');
   assert.equal(err.error, `network ${net} has no free address left in ${s.base}4/30`);
   assert.deepEqual(await snapshot(r, [a, b]), before);

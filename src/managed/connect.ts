@@ -1,0 +1,87 @@
+/**
+ * Layer: managed.
+ *
+ * Connect a recorded sandbox to a network and disconnect it: the interface row is recorded in
+ * state 'adding' before the kernel work, marked ready (with its addresses and MAC) after, and
+ * dropped on failure; a process killed in between leaves the row for gc to undo.
+ */
+import { NsboxError } from '../errors.js';
+import { DEFAULT_NETWORK } from '../network/index.js';
+import { generateIfaceName } from '../sandbox/index.js';
+import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
+import { withAdopted, type Adopted } from './adopt.js';
+import type { StateRoot } from './root.js';
+import { pausePoint } from './test-hooks.js';
+
+export interface ConnectOptions {
+  /** A static IPv4 address in the network's subnet. */
+  ip?: string;
+  /** A static IPv6 address in the network's IPv6 subnet. */
+  ip6?: string;
+  /** Unsolicited ARP/NA messages after the link comes up (0..3, default 3). */
+  advertiseAddrNMsgs?: number;
+}
+
+/** The network's record, or a not-found error naming what to do. */
+export function requireNetwork(root: StateRoot, network: string): void {
+  if (root.networks.get(network) === undefined) {
+    throw new NsboxError(`no network named ${JSON.stringify(network)} (see \`nsbox network ls\`)`, 'NSBOX_ERR_NOT_FOUND');
+  }
+}
+
+/** Connect an adopted sandbox (its lock held) to a network. */
+export async function connectAdopted(root: StateRoot, adopted: Adopted, rec: SandboxRecord, network: string, o: ConnectOptions): Promise<InterfaceRecord> {
+  requireNetwork(root, network);
+  if (rec.config.interfaces.some((i) => i.network === network)) {
+    throw new NsboxError(`sandbox ${rec.name} is already connected to ${network}`, 'NSBOX_ERR_EXISTS');
+  }
+  const ifname = generateIfaceName('eth', rec.config.interfaces.map((i) => i.dstName));
+  const row: InterfaceRecord = { srcName: ifname, dstPrefix: 'eth', dstName: ifname, state: 'adding', network, options: { createdInContainer: true } };
+  root.records.update(rec.name, (c) => { c.interfaces.push(row); });
+  let att;
+  try {
+    att = await root.networks.attach(adopted.sandbox, network, { ...o, ifname, owner: rec.key });
+    await pausePoint('connect:kernel');
+  } catch (err) {
+    root.records.update(rec.name, (c) => { c.interfaces = c.interfaces.filter((i) => i.dstName !== ifname); });
+    throw err;
+  }
+  const prefix = (cidr: string | undefined): string => (cidr ? cidr.slice(cidr.indexOf('/')) : '');
+  const done = root.records.update(rec.name, (c) => {
+    const r = c.interfaces.find((i) => i.dstName === ifname);
+    if (r === undefined) return;
+    r.state = 'ready';
+    r.options.mac = att.mac;
+    if (att.ipv4) r.options.ipv4 = `${att.ipv4}${prefix(att.interface.address)}`;
+    if (att.ipv6) r.options.ipv6 = `${att.ipv6}${prefix(att.interface.addressIPv6)}`;
+    if (att.gateway) {
+      c.gateway = adopted.sandbox.gateway;
+      c.gatewayIPv6 = adopted.sandbox.gatewayIPv6;
+    }
+  });
+  return done!.config.interfaces.find((i) => i.dstName === ifname)!;
+}
+
+/** Give a sandbox an interface on a network, with addresses from its subnets (nsbox0 is made on first use). */
+export async function connect(root: StateRoot, network: string, name: string, o: ConnectOptions = {}): Promise<InterfaceRecord> {
+  if (network === DEFAULT_NETWORK) await root.networks.ensureDefault();
+  return withAdopted(root, name, (adopted, rec) => connectAdopted(root, adopted, rec, network, o));
+}
+
+/** Remove a sandbox's interface on a network and release its addresses; false when it was not connected. */
+export async function disconnect(root: StateRoot, network: string, name: string): Promise<boolean> {
+  return withAdopted(root, name, async ({ sandbox }, rec) => {
+    const row = rec.config.interfaces.find((i) => i.network === network);
+    if (row === undefined && root.networks.leasesOf(rec.key, network).length === 0) {
+      requireNetwork(root, network);
+      return false;
+    }
+    await root.networks.detach(sandbox, network, { owner: rec.key });
+    root.records.update(name, (c) => {
+      c.interfaces = c.interfaces.filter((i) => i.network !== network);
+      c.gateway = sandbox.gateway;
+      c.gatewayIPv6 = sandbox.gatewayIPv6;
+    });
+    return true;
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * Layer: managed.
+ *
+ * Make kernel and state agree. gc removes what nsbox made and nothing else: interrupted
+ * creates and removals, records whose namespace is gone, `nsbox run` sandboxes whose process
+ * died, interfaces left half added, netns files and mounts in nsbox's own directory with no
+ * record, nsbox's /run/netns symlinks with no record, leases of sandboxes that no longer
+ * exist, and host links and bridges nsbox tagged for sandboxes and networks that no longer
+ * exist. A sandbox another nsbox process is working on is skipped.
+ */
+import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
+import type { SandboxRecord } from '../store/index.js';
+import { bridgeTag, vethTag } from '../network/index.js';
+import { IPROUTE_NETNS_DIR, type StateRoot } from './root.js';
+import { removeSandboxLocked } from './sandboxes.js';
+import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
+import { undoInterruptedInterfaces } from './undo.js';
+
+export interface GcAction {
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge';
+  name: string;
+  reason: string;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  removed: GcAction[];
+  /** Sandboxes skipped because another nsbox process holds their lock. */
+  inUse: string[];
+  errors: { name: string; error: string }[];
+}
+
+export interface GcOptions {
+  /** Only report what would be removed. */
+  dryRun?: boolean;
+  /** Called before each sandbox record is looked at. */
+  onProgress?: (name: string, done: number, total: number) => void;
+}
+
+export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcResult> {
+  const result: GcResult = { dryRun: options.dryRun === true, removed: [], inUse: [], errors: [] };
+  await collectRecords(root, result, options.onProgress);
+  await collectOrphanFiles(root, result);
+  collectLeases(root, result);
+  await collectHostLinks(root, result);
+  return result;
+}
+
+function reasonFor(rec: SandboxRecord, mounted: boolean): string | undefined {
+  if (rec.state === 'creating') return 'create was interrupted';
+  if (rec.state === 'removing') return 'rm was interrupted';
+  if (!mounted) return 'its network namespace is gone';
+  return undefined;
+}
+
+/** A `nsbox run` sandbox (without --keep) whose run process is gone: nobody will clean it up. */
+async function orphanedRun(root: StateRoot, rec: SandboxRecord): Promise<string | undefined> {
+  if (rec.labels[RUN_LABEL] !== RUN_EPHEMERAL) return undefined;
+  return (await root.runIsAlive(rec.name)) ? undefined : 'its `nsbox run` process died';
+}
+
+/** Sandboxes whose work was interrupted or whose namespace is gone; half-added interfaces. */
+async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcOptions['onProgress']): Promise<void> {
+  const records = root.records.list();
+  for (const [i, listed] of records.entries()) {
+    onProgress?.(listed.name, i + 1, records.length);
+    const done = await root.tryLocked(listed.name, async (): Promise<true> => {
+      const rec = root.records.get(listed.name);
+      if (rec === undefined) return true;
+      const reason = reasonFor(rec, isNamespaceMounted(rec.key)) ?? (await orphanedRun(root, rec));
+      if (reason !== undefined) {
+        result.removed.push({ kind: 'sandbox', name: rec.name, reason });
+        if (!result.dryRun) {
+          const outcome = await removeSandboxLocked(root, rec.name);
+          for (const e of outcome.errors) result.errors.push({ name: rec.name, error: e });
+        }
+        return true;
+      }
+      for (const row of rec.config.interfaces.filter((r) => r.state === 'adding')) {
+        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted' });
+      }
+      if (!result.dryRun) {
+        for (const e of await undoInterruptedInterfaces(root, rec)) result.errors.push({ name: rec.name, error: e });
+      }
+      return true;
+    });
+    if (done === undefined && root.records.get(listed.name) !== undefined) result.inUse.push(listed.name);
+  }
+}
+
+/** Namespace files in nsbox's own directory, and its symlinks in /run/netns, with no record. */
+async function collectOrphanFiles(root: StateRoot, result: GcResult): Promise<void> {
+  const base = basePath();
+  const orphanNames = new Set<string>(safeReaddir(base));
+  for (const name of safeReaddir(IPROUTE_NETNS_DIR)) {
+    if (isSymlinkInto(join(IPROUTE_NETNS_DIR, name), base)) orphanNames.add(name);
+  }
+  for (const name of orphanNames) {
+    if (root.records.get(name) !== undefined) continue;
+    await root.tryLocked(name, async () => {
+      if (root.records.get(name) !== undefined) return; // created meanwhile
+      const key = join(base, name);
+      if (exists(key)) {
+        result.removed.push({ kind: 'netns', name: key, reason: 'no record' });
+        if (!result.dryRun) {
+          try {
+            removeNamespaceFile(key);
+          } catch (err) {
+            result.errors.push({ name: key, error: (err as Error).message });
+          }
+        }
+      }
+      const link = join(IPROUTE_NETNS_DIR, name);
+      if (isSymlinkInto(link, base)) {
+        result.removed.push({ kind: 'symlink', name: link, reason: 'no record' });
+        if (!result.dryRun) unlinkSync(link);
+      }
+    });
+  }
+}
+
+/** Leases held by sandboxes that no longer exist. */
+function collectLeases(root: StateRoot, result: GcResult): void {
+  const keys = new Set(root.records.list().map((r) => r.key));
+  for (const lease of root.networks.allLeases()) {
+    if (keys.has(lease.owner)) continue;
+    result.removed.push({ kind: 'lease', name: `${lease.network}/${lease.address}`, reason: `its sandbox ${lease.owner} no longer exists` });
+    if (!result.dryRun) root.networks.release(lease.owner, lease.network);
+  }
+}
+
+/** Host veth ends and bridges nsbox tagged for sandboxes and networks of this root that have no record. */
+async function collectHostLinks(root: StateRoot, result: GcResult): Promise<void> {
+  const host = hostNetlink();
+  const remove = async (index: number, name: string): Promise<void> => {
+    if (result.dryRun) return;
+    await host.link.del({ index }).catch((err: { code?: string; message: string }) => {
+      if (err.code !== 'ENODEV') result.errors.push({ name, error: err.message });
+    });
+  };
+  const vethPrefix = vethTag(`${basePath()}/`);
+  for (const link of await host.link.list()) {
+    if (link.alias === undefined || !link.alias.startsWith(vethPrefix)) continue;
+    const owner = link.alias.slice(vethPrefix.length);
+    if (root.records.get(owner) !== undefined) continue;
+    result.removed.push({ kind: 'link', name: link.name, reason: `its sandbox ${owner} no longer exists` });
+    await remove(link.index, link.name);
+  }
+  const bridgePrefix = bridgeTag(basePath(), '');
+  for (const link of await host.link.list({ kind: 'bridge' })) {
+    if (link.alias === undefined || !link.alias.startsWith(bridgePrefix)) continue;
+    const network = link.alias.slice(bridgePrefix.length);
+    if (root.networks.get(network) !== undefined) continue;
+    result.removed.push({ kind: 'bridge', name: link.name, reason: `its network ${network} no longer exists` });
+    await remove(link.index, link.name);
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isSymlinkInto(path: string, dir: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink() && readlinkSync(path).startsWith(`${dir}/`);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Layer: managed. Crash-safe orchestration over a state root: the API the process edges
+ * (cli/, and later cni/, lab/, agent/) call.
+ */
+export { Manager } from './manager.js';
+export { DEFAULT_ROOT, IPROUTE_NETNS_DIR, type RootOptions } from './root.js';
+export type { RemoveOutcome, SandboxStatus, KernelView } from './sandboxes.js';
+export type { AddInterfaceOptions } from './interfaces.js';
+export type { RouteSpec, Gateways, NeighborSpec, Neighbor } from './settings.js';
+export { checkRoute, networkCidr } from './settings.js';
+export type { ConnectOptions } from './connect.js';
+export type { NetworkView, NamedLease } from './networks.js';
+export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+export type { GcAction, GcOptions, GcResult } from './gc.js';
+export type { RestoreOptions, RestoreOutcome } from './restore.js';

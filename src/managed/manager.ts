@@ -1,0 +1,83 @@
+/**
+ * Layer: managed.
+ *
+ * The typed API of nsbox's crash-safe orchestration, over one state root: sandboxes with
+ * records (create, remove, interfaces, routes, gateways, neighbours), networks, connect and
+ * disconnect, exec and run, gc and restore. Every change is recorded before the kernel is
+ * touched and marked done after, under the sandbox's cross-process lock, so a process killed
+ * at any point leaves what gc finishes or undoes. The CLI, the CNI plugin and labs call this;
+ * each method is one line into the module that does the work.
+ */
+import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
+import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
+import { StateRoot, type RootOptions } from './root.js';
+import { createSandbox, kernelView, removeSandbox, statusOf, type KernelView, type RemoveOutcome, type SandboxStatus } from './sandboxes.js';
+import { addInterface, removeInterface, type AddInterfaceOptions } from './interfaces.js';
+import {
+  addNeighbor, addRoute, removeNeighbor, removeRoute, setGateway, unsetGateway, type Gateways, type Neighbor, type NeighborSpec, type RouteSpec,
+} from './settings.js';
+import { connect, disconnect, type ConnectOptions } from './connect.js';
+import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
+import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+import { gc, type GcOptions, type GcResult } from './gc.js';
+import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
+
+export class Manager {
+  readonly #root: StateRoot;
+
+  private constructor(root: StateRoot) {
+    this.#root = root;
+  }
+
+  /** Work on the state root `root` (default NSBOX_ROOT, else /var/lib/nsbox). Nothing is opened yet. */
+  static open(options: RootOptions = {}): Manager {
+    return new Manager(new StateRoot(options));
+  }
+
+  /** The state directory. */
+  get root(): string {
+    return this.#root.dir;
+  }
+
+  /** Close the database and host handles (they open again on next use). */
+  close(): void {
+    this.#root.close();
+  }
+
+  /** The namespace file (key) of a sandbox name. */
+  keyOf(name: string): string { return this.#root.keyOf(name); }
+
+  // Sandboxes
+  createSandbox(name: string, options: { labels?: Record<string, string> } = {}): Promise<SandboxRecord> { return createSandbox(this.#root, name, options.labels); }
+  removeSandbox(name: string): Promise<RemoveOutcome> { return removeSandbox(this.#root, name); }
+  sandbox(name: string): SandboxStatus { return statusOf(this.#root.record(name)); }
+  sandboxes(): SandboxStatus[] { return this.#root.records.list().map(statusOf); }
+  kernelView(name: string): Promise<KernelView> { return kernelView(this.#root.record(name)); }
+
+  // Interfaces, routes, gateways, neighbours
+  addInterface(name: string, src: string, options?: AddInterfaceOptions): Promise<InterfaceRecord> { return addInterface(this.#root, name, src, options); }
+  removeInterface(name: string, ifname: string): Promise<InterfaceRecord> { return removeInterface(this.#root, name, ifname); }
+  addRoute(name: string, route: RouteSpec): Promise<RouteSpec> { return addRoute(this.#root, name, route); }
+  removeRoute(name: string, route: RouteSpec): Promise<RouteSpec> { return removeRoute(this.#root, name, route); }
+  setGateway(name: string, ip: string): Promise<Gateways> { return setGateway(this.#root, name, ip); }
+  unsetGateway(name: string, family?: 4 | 6): Promise<Gateways> { return unsetGateway(this.#root, name, family); }
+  addNeighbor(name: string, neighbor: NeighborSpec): Promise<Neighbor> { return addNeighbor(this.#root, name, neighbor); }
+  removeNeighbor(name: string, neighbor: NeighborSpec): Promise<Neighbor> { return removeNeighbor(this.#root, name, neighbor); }
+
+  // Networks
+  async createNetwork(name: string, options?: NetworkCreateOptions): Promise<NetworkView> { return viewOf(this.#root, await this.#root.networks.create(name, options)); }
+  networks(): NetworkView[] { return this.#root.networks.list().map((n) => viewOf(this.#root, n)); }
+  network(name: string): NetworkView { return networkView(this.#root, name); }
+  removeNetworks(names: readonly string[]): Promise<{ name: string; removed: boolean }[]> { return removeNetworks(this.#root, names); }
+  ensureDefaultNetwork(): Promise<NetworkInfo> { return this.#root.networks.ensureDefault(); }
+  connect(network: string, name: string, options?: ConnectOptions): Promise<InterfaceRecord> { return connect(this.#root, network, name, options); }
+  disconnect(network: string, name: string): Promise<boolean> { return disconnect(this.#root, network, name); }
+
+  // Processes
+  exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }
+  run(argv: readonly string[], options?: RunOptions): Promise<RunOutcome> { return run(this.#root, argv, options); }
+
+  // Repair
+  gc(options?: GcOptions): Promise<GcResult> { return gc(this.#root, options); }
+  restore(options?: RestoreOptions): Promise<RestoreOutcome[]> { return restore(this.#root, options); }
+}

@@ -1,0 +1,123 @@
+/**
+ * Layer: managed.
+ *
+ * After nsbox (or whatever drove it) died, re-adopt every live sandbox from its record; with
+ * `recreate`, rebuild the ones whose namespace is gone (after a reboot) from their records:
+ * network bridges first, then namespace, interfaces (a veth whose peer stayed in the host is
+ * made again, born inside), addresses, routes, gateways, neighbours.
+ */
+import { Sandbox, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
+import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
+import { adopt } from './adopt.js';
+import type { StateRoot } from './root.js';
+
+export interface RestoreOutcome {
+  /** The sandbox's name, or 'network NAME' for a network's bridge. */
+  name: string;
+  status: 'adopted' | 'recreated' | 'gone' | 'interrupted' | 'failed' | 'in-use';
+  detail: string;
+}
+
+export interface RestoreOptions {
+  /** Rebuild sandboxes whose namespace is gone from their records. */
+  recreate?: boolean;
+  /** Called before each sandbox record is looked at. */
+  onProgress?: (name: string, done: number, total: number) => void;
+}
+
+export async function restore(root: StateRoot, options: RestoreOptions = {}): Promise<RestoreOutcome[]> {
+  // Bridges first: after a reboot they are gone too, and sandboxes hang off them.
+  const outcomes: RestoreOutcome[] = [];
+  for (const net of root.networks.list()) {
+    try {
+      if (await root.networks.ensureBridge(net)) outcomes.push({ name: `network ${net.name}`, status: 'recreated', detail: `bridge ${net.config.bridge ?? ''}` });
+    } catch (err) {
+      outcomes.push({ name: `network ${net.name}`, status: 'failed', detail: (err as Error).message });
+    }
+  }
+  const records = root.records.list();
+  for (const [i, listed] of records.entries()) {
+    options.onProgress?.(listed.name, i + 1, records.length);
+    const outcome = await root.tryLocked(listed.name, async (): Promise<RestoreOutcome> => {
+      const rec = root.records.get(listed.name);
+      if (rec === undefined) return { name: listed.name, status: 'gone', detail: 'removed meanwhile' };
+      if (rec.state !== 'ready') return { name: rec.name, status: 'interrupted', detail: `${rec.state} was interrupted; run \`nsbox gc\`` };
+      try {
+        if (isNamespaceMounted(rec.key)) return await adoptLive(rec);
+        if (!options.recreate) return { name: rec.name, status: 'gone', detail: 'network namespace gone; run `nsbox restore --recreate`' };
+        return await recreate(root, rec);
+      } catch (err) {
+        return { name: rec.name, status: 'failed', detail: (err as Error).message };
+      }
+    });
+    outcomes.push(outcome ?? { name: listed.name, status: 'in-use', detail: 'another nsbox process is working on it' });
+  }
+  return outcomes;
+}
+
+/** Re-adopt a live sandbox (addresses re-advertised) and check its interfaces are in the kernel. */
+async function adoptLive(rec: SandboxRecord): Promise<RestoreOutcome> {
+  const { sandbox, interfaces } = await adopt(rec, { advertise: true });
+  try {
+    const missing: string[] = [];
+    for (const dstName of interfaces.keys()) {
+      if ((await sandbox.netlink.link.find({ name: dstName })) === undefined) missing.push(dstName);
+    }
+    const detail = `${interfaces.size} interface(s)${missing.length ? `; missing in the kernel: ${missing.join(', ')}` : ''}`;
+    return { name: rec.name, status: missing.length ? 'failed' : 'adopted', detail };
+  } finally {
+    sandbox.close();
+  }
+}
+
+function optionsOf(row: InterfaceRecord): InterfaceOptions {
+  return { ...row.options, dstName: row.dstName };
+}
+
+/** Rebuild a sandbox whose namespace is gone from its record. */
+async function recreate(root: StateRoot, rec: SandboxRecord): Promise<RestoreOutcome> {
+  const sandbox = await Sandbox.create(rec.key);
+  const host = hostNetlink();
+  const problems: string[] = [];
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  try {
+    root.linkForIproute(rec.name);
+    for (const row of rec.config.interfaces.filter((i) => i.state === 'ready')) {
+      await step(row.dstName, async () => {
+        if (row.network !== undefined) {
+          // Give the sandbox the same addresses on the network again.
+          root.networks.release(rec.key, row.network);
+          const ip = row.options.ipv4?.split('/')[0];
+          const ip6 = row.options.ipv6?.split('/')[0];
+          await root.networks.attach(sandbox, row.network, { ip, ip6, ifname: row.dstName, owner: rec.key });
+        } else if (row.options.isBridge || (await host.link.find({ name: row.srcName })) !== undefined) {
+          await sandbox.addInterface(row.srcName, row.dstPrefix, optionsOf(row));
+        } else if (row.link?.kind === 'veth' && row.link.peer !== undefined) {
+          const master = row.link.peerMaster ? await host.link.find({ name: row.link.peerMaster }) : undefined;
+          await host.link.add({
+            name: row.link.peer, kind: 'veth', mtu: row.link.mtu, master: master?.index, up: true,
+            peer: { name: row.srcName, netnsFd: sandbox.netnsFd, mtu: row.link.mtu },
+          });
+          await sandbox.addInterface(row.srcName, row.dstPrefix, { ...optionsOf(row), createdInContainer: true });
+        } else {
+          throw new Error(`host link ${row.srcName} does not exist and cannot be made again`);
+        }
+      });
+    }
+    if (rec.config.gateway && sandbox.gateway === undefined) await step(`gateway ${rec.config.gateway}`, () => sandbox.setGateway(rec.config.gateway));
+    if (rec.config.gatewayIPv6 && sandbox.gatewayIPv6 === undefined) await step(`gateway ${rec.config.gatewayIPv6}`, () => sandbox.setGatewayIPv6(rec.config.gatewayIPv6));
+    for (const r of rec.config.routes) await step(`route ${r.destination}`, () => sandbox.addStaticRoute(r));
+    for (const n of rec.config.neighbors) await step(`neighbour ${n.ip}`, () => sandbox.addNeighbor(n.ip, n.mac, { linkName: n.linkName }));
+  } finally {
+    sandbox.close();
+  }
+  return problems.length
+    ? { name: rec.name, status: 'failed', detail: `recreated with problems: ${problems.join('; ')}` }
+    : { name: rec.name, status: 'recreated', detail: `${rec.config.interfaces.length} interface(s), ${rec.config.routes.length} route(s)` };
+}

@@ -1,0 +1,141 @@
+/**
+ * Layer: managed.
+ *
+ * One nsbox state root: where the database, the locks and the namespace files live
+ * (`root`, `NSBOX_ROOT`, default /var/lib/nsbox), the store opened on first use, the
+ * per-sandbox locks, sandbox names and keys, and the /run/netns symlinks that make
+ * sandboxes visible to iproute2.
+ */
+import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { NsboxError } from '../errors.js';
+import { basePath, setBasePath, withFileLock } from '../sandbox/index.js';
+import { openDb, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
+import { Networks, checkName } from '../network/index.js';
+
+export const DEFAULT_ROOT = '/var/lib/nsbox';
+/** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
+export const IPROUTE_NETNS_DIR = '/run/netns';
+
+export interface RootOptions {
+  /** The state directory (default NSBOX_ROOT, else /var/lib/nsbox). */
+  root?: string;
+}
+
+export class StateRoot {
+  readonly dir: string;
+  #db: Db | undefined;
+  #records: SandboxRecords | undefined;
+  #networks: Networks | undefined;
+
+  constructor(options: RootOptions = {}) {
+    this.dir = options.root ?? process.env.NSBOX_ROOT ?? DEFAULT_ROOT;
+    // The namespace files move with the root, so separate roots never see each other's.
+    setBasePath(this.dir === DEFAULT_ROOT ? '/run/nsbox' : join(this.dir, 'run'));
+  }
+
+  #openDb(): Db {
+    this.#db ??= openDb(this.dir);
+    return this.#db;
+  }
+
+  get records(): SandboxRecords {
+    this.#records ??= new SandboxRecords(this.#openDb());
+    return this.#records;
+  }
+
+  /** Networks and leases, in the same database. */
+  get networks(): Networks {
+    this.#networks ??= new Networks(this.#openDb());
+    return this.#networks;
+  }
+
+  /** Close the database and the host handle; they open again on next use. */
+  close(): void {
+    this.#networks?.close();
+    this.#networks = undefined;
+    this.#db?.close();
+    this.#db = undefined;
+    this.#records = undefined;
+  }
+
+  /** The netns file of a sandbox name. */
+  keyOf(name: string): string {
+    return join(basePath(), name);
+  }
+
+  /** The sandbox name behind a key of this root (a lease owner), or the key itself. */
+  nameOf(key: string): string {
+    const dir = `${basePath()}/`;
+    return key.startsWith(dir) ? key.slice(dir.length) : key;
+  }
+
+  /** The record, or a not-found error naming what to do. */
+  record(name: string): SandboxRecord {
+    checkName('sandbox', name);
+    const rec = this.records.get(name);
+    if (rec === undefined) throw new NsboxError(`no sandbox named ${JSON.stringify(name)} (see \`nsbox ls\`)`, 'NSBOX_ERR_NOT_FOUND');
+    return rec;
+  }
+
+  /**
+   * Cross-process locks in ROOT/locks: `NAME.lock` serialises work on a sandbox; `NAME.run` is
+   * held by a `nsbox run` for its whole life (gc collects runs whose lock is free).
+   */
+  async #withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const res = await withFileLock(join(this.dir, 'locks', file), fn);
+    if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
+    return res.value;
+  }
+
+  async #tryLock<T>(file: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const res = await withFileLock(join(this.dir, 'locks', file), fn, { wait: false });
+    return res.locked ? res.value : undefined;
+  }
+
+  /** Hold the sandbox's lock while `fn` runs. */
+  locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`${name}.lock`, fn);
+  }
+
+  /** Try the sandbox's lock without waiting; undefined when another process holds it (in use). */
+  tryLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#tryLock(`${name}.lock`, fn);
+  }
+
+  /** Hold the run lock of a `nsbox run` sandbox for its whole life. */
+  runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`${name}.run`, fn);
+  }
+
+  /** Whether a `nsbox run` still holds the sandbox's run lock. */
+  async runIsAlive(name: string): Promise<boolean> {
+    return (await this.#tryLock(`${name}.run`, async () => true)) === undefined;
+  }
+
+  /** Make /run/netns/NAME point at the sandbox so `ip netns exec NAME` and `ip -n NAME` work. */
+  linkForIproute(name: string): void {
+    mkdirSync(IPROUTE_NETNS_DIR, { recursive: true, mode: 0o755 });
+    const path = join(IPROUTE_NETNS_DIR, name);
+    const target = this.keyOf(name);
+    if (existsSync(path) || isSymlink(path)) {
+      if (isSymlink(path) && readlinkSync(path) === target) return;
+      throw new NsboxError(`${path} already exists and was not made by nsbox; choose another name`, 'NSBOX_ERR_CONFLICT');
+    }
+    symlinkSync(target, path);
+  }
+
+  /** Remove /run/netns/NAME if it is nsbox's symlink to this sandbox. */
+  unlinkForIproute(name: string): void {
+    const path = join(IPROUTE_NETNS_DIR, name);
+    if (isSymlink(path) && readlinkSync(path) === this.keyOf(name)) unlinkSync(path);
+  }
+}
+
+export function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Layer: managed.
+ *
+ * Processes in sandboxes: `exec` runs a command in a recorded sandbox, `run` in a fresh one
+ * connected to networks (nsbox0 by default, created on first use) and removed when the
+ * command exits, unless kept. The child is forked from inside a netns window (no `ip`,
+ * `nsenter` or shell in between), its stdio inherited; the caller's signals are forwarded to
+ * it from before it starts, so one that arrives while it is being started is held and
+ * delivered instead of killing the parent and orphaning the child. A run holds its run lock
+ * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
+ */
+import { constants } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { ipVersion } from '../netlink/wire/ip.js';
+import { DEFAULT_NETWORK, checkName } from '../network/index.js';
+import { Sandbox } from '../sandbox/index.js';
+import { goneAware, withAdopted } from './adopt.js';
+import { connectAdopted, requireNetwork } from './connect.js';
+import type { StateRoot } from './root.js';
+import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
+
+/** Label on sandboxes made by `run`: 'ephemeral' ones are gc'ed once their run died. */
+export const RUN_LABEL = 'nsbox.run';
+export const RUN_EPHEMERAL = 'ephemeral';
+
+/** The exit code of nsbox itself when it failed before it could run the command. */
+export const EXEC_FAILED = 125;
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
+
+/** How a command ended: its exit code, or 128 + N and the signal when it died of signal N. */
+export interface ChildOutcome {
+  code: number;
+  signal?: NodeJS.Signals;
+}
+
+/**
+ * Wait for a child, forwarding this process's signals to it. Pass the spawn's promise, not the
+ * child: forwarding starts at once. A command that cannot start ends with 127 (not found),
+ * 126 (not executable) or 125, after a line on stderr.
+ */
+export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, command: string): Promise<ChildOutcome> {
+  let child: ChildProcess | undefined;
+  const held: NodeJS.Signals[] = [];
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of FORWARDED) {
+    const h = (): void => { if (child) child.kill(sig); else held.push(sig); };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  const stopForwarding = (): void => { for (const [sig, h] of handlers) process.off(sig, h); };
+  return Promise.resolve(spawned).then((c) => new Promise<ChildOutcome>((resolve) => {
+    child = c;
+    const done = (result: ChildOutcome): void => {
+      stopForwarding();
+      resolve(result);
+    };
+    c.once('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code === 'ENOENT' ? 127 : err.code === 'EACCES' ? 126 : EXEC_FAILED;
+      process.stderr.write(`nsbox: cannot run ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
+      done({ code });
+    });
+    c.once('exit', (code, signal) => {
+      if (signal) done({ code: 128 + (constants.signals[signal] ?? 0), signal });
+      else done({ code: code ?? 1 });
+    });
+    for (const sig of held.splice(0)) c.kill(sig);
+  }), (err: unknown) => {
+    stopForwarding();
+    throw err;
+  });
+}
+
+/** Spawn `argv` inside the namespace at `key` with inherited stdio. */
+async function spawnIn(key: string, name: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  let sandbox: Sandbox;
+  try {
+    sandbox = await Sandbox.create(key, { isRestore: true });
+  } catch (err) {
+    throw goneAware(name, err);
+  }
+  try {
+    return sandbox.spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+  } finally {
+    sandbox.close();
+  }
+}
+
+function checkArgv(argv: readonly string[], usage: string): void {
+  if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) throw new TypeError(`nothing to run: ${usage}`);
+}
+
+export interface ExecOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Called once the sandbox is found, before the child starts (the CLI closes its store there). */
+  beforeSpawn?: () => void;
+}
+
+/** Run a command inside a recorded sandbox and wait for it. */
+export async function exec(root: StateRoot, name: string, argv: readonly string[], o: ExecOptions = {}): Promise<ChildOutcome> {
+  checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
+  const rec = root.record(name);
+  o.beforeSpawn?.();
+  return superviseChild(spawnIn(rec.key, name, argv, o.env ?? process.env), argv[0]!);
+}
+
+export interface RunOptions {
+  /** Sandbox name (default run-<random>). */
+  name?: string;
+  /** Networks to connect to, in order (default nsbox0). */
+  networks?: readonly string[];
+  /** A static address (IPv4 or IPv6) on the first network. */
+  ip?: string;
+  /** Keep the sandbox when the command exits. */
+  keep?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Told how the removal afterwards went (also when nsbox's own part failed and nothing ran). */
+  onRemoved?: (outcome: RemoveOutcome) => void;
+}
+
+export interface RunOutcome extends ChildOutcome {
+  /** The sandbox's name. */
+  name: string;
+}
+
+/** Run a command in a fresh sandbox on networks; the sandbox is removed afterwards unless kept. */
+export async function run(root: StateRoot, argv: readonly string[], o: RunOptions = {}): Promise<RunOutcome> {
+  checkArgv(argv, 'nsbox run [options] -- CMD [ARGS…]');
+  if (o.ip !== undefined && ipVersion(o.ip) === 0) throw new TypeError(`invalid address ${JSON.stringify(o.ip)}: not an IP address`);
+  const networks = o.networks?.length ? [...new Set(o.networks)] : [DEFAULT_NETWORK];
+  for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
+  const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
+  checkName('sandbox', name);
+  if (networks.includes(DEFAULT_NETWORK)) await root.networks.ensureDefault();
+  // Held from before the sandbox exists until it is gone: if this process dies, gc knows.
+  return root.runLocked(name, async () => {
+    await createSandbox(root, name, { [RUN_LABEL]: o.keep ? 'kept' : RUN_EPHEMERAL });
+    let outcome: ChildOutcome;
+    try {
+      await withAdopted(root, name, async (adopted) => {
+        for (const [i, net] of networks.entries()) {
+          const ip = i === 0 ? o.ip : undefined;
+          await connectAdopted(root, adopted, root.record(name), net, ipVersion(ip ?? '') === 6 ? { ip6: ip } : { ip });
+        }
+      });
+      outcome = await superviseChild(spawnIn(root.keyOf(name), name, argv, o.env ?? process.env), argv[0]!);
+    } finally {
+      if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));
+    }
+    return { ...outcome, name };
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Layer: managed.
+ *
+ * The life of a recorded sandbox: create (record, then namespace and symlink, then ready;
+ * undone on failure), remove (interfaces back to the host, namespace, leases, symlink,
+ * record; every step runs), and what the kernel holds for one.
+ */
+import { NsboxError } from '../errors.js';
+import { Rtnl } from '../netlink/route/ops/index.js';
+import { IFF, RT_TABLE } from '../netlink/route/schema/constants.js';
+import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
+import { emptyConfig, type SandboxRecord } from '../store/index.js';
+import { checkName, hostVethName } from '../network/index.js';
+import { adopt } from './adopt.js';
+import type { StateRoot } from './root.js';
+import { pausePoint } from './test-hooks.js';
+
+/** Record, then create: a namespace with lo up and its /run/netns symlink; undone on failure. */
+export async function createSandbox(root: StateRoot, name: string, labels: Record<string, string> = {}): Promise<SandboxRecord> {
+  checkName('sandbox', name);
+  const key = root.keyOf(name);
+  return root.locked(name, async () => {
+    if (!root.records.insert({ name, key, labels, config: emptyConfig() })) {
+      throw new NsboxError(`a sandbox named ${name} already exists`, 'NSBOX_ERR_EXISTS');
+    }
+    let sandbox: Sandbox | undefined;
+    try {
+      sandbox = await Sandbox.create(key);
+      await pausePoint('create:netns');
+      root.linkForIproute(name);
+      root.records.setState(name, 'ready');
+      sandbox.close();
+    } catch (err) {
+      await sandbox?.destroy().catch(() => undefined);
+      root.records.delete(name);
+      throw err;
+    }
+    return root.record(name);
+  });
+}
+
+export interface RemoveOutcome {
+  name: string;
+  /** False when there was no such sandbox (removing what is gone succeeds). */
+  removed: boolean;
+  /** Steps that failed; every other step still ran. */
+  errors: string[];
+}
+
+/** Remove a sandbox; the caller holds its lock. */
+export async function removeSandboxLocked(root: StateRoot, name: string): Promise<RemoveOutcome> {
+  const rec = root.records.get(name);
+  if (rec === undefined) return { name, removed: false, errors: [] };
+  root.records.setState(name, 'removing');
+  const errors: string[] = [];
+  let destroyed = false;
+  if (isNamespaceMounted(rec.key)) {
+    let adopted;
+    try {
+      adopted = await adopt(rec);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    if (adopted) {
+      // Links a network made die with the namespace; links from the host go back to it.
+      const networkLinks = new Set(rec.config.interfaces.filter((i) => i.network !== undefined).map((i) => i.dstName));
+      for (const iface of [...adopted.sandbox.interfaces()].reverse()) {
+        if (networkLinks.has(iface.dstName)) continue;
+        try {
+          await iface.remove();
+        } catch (err) {
+          errors.push(`interface ${iface.dstName}: ${(err as Error).message}`);
+        }
+      }
+      await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
+    }
+  }
+  const hostEnds = rec.config.interfaces.filter((i) => i.network !== undefined && root.networks.get(i.network)?.driver === 'bridge')
+    .map((i) => hostVethName(rec.key, i.network!));
+  for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
+  root.networks.release(rec.key);
+  if (!destroyed) {
+    // Not adopted (no namespace, or an interrupted create) or destroy failed: still clear the file.
+    try {
+      removeNamespaceFile(rec.key);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  root.unlinkForIproute(name);
+  root.records.delete(name);
+  return { name, removed: true, errors };
+}
+
+/** Remove a sandbox: interfaces back to the host, namespace, leases, symlink, record. */
+export function removeSandbox(root: StateRoot, name: string): Promise<RemoveOutcome> {
+  checkName('sandbox', name);
+  return root.locked(name, () => removeSandboxLocked(root, name));
+}
+
+/** A record, whether its namespace is mounted, and its state ('gone' when a ready sandbox lost its namespace). */
+export interface SandboxStatus {
+  record: SandboxRecord;
+  mounted: boolean;
+  state: SandboxRecord['state'] | 'gone';
+}
+
+export function statusOf(rec: SandboxRecord): SandboxStatus {
+  const mounted = isNamespaceMounted(rec.key);
+  return { record: rec, mounted, state: rec.state === 'ready' && !mounted ? 'gone' : rec.state };
+}
+
+/** What the kernel holds in a sandbox: links, addresses, main-table routes. */
+export interface KernelView {
+  links: { index: number; name: string; kind: string | null; mtu: number | undefined; address: string | null; up: boolean }[];
+  addresses: { index: number; address: string }[];
+  routes: { destination: string; gateway: string | null; oif: number | null }[];
+}
+
+/** Read a live sandbox's links, addresses and routes from its namespace. */
+export async function kernelView(rec: SandboxRecord): Promise<KernelView> {
+  const rtnl = Rtnl.open({ netns: rec.key });
+  try {
+    const [links, addrs, routes] = await Promise.all([rtnl.link.list(), rtnl.addr.list(), rtnl.route.list({ table: 'all' })]);
+    return {
+      links: links.map((l) => ({ index: l.index, name: l.name, kind: l.info?.kind ?? null, mtu: l.mtu, address: l.address ?? null, up: (l.flags & IFF.UP) !== 0 })),
+      addresses: addrs.map((a) => ({ index: a.index, address: a.cidr })),
+      routes: routes.filter((r) => r.table === RT_TABLE.MAIN).map((r) => ({ destination: r.destination, gateway: r.gateway ?? null, oif: r.oif ?? null })),
+    };
+  } finally {
+    rtnl.close();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Layer: managed.
+ *
+ * Crash-test hook: with NSBOX_TEST_PAUSE=<point>, the process stops at that point, says so on
+ * stderr and waits for ever, so an end-to-end test can SIGKILL it exactly there. Points:
+ * `create:netns` (namespace made, record not ready), `iface-add:recorded` (row recorded,
+ * nothing moved), `iface-add:kernel` (link moved and configured, record still 'adding'),
+ * `connect:kernel` (network link made, record still 'adding').
+ */
+export async function pausePoint(point: string): Promise<void> {
+  if (process.env.NSBOX_TEST_PAUSE !== point) return;
+  process.stderr.write(`nsbox: paused at ${point}\n`);
+  await new Promise(() => { setInterval(() => {}, 1 << 30); });
+}

@@ -1,0 +1,45 @@
+/**
+ * Layer: managed.
+ *
+ * Undo interface work a killed process left in state 'adding': wherever the link got to
+ * inside the sandbox (under its source or its new name), give it back to the host under its
+ * source name (link-return), delete a bridge nsbox created or a network's link (both ends,
+ * and release its addresses), then drop the row.
+ */
+import { Rtnl } from '../netlink/route/ops/index.js';
+import { hostNetlink, returnLink } from '../sandbox/index.js';
+import { hostVethName } from '../network/index.js';
+import type { SandboxRecord } from '../store/index.js';
+import type { StateRoot } from './root.js';
+
+export async function undoInterruptedInterfaces(root: StateRoot, rec: SandboxRecord): Promise<string[]> {
+  const pending = rec.config.interfaces.filter((i) => i.state === 'adding');
+  if (pending.length === 0) return [];
+  const errors: string[] = [];
+  const inside = Rtnl.open({ netns: rec.key });
+  try {
+    for (const row of pending) {
+      try {
+        const link = (await inside.link.find({ name: row.dstName })) ?? (await inside.link.find({ name: row.srcName }));
+        if (row.network !== undefined) {
+          // A network's link was made for the sandbox: delete both ends, release the addresses.
+          if (link !== undefined) await inside.link.del({ index: link.index }).catch(() => undefined);
+          await hostNetlink().link.del({ name: hostVethName(rec.key, row.network) }).catch(() => undefined);
+          root.networks.release(rec.key, row.network);
+        } else if (link !== undefined) {
+          if (row.options.isBridge) await inside.link.del({ index: link.index });
+          else {
+            const failures = await returnLink(inside, link.index, { name: link.name, srcName: row.srcName, toHost: !row.options.createdInContainer });
+            if (failures.length > 0) throw failures[0];
+          }
+        }
+        root.records.update(rec.name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== row.srcName); });
+      } catch (err) {
+        errors.push(`undo iface add of ${row.srcName}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    inside.close();
+  }
+  return errors;
+}
