@@ -137,10 +137,12 @@ test('withNetns on a bad fd fails with EBADF/EINVAL and nothing moves', () => {
 test('a failed switch back aborts the process instead of running on in the wrong namespace', () => {
   using ns = makeNetns();
   const sysModule = fileURLToPath(new URL('../../../src/sys/index.js', import.meta.url));
+  const bindingModule = fileURLToPath(new URL('../../../src/sys/binding.js', import.meta.url)); // the test hook is not part of sys's surface
   const script = `
     import * as sys from ${JSON.stringify(sysModule)};
+    import { native } from ${JSON.stringify(bindingModule)};
     const fd = sys.openNetns(${JSON.stringify(ns.path)});
-    sys.native.testFailNextRestore();
+    native.testFailNextRestore();
     sys.withNetns(fd, () => 1);
     console.log('still running');`;
   const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
