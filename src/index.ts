@@ -9,7 +9,9 @@ export {
 } from './sys/index.js';
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';
+export type { NetlinkFamily } from './netlink/family.js';
 export { openNetlinkSocket } from './netlink/native-transport.js';
+export { RTNETLINK } from './netlink/route/family.js';
 export * from './netlink/route/ops/index.js';
 export { Rtnl, type RtnlOptions } from './netlink/route/ops/index.js';
 export * from './sandbox/index.js';

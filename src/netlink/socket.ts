@@ -2,9 +2,9 @@
  * Layer: netlink/socket. No I/O of its
  * own: it talks through a Transport (native-transport.ts for real sockets, a fake in tests).
  *
- * One netlink socket bound to one network namespace: requests matched to replies by
- * sequence number (many may be in flight), dumps with NLM_F_DUMP_INTR retries, extended
- * ACK errors, timeouts, and multicast notifications for subscribers.
+ * One netlink socket of one family (family.ts) bound to one network namespace: requests
+ * matched to replies by sequence number (many may be in flight), dumps with NLM_F_DUMP_INTR
+ * retries, extended ACK errors, timeouts, and multicast notifications for subscribers.
  *
  * rtnetlink answers inside sendmsg(), so after each send the socket drains what is queued
  * at once: most requests settle without waiting for the event loop. Only when the answer is
@@ -19,7 +19,7 @@ import { NLM_F, NLMSG } from './wire/header.js';
 import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
 import { decodeDone, decodeError } from './wire/error.js';
 import { AttrWriter } from './wire/attr.js';
-import { rtmName } from './route/schema/constants.js';
+import { messageName, type NetlinkFamily } from './family.js';
 
 /** Default time a request may wait for the kernel, as libnetwork's 3 s socket timeout. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -29,18 +29,16 @@ export const DUMP_INTR_RETRIES = 5;
 export interface NetlinkSocketOptions {
   /** Namespace fd the socket is created in; -1 (default) for the caller's namespace. */
   netnsFd?: number;
-  /** Netlink protocol; NETLINK_ROUTE by default. */
-  protocol?: number;
   /** Default per-request timeout in ms (3000). */
   timeoutMs?: number;
   /** Receive buffer size in bytes (SO_RCVBUFFORCE, falling back to SO_RCVBUF). */
   recvBufferBytes?: number;
-  /** Multicast groups to join (RTNLGRP_* numbers). */
+  /** Multicast groups of the family to join (e.g. RTNLGRP_* numbers). */
   groups?: readonly number[];
   /**
    * A bound netlink socket already made inside the namespace (createNetnsWithNetlink makes
    * one with the namespace): used instead of opening another, and owned (closed) from then
-   * on. It must belong to that namespace and protocol (nothing checks); `protocol`,
+   * on. It must belong to that namespace and to the family's protocol (nothing checks);
    * `recvBufferBytes` and `netnsFd` are then the ones it was made with.
    */
   adopt?: { fd: number; portId: number };
@@ -77,6 +75,8 @@ const RECV_BUFFER = new Uint8Array(1 << 20);
 const SCRATCH = new AttrWriter();
 
 export class NetlinkSocket {
+  /** The protocol family this socket speaks; it names the messages in errors. */
+  readonly family: NetlinkFamily;
   readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, Pending>();
@@ -86,9 +86,10 @@ export class NetlinkSocket {
   #watching = false;
   #sink: NotificationSink | undefined;
 
-  /** A socket over `transport` (see openNetlinkSocket for a real one). */
-  constructor(transport: Transport, options: { timeoutMs?: number } = {}) {
+  /** A socket of `family` over `transport` (see openNetlinkSocket for a real one). */
+  constructor(transport: Transport, family: NetlinkFamily, options: { timeoutMs?: number } = {}) {
     this.#transport = transport;
+    this.family = family;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     transport.ref(false);
   }
@@ -153,7 +154,7 @@ export class NetlinkSocket {
         if (!(err instanceof DumpInterruptedError)) throw err;
       }
     }
-    throw new DumpInterruptedError(rtmName(type), DUMP_INTR_RETRIES + 1);
+    throw new DumpInterruptedError(messageName(this.family, type), DUMP_INTR_RETRIES + 1);
   }
 
   /** Close the socket; requests still waiting reject with ClosedError. Idempotent. */
@@ -181,7 +182,7 @@ export class NetlinkSocket {
     dump: boolean,
     options: RequestOptions,
   ): Promise<unknown[]> {
-    const op = rtmName(type);
+    const op = messageName(this.family, type);
     if (this.#closed) return Promise.reject(new ClosedError('netlink socket'));
     if (options.signal?.aborted) return Promise.reject(new AbortError(op, { cause: options.signal.reason }));
     const seq = this.#nextSeq();

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { NetlinkSocket, DUMP_INTR_RETRIES, type NotificationSink } from '../../../src/netlink/socket.js';
 import { NLM_F } from '../../../src/netlink/wire/header.js';
 import { RTM } from '../../../src/netlink/route/schema/constants.js';
+import { RTNETLINK } from '../../../src/netlink/route/family.js';
+import type { NetlinkFamily } from '../../../src/netlink/family.js';
 import { readU32, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { AbortError, ClosedError, DumpInterruptedError, NetlinkError, SysError, TimeoutError } from '../../../src/errors.js';
 import { FakeKernel, PORT_ID, ack, concat, done, reply } from '../../helpers/fake-kernel.js';
@@ -18,7 +20,7 @@ const readItem = (m: NlMessage): number => readU32(m.payload.subarray(4, 8), 'it
 
 test('a request answered inside send() settles without the event loop, with ACK and REQUEST set', async () => {
   const k = new FakeKernel((req) => [ack(req)]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await s.request(RTM.NEWLINK, NLM_F.CREATE, () => {});
   assert.equal(k.sent.length, 1);
   assert.equal(k.sent[0]!.flags & (NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE), NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE);
@@ -28,7 +30,7 @@ test('a request answered inside send() settles without the event loop, with ACK 
 
 test('many requests in flight are matched by sequence number, answered out of order', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const ps = Array.from({ length: 5 }, (_, i) => s.request(RTM.GETLINK, 0, u32(i), (m) => readItem(m)));
   const reqs = [...k.sent].reverse();
   k.deliver(...reqs.map((r) => concat(reply(r, RTM.NEWLINK, u32(readItem(r) * 10)), ack(r))));
@@ -42,7 +44,7 @@ test('a multipart dump spanning datagrams collects every message until DONE', as
     concat(reply(req, RTM.NEWLINK, u32(1), NLM_F.MULTI), reply(req, RTM.NEWLINK, u32(2), NLM_F.MULTI)),
     concat(reply(req, RTM.NEWLINK, u32(3), NLM_F.MULTI), done(req)),
   ]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [1, 2, 3]);
   assert.equal(k.sent[0]!.flags & NLM_F.DUMP, NLM_F.DUMP);
   s.close();
@@ -56,10 +58,10 @@ test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fail
     const intr = attempts <= interruptedFor ? NLM_F.DUMP_INTR : 0;
     return [concat(reply(req, RTM.NEWLINK, u32(attempts), NLM_F.MULTI | intr), done(req, NLM_F.MULTI | intr))];
   });
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [3], 'only the consistent third dump is returned');
   attempts = -100;
-  const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]));
+  const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]), RTNETLINK);
   await assert.rejects(always.dump(RTM.GETLINK, () => {}, readItem), (err: unknown) => {
     assert.ok(err instanceof DumpInterruptedError);
     assert.equal(err.code, 'NSBOX_ERR_DUMP_INTR');
@@ -74,7 +76,7 @@ test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fail
 
 test('a kernel error becomes a NetlinkError with errno name, op and extack text', async () => {
   const k = new FakeKernel((req) => [ack(req, -95, { message: 'Unknown device type', offset: 36 })]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => {
     assert.ok(err instanceof NetlinkError);
     assert.equal(err.code, 'EOPNOTSUPP');
@@ -87,16 +89,26 @@ test('a kernel error becomes a NetlinkError with errno name, op and extack text'
   s.close();
 });
 
+test('errors name the request in the socket\'s family: its own name for the type, or the family and number', async () => {
+  const family: NetlinkFamily = { name: 'testnl', protocol: 31, messageName: (type) => (type === 0x20 ? 'TEST_MSG_HELLO' : undefined) };
+  const k = new FakeKernel((req) => [ack(req, -22)]);
+  const s = new NetlinkSocket(k, family);
+  assert.equal(s.family, family);
+  await assert.rejects(s.request(0x20, 0, () => {}), { name: 'NetlinkError', op: 'TEST_MSG_HELLO', message: 'TEST_MSG_HELLO: EINVAL' });
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { op: 'testnl type 16' }, 'type 16 is RTM_NEWLINK only in rtnetlink');
+  s.close();
+});
+
 test('a dump that fails part way (error in NLMSG_DONE) rejects', async () => {
   const k = new FakeKernel((req) => [concat(reply(req, RTM.NEWROUTE, u32(1), NLM_F.MULTI), done(req, NLM_F.MULTI, -22))]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await assert.rejects(s.dump(RTM.GETROUTE, () => {}, readItem), { code: 'EINVAL', op: 'RTM_GETROUTE' });
   s.close();
 });
 
 test('no answer: TimeoutError after the timeout; a late answer is ignored', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k, { timeoutMs: 20 });
+  const s = new NetlinkSocket(k, RTNETLINK, { timeoutMs: 20 });
   const started = Date.now();
   await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => err instanceof TimeoutError && err.code === 'NSBOX_ERR_TIMEOUT' && err.timeoutMs === 20);
   assert.ok(Date.now() - started >= 15);
@@ -108,7 +120,7 @@ test('no answer: TimeoutError after the timeout; a late answer is ignored', asyn
 
 test('an AbortSignal cancels a waiting request (and refuses to send when already aborted)', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const ac = new AbortController();
   const p = s.request(RTM.NEWLINK, 0, () => {}, undefined, { signal: ac.signal });
   ac.abort('stop');
@@ -120,7 +132,7 @@ test('an AbortSignal cancels a waiting request (and refuses to send when already
 
 test('ENOBUFS fails every waiting request and tells the notification sink to resync', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const overruns: SysError[] = [];
   const sink: NotificationSink = { message() {}, overrun: (e) => overruns.push(e) };
   s.setNotificationSink(sink);
@@ -134,7 +146,7 @@ test('ENOBUFS fails every waiting request and tells the notification sink to res
 
 test('notifications (sequence 0, or another process\'s request) go to the sink, not to requests', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const got: number[] = [];
   s.setNotificationSink({ message: (m) => got.push(m.type), overrun() {} });
   const p = s.request(RTM.GETLINK, 0, () => {});
@@ -150,7 +162,7 @@ test('notifications (sequence 0, or another process\'s request) go to the sink, 
 
 test('close() rejects waiting requests with ClosedError and refuses new ones; it is idempotent', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const p = s.request(RTM.NEWLINK, 0, () => {});
   s.close();
   s.close();

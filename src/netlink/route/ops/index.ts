@@ -8,6 +8,7 @@
 import { close, closeNetns, openNetns } from '../../../sys/index.js';
 import type { NetlinkSocket, NetlinkSocketOptions } from '../../socket.js';
 import { openNetlinkSocket } from '../../native-transport.js';
+import { RTNETLINK } from '../family.js';
 import { LinkOps } from './link.js';
 import { AddrOps } from './addr.js';
 import { RouteOps } from './route.js';
@@ -15,7 +16,7 @@ import { NeighOps } from './neigh.js';
 import { NsidOps } from './nsid.js';
 import { subscribe, type RtEvent, type SubscribeOptions } from './subscribe.js';
 
-export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'protocol' | 'groups'> {
+export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'groups'> {
   /**
    * The namespace: a path to a netns file (opened and owned by the handle), an open netns fd
    * (which the caller keeps open until close), or omitted for the caller's namespace.
@@ -60,7 +61,7 @@ export class Rtnl {
       throw err;
     }
     try {
-      return new Rtnl(openNetlinkSocket({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
+      return new Rtnl(openNetlinkSocket(RTNETLINK, { ...socketOptions, netnsFd: fd }), fd, ownsFd);
     } catch (err) {
       if (ownsFd) closeNetns(fd);
       throw err;

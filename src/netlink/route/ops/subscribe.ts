@@ -8,6 +8,7 @@
  */
 import type { NotificationSink } from '../../socket.js';
 import { openNetlinkSocket } from '../../native-transport.js';
+import { RTNETLINK } from '../family.js';
 import type { NlMessage } from '../../wire/message.js';
 import { SysError } from '../../../errors.js';
 import { RTM, RTNLGRP } from '../schema/constants.js';
@@ -78,7 +79,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
   }
   if (options.signal?.aborted) return (async function* () {})();
 
-  const socket = openNetlinkSocket({ netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
+  const socket = openNetlinkSocket(RTNETLINK, { netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
   const maxQueued = options.maxQueued ?? 100_000;
   const queue: RtEvent[] = [];
   let wake: (() => void) | undefined;
