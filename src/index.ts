@@ -10,6 +10,7 @@ export {
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';
 export type { NetlinkFamily } from './netlink/family.js';
+export type { BatchMessage, BatchReplies } from './netlink/batch.js';
 export { openNetlinkSocket } from './netlink/native-transport.js';
 export { RTNETLINK } from './netlink/route/family.js';
 export * from './netlink/route/ops/index.js';
