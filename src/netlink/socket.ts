@@ -16,6 +16,7 @@ import type { Transport } from './transport.js';
 import {
   AbortError, ClosedError, DecodeError, DumpInterruptedError, SysError, TimeoutError,
 } from '../errors.js';
+import { errnoNumber } from '../errno.js';
 import { NLM_F, NLMSG } from './wire/header.js';
 import { encodeMessages, splitMessages, type NlMessage, type MessageToEncode } from './wire/message.js';
 import { AttrWriter } from './wire/attr.js';
@@ -229,7 +230,7 @@ export class NetlinkSocket {
         return;
       }
       if (sent < 0) {
-        this.#settle(call, new SysError(11, 'sendto'));
+        this.#settle(call, new SysError(errnoNumber('EAGAIN')!, 'sendto'));
         return;
       }
       this.#drain(call);

@@ -26,6 +26,8 @@ export class FakeKernel implements Transport {
   closed = false;
   /** Throw this from the next recv (e.g. an ENOBUFS SysError). */
   recvError: Error | undefined;
+  /** Make send() report that it would block (-1), sending nothing. */
+  sendWouldBlock = false;
 
   answer: (req: NlMessage, k: FakeKernel) => Uint8Array[] | 'later';
   answerDatagram: ((msgs: NlMessage[], k: FakeKernel) => Uint8Array[] | 'later') | undefined;
@@ -35,6 +37,7 @@ export class FakeKernel implements Transport {
   }
 
   send(bytes: Uint8Array): number {
+    if (this.sendWouldBlock) return -1;
     const msgs = splitMessages(bytes).map((msg) => ({ ...msg, payload: msg.payload.slice() }));
     this.sent.push(...msgs);
     this.datagrams.push(msgs);

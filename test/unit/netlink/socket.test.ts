@@ -130,6 +130,18 @@ test('an AbortSignal cancels a waiting request (and refuses to send when already
   s.close();
 });
 
+test('a send that would block rejects with SysError EAGAIN from sendto, and nothing waits', async () => {
+  const k = new FakeKernel((req) => [ack(req)]);
+  k.sendWouldBlock = true;
+  const s = new NetlinkSocket(k, RTNETLINK);
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { name: 'SysError', code: 'EAGAIN', errno: -11, syscall: 'sendto' });
+  await assert.rejects(s.requestBatch([{ type: RTM.NEWADDR, body: () => {} }]), { name: 'SysError', code: 'EAGAIN' });
+  k.sendWouldBlock = false;
+  await s.request(RTM.NEWLINK, 0, () => {});
+  assert.deepEqual(k.refs, [false], 'never held the loop open');
+  s.close();
+});
+
 test('ENOBUFS fails every waiting request and tells the notification sink to resync', async () => {
   const k = new FakeKernel(() => 'later');
   const s = new NetlinkSocket(k, RTNETLINK);
