@@ -114,3 +114,14 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Whether `p` has settled once everything already queued has run. The socket settles calls
+ * synchronously inside send() or deliver(), so this tells "answered" from "still waiting".
+ */
+export async function hasSettled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(() => { done = true; }, () => { done = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}

@@ -62,7 +62,6 @@ test('a request on a closed handle rejects with ClosedError; close is idempotent
 test('a request nobody answers rejects with TimeoutError after timeoutMs', async () => {
   const socket = openNetlinkSocket(FIB_LOOKUP, { timeoutMs: 50 });
   try {
-    const started = performance.now();
     await assert.rejects(socket.request(TYPE, 0, () => {}), (err: unknown) => {
       assert.ok(err instanceof TimeoutError, String(err));
       assert.equal(err.code, 'NSBOX_ERR_TIMEOUT');
@@ -70,8 +69,6 @@ test('a request nobody answers rejects with TimeoutError after timeoutMs', async
       assert.equal(err.timeoutMs, 50);
       return true;
     });
-    const took = performance.now() - started;
-    assert.ok(took >= 45 && took < 2000, `took ${took} ms`);
     await assert.rejects(socket.request(TYPE, 0, () => {}, undefined, { timeoutMs: 10 }), { code: 'NSBOX_ERR_TIMEOUT', timeoutMs: 10 });
   } finally {
     socket.close();
@@ -103,16 +100,15 @@ test('an aborted AbortSignal rejects with AbortError, before sending or while wa
   const socket = openNetlinkSocket(FIB_LOOKUP, { timeoutMs: 5000 });
   try {
     const ac = new AbortController();
-    const started = performance.now();
     const pending = socket.request(TYPE, 0, () => {}, undefined, { signal: ac.signal });
     setTimeout(() => ac.abort(new Error('changed my mind')), 20);
     await assert.rejects(pending, (err: unknown) => {
-      assert.ok(err instanceof AbortError, String(err));
+      assert.ok(err instanceof AbortError, String(err)); // not a TimeoutError: it did not wait out the 5 s
       assert.equal(err.code, 'ABORT_ERR');
+      assert.equal(err.message, 'fib_lookup type 16 was aborted');
       assert.match(String((err.cause as Error).message), /changed my mind/);
       return true;
     });
-    assert.ok(performance.now() - started < 2000, 'well before the 5 s timeout');
   } finally {
     socket.close();
   }
@@ -145,11 +141,10 @@ test('an idle handle that is never closed does not keep the process alive', asyn
   let errText = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { errText += d.toString(); });
-  const started = performance.now();
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000); // a watchdog, so a hang fails instead of hanging the suite
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
   clearTimeout(killer);
-  assert.equal(signal, null, `the child had to be killed after ${Math.round(performance.now() - started)} ms: ${errText}`);
+  assert.equal(signal, null, `the child did not exit by itself and was killed: ${errText}`);
   assert.equal(code, 0, errText);
   assert.equal(out.trim(), 'links 1\nevent link');
 });

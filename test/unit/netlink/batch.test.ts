@@ -15,7 +15,7 @@ import type { NlMessage } from '../../../src/netlink/wire/message.js';
 import { RTM } from '../../../src/netlink/route/schema/constants.js';
 import { RTNETLINK } from '../../../src/netlink/route/family.js';
 import { AbortError, ClosedError, NetlinkError, TimeoutError } from '../../../src/errors.js';
-import { FakeKernel, ack, concat, reply } from '../../helpers/fake-kernel.js';
+import { FakeKernel, ack, concat, hasSettled, reply } from '../../helpers/fake-kernel.js';
 import { FakeNfTables } from '../../helpers/fake-nfnetlink.js';
 import { NFNETLINK, NFNL_MSG, NFT_MSG, batchBegin, batchEnd, delTable, newTable, nftType } from '../../helpers/nfnetlink.js';
 
@@ -23,14 +23,6 @@ const u32 = (n: number) => (w: AttrWriter): void => { w.u32(1, n); };
 const readItem = (m: NlMessage): number => readU32(m.payload.subarray(4, 8), 'item');
 /** An RTM_NEWADDR-like message carrying `n`. */
 const item = (n: number, extra: Partial<BatchMessage> = {}): BatchMessage => ({ type: RTM.NEWADDR, flags: NLM_F.CREATE, body: u32(n), ...extra });
-
-/** Whether `p` has settled once everything already queued has run (the socket settles synchronously). */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(() => { done = true; }, () => { done = true; });
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
 
 test('a batch goes out as one datagram: consecutive sequence numbers, REQUEST on each, ACK unless declined', async () => {
   const k = new FakeKernel((req) => ((req.flags & NLM_F.ACK) !== 0 ? [ack(req)] : []));
@@ -71,9 +63,9 @@ test('acks arriving out of order are matched to their messages; the batch settle
   assert.ok(a && b && c);
   k.deliver(ack(c));
   k.deliver(ack(a));
-  assert.equal(await settled(p), false, 'one ack still missing');
+  assert.equal(await hasSettled(p), false, 'one ack still missing');
   k.deliver(ack(a), ack(c));
-  assert.equal(await settled(p), false, 'a repeated ack does not count twice');
+  assert.equal(await hasSettled(p), false, 'a repeated ack does not count twice');
   k.deliver(ack(b));
   assert.deepEqual(await p, [[], [], []]);
   assert.equal(k.refs.at(-1), false, 'the loop is released once nothing waits');
@@ -121,7 +113,7 @@ test('answers to a settled batch are dropped: they settle no later call and reac
   const next = s.request(RTM.GETLINK, 0, () => {}, readItem);
   const req = k.sent.at(-1)!;
   k.deliver(ack(a), reply(c, RTM.NEWADDR, u32(99)), ack(c, -22));
-  assert.equal(await settled(next), false, 'the late answers did not settle it');
+  assert.equal(await hasSettled(next), false, 'the late answers did not settle it');
   k.deliver(concat(reply(req, RTM.NEWLINK, u32(7)), ack(req)));
   assert.deepEqual(await next, [7], 'it got its own answer');
   assert.deepEqual(notified, [], 'a late answer is not a notification');
@@ -144,7 +136,7 @@ test('no answer: TimeoutError naming the batch; the answers that come afterwards
   const [late] = k.datagrams[0]!;
   assert.ok(late);
   k.deliver(ack(late, -17));
-  assert.equal(await settled(next), false, 'the timed-out batch\'s error went nowhere');
+  assert.equal(await hasSettled(next), false, 'the timed-out batch\'s error went nowhere');
   k.deliver(ack(k.datagrams[1]![0]!));
   assert.deepEqual(await next, [[]]);
   s.close();

@@ -1,7 +1,8 @@
 /**
  * Unit: NetlinkSocket over a fake kernel transport — sequence matching, acks answered inside
  * send, delayed replies, multipart dumps, NLM_F_DUMP_INTR retries, extended-ack errors,
- * timeouts, aborts, overruns, notifications and close. No root, no addon.
+ * timeouts and late answers, aborts, overruns, notifications and close. No root, no addon.
+ * Batches: batch.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { RTNETLINK } from '../../../src/netlink/route/family.js';
 import type { NetlinkFamily } from '../../../src/netlink/family.js';
 import { readU32, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { AbortError, ClosedError, DumpInterruptedError, NetlinkError, SysError, TimeoutError } from '../../../src/errors.js';
-import { FakeKernel, PORT_ID, ack, concat, done, reply } from '../../helpers/fake-kernel.js';
+import { FakeKernel, ack, concat, done, hasSettled, reply } from '../../helpers/fake-kernel.js';
+import { errnoNumber } from '../../../src/errno.js';
 import { encodeMessage, type NlMessage } from '../../../src/netlink/wire/message.js';
 
 const u32 = (n: number) => (w: AttrWriter): void => { w.u32(1, n); };
@@ -60,7 +62,8 @@ test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fail
   });
   const s = new NetlinkSocket(k, RTNETLINK);
   assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [3], 'only the consistent third dump is returned');
-  attempts = -100;
+  assert.equal(attempts, 3, 'dumped again after each interrupted dump, and no more');
+  assert.equal(new Set(k.sent.map((m) => m.seq)).size, 3, 'each attempt a new request');
   const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]), RTNETLINK);
   await assert.rejects(always.dump(RTM.GETLINK, () => {}, readItem), (err: unknown) => {
     assert.ok(err instanceof DumpInterruptedError);
@@ -106,15 +109,34 @@ test('a dump that fails part way (error in NLMSG_DONE) rejects', async () => {
   s.close();
 });
 
-test('no answer: TimeoutError after the timeout; a late answer is ignored', async () => {
+test('no answer: TimeoutError naming the request; its late answer is dropped and settles no later request', async () => {
   const k = new FakeKernel(() => 'later');
   const s = new NetlinkSocket(k, RTNETLINK, { timeoutMs: 20 });
-  const started = Date.now();
-  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => err instanceof TimeoutError && err.code === 'NSBOX_ERR_TIMEOUT' && err.timeoutMs === 20);
-  assert.ok(Date.now() - started >= 15);
-  assert.equal(k.refs.at(-1), false);
-  k.deliver(ack(k.sent[0]!));
-  await s.request(RTM.NEWLINK, 0, () => {}, undefined, { timeoutMs: 1000 }).catch(() => undefined);
+  const notified: NlMessage[] = [];
+  s.setNotificationSink({ message: (m) => notified.push(m), overrun() {} });
+  const decoded: number[] = [];
+  const recordItem = (m: NlMessage): number => { decoded.push(readItem(m)); return readItem(m); };
+  await assert.rejects(s.request(RTM.GETLINK, 0, () => {}, recordItem), (err: unknown) => {
+    assert.ok(err instanceof TimeoutError, String(err));
+    assert.equal(err.code, 'NSBOX_ERR_TIMEOUT');
+    assert.equal(err.op, 'RTM_GETLINK');
+    assert.equal(err.timeoutMs, 20);
+    return true;
+  });
+  assert.equal(k.refs.at(-1), false, 'nothing holds the loop open any more');
+  const timedOut = k.sent[0]!;
+
+  // The late answer (a reply, then an error) is already queued when the next request goes out,
+  // so the drain right after that send reads it first.
+  k.answer = () => [reply(timedOut, RTM.NEWLINK, u32(1)), ack(timedOut, -16)];
+  const next = s.request(RTM.GETLINK, 0, () => {}, recordItem, { timeoutMs: 1000 });
+  assert.equal(await hasSettled(next), false, 'the late error did not reject the next request');
+  const req = k.sent[1]!;
+  assert.notEqual(req.seq, timedOut.seq);
+  k.deliver(concat(reply(req, RTM.NEWLINK, u32(2)), ack(req)));
+  assert.deepEqual(await next, [2], 'it settled with its own answer only');
+  assert.deepEqual(decoded, [2], 'the late reply was never decoded');
+  assert.deepEqual(notified, [], 'nor taken for a notification');
   s.close();
 });
 
@@ -149,7 +171,7 @@ test('ENOBUFS fails every waiting request and tells the notification sink to res
   const sink: NotificationSink = { message() {}, overrun: (e) => overruns.push(e) };
   s.setNotificationSink(sink);
   const p = s.request(RTM.GETLINK, 0, () => {});
-  k.recvError = new SysError(105, 'recv');
+  k.recvError = new SysError(errnoNumber('ENOBUFS')!, 'recv');
   k.deliver();
   await assert.rejects(p, { code: 'ENOBUFS' });
   assert.equal(overruns.length, 1);
@@ -161,14 +183,17 @@ test('notifications (sequence 0, or another process\'s request) go to the sink, 
   const s = new NetlinkSocket(k, RTNETLINK);
   const got: number[] = [];
   s.setNotificationSink({ message: (m) => got.push(m.type), overrun() {} });
-  const p = s.request(RTM.GETLINK, 0, () => {});
+  const p = s.request(RTM.GETLINK, 0, () => {}, readItem);
   const req = k.sent[0]!;
-  const foreign = encodeMessage({ type: RTM.NEWADDR, flags: 0, seq: req.seq, pid: 999 }, () => {});
-  const kernelEvent = encodeMessage({ type: RTM.DELLINK, flags: 0, seq: 0, pid: 0 }, () => {});
-  k.deliver(foreign, kernelEvent, ack(req));
-  await p;
-  assert.deepEqual(got, [RTM.NEWADDR, RTM.DELLINK]);
-  assert.equal(PORT_ID, 4242);
+  // Another process's request with the same sequence number: its notification is not our reply.
+  const foreign = encodeMessage({ type: RTM.NEWLINK, flags: 0, seq: req.seq, pid: k.portId + 1 }, u32(7));
+  const kernelEvent = encodeMessage({ type: RTM.DELLINK, flags: 0, seq: 0, pid: 0 }, u32(8));
+  k.deliver(foreign, kernelEvent);
+  assert.equal(await hasSettled(p), false);
+  assert.deepEqual(got, [RTM.NEWLINK, RTM.DELLINK]);
+  k.deliver(concat(reply(req, RTM.NEWLINK, u32(9)), ack(req)));
+  assert.deepEqual(await p, [9], 'only the reply carrying our port id was decoded');
+  assert.deepEqual(got, [RTM.NEWLINK, RTM.DELLINK], 'and it is not a notification');
   s.close();
 });
 
