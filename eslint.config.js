@@ -14,9 +14,12 @@ const layer = (files, forbidden, why) => ({
   },
 });
 
-/** Netlink protocol families: each is netlink/<family>/{schema,ops} and never imports another. */
+/**
+ * Netlink protocol families: each is netlink/<family>/{family.ts,schema,ops} (its descriptor, its
+ * pure schema, its operations) and never imports another; the socket imports none of them.
+ */
 const FAMILIES = ['route'];
-const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
+const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/family*`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
 const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
 
 /** Layers bottom-up (docs/architecture.md); `above(x)` forbids everything over x. */
@@ -46,15 +49,17 @@ export default tseslint.config(
   layer(['src/errno.ts'], ['./*', '../*'], 'errno.ts is the bottom leaf'),
   layer(['src/errors.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts is a leaf over errno.ts'),
   layer(['src/package-root.ts'], ['./*', '../*', '!./errors.js'], 'package-root.ts is a leaf over errors.ts'),
-  layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', ...familyDirs, ...above('netlink')],
+  layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', '**/native-transport*', '**/family*', ...familyDirs, ...above('netlink')],
     'netlink/wire is a pure codec: no I/O and nothing above it'),
   ...FAMILIES.flatMap((family) => [
-    layer([`src/netlink/${family}/schema/**`], ['**/sys/**', '**/socket*', '**/transport*', '**/ops/**', ...otherFamilies(family), ...above('netlink')],
+    layer([`src/netlink/${family}/*.ts`], ['**/sys/**', '!**/sys/constants*', '**/socket*', '**/transport*', '**/native-transport*', '**/schema/**', '!**/schema/constants*', '**/ops/**', ...otherFamilies(family), ...above('netlink')],
+      `netlink/${family}/family.ts describes the family to the socket: its protocol number and message names, nothing else`),
+    layer([`src/netlink/${family}/schema/**`], ['**/sys/**', '**/socket*', '**/transport*', '**/native-transport*', '**/ops/**', ...otherFamilies(family), ...above('netlink')],
       `netlink/${family}/schema is pure schema over netlink/wire`),
     layer([`src/netlink/${family}/ops/**`], ['**/sys/binding*', ...otherFamilies(family), ...above('netlink')],
       `netlink/${family}/ops uses its own schema, the socket, wire and sys (not its binding)`),
   ]),
-  layer(['src/netlink/*.ts'], ['**/sys/binding*', ...above('netlink')], 'the netlink socket sits under the families'),
+  layer(['src/netlink/*.ts'], ['**/sys/binding*', ...familyDirs, ...above('netlink')], 'the netlink socket sits under the families and imports none of them: it is given a family descriptor'),
   layer(['src/sys/**'], ['**/netlink/**', ...above('sys')], 'sys is the bottom layer'),
   layer(['src/sandbox/**'], ['**/sys/binding*', ...above('sandbox')], 'sandbox sits below store, network and the process edges'),
   layer(['src/store/**'], ['**/sys/**', '**/netlink/**', '**/sandbox/**', ...above('store')], 'store only keeps state'),

@@ -152,14 +152,18 @@ export class NetlinkError extends NsboxError {
   /** The request type, e.g. 'RTM_NEWLINK'. */
   readonly op: string;
   readonly extack: Extack | undefined;
+  /** In a batch (NetlinkSocket.requestBatch), the index of the message the kernel refused. */
+  readonly batchIndex: number | undefined;
 
-  constructor(errno: number, op: string, extack?: Extack) {
+  constructor(errno: number, op: string, extack?: Extack, batchIndex?: number) {
     const code = errnoName(errno);
     const text = extack?.message ? `: ${extack.message}` : '';
-    super(`${op}: ${code}${text}`, code as ErrnoCode);
+    const where = batchIndex === undefined ? op : `${op} (batch message ${batchIndex})`;
+    super(`${where}: ${code}${text}`, code as ErrnoCode);
     this.errno = -Math.abs(errno);
     this.op = op;
     this.extack = extack;
+    this.batchIndex = batchIndex;
   }
 }
 

@@ -34,9 +34,12 @@ export {
 } from './sys/index.js';
 export { NetlinkSocket, DEFAULT_TIMEOUT_MS, DUMP_INTR_RETRIES, type NetlinkSocketOptions, type RequestOptions, type NotificationSink } from './netlink/socket.js';
 export type { Transport } from './netlink/transport.js';
+export type { NetlinkFamily } from './netlink/family.js';
+export type { BatchMessage, BatchReplies } from './netlink/batch.js';
 export { openNetlinkSocket } from './netlink/native-transport.js';
+export { RTNETLINK } from './netlink/route/family.js';
 export {
   Rtnl, NO_STATS, type RtnlOptions, type LinkRef, type Link, type LinkAddOptions, type LinkSetOptions, type LinkListOptions, type LinkCommonOptions,
   type LinkGetOptions, type Address, type AddressOptions, type AddressListOptions, type Scope, type Route, type RouteOptions, type RouteListOptions,
-  type RouteGetOptions, type RouteType, type Neighbor, type NeighborOptions, type NeighborListOptions, type RtEvent, type SubscribeOptions, type SubscriptionGroup,
+  type RouteGetOptions, type RouteType, type Neighbor, type NeighborOptions, type NeighborListOptions, type RtEvent, type ResyncEvent, type SubscribeOptions, type SubscriptionGroup,
 } from './netlink/route/ops/index.js';

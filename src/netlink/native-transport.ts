@@ -6,9 +6,10 @@
  * groups, and uv_poll readiness.
  */
 import {
-  MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, NETLINK_ROUTE, Poller, SOL_NETLINK, close, openNetlink, recv, send, setsockoptInt,
+  MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, Poller, SOL_NETLINK, close, openNetlink, recv, send, setsockoptInt,
 } from '../sys/index.js';
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
+import type { NetlinkFamily } from './family.js';
 import type { Transport } from './transport.js';
 
 /** The receive buffer every netlink socket asks for unless told otherwise. */
@@ -48,10 +49,10 @@ class NativeTransport implements Transport {
   }
 }
 
-/** Open a netlink socket in the namespace given by `netnsFd` (or the caller's), or adopt one. */
-export function openTransport(options: NetlinkSocketOptions = {}): Transport {
+/** Open a netlink socket of `protocol` in the namespace given by `netnsFd` (or the caller's), or adopt one. */
+export function openTransport(protocol: number, options: NetlinkSocketOptions = {}): Transport {
   const { fd, portId } =
-    options.adopt ?? openNetlink(options.netnsFd ?? -1, options.protocol ?? NETLINK_ROUTE, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
+    options.adopt ?? openNetlink(options.netnsFd ?? -1, protocol, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
   try {
     for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
     return new NativeTransport(fd, portId);
@@ -61,11 +62,11 @@ export function openTransport(options: NetlinkSocketOptions = {}): Transport {
   }
 }
 
-/** A NetlinkSocket over a real netlink socket. */
-export function openNetlinkSocket(options: NetlinkSocketOptions = {}): NetlinkSocket {
-  const transport = openTransport(options);
+/** A NetlinkSocket of `family` over a real netlink socket of its protocol. */
+export function openNetlinkSocket(family: NetlinkFamily, options: NetlinkSocketOptions = {}): NetlinkSocket {
+  const transport = openTransport(family.protocol, options);
   try {
-    return new NetlinkSocket(transport, { timeoutMs: options.timeoutMs });
+    return new NetlinkSocket(transport, family, { timeoutMs: options.timeoutMs });
   } catch (err) {
     transport.close();
     throw err;

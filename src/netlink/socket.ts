@@ -2,24 +2,27 @@
  * Layer: netlink/socket. No I/O of its
  * own: it talks through a Transport (native-transport.ts for real sockets, a fake in tests).
  *
- * One netlink socket bound to one network namespace: requests matched to replies by
- * sequence number (many may be in flight), dumps with NLM_F_DUMP_INTR retries, extended
- * ACK errors, timeouts, and multicast notifications for subscribers.
+ * One netlink socket of one family (family.ts) bound to one network namespace: requests
+ * matched to replies by sequence number (many may be in flight), batches of requests sent in
+ * one datagram, dumps with NLM_F_DUMP_INTR retries, extended ACK errors, timeouts, and
+ * multicast notifications for subscribers. What each call waits for is kept in replies.ts.
  *
- * rtnetlink answers inside sendmsg(), so after each send the socket drains what is queued
- * at once: most requests settle without waiting for the event loop. Only when the answer is
- * not there yet does the socket wait on uv_poll (started then, and referenced only while
+ * rtnetlink and nfnetlink answer inside sendmsg(), so after each send the socket drains what is
+ * queued at once: most calls settle without waiting for the event loop. Only when the answer
+ * is not there yet does the socket wait on uv_poll (started then, and referenced only while
  * something waits).
  */
 import type { Transport } from './transport.js';
 import {
-  AbortError, ClosedError, DecodeError, DumpInterruptedError, NetlinkError, SysError, TimeoutError,
+  AbortError, ClosedError, DecodeError, DumpInterruptedError, SysError, TimeoutError,
 } from '../errors.js';
+import { errnoNumber } from '../errno.js';
 import { NLM_F, NLMSG } from './wire/header.js';
-import { encodeMessage, splitMessages, type NlMessage } from './wire/message.js';
-import { decodeDone, decodeError } from './wire/error.js';
+import { encodeMessages, splitMessages, type NlMessage, type MessageToEncode } from './wire/message.js';
 import { AttrWriter } from './wire/attr.js';
-import { rtmName } from './route/schema/constants.js';
+import { messageName, type NetlinkFamily } from './family.js';
+import { Replies, type AwaitedMessage, type CallOutcome } from './replies.js';
+import { batchMessageFlags, checkBatch, type BatchMessage, type BatchReplies } from './batch.js';
 
 /** Default time a request may wait for the kernel, as libnetwork's 3 s socket timeout. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -29,18 +32,16 @@ export const DUMP_INTR_RETRIES = 5;
 export interface NetlinkSocketOptions {
   /** Namespace fd the socket is created in; -1 (default) for the caller's namespace. */
   netnsFd?: number;
-  /** Netlink protocol; NETLINK_ROUTE by default. */
-  protocol?: number;
   /** Default per-request timeout in ms (3000). */
   timeoutMs?: number;
   /** Receive buffer size in bytes (SO_RCVBUFFORCE, falling back to SO_RCVBUF). */
   recvBufferBytes?: number;
-  /** Multicast groups to join (RTNLGRP_* numbers). */
+  /** Multicast groups of the family to join (e.g. RTNLGRP_* numbers). */
   groups?: readonly number[];
   /**
    * A bound netlink socket already made inside the namespace (createNetnsWithNetlink makes
    * one with the namespace): used instead of opening another, and owned (closed) from then
-   * on. It must belong to that namespace and protocol (nothing checks); `protocol`,
+   * on. It must belong to that namespace and to the family's protocol (nothing checks);
    * `recvBufferBytes` and `netnsFd` are then the ones it was made with.
    */
   adopt?: { fd: number; portId: number };
@@ -57,13 +58,13 @@ export interface NotificationSink {
   overrun(err: SysError): void;
 }
 
-interface Pending {
-  op: string;
-  dump: boolean;
-  interrupted: boolean;
-  results: unknown[];
-  decode: ((msg: NlMessage) => unknown) | undefined;
-  resolve(results: unknown[]): void;
+/** A message as the socket sends it (the sequence number is added then) and awaits its answers. */
+type OutgoingMessage = Omit<MessageToEncode, 'seq'> & AwaitedMessage;
+
+/** One call in flight: what it waits for (replies.ts) and how it settles. */
+interface Call {
+  readonly replies: Replies;
+  resolve(results: unknown): void;
   reject(err: Error): void;
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -73,22 +74,28 @@ interface Pending {
 
 /** Receive buffer shared by every socket: draining is synchronous, so one is enough. */
 const RECV_BUFFER = new Uint8Array(1 << 20);
-/** Request encoder shared by every socket: a request is sent as soon as it is encoded. */
+/** Request encoder shared by every socket: a datagram is sent as soon as it is encoded. */
 const SCRATCH = new AttrWriter();
+/** The last sequence number; a call's messages take consecutive ones, never 0. */
+const MAX_SEQ = 0xffffffff;
 
 export class NetlinkSocket {
+  /** The protocol family this socket speaks; it names the messages in errors. */
+  readonly family: NetlinkFamily;
   readonly #transport: Transport;
   readonly #timeoutMs: number;
-  readonly #pending = new Map<number, Pending>();
+  /** Calls in flight by the sequence number of each message they sent. */
+  readonly #pending = new Map<number, Call>();
   #seq = Math.floor(Math.random() * 0x7fffffff);
   #waiting = 0;
   #closed = false;
   #watching = false;
   #sink: NotificationSink | undefined;
 
-  /** A socket over `transport` (see openNetlinkSocket for a real one). */
-  constructor(transport: Transport, options: { timeoutMs?: number } = {}) {
+  /** A socket of `family` over `transport` (see openNetlinkSocket for a real one). */
+  constructor(transport: Transport, family: NetlinkFamily, options: { timeoutMs?: number } = {}) {
     this.#transport = transport;
+    this.family = family;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     transport.ref(false);
   }
@@ -131,7 +138,32 @@ export class NetlinkSocket {
     decode?: (msg: NlMessage) => T,
     options: RequestOptions = {},
   ): Promise<T[]> {
-    return this.#start(type, flags | NLM_F.REQUEST | NLM_F.ACK, body, decode, false, options) as Promise<T[]>;
+    const message: OutgoingMessage = { type, flags: flags | NLM_F.REQUEST | NLM_F.ACK, body, op: this.#name(type), decode, awaited: true };
+    return this.#start([message], false, options) as Promise<T[]>;
+  }
+
+  /**
+   * Send several requests in one datagram (one sendmsg) and wait until each message that asks
+   * for an ack has been acknowledged; resolves to each message's decoded replies, in order.
+   *
+   * The first error the kernel reports for any message of the batch, acked or not, rejects the
+   * whole call with a NetlinkError naming that message (`op`, `batchIndex`, errno, extack);
+   * answers still arriving for the batch after that are dropped. What the kernel did with the
+   * other messages is the family's rule: rtnetlink carries on with the next message and keeps
+   * what succeeded, nfnetlink (BATCH_BEGIN … BATCH_END) applies all or nothing and reports
+   * errors only after the whole batch, and a commit failure against BATCH_BEGIN.
+   *
+   * At least one message must ask for an ack: that is how the socket knows the kernel is done.
+   * The kernel answers in order, so errors of the messages before the last acked one are
+   * always seen; one of a message after it may arrive once the batch has resolved, and is
+   * dropped then. TypeError/RangeError for a malformed batch, before anything is sent.
+   */
+  requestBatch<const M extends readonly BatchMessage[]>(messages: M, options: RequestOptions = {}): Promise<BatchReplies<M>> {
+    checkBatch(messages);
+    const outgoing = messages.map((m): OutgoingMessage => ({
+      type: m.type, flags: batchMessageFlags(m), body: m.body, op: this.#name(m.type), decode: m.decode, awaited: m.ack !== false,
+    }));
+    return this.#start(outgoing, true, options) as Promise<BatchReplies<M>>;
   }
 
   /**
@@ -145,90 +177,77 @@ export class NetlinkSocket {
     decode: (msg: NlMessage) => T | undefined,
     options: RequestOptions = {},
   ): Promise<T[]> {
+    const op = this.#name(type);
+    const message: OutgoingMessage = { type, flags: NLM_F.REQUEST | NLM_F.DUMP, body, op, decode, awaited: true };
     for (let attempt = 0; attempt <= DUMP_INTR_RETRIES; attempt++) {
       try {
-        const items = (await this.#start(type, NLM_F.REQUEST | NLM_F.DUMP, body, decode, true, options)) as (T | undefined)[];
+        const items = (await this.#start([message], false, options)) as (T | undefined)[];
         return items.filter((x): x is T => x !== undefined);
       } catch (err) {
         if (!(err instanceof DumpInterruptedError)) throw err;
       }
     }
-    throw new DumpInterruptedError(rtmName(type), DUMP_INTR_RETRIES + 1);
+    throw new DumpInterruptedError(op, DUMP_INTR_RETRIES + 1);
   }
 
-  /** Close the socket; requests still waiting reject with ClosedError. Idempotent. */
+  /** Close the socket; calls still waiting reject with ClosedError. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#transport.close();
     if (this.#pending.size === 0) return;
     const err = new ClosedError('netlink socket');
-    for (const entry of [...this.#pending.values()]) this.#settle(entry, err);
-    this.#pending.clear();
+    for (const call of new Set(this.#pending.values())) this.#settle(call, err);
   }
 
-  #nextSeq(): number {
-    this.#seq = (this.#seq + 1) >>> 0;
-    if (this.#seq === 0) this.#seq = 1;
-    return this.#seq;
+  #name(type: number): string {
+    return messageName(this.family, type);
   }
 
-  #start(
-    type: number,
-    flags: number,
-    body: (w: AttrWriter) => void,
-    decode: ((msg: NlMessage) => unknown) | undefined,
-    dump: boolean,
-    options: RequestOptions,
-  ): Promise<unknown[]> {
-    const op = rtmName(type);
+  /** The first of `count` consecutive sequence numbers; they never wrap, so message i has first + i. */
+  #nextSeqs(count: number): number {
+    if (this.#seq + count > MAX_SEQ) this.#seq = 0;
+    const first = this.#seq + 1;
+    this.#seq += count;
+    return first;
+  }
+
+  #start(messages: readonly OutgoingMessage[], batch: boolean, options: RequestOptions): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError('netlink socket'));
-    if (options.signal?.aborted) return Promise.reject(new AbortError(op, { cause: options.signal.reason }));
-    const seq = this.#nextSeq();
+    const first = this.#nextSeqs(messages.length);
+    const replies = new Replies(messages, first, batch);
+    if (options.signal?.aborted) return Promise.reject(new AbortError(replies.op, { cause: options.signal.reason }));
     // The shared scratch writer: these bytes are sent before anything can encode again.
-    const bytes = encodeMessage({ type, flags, seq }, body, SCRATCH);
-    return new Promise<unknown[]>((resolve, reject) => {
-      const entry: Pending = {
-        op, dump, interrupted: false, results: [], decode, resolve, reject,
-        settled: false, timer: undefined, onAbort: undefined, signal: options.signal,
-      };
-      this.#pending.set(seq, entry);
+    const bytes = encodeMessages(messages.map((m, i) => ({ type: m.type, flags: m.flags, seq: first + i, body: m.body })), SCRATCH);
+    return new Promise<unknown>((resolve, reject) => {
+      const call: Call = { replies, resolve, reject, settled: false, timer: undefined, onAbort: undefined, signal: options.signal };
+      for (let i = 0; i < replies.size; i++) this.#pending.set(first + i, call);
       let sent: number;
       try {
         sent = this.#transport.send(bytes);
       } catch (err) {
-        this.#pending.delete(seq);
-        reject(err as Error);
+        this.#settle(call, err as Error);
         return;
       }
       if (sent < 0) {
-        this.#pending.delete(seq);
-        reject(new SysError(11, 'sendto'));
+        this.#settle(call, new SysError(errnoNumber('EAGAIN')!, 'sendto'));
         return;
       }
-      this.#drain(entry);
-      if (entry.settled) return;
+      this.#drain(call);
+      if (call.settled) return;
       // Not answered inside sendmsg(): wait for readiness, bounded by the timeout.
       try {
         this.#setWaiting(1);
       } catch (err) {
-        this.#pending.delete(seq); // no readiness watch (e.g. the poller failed to start)
-        entry.settled = true;
-        reject(err as Error);
+        this.#settle(call, err as Error); // no readiness watch (e.g. the poller failed to start)
         return;
       }
       const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-      entry.timer = setTimeout(() => {
-        this.#pending.delete(seq);
-        this.#settle(entry, new TimeoutError(op, timeoutMs));
-      }, timeoutMs);
-      entry.timer.unref();
+      call.timer = setTimeout(() => this.#settle(call, new TimeoutError(replies.op, timeoutMs)), timeoutMs);
+      call.timer.unref();
       if (options.signal) {
-        entry.onAbort = () => {
-          this.#pending.delete(seq);
-          this.#settle(entry, new AbortError(op, { cause: options.signal?.reason }));
-        };
-        options.signal.addEventListener('abort', entry.onAbort, { once: true });
+        call.onAbort = () => this.#settle(call, new AbortError(replies.op, { cause: options.signal?.reason }));
+        options.signal.addEventListener('abort', call.onAbort, { once: true });
       }
     });
   }
@@ -240,23 +259,26 @@ export class NetlinkSocket {
     if ((before === 0) !== (this.#waiting === 0) && !this.#closed) this.#transport.ref(this.#waiting > 0);
   }
 
-  #settle(entry: Pending, outcome: Error | unknown[]): void {
-    if (entry.settled) return;
-    entry.settled = true;
-    if (entry.timer !== undefined) {
-      clearTimeout(entry.timer);
+  /** Settle `call` once: its sequence numbers are released, so later answers to it are dropped. */
+  #settle(call: Call, outcome: Exclude<CallOutcome, undefined>): void {
+    if (call.settled) return;
+    call.settled = true;
+    const { firstSeq, size } = call.replies;
+    for (let i = 0; i < size; i++) this.#pending.delete(firstSeq + i);
+    if (call.timer !== undefined) {
+      clearTimeout(call.timer);
       this.#setWaiting(-1);
     }
-    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (outcome instanceof Error) entry.reject(outcome);
-    else entry.resolve(outcome);
+    if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
+    if (outcome instanceof Error) call.reject(outcome);
+    else call.resolve(outcome);
   }
 
   /**
    * Read what is queued on the socket and dispatch it; with `until`, stop as soon as that
-   * request has settled (whatever else is queued wakes the poller). Never throws.
+   * call has settled (whatever else is queued wakes the poller). Never throws.
    */
-  #drain(until?: Pending): void {
+  #drain(until?: Call): void {
     while (!this.#closed && until?.settled !== true) {
       let n: number;
       try {
@@ -284,40 +306,24 @@ export class NetlinkSocket {
   /** A receive error (ENOBUFS: the kernel dropped messages) fails everything waiting. */
   #failAll(err: Error): void {
     if (err instanceof SysError && err.code === 'ENOBUFS' && this.#sink) this.#sink.overrun(err);
-    for (const [seq, entry] of this.#pending) {
-      this.#pending.delete(seq);
-      this.#settle(entry, err);
-    }
+    for (const call of new Set(this.#pending.values())) this.#settle(call, err);
   }
 
   #dispatch(msg: NlMessage): void {
     // Replies carry our port id. A notification carries the port id and sequence number of the
     // request that caused it (another process's, e.g. `ip addr add`), or 0 from the kernel itself.
     const reply = msg.pid === this.#transport.portId && msg.seq !== 0;
-    const entry = reply ? this.#pending.get(msg.seq) : undefined;
-    if (entry === undefined) {
+    const call = reply ? this.#pending.get(msg.seq) : undefined;
+    if (call === undefined) {
       if (!reply && msg.type !== NLMSG.ERROR && msg.type !== NLMSG.DONE) this.#sink?.message(msg);
-      return; // a late answer to a request that timed out or was aborted
+      return; // a late answer to a call that timed out, was aborted, or already failed
     }
-    if (msg.flags & NLM_F.DUMP_INTR) entry.interrupted = true;
+    let outcome: CallOutcome;
     try {
-      if (msg.type === NLMSG.ERROR) {
-        const { error, extack } = decodeError(msg.payload, msg.flags);
-        this.#finish(msg.seq, entry, error === 0 ? null : new NetlinkError(-error, entry.op, extack));
-      } else if (msg.type === NLMSG.DONE) {
-        const { error, extack } = decodeDone(msg.payload, msg.flags);
-        this.#finish(msg.seq, entry, error < 0 ? new NetlinkError(-error, entry.op, extack) : null);
-      } else if (msg.type !== NLMSG.NOOP && entry.decode) {
-        entry.results.push(entry.decode(msg));
-      }
+      outcome = call.replies.receive(msg.seq - call.replies.firstSeq, msg);
     } catch (err) {
-      this.#finish(msg.seq, entry, err as Error);
+      outcome = err as Error;
     }
-  }
-
-  #finish(seq: number, entry: Pending, err: Error | null): void {
-    this.#pending.delete(seq);
-    if (err === null && entry.dump && entry.interrupted) err = new DumpInterruptedError(entry.op, 1);
-    this.#settle(entry, err ?? entry.results);
+    if (outcome !== undefined) this.#settle(call, outcome);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Test helper: a Transport that plays the kernel, for unit tests of NetlinkSocket without root
- * or the addon. `answer` gets each request and returns the datagrams to queue; `later` queues
- * datagrams that arrive only when `deliver()` is called (a reply not ready inside sendmsg).
+ * or the addon. `answer` gets each request and returns the datagrams to queue (`answerDatagram`,
+ * when set, gets every message of a datagram at once instead, as nfnetlink reads a batch);
+ * `later` queues datagrams that arrive only when `deliver()` is called (a reply not ready inside
+ * sendmsg).
  */
 import type { Transport } from '../../src/netlink/transport.js';
 import { encodeMessage, splitMessages, type NlMessage } from '../../src/netlink/wire/message.js';
@@ -13,7 +15,10 @@ export const PORT_ID = 4242;
 
 export class FakeKernel implements Transport {
   readonly portId = PORT_ID;
+  /** Every message sent, in order. */
   readonly sent: NlMessage[] = [];
+  /** The messages of each datagram sent (each send()). */
+  readonly datagrams: NlMessage[][] = [];
   readonly #ready: Uint8Array[] = [];
   readonly #later: Uint8Array[] = [];
   #onReadable: (() => void) | undefined;
@@ -21,20 +26,23 @@ export class FakeKernel implements Transport {
   closed = false;
   /** Throw this from the next recv (e.g. an ENOBUFS SysError). */
   recvError: Error | undefined;
+  /** Make send() report that it would block (-1), sending nothing. */
+  sendWouldBlock = false;
 
   answer: (req: NlMessage, k: FakeKernel) => Uint8Array[] | 'later';
+  answerDatagram: ((msgs: NlMessage[], k: FakeKernel) => Uint8Array[] | 'later') | undefined;
 
   constructor(answer: (req: NlMessage, k: FakeKernel) => Uint8Array[] | 'later' = () => []) {
     this.answer = answer;
   }
 
   send(bytes: Uint8Array): number {
-    for (const msg of splitMessages(bytes)) {
-      const copy = { ...msg, payload: msg.payload.slice() };
-      this.sent.push(copy);
-      const out = this.answer(copy, this);
-      if (out !== 'later') this.#ready.push(...out);
-    }
+    if (this.sendWouldBlock) return -1;
+    const msgs = splitMessages(bytes).map((msg) => ({ ...msg, payload: msg.payload.slice() }));
+    this.sent.push(...msgs);
+    this.datagrams.push(msgs);
+    const answers = this.answerDatagram ? [this.answerDatagram(msgs, this)] : msgs.map((msg) => this.answer(msg, this));
+    for (const out of answers) if (out !== 'later') this.#ready.push(...out);
     return bytes.length;
   }
 
@@ -105,4 +113,15 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     off += p.length;
   }
   return out;
+}
+
+/**
+ * Whether `p` has settled once everything already queued has run. The socket settles calls
+ * synchronously inside send() or deliver(), so this tells "answered" from "still waiting".
+ */
+export async function hasSettled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(() => { done = true; }, () => { done = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
 }

@@ -22,7 +22,7 @@ function documented(label: 'Values' | 'Types'): string[] {
 
 test("import … from 'nsbox' works from the repository and exposes the contract's names", async () => {
   const nsbox = await import('nsbox');
-  for (const name of ['setBasePath', 'generateKey', 'Sandbox', 'SandboxType', 'gc', 'NeighborSearchError', 'Rtnl', 'Networks', 'Manager', 'createNetns', 'withNetns']) {
+  for (const name of ['setBasePath', 'generateKey', 'Sandbox', 'SandboxType', 'gc', 'NeighborSearchError', 'Rtnl', 'Networks', 'Manager', 'createNetns', 'withNetns', 'NetlinkSocket', 'openNetlinkSocket', 'RTNETLINK']) {
     assert.ok(name in nsbox, `nsbox exports ${name}`);
   }
   assert.equal(typeof nsbox.Sandbox.create, 'function');

@@ -16,8 +16,11 @@ export function nlmsgAlign(n: number): number {
   return (n + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
 }
 
-/** Control message types (NLMSG_*); rtnetlink types start at 16. */
+/** Control message types (NLMSG_*), the same in every family. */
 export const NLMSG = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const;
+
+/** NLMSG_MIN_TYPE: types below it are control messages; a family's own types start here. */
+export const NLMSG_MIN_TYPE = 0x10;
 
 /**
  * nlmsg_flags (NLM_F_*). Bits 0x100–0x800 mean different things for GET requests (ROOT, MATCH,

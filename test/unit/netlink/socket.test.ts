@@ -1,16 +1,20 @@
 /**
  * Unit: NetlinkSocket over a fake kernel transport — sequence matching, acks answered inside
  * send, delayed replies, multipart dumps, NLM_F_DUMP_INTR retries, extended-ack errors,
- * timeouts, aborts, overruns, notifications and close. No root, no addon.
+ * timeouts and late answers, aborts, overruns, notifications and close. No root, no addon.
+ * Batches: batch.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetlinkSocket, DUMP_INTR_RETRIES, type NotificationSink } from '../../../src/netlink/socket.js';
 import { NLM_F } from '../../../src/netlink/wire/header.js';
 import { RTM } from '../../../src/netlink/route/schema/constants.js';
+import { RTNETLINK } from '../../../src/netlink/route/family.js';
+import type { NetlinkFamily } from '../../../src/netlink/family.js';
 import { readU32, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { AbortError, ClosedError, DumpInterruptedError, NetlinkError, SysError, TimeoutError } from '../../../src/errors.js';
-import { FakeKernel, PORT_ID, ack, concat, done, reply } from '../../helpers/fake-kernel.js';
+import { FakeKernel, ack, concat, done, hasSettled, reply } from '../../helpers/fake-kernel.js';
+import { errnoNumber } from '../../../src/errno.js';
 import { encodeMessage, type NlMessage } from '../../../src/netlink/wire/message.js';
 
 const u32 = (n: number) => (w: AttrWriter): void => { w.u32(1, n); };
@@ -18,7 +22,7 @@ const readItem = (m: NlMessage): number => readU32(m.payload.subarray(4, 8), 'it
 
 test('a request answered inside send() settles without the event loop, with ACK and REQUEST set', async () => {
   const k = new FakeKernel((req) => [ack(req)]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await s.request(RTM.NEWLINK, NLM_F.CREATE, () => {});
   assert.equal(k.sent.length, 1);
   assert.equal(k.sent[0]!.flags & (NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE), NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE);
@@ -28,7 +32,7 @@ test('a request answered inside send() settles without the event loop, with ACK 
 
 test('many requests in flight are matched by sequence number, answered out of order', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const ps = Array.from({ length: 5 }, (_, i) => s.request(RTM.GETLINK, 0, u32(i), (m) => readItem(m)));
   const reqs = [...k.sent].reverse();
   k.deliver(...reqs.map((r) => concat(reply(r, RTM.NEWLINK, u32(readItem(r) * 10)), ack(r))));
@@ -42,7 +46,7 @@ test('a multipart dump spanning datagrams collects every message until DONE', as
     concat(reply(req, RTM.NEWLINK, u32(1), NLM_F.MULTI), reply(req, RTM.NEWLINK, u32(2), NLM_F.MULTI)),
     concat(reply(req, RTM.NEWLINK, u32(3), NLM_F.MULTI), done(req)),
   ]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [1, 2, 3]);
   assert.equal(k.sent[0]!.flags & NLM_F.DUMP, NLM_F.DUMP);
   s.close();
@@ -56,10 +60,11 @@ test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fail
     const intr = attempts <= interruptedFor ? NLM_F.DUMP_INTR : 0;
     return [concat(reply(req, RTM.NEWLINK, u32(attempts), NLM_F.MULTI | intr), done(req, NLM_F.MULTI | intr))];
   });
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   assert.deepEqual(await s.dump(RTM.GETLINK, () => {}, readItem), [3], 'only the consistent third dump is returned');
-  attempts = -100;
-  const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]));
+  assert.equal(attempts, 3, 'dumped again after each interrupted dump, and no more');
+  assert.equal(new Set(k.sent.map((m) => m.seq)).size, 3, 'each attempt a new request');
+  const always = new NetlinkSocket(new FakeKernel((req) => [concat(reply(req, RTM.NEWLINK, u32(0), NLM_F.MULTI | NLM_F.DUMP_INTR), done(req))]), RTNETLINK);
   await assert.rejects(always.dump(RTM.GETLINK, () => {}, readItem), (err: unknown) => {
     assert.ok(err instanceof DumpInterruptedError);
     assert.equal(err.code, 'NSBOX_ERR_DUMP_INTR');
@@ -74,7 +79,7 @@ test(`an interrupted dump is retried; after ${DUMP_INTR_RETRIES} retries it fail
 
 test('a kernel error becomes a NetlinkError with errno name, op and extack text', async () => {
   const k = new FakeKernel((req) => [ack(req, -95, { message: 'Unknown device type', offset: 36 })]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => {
     assert.ok(err instanceof NetlinkError);
     assert.equal(err.code, 'EOPNOTSUPP');
@@ -87,28 +92,57 @@ test('a kernel error becomes a NetlinkError with errno name, op and extack text'
   s.close();
 });
 
+test('errors name the request in the socket\'s family: its own name for the type, or the family and number', async () => {
+  const family: NetlinkFamily = { name: 'testnl', protocol: 31, messageName: (type) => (type === 0x20 ? 'TEST_MSG_HELLO' : undefined) };
+  const k = new FakeKernel((req) => [ack(req, -22)]);
+  const s = new NetlinkSocket(k, family);
+  assert.equal(s.family, family);
+  await assert.rejects(s.request(0x20, 0, () => {}), { name: 'NetlinkError', op: 'TEST_MSG_HELLO', message: 'TEST_MSG_HELLO: EINVAL' });
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { op: 'testnl type 16' }, 'type 16 is RTM_NEWLINK only in rtnetlink');
+  s.close();
+});
+
 test('a dump that fails part way (error in NLMSG_DONE) rejects', async () => {
   const k = new FakeKernel((req) => [concat(reply(req, RTM.NEWROUTE, u32(1), NLM_F.MULTI), done(req, NLM_F.MULTI, -22))]);
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   await assert.rejects(s.dump(RTM.GETROUTE, () => {}, readItem), { code: 'EINVAL', op: 'RTM_GETROUTE' });
   s.close();
 });
 
-test('no answer: TimeoutError after the timeout; a late answer is ignored', async () => {
+test('no answer: TimeoutError naming the request; its late answer is dropped and settles no later request', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k, { timeoutMs: 20 });
-  const started = Date.now();
-  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), (err: unknown) => err instanceof TimeoutError && err.code === 'NSBOX_ERR_TIMEOUT' && err.timeoutMs === 20);
-  assert.ok(Date.now() - started >= 15);
-  assert.equal(k.refs.at(-1), false);
-  k.deliver(ack(k.sent[0]!));
-  await s.request(RTM.NEWLINK, 0, () => {}, undefined, { timeoutMs: 1000 }).catch(() => undefined);
+  const s = new NetlinkSocket(k, RTNETLINK, { timeoutMs: 20 });
+  const notified: NlMessage[] = [];
+  s.setNotificationSink({ message: (m) => notified.push(m), overrun() {} });
+  const decoded: number[] = [];
+  const recordItem = (m: NlMessage): number => { decoded.push(readItem(m)); return readItem(m); };
+  await assert.rejects(s.request(RTM.GETLINK, 0, () => {}, recordItem), (err: unknown) => {
+    assert.ok(err instanceof TimeoutError, String(err));
+    assert.equal(err.code, 'NSBOX_ERR_TIMEOUT');
+    assert.equal(err.op, 'RTM_GETLINK');
+    assert.equal(err.timeoutMs, 20);
+    return true;
+  });
+  assert.equal(k.refs.at(-1), false, 'nothing holds the loop open any more');
+  const timedOut = k.sent[0]!;
+
+  // The late answer (a reply, then an error) is already queued when the next request goes out,
+  // so the drain right after that send reads it first.
+  k.answer = () => [reply(timedOut, RTM.NEWLINK, u32(1)), ack(timedOut, -16)];
+  const next = s.request(RTM.GETLINK, 0, () => {}, recordItem, { timeoutMs: 1000 });
+  assert.equal(await hasSettled(next), false, 'the late error did not reject the next request');
+  const req = k.sent[1]!;
+  assert.notEqual(req.seq, timedOut.seq);
+  k.deliver(concat(reply(req, RTM.NEWLINK, u32(2)), ack(req)));
+  assert.deepEqual(await next, [2], 'it settled with its own answer only');
+  assert.deepEqual(decoded, [2], 'the late reply was never decoded');
+  assert.deepEqual(notified, [], 'nor taken for a notification');
   s.close();
 });
 
 test('an AbortSignal cancels a waiting request (and refuses to send when already aborted)', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const ac = new AbortController();
   const p = s.request(RTM.NEWLINK, 0, () => {}, undefined, { signal: ac.signal });
   ac.abort('stop');
@@ -118,14 +152,26 @@ test('an AbortSignal cancels a waiting request (and refuses to send when already
   s.close();
 });
 
+test('a send that would block rejects with SysError EAGAIN from sendto, and nothing waits', async () => {
+  const k = new FakeKernel((req) => [ack(req)]);
+  k.sendWouldBlock = true;
+  const s = new NetlinkSocket(k, RTNETLINK);
+  await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { name: 'SysError', code: 'EAGAIN', errno: -11, syscall: 'sendto' });
+  await assert.rejects(s.requestBatch([{ type: RTM.NEWADDR, body: () => {} }]), { name: 'SysError', code: 'EAGAIN' });
+  k.sendWouldBlock = false;
+  await s.request(RTM.NEWLINK, 0, () => {});
+  assert.deepEqual(k.refs, [false], 'never held the loop open');
+  s.close();
+});
+
 test('ENOBUFS fails every waiting request and tells the notification sink to resync', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const overruns: SysError[] = [];
   const sink: NotificationSink = { message() {}, overrun: (e) => overruns.push(e) };
   s.setNotificationSink(sink);
   const p = s.request(RTM.GETLINK, 0, () => {});
-  k.recvError = new SysError(105, 'recv');
+  k.recvError = new SysError(errnoNumber('ENOBUFS')!, 'recv');
   k.deliver();
   await assert.rejects(p, { code: 'ENOBUFS' });
   assert.equal(overruns.length, 1);
@@ -134,23 +180,26 @@ test('ENOBUFS fails every waiting request and tells the notification sink to res
 
 test('notifications (sequence 0, or another process\'s request) go to the sink, not to requests', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const got: number[] = [];
   s.setNotificationSink({ message: (m) => got.push(m.type), overrun() {} });
-  const p = s.request(RTM.GETLINK, 0, () => {});
+  const p = s.request(RTM.GETLINK, 0, () => {}, readItem);
   const req = k.sent[0]!;
-  const foreign = encodeMessage({ type: RTM.NEWADDR, flags: 0, seq: req.seq, pid: 999 }, () => {});
-  const kernelEvent = encodeMessage({ type: RTM.DELLINK, flags: 0, seq: 0, pid: 0 }, () => {});
-  k.deliver(foreign, kernelEvent, ack(req));
-  await p;
-  assert.deepEqual(got, [RTM.NEWADDR, RTM.DELLINK]);
-  assert.equal(PORT_ID, 4242);
+  // Another process's request with the same sequence number: its notification is not our reply.
+  const foreign = encodeMessage({ type: RTM.NEWLINK, flags: 0, seq: req.seq, pid: k.portId + 1 }, u32(7));
+  const kernelEvent = encodeMessage({ type: RTM.DELLINK, flags: 0, seq: 0, pid: 0 }, u32(8));
+  k.deliver(foreign, kernelEvent);
+  assert.equal(await hasSettled(p), false);
+  assert.deepEqual(got, [RTM.NEWLINK, RTM.DELLINK]);
+  k.deliver(concat(reply(req, RTM.NEWLINK, u32(9)), ack(req)));
+  assert.deepEqual(await p, [9], 'only the reply carrying our port id was decoded');
+  assert.deepEqual(got, [RTM.NEWLINK, RTM.DELLINK], 'and it is not a notification');
   s.close();
 });
 
 test('close() rejects waiting requests with ClosedError and refuses new ones; it is idempotent', async () => {
   const k = new FakeKernel(() => 'later');
-  const s = new NetlinkSocket(k);
+  const s = new NetlinkSocket(k, RTNETLINK);
   const p = s.request(RTM.NEWLINK, 0, () => {});
   s.close();
   s.close();

@@ -8,6 +8,7 @@
 import { close, closeNetns, openNetns } from '../../../sys/index.js';
 import type { NetlinkSocket, NetlinkSocketOptions } from '../../socket.js';
 import { openNetlinkSocket } from '../../native-transport.js';
+import { RTNETLINK } from '../family.js';
 import { LinkOps } from './link.js';
 import { AddrOps } from './addr.js';
 import { RouteOps } from './route.js';
@@ -15,7 +16,7 @@ import { NeighOps } from './neigh.js';
 import { NsidOps } from './nsid.js';
 import { subscribe, type RtEvent, type SubscribeOptions } from './subscribe.js';
 
-export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'protocol' | 'groups'> {
+export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'groups'> {
   /**
    * The namespace: a path to a netns file (opened and owned by the handle), an open netns fd
    * (which the caller keeps open until close), or omitted for the caller's namespace.
@@ -60,7 +61,7 @@ export class Rtnl {
       throw err;
     }
     try {
-      return new Rtnl(openNetlinkSocket({ ...socketOptions, netnsFd: fd }), fd, ownsFd);
+      return new Rtnl(openNetlinkSocket(RTNETLINK, { ...socketOptions, netnsFd: fd }), fd, ownsFd);
     } catch (err) {
       if (ownsFd) closeNetns(fd);
       throw err;
@@ -94,7 +95,7 @@ export type { Link, LinkAddOptions, LinkSetOptions, LinkListOptions, LinkCommonO
 export type { Address, AddressOptions, AddressListOptions, Scope } from './addr.js';
 export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType } from './route.js';
 export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';
-export type { RtEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
+export type { RtEvent, ResyncEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
 export { parseCidr, parseIp, type Cidr } from './cidr.js';
 export { NO_STATS } from '../schema/link.js';
 export { checkLinkName } from './ref.js';

@@ -11,6 +11,7 @@ import { AF, RTM, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '../schema/constants.js
 import { decodeRouteMessage, encodeRouteMessage, type RouteMessage } from '../schema/route.js';
 import { parseCidr, parseIp } from './cidr.js';
 import { NetlinkError } from '../../../errors.js';
+import { errnoNumber } from '../../../errno.js';
 import { scopeNumber, type Scope } from './addr.js';
 
 /** A route as the kernel reports it; `dst` is 'default' or 'ip/prefix'. */
@@ -150,7 +151,7 @@ export class RouteOps {
       oif: options.oif,
     };
     const [route] = await this.#socket.request(RTM.GETROUTE, 0, (w) => encodeRouteMessage(w, msg), (m) => toRoute(decodeRouteMessage(m.payload)), req);
-    if (route === undefined) throw new NetlinkError(113 /* EHOSTUNREACH */, 'RTM_GETROUTE', { message: `the kernel returned no route for ${options.dst}` });
+    if (route === undefined) throw new NetlinkError(errnoNumber('EHOSTUNREACH')!, 'RTM_GETROUTE', { message: `the kernel returned no route for ${options.dst}` });
     return route;
   }
 }

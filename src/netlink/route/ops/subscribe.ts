@@ -8,8 +8,10 @@
  */
 import type { NotificationSink } from '../../socket.js';
 import { openNetlinkSocket } from '../../native-transport.js';
+import { RTNETLINK } from '../family.js';
 import type { NlMessage } from '../../wire/message.js';
 import { SysError } from '../../../errors.js';
+import { errnoNumber } from '../../../errno.js';
 import { RTM, RTNLGRP } from '../schema/constants.js';
 import { NO_STATS, decodeLinkMessage } from '../schema/link.js';
 import { decodeAddrMessage } from '../schema/addr.js';
@@ -29,7 +31,19 @@ export type RtEvent =
   | { type: 'route'; action: 'new' | 'del'; route: Route }
   | { type: 'neigh'; action: 'new' | 'del'; neigh: Neighbor }
   | { type: 'nsid'; action: 'new' | 'del'; nsid: NsidMessage }
-  | { type: 'resync'; error: SysError };
+  | ResyncEvent;
+
+/**
+ * Events were lost: whoever keeps a picture of kernel state must dump again. `reason` says where:
+ * 'kernel', the kernel dropped notifications (the socket's receive buffer overran, recv failed
+ * with ENOBUFS); 'reader', this subscription dropped the events queued past `maxQueued` because
+ * nobody read them, reported with the same ENOBUFS error.
+ */
+export interface ResyncEvent {
+  type: 'resync';
+  reason: 'kernel' | 'reader';
+  error: SysError;
+}
 
 export interface SubscribeOptions {
   groups: readonly SubscriptionGroup[];
@@ -78,7 +92,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
   }
   if (options.signal?.aborted) return (async function* () {})();
 
-  const socket = openNetlinkSocket({ netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
+  const socket = openNetlinkSocket(RTNETLINK, { netnsFd, groups: [...groups], recvBufferBytes: options.recvBufferBytes });
   const maxQueued = options.maxQueued ?? 100_000;
   const queue: RtEvent[] = [];
   let wake: (() => void) | undefined;
@@ -88,7 +102,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
     if (queue.length >= maxQueued) {
       // The reader fell too far behind: what it would read is stale anyway. Start over.
       queue.length = 0;
-      queue.push({ type: 'resync', error: new SysError(105, 'recv: events dropped, reader too slow') });
+      queue.push({ type: 'resync', reason: 'reader', error: new SysError(errnoNumber('ENOBUFS')!, 'recv') });
     }
     queue.push(ev);
     wake?.();
@@ -104,7 +118,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
     },
     overrun(err) {
       queue.length = 0;
-      push({ type: 'resync', error: err });
+      push({ type: 'resync', reason: 'kernel', error: err });
     },
   };
   socket.setNotificationSink(sink);

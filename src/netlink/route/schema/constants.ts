@@ -6,7 +6,6 @@
  * uapi headers by `scripts/capture-fixtures.sh check-constants` (it compiles a C program that checks
  * each one); the numbers are ABI, so they never change, only grow.
  */
-import { NLMSG } from '../../wire/header.js';
 
 /** Message types (<linux/rtnetlink.h>). */
 export const RTM = {
@@ -30,15 +29,6 @@ export const RTM = {
   DELNSID: 89,
   GETNSID: 90,
 } as const;
-
-const NAMES = new Map<number, string>();
-for (const [k, v] of Object.entries(NLMSG)) NAMES.set(v, `NLMSG_${k}`);
-for (const [k, v] of Object.entries(RTM)) NAMES.set(v, `RTM_${k}`);
-
-/** 'RTM_NEWLINK', 'NLMSG_ERROR', or 'TYPE_<n>' for a type this module does not name. */
-export function rtmName(type: number): string {
-  return NAMES.get(type) ?? `TYPE_${type}`;
-}
 
 /** Link attributes (enum IFLA_*, <linux/if_link.h>). */
 export const IFLA = {

@@ -117,3 +117,21 @@ test('breaking out of the loop closes the socket; an already aborted signal yiel
   assert.deepEqual(await none.next(), { value: undefined, done: true });
   assert.throws(() => rtnl.subscribe({ groups: ['bogus' as 'link'] }), TypeError);
 });
+
+test('a reader that falls more than maxQueued events behind gets one resync (reason reader, recv: ENOBUFS), then what follows', async () => {
+  using ns = makeNetns();
+  using rtnl = openRtnl(ns);
+  ip(ns.name, 'link', 'add', 'sq0', 'type', 'veth', 'peer', 'name', 'sq0p');
+  const ac = new AbortController();
+  const events = rtnl.subscribe({ groups: ['addr'], signal: ac.signal, maxQueued: 2 });
+  // Five notifications wait in the socket; the first next() reads them all in one go.
+  for (let i = 1; i <= 5; i++) ip(ns.name, 'addr', 'add', `10.61.0.${i}/24`, 'dev', 'sq0');
+  const first = (await events.next()).value as RtEvent;
+  assert.equal(first.type, 'resync');
+  assert.equal(first.reason, 'reader');
+  assert.deepEqual({ code: first.error.code, syscall: first.error.syscall, message: first.error.message }, { code: 'ENOBUFS', syscall: 'recv', message: 'recv: ENOBUFS' });
+  const second = (await events.next()).value as RtEvent;
+  assert.ok(second.type === 'addr' && second.action === 'new');
+  assert.equal(second.addr.cidr, '10.61.0.5/24', 'the events queued before the overflow were dropped, the last one kept');
+  ac.abort();
+});

@@ -1,13 +1,15 @@
 /**
- * netlink/wire/message: splitting datagrams and building requests. Goldens: the multipart
- * `ip -s link show` dump (link-dump.hex) and `ip route add` request (route-add-v4-bigtable.hex),
- * both captured by scripts/capture-fixtures.sh with strace around iproute2 6.1.
+ * netlink/wire/message: splitting datagrams and building requests, one to a datagram or several
+ * (a batch). Goldens: the multipart `ip -s link show` dump (link-dump.hex) and `ip route add`
+ * request (route-add-v4-bigtable.hex), both captured by scripts/capture-fixtures.sh with strace
+ * around iproute2 6.1; nft 1.0.6's batch framing as research/nat-nftables.md §2.7 records it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodeError } from '../../../../src/errors.js';
 import { NLMSG, NLM_F } from '../../../../src/netlink/wire/header.js';
-import { encodeMessage, splitMessages } from '../../../../src/netlink/wire/message.js';
+import { encodeMessage, encodeMessages, splitMessages } from '../../../../src/netlink/wire/message.js';
+import { AttrWriter } from '../../../../src/netlink/wire/attr.js';
 import { RTM } from '../../../../src/netlink/route/schema/constants.js';
 import { hex, loadFixture, toHex } from '../fixtures.js';
 
@@ -70,4 +72,41 @@ void test('iproute2 may send trailing buffer bytes after its request; the strict
   assert.ok(sent);
   assert.throws(() => splitMessages(sent.bytes), DecodeError);
   assert.equal(splitMessages(sent.bytes, 24)[0]?.type, RTM.GETADDR);
+});
+
+void test('encodeMessages puts several messages in one datagram, each aligned, as encodeMessage would build each', () => {
+  const messages = [
+    { type: 20, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 7, body: (w: AttrWriter) => { w.raw(Uint8Array.of(1, 2, 3)); } },
+    { type: 21, flags: NLM_F.REQUEST, seq: 8, pid: 5, body: (w: AttrWriter) => { w.u32(1, 0xdeadbeef); } },
+    { type: 22, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 9, body: () => {} },
+  ];
+  const dgram = encodeMessages(messages);
+  const one = messages.map((m) => encodeMessage(m, m.body));
+  assert.equal(toHex(dgram), one.map(toHex).join(''));
+  assert.deepEqual(one.map((b) => b.length), [20, 24, 16], 'the 3-byte body is padded, so the next message starts aligned');
+  const split = splitMessages(dgram);
+  assert.deepEqual(split.map((m) => [m.type, m.flags, m.seq, m.pid]), [[20, 5, 7, 0], [21, 1, 8, 5], [22, 5, 9, 0]]);
+  assert.deepEqual([...split[1]!.payload], [8, 0, 1, 0, 0xef, 0xbe, 0xad, 0xde]);
+  assert.equal(encodeMessages([]).length, 0);
+});
+
+void test('encodeMessages into a reused writer starts over and leaves nothing of the previous datagram', () => {
+  const into = new AttrWriter(16);
+  const long = encodeMessages([{ type: 20, flags: 1, seq: 1, body: (w) => { w.raw(new Uint8Array(100).fill(0xff)); } }], into);
+  assert.equal(long.length, 116);
+  const short = encodeMessages([{ type: 20, flags: 1, seq: 2, body: (w) => { w.reserve(4); } }, { type: 21, flags: 1, seq: 3, body: () => {} }], into);
+  assert.equal(toHex(short), '14000000140001000200000000000000' + '00000000' + '10000000150001000300000000000000');
+  assert.equal(short.buffer, into.finish().buffer, 'a view of the writer, valid until its next use');
+});
+
+void test('golden: the framing of an nf_tables transaction (BATCH_BEGIN, BATCH_END) as nft 1.0.6 sends it', () => {
+  // struct nfgenmsg { family 0, version 0, res_id = htons(NFNL_SUBSYS_NFTABLES) }
+  const nfgenBatch = (w: AttrWriter): void => { w.view().setUint16(w.reserve(4) + 2, 10, false); };
+  const dgram = encodeMessages([
+    { type: 0x10, flags: NLM_F.REQUEST, seq: 1, body: nfgenBatch },
+    { type: 0x11, flags: NLM_F.REQUEST, seq: 3, body: nfgenBatch },
+  ]);
+  assert.equal(toHex(dgram), toHex(hex(`
+    14000000 1000 0100 01000000 00000000 0000000a
+    14000000 1100 0100 03000000 00000000 0000000a`)));
 });
