@@ -9,13 +9,14 @@
  * `unshare --mount --net --propagation private` re-executes this file, which inside refuses to
  * go on if it is still in the outer network namespace, then mounts a fresh tmpfs on /run (with
  * an empty /run/netns), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on nsbox's
- * default state directory /var/lib/nsbox, brings lo up and runs CMD with stdio passed through
- * and NSBOX_THROWAWAY_HOST=1 in its environment. The exit status is CMD's (128 + n when a
- * signal n killed it). Used by scripts/run-tests.js, scripts/run-bench.js and .ci/run (the
- * README's main job); as a module: `privilegedReason()` and `runInThrowawayHost(cmd, args)`.
+ * default state directory /var/lib/nsbox (made, empty, if missing), brings lo up and runs CMD
+ * with stdio passed through and NSBOX_THROWAWAY_HOST=1 in its environment. The exit status is
+ * CMD's (128 + n when a signal n killed it). Used by scripts/run-tests.js, scripts/run-bench.js
+ * and .ci/run (the README's main job); as a module: `privilegedReason()` and
+ * `runInThrowawayHost(cmd, args, options)`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readlinkSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -47,21 +48,11 @@ function statusOf(res) {
  * status. Needs root: check `privilegedReason()` first for a clear message.
  */
 export function runInThrowawayHost(cmd, args = [], options = {}) {
-  // The mount point for the state tmpfs is made on the real file system if missing; an empty
-  // directory this run made is removed again afterwards.
-  const madeStateDir = !existsSync(STATE_DIR);
   const res = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', '--', process.execPath, SELF, INSIDE_FLAG, '--', cmd, ...args], {
     stdio: 'inherit',
     cwd: options.cwd,
     env: { ...(options.env ?? process.env), NSBOX_OUTER_NETNS: readlinkSync('/proc/self/ns/net') },
   });
-  if (madeStateDir) {
-    try {
-      rmdirSync(STATE_DIR);
-    } catch {
-      // not empty (something else made it meanwhile) or already gone: leave it
-    }
-  }
   return statusOf(res);
 }
 
@@ -80,6 +71,9 @@ function inside(cmd, args) {
   mount('-t', 'tmpfs', '-o', 'mode=755,size=256m', 'nsbox-throwaway-run', '/run');
   mkdirSync('/run/netns', { recursive: true });
   mount('-t', 'sysfs', 'nsbox-throwaway-sys', '/sys');
+  // The mount point, if missing, is made on the real file system as nsbox itself would make it
+  // (empty, 0700) and stays: removing it afterwards could detach the tmpfs of another throwaway
+  // host still running, whose nsbox would then write its state to the real disk.
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   mount('-t', 'tmpfs', '-o', 'mode=700,size=64m', 'nsbox-throwaway-state', STATE_DIR);
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { stdio: 'inherit' });
