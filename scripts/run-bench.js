@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * Benchmark runner: `npm run bench [-- NAME [args…]]`. Re-executes itself inside a
- * throwaway host (`unshare --mount --net --propagation private`, tmpfs on /run, sysfs on
- * /sys) so no benchmark touches the machine's real network, then runs dist/bench/NAME.js
- * (default: ops). Benchmarks print figures; nothing asserts a time.
+ * Benchmark runner: `npm run bench [-- NAME [args…]]`. Runs dist/bench/NAME.bench.js
+ * (default: ops) inside a throwaway host (scripts/throwaway-host.js: `unshare --mount --net
+ * --propagation private`, fresh tmpfs on /run and /var/lib/nsbox, fresh sysfs on /sys), so no
+ * benchmark touches the machine's real network. NSBOX_BENCH_NODE_ARGS adds Node options.
+ * Benchmarks print figures; nothing asserts a time.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readlinkSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { privilegedReason, runInThrowawayHost } from './throwaway-host.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [name = 'ops', ...rest] = process.argv.slice(2);
@@ -18,28 +19,10 @@ if (!existsSync(file)) {
   console.error(`run-bench: no benchmark ${JSON.stringify(name)}; known: ${known.join(', ')}`);
   process.exit(2);
 }
-if (process.env.NSBOX_THROWAWAY_HOST !== '1') {
-  if (process.getuid?.() !== 0) {
-    console.error('run-bench: benchmarks need root (they create namespaces and links in a throwaway host)');
-    process.exit(1);
-  }
-  const res = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', '--', process.execPath, fileURLToPath(import.meta.url), name, ...rest], {
-    stdio: 'inherit',
-    env: { ...process.env, NSBOX_THROWAWAY_HOST: '1', NSBOX_OUTER_NETNS: readlinkSync('/proc/self/ns/net') },
-  });
-  process.exit(res.status ?? 1);
+const reason = privilegedReason();
+if (reason !== null) {
+  console.error(`run-bench: benchmarks create namespaces and links in a throwaway host, which ${reason}`);
+  process.exit(1);
 }
-if (process.env.NSBOX_OUTER_NETNS === readlinkSync('/proc/self/ns/net')) {
-  console.error('run-bench: still in the outer network namespace, refusing');
-  process.exit(99);
-}
-const sh = (cmd, args) => {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
-};
-sh('mount', ['-t', 'tmpfs', '-o', 'mode=755,size=256m', 'nsbox-bench-run', '/run']);
-mkdirSync('/run/netns', { recursive: true });
-sh('mount', ['-t', 'sysfs', 'nsbox-bench-sys', '/sys']);
-sh('ip', ['link', 'set', 'lo', 'up']);
-const res = spawnSync(process.execPath, [...(process.env.NSBOX_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), file, ...rest], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+const nodeArgs = (process.env.NSBOX_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+process.exit(runInThrowawayHost(process.execPath, [...nodeArgs, file, ...rest]));
