@@ -6,7 +6,8 @@
  */
 import { DecodeError } from '../../../errors.js';
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readIp, readString, readU32, readU8 } from '../../wire/attr.js';
+import { attrMap, readU32 } from '../../wire/attr.js';
+import { FieldTable, ip, str, u32, u8 } from '../../wire/attr-fields.js';
 import { IFA } from './constants.js';
 
 const IFADDRMSG_LEN = 8;
@@ -52,6 +53,18 @@ export interface AddrMessage {
   proto?: number;
 }
 
+/** The IFA_* attributes iproute2 sends before IFA_FLAGS, and after it (its order for `ip addr add`). */
+const BEFORE_FLAGS = new FieldTable<AddrMessage>({
+  local: [IFA.LOCAL, 'IFA_LOCAL', ip],
+  broadcast: [IFA.BROADCAST, 'IFA_BROADCAST', ip],
+  label: [IFA.LABEL, 'IFA_LABEL', str],
+});
+const AFTER_FLAGS = new FieldTable<AddrMessage>({
+  rtPriority: [IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32],
+  proto: [IFA.PROTO, 'IFA_PROTO', u8],
+  address: [IFA.ADDRESS, 'IFA_ADDRESS', ip],
+});
+
 /** Write an ifaddrmsg and the attributes of `m` into `w` (iproute2's order: LOCAL, BROADCAST, LABEL, FLAGS, …, ADDRESS). */
 export function encodeAddrMessage(w: AttrWriter, m: AddrMessage): void {
   const flags = m.flags ?? 0;
@@ -62,13 +75,9 @@ export function encodeAddrMessage(w: AttrWriter, m: AddrMessage): void {
   dv.setUint8(at + 2, flags > 0xff ? 0 : flags);
   dv.setUint8(at + 3, m.scope ?? 0);
   dv.setUint32(at + 4, m.index >>> 0, true);
-  if (m.local !== undefined) w.ip(IFA.LOCAL, m.local);
-  if (m.broadcast !== undefined) w.ip(IFA.BROADCAST, m.broadcast);
-  if (m.label !== undefined) w.string(IFA.LABEL, m.label);
-  if (flags > 0xff) w.u32(IFA.FLAGS, flags);
-  if (m.rtPriority !== undefined) w.u32(IFA.RT_PRIORITY, m.rtPriority);
-  if (m.proto !== undefined) w.u8(IFA.PROTO, m.proto);
-  if (m.address !== undefined) w.ip(IFA.ADDRESS, m.address);
+  BEFORE_FLAGS.encode(w, m);
+  if (flags > 0xff) w.u32(IFA.FLAGS, flags); // the 8 bits of ifa_flags are not enough
+  AFTER_FLAGS.encode(w, m);
   if (m.cacheinfo !== undefined) {
     const c = new Uint8Array(CACHEINFO_LEN);
     const cv = new DataView(c.buffer);
@@ -92,20 +101,10 @@ export function decodeAddrMessage(payload: Uint8Array): AddrMessage {
     index: dv.getUint32(4, true),
   };
   const a = attrMap(payload, IFADDRMSG_LEN);
-  const local = a.get(IFA.LOCAL);
-  if (local !== undefined) m.local = readIp(local, 'IFA_LOCAL');
-  const address = a.get(IFA.ADDRESS);
-  if (address !== undefined) m.address = readIp(address, 'IFA_ADDRESS');
-  const label = a.get(IFA.LABEL);
-  if (label !== undefined) m.label = readString(label, 'IFA_LABEL');
-  const broadcast = a.get(IFA.BROADCAST);
-  if (broadcast !== undefined) m.broadcast = readIp(broadcast, 'IFA_BROADCAST');
+  BEFORE_FLAGS.decode(a, m);
+  AFTER_FLAGS.decode(a, m);
   const flags = a.get(IFA.FLAGS);
   if (flags !== undefined) m.flags = readU32(flags, 'IFA_FLAGS');
-  const rtPriority = a.get(IFA.RT_PRIORITY);
-  if (rtPriority !== undefined) m.rtPriority = readU32(rtPriority, 'IFA_RT_PRIORITY');
-  const proto = a.get(IFA.PROTO);
-  if (proto !== undefined) m.proto = readU8(proto, 'IFA_PROTO');
   const ci = a.get(IFA.CACHEINFO);
   if (ci !== undefined) {
     if (ci.length !== CACHEINFO_LEN) throw new DecodeError('IFA_CACHEINFO', 0, `expected ${CACHEINFO_LEN} bytes, got ${ci.length}`);

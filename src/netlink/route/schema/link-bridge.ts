@@ -5,7 +5,8 @@
  * `forwardDelay: 1500` is 15 s, as in `ip -d link` output.
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readU16, readU32, readU8 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, bool8, u16, u32 } from '../../wire/attr-fields.js';
 import { IFLA_BR } from './constants.js';
 
 export interface BridgeInfo {
@@ -21,38 +22,25 @@ export interface BridgeInfo {
   vlanFiltering?: boolean;
 }
 
-/** Write the contents of IFLA_INFO_DATA for a bridge (STP state first, as iproute2 does). */
+/** IFLA_BR_* (STP state first, as iproute2 sends them); the kernel reports ~40 more, ignored. */
+const FIELDS = new FieldTable<BridgeInfo>({
+  stpState: [IFLA_BR.STP_STATE, 'IFLA_BR_STP_STATE', u32],
+  forwardDelay: [IFLA_BR.FORWARD_DELAY, 'IFLA_BR_FORWARD_DELAY', u32],
+  helloTime: [IFLA_BR.HELLO_TIME, 'IFLA_BR_HELLO_TIME', u32],
+  maxAge: [IFLA_BR.MAX_AGE, 'IFLA_BR_MAX_AGE', u32],
+  ageingTime: [IFLA_BR.AGEING_TIME, 'IFLA_BR_AGEING_TIME', u32],
+  priority: [IFLA_BR.PRIORITY, 'IFLA_BR_PRIORITY', u16],
+  vlanFiltering: [IFLA_BR.VLAN_FILTERING, 'IFLA_BR_VLAN_FILTERING', bool8],
+});
+
+/** Write the contents of IFLA_INFO_DATA for a bridge. */
 export function encodeBridgeData(w: AttrWriter, info: BridgeInfo): void {
-  if (info.stpState !== undefined) w.u32(IFLA_BR.STP_STATE, info.stpState);
-  if (info.forwardDelay !== undefined) w.u32(IFLA_BR.FORWARD_DELAY, info.forwardDelay);
-  if (info.helloTime !== undefined) w.u32(IFLA_BR.HELLO_TIME, info.helloTime);
-  if (info.maxAge !== undefined) w.u32(IFLA_BR.MAX_AGE, info.maxAge);
-  if (info.ageingTime !== undefined) w.u32(IFLA_BR.AGEING_TIME, info.ageingTime);
-  if (info.priority !== undefined) w.u16(IFLA_BR.PRIORITY, info.priority);
-  if (info.vlanFiltering !== undefined) w.u8(IFLA_BR.VLAN_FILTERING, info.vlanFiltering ? 1 : 0);
+  FIELDS.encode(w, info);
 }
 
-/** Decode a bridge's IFLA_INFO_DATA (the fields above; the kernel sends ~40 more, ignored). */
+/** Decode a bridge's IFLA_INFO_DATA. */
 export function decodeBridgeData(data: Uint8Array): BridgeInfo {
-  const a = attrMap(data);
   const info: BridgeInfo = { kind: 'bridge' };
-  const u32 = (type: number, what: string): number | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readU32(v, what);
-  };
-  const stp = u32(IFLA_BR.STP_STATE, 'IFLA_BR_STP_STATE');
-  if (stp !== undefined) info.stpState = stp;
-  const fd = u32(IFLA_BR.FORWARD_DELAY, 'IFLA_BR_FORWARD_DELAY');
-  if (fd !== undefined) info.forwardDelay = fd;
-  const hello = u32(IFLA_BR.HELLO_TIME, 'IFLA_BR_HELLO_TIME');
-  if (hello !== undefined) info.helloTime = hello;
-  const maxAge = u32(IFLA_BR.MAX_AGE, 'IFLA_BR_MAX_AGE');
-  if (maxAge !== undefined) info.maxAge = maxAge;
-  const ageing = u32(IFLA_BR.AGEING_TIME, 'IFLA_BR_AGEING_TIME');
-  if (ageing !== undefined) info.ageingTime = ageing;
-  const prio = a.get(IFLA_BR.PRIORITY);
-  if (prio !== undefined) info.priority = readU16(prio, 'IFLA_BR_PRIORITY');
-  const vf = a.get(IFLA_BR.VLAN_FILTERING);
-  if (vf !== undefined) info.vlanFiltering = readU8(vf, 'IFLA_BR_VLAN_FILTERING') !== 0;
+  FIELDS.decode(attrMap(data), info);
   return info;
 }

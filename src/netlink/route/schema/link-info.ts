@@ -63,32 +63,27 @@ function hasData(info: LinkInfo): boolean {
   return Object.entries(info).some(([k, v]) => k !== 'kind' && v !== undefined);
 }
 
+/** How each kind with settings writes and reads its IFLA_INFO_DATA (link-<kind>.ts). */
+interface DataCodec {
+  encode(w: AttrWriter, info: LinkInfo): void;
+  decode(data: Uint8Array): LinkInfo;
+}
+
+const DATA_CODECS: Readonly<Record<string, DataCodec>> = {
+  veth: { encode: (w, info) => encodeVethData(w, info as VethInfo), decode: decodeVethData },
+  bridge: { encode: (w, info) => encodeBridgeData(w, info as BridgeInfo), decode: decodeBridgeData },
+  vxlan: { encode: (w, info) => encodeVxlanData(w, info as VxlanInfo), decode: decodeVxlanData },
+  macvlan: { encode: (w, info) => encodeMacvlanData(w, info as MacvlanInfo), decode: decodeMacvlanData },
+  ipvlan: { encode: (w, info) => encodeIpvlanData(w, info as IpvlanInfo), decode: decodeIpvlanData },
+};
+
 /** Write IFLA_LINKINFO: kind, then IFLA_INFO_DATA when the kind has settings, then the slave kind. */
 export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | undefined, slaveKind: string | undefined): void {
   w.nest(type, () => {
     if (info !== undefined) {
       kindName(w, IFLA_INFO.KIND, info.kind);
-      if (hasData(info)) {
-        switch (info.kind) {
-          case 'veth':
-            w.nest(IFLA_INFO.DATA, () => encodeVethData(w, info as VethInfo));
-            break;
-          case 'bridge':
-            w.nest(IFLA_INFO.DATA, () => encodeBridgeData(w, info as BridgeInfo));
-            break;
-          case 'vxlan':
-            w.nest(IFLA_INFO.DATA, () => encodeVxlanData(w, info as VxlanInfo));
-            break;
-          case 'macvlan':
-            w.nest(IFLA_INFO.DATA, () => encodeMacvlanData(w, info as MacvlanInfo));
-            break;
-          case 'ipvlan':
-            w.nest(IFLA_INFO.DATA, () => encodeIpvlanData(w, info as IpvlanInfo));
-            break;
-          default:
-            break;
-        }
-      }
+      const codec = Object.hasOwn(DATA_CODECS, info.kind) ? DATA_CODECS[info.kind] : undefined;
+      if (codec !== undefined && hasData(info)) w.nest(IFLA_INFO.DATA, () => codec.encode(w, info));
     }
     if (slaveKind !== undefined) kindName(w, IFLA_INFO.SLAVE_KIND, slaveKind);
   });
@@ -102,13 +97,8 @@ export function decodeLinkInfo(value: Uint8Array): { info?: LinkInfo; slaveKind?
   if (kindBytes !== undefined) {
     const kind = readString(kindBytes, 'IFLA_INFO_KIND');
     const data = a.get(IFLA_INFO.DATA);
-    if (data === undefined) out.info = { kind };
-    else if (kind === 'veth') out.info = decodeVethData(data);
-    else if (kind === 'bridge') out.info = decodeBridgeData(data);
-    else if (kind === 'vxlan') out.info = decodeVxlanData(data);
-    else if (kind === 'macvlan') out.info = decodeMacvlanData(data);
-    else if (kind === 'ipvlan') out.info = decodeIpvlanData(data);
-    else out.info = { kind };
+    const codec = Object.hasOwn(DATA_CODECS, kind) ? DATA_CODECS[kind] : undefined;
+    out.info = data !== undefined && codec !== undefined ? codec.decode(data) : { kind };
   }
   const slave = a.get(IFLA_INFO.SLAVE_KIND);
   if (slave !== undefined) out.slaveKind = readString(slave, 'IFLA_INFO_SLAVE_KIND');

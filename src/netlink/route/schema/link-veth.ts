@@ -6,7 +6,8 @@
  * (the peer shows up as IFLA_LINK / IFLA_LINK_NETNSID instead).
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readMac, readString, readU32 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, mac, str, u32 } from '../../wire/attr-fields.js';
 import { IFLA, VETH_INFO } from './constants.js';
 import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
 
@@ -32,18 +33,23 @@ export interface VethInfo {
   peer?: VethPeer;
 }
 
+/** The peer's IFLA_* attributes after its ifinfomsg, in iproute2's order. */
+const PEER_FIELDS = new FieldTable<VethPeer>({
+  mtu: [IFLA.MTU, 'IFLA_MTU', u32],
+  numTxQueues: [IFLA.NUM_TX_QUEUES, 'IFLA_NUM_TX_QUEUES', u32],
+  numRxQueues: [IFLA.NUM_RX_QUEUES, 'IFLA_NUM_RX_QUEUES', u32],
+  address: [IFLA.ADDRESS, 'IFLA_ADDRESS', mac],
+  netnsFd: [IFLA.NET_NS_FD, 'IFLA_NET_NS_FD', u32],
+  name: [IFLA.IFNAME, 'IFLA_IFNAME', str],
+});
+
 /** Write the contents of IFLA_INFO_DATA for a veth. Attribute order follows iproute2. */
 export function encodeVethData(w: AttrWriter, info: VethInfo): void {
   const p = info.peer;
   if (p === undefined) return;
   w.nest(VETH_INFO.PEER, () => {
     encodeIfinfomsg(w, { index: p.index ?? 0, flags: p.flags ?? 0, change: p.change ?? 0 });
-    if (p.mtu !== undefined) w.u32(IFLA.MTU, p.mtu);
-    if (p.numTxQueues !== undefined) w.u32(IFLA.NUM_TX_QUEUES, p.numTxQueues);
-    if (p.numRxQueues !== undefined) w.u32(IFLA.NUM_RX_QUEUES, p.numRxQueues);
-    if (p.address !== undefined) w.mac(IFLA.ADDRESS, p.address);
-    if (p.netnsFd !== undefined) w.u32(IFLA.NET_NS_FD, p.netnsFd);
-    if (p.name !== undefined) w.string(IFLA.IFNAME, p.name);
+    PEER_FIELDS.encode(w, p);
   });
 }
 
@@ -53,21 +59,9 @@ export function decodeVethData(data: Uint8Array): VethInfo {
   const peerBytes = attrMap(data).get(VETH_INFO.PEER);
   if (peerBytes === undefined) return info;
   const h = decodeIfinfomsg(peerBytes, 'VETH_INFO_PEER');
-  const a = attrMap(peerBytes, IFINFOMSG_LEN);
   const peer: VethPeer = {};
-  const name = a.get(IFLA.IFNAME);
-  if (name !== undefined) peer.name = readString(name, 'IFLA_IFNAME');
   if (h.index !== 0) peer.index = h.index;
-  const fd = a.get(IFLA.NET_NS_FD);
-  if (fd !== undefined) peer.netnsFd = readU32(fd, 'IFLA_NET_NS_FD');
-  const address = a.get(IFLA.ADDRESS);
-  if (address !== undefined && address.length > 0) peer.address = readMac(address, 'IFLA_ADDRESS');
-  const mtu = a.get(IFLA.MTU);
-  if (mtu !== undefined) peer.mtu = readU32(mtu, 'IFLA_MTU');
-  const tx = a.get(IFLA.NUM_TX_QUEUES);
-  if (tx !== undefined) peer.numTxQueues = readU32(tx, 'IFLA_NUM_TX_QUEUES');
-  const rx = a.get(IFLA.NUM_RX_QUEUES);
-  if (rx !== undefined) peer.numRxQueues = readU32(rx, 'IFLA_NUM_RX_QUEUES');
+  PEER_FIELDS.decode(attrMap(peerBytes, IFINFOMSG_LEN), peer);
   if (h.flags !== 0) peer.flags = h.flags;
   if (h.change !== 0) peer.change = h.change;
   info.peer = peer;

@@ -5,7 +5,8 @@
  * (<linux/if_link.h>). Decode ignores attributes it does not know.
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readMac, readS32, readString, readU32, readU8 } from '../../wire/attr.js';
+import { attrMap, readS32, readString, readU8 } from '../../wire/attr.js';
+import { FieldTable, bool8, mac, s32, str, u32, u8 } from '../../wire/attr-fields.js';
 import { AF, DEVCONF_DISABLE_IPV6, IFLA, IFLA_INET6 } from './constants.js';
 import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
 import { type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
@@ -77,32 +78,37 @@ export interface LinkMessage {
   maxMtu?: number;
 }
 
+/** The plain IFLA_* settings, in iproute2's order (before IFLA_STATS64, IFLA_IFNAME and the nests). */
+const SETTINGS = new FieldTable<LinkMessage>({
+  extMask: [IFLA.EXT_MASK, 'IFLA_EXT_MASK', u32],
+  link: [IFLA.LINK, 'IFLA_LINK', u32],
+  mtu: [IFLA.MTU, 'IFLA_MTU', u32],
+  address: [IFLA.ADDRESS, 'IFLA_ADDRESS', mac],
+  broadcast: [IFLA.BROADCAST, 'IFLA_BROADCAST', mac],
+  txqlen: [IFLA.TXQLEN, 'IFLA_TXQLEN', u32],
+  numTxQueues: [IFLA.NUM_TX_QUEUES, 'IFLA_NUM_TX_QUEUES', u32],
+  numRxQueues: [IFLA.NUM_RX_QUEUES, 'IFLA_NUM_RX_QUEUES', u32],
+  group: [IFLA.GROUP, 'IFLA_GROUP', u32],
+  operstate: [IFLA.OPERSTATE, 'IFLA_OPERSTATE', u8],
+  carrier: [IFLA.CARRIER, 'IFLA_CARRIER', bool8],
+  promiscuity: [IFLA.PROMISCUITY, 'IFLA_PROMISCUITY', u32],
+  master: [IFLA.MASTER, 'IFLA_MASTER', u32],
+  netnsFd: [IFLA.NET_NS_FD, 'IFLA_NET_NS_FD', u32],
+  netnsPid: [IFLA.NET_NS_PID, 'IFLA_NET_NS_PID', u32],
+  linkNetnsId: [IFLA.LINK_NETNSID, 'IFLA_LINK_NETNSID', s32],
+  targetNetnsId: [IFLA.TARGET_NETNSID, 'IFLA_TARGET_NETNSID', s32],
+  alias: [IFLA.IFALIAS, 'IFLA_IFALIAS', str],
+  minMtu: [IFLA.MIN_MTU, 'IFLA_MIN_MTU', u32],
+  maxMtu: [IFLA.MAX_MTU, 'IFLA_MAX_MTU', u32],
+});
+
 /**
  * Write an ifinfomsg and the attributes of `m` into `w`. Attribute order follows iproute2
  * (IFLA_EXT_MASK, settings, IFLA_IFNAME, IFLA_LINKINFO), so requests compare byte for byte with its.
  */
 export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
   encodeIfinfomsg(w, m);
-  if (m.extMask !== undefined) w.u32(IFLA.EXT_MASK, m.extMask);
-  if (m.link !== undefined) w.u32(IFLA.LINK, m.link);
-  if (m.mtu !== undefined) w.u32(IFLA.MTU, m.mtu);
-  if (m.address !== undefined) w.mac(IFLA.ADDRESS, m.address);
-  if (m.broadcast !== undefined) w.mac(IFLA.BROADCAST, m.broadcast);
-  if (m.txqlen !== undefined) w.u32(IFLA.TXQLEN, m.txqlen);
-  if (m.numTxQueues !== undefined) w.u32(IFLA.NUM_TX_QUEUES, m.numTxQueues);
-  if (m.numRxQueues !== undefined) w.u32(IFLA.NUM_RX_QUEUES, m.numRxQueues);
-  if (m.group !== undefined) w.u32(IFLA.GROUP, m.group);
-  if (m.operstate !== undefined) w.u8(IFLA.OPERSTATE, m.operstate);
-  if (m.carrier !== undefined) w.u8(IFLA.CARRIER, m.carrier ? 1 : 0);
-  if (m.promiscuity !== undefined) w.u32(IFLA.PROMISCUITY, m.promiscuity);
-  if (m.master !== undefined) w.u32(IFLA.MASTER, m.master);
-  if (m.netnsFd !== undefined) w.u32(IFLA.NET_NS_FD, m.netnsFd);
-  if (m.netnsPid !== undefined) w.u32(IFLA.NET_NS_PID, m.netnsPid);
-  if (m.linkNetnsId !== undefined) w.s32(IFLA.LINK_NETNSID, m.linkNetnsId);
-  if (m.targetNetnsId !== undefined) w.s32(IFLA.TARGET_NETNSID, m.targetNetnsId);
-  if (m.alias !== undefined) w.string(IFLA.IFALIAS, m.alias);
-  if (m.minMtu !== undefined) w.u32(IFLA.MIN_MTU, m.minMtu);
-  if (m.maxMtu !== undefined) w.u32(IFLA.MAX_MTU, m.maxMtu);
+  SETTINGS.encode(w, m);
   if (m.stats64 !== undefined) encodeLinkStats64(w, IFLA.STATS64, m.stats64);
   if (m.name !== undefined) w.string(IFLA.IFNAME, m.name);
   if (m.addrGenMode !== undefined) {
@@ -120,65 +126,9 @@ export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolea
   const h = decodeIfinfomsg(payload);
   const m: LinkMessage = { family: h.family, type: h.type, index: h.index, flags: h.flags, change: h.change };
   const a = attrMap(payload, IFINFOMSG_LEN);
-  const u32 = (type: number, what: string): number | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readU32(v, what);
-  };
-  const s32 = (type: number, what: string): number | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readS32(v, what);
-  };
-  const str = (type: number, what: string): string | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readString(v, what);
-  };
-  const mac = (type: number, what: string): string | undefined => {
-    const v = a.get(type);
-    return v === undefined || v.length === 0 ? undefined : readMac(v, what);
-  };
-  const u8 = (type: number, what: string): number | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readU8(v, what);
-  };
-
-  const name = str(IFLA.IFNAME, 'IFLA_IFNAME');
-  if (name !== undefined) m.name = name;
-  const mtu = u32(IFLA.MTU, 'IFLA_MTU');
-  if (mtu !== undefined) m.mtu = mtu;
-  const address = mac(IFLA.ADDRESS, 'IFLA_ADDRESS');
-  if (address !== undefined) m.address = address;
-  const broadcast = mac(IFLA.BROADCAST, 'IFLA_BROADCAST');
-  if (broadcast !== undefined) m.broadcast = broadcast;
-  const master = u32(IFLA.MASTER, 'IFLA_MASTER');
-  if (master !== undefined) m.master = master;
-  const link = u32(IFLA.LINK, 'IFLA_LINK');
-  if (link !== undefined) m.link = link;
-  const linkNetnsId = s32(IFLA.LINK_NETNSID, 'IFLA_LINK_NETNSID');
-  if (linkNetnsId !== undefined) m.linkNetnsId = linkNetnsId;
-  const netnsFd = u32(IFLA.NET_NS_FD, 'IFLA_NET_NS_FD');
-  if (netnsFd !== undefined) m.netnsFd = netnsFd;
-  const netnsPid = u32(IFLA.NET_NS_PID, 'IFLA_NET_NS_PID');
-  if (netnsPid !== undefined) m.netnsPid = netnsPid;
-  const targetNetnsId = s32(IFLA.TARGET_NETNSID, 'IFLA_TARGET_NETNSID');
-  if (targetNetnsId !== undefined) m.targetNetnsId = targetNetnsId;
-  const txqlen = u32(IFLA.TXQLEN, 'IFLA_TXQLEN');
-  if (txqlen !== undefined) m.txqlen = txqlen;
-  const numTxQueues = u32(IFLA.NUM_TX_QUEUES, 'IFLA_NUM_TX_QUEUES');
-  if (numTxQueues !== undefined) m.numTxQueues = numTxQueues;
-  const numRxQueues = u32(IFLA.NUM_RX_QUEUES, 'IFLA_NUM_RX_QUEUES');
-  if (numRxQueues !== undefined) m.numRxQueues = numRxQueues;
-  const group = u32(IFLA.GROUP, 'IFLA_GROUP');
-  if (group !== undefined) m.group = group;
-  const operstate = u8(IFLA.OPERSTATE, 'IFLA_OPERSTATE');
-  if (operstate !== undefined) m.operstate = operstate;
-  const carrier = u8(IFLA.CARRIER, 'IFLA_CARRIER');
-  if (carrier !== undefined) m.carrier = carrier !== 0;
-  const alias = str(IFLA.IFALIAS, 'IFLA_IFALIAS');
-  if (alias !== undefined) m.alias = alias;
-  const promiscuity = u32(IFLA.PROMISCUITY, 'IFLA_PROMISCUITY');
-  if (promiscuity !== undefined) m.promiscuity = promiscuity;
-  const extMask = u32(IFLA.EXT_MASK, 'IFLA_EXT_MASK');
-  if (extMask !== undefined) m.extMask = extMask;
+  SETTINGS.decode(a, m);
+  const name = a.get(IFLA.IFNAME);
+  if (name !== undefined) m.name = readString(name, 'IFLA_IFNAME');
   const afSpec = a.get(IFLA.AF_SPEC);
   if (afSpec !== undefined) {
     const inet6 = attrMap(afSpec).get(AF.INET6);
@@ -197,9 +147,5 @@ export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolea
   }
   const stats = options.stats === false ? undefined : a.get(IFLA.STATS64);
   if (stats !== undefined) m.stats64 = decodeLinkStats64(stats);
-  const minMtu = u32(IFLA.MIN_MTU, 'IFLA_MIN_MTU');
-  if (minMtu !== undefined) m.minMtu = minMtu;
-  const maxMtu = u32(IFLA.MAX_MTU, 'IFLA_MAX_MTU');
-  if (maxMtu !== undefined) m.maxMtu = maxMtu;
   return m;
 }

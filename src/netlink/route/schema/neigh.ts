@@ -7,7 +7,8 @@
  */
 import { DecodeError } from '../../../errors.js';
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readBe16, readIp, readMac, readU16, readU32 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, be16, ip, mac, u16, u32 } from '../../wire/attr-fields.js';
 import { NDA } from './constants.js';
 
 const NDMSG_LEN = 12;
@@ -37,6 +38,17 @@ export interface NeighMessage {
 }
 
 /** Write an ndmsg and the attributes of `m` into `w` (iproute2's order: DST, LLADDR, then the rest). */
+/** NDA_* attributes, in iproute2's order for `ip neigh add` / `bridge fdb add`. */
+const FIELDS = new FieldTable<NeighMessage>({
+  dst: [NDA.DST, 'NDA_DST', ip],
+  lladdr: [NDA.LLADDR, 'NDA_LLADDR', mac],
+  master: [NDA.MASTER, 'NDA_MASTER', u32],
+  vlan: [NDA.VLAN, 'NDA_VLAN', u16],
+  vni: [NDA.VNI, 'NDA_VNI', u32],
+  port: [NDA.PORT, 'NDA_PORT', be16],
+  probes: [NDA.PROBES, 'NDA_PROBES', u32],
+});
+
 export function encodeNeighMessage(w: AttrWriter, m: NeighMessage): void {
   const at = w.reserve(NDMSG_LEN);
   const dv = w.view();
@@ -45,13 +57,7 @@ export function encodeNeighMessage(w: AttrWriter, m: NeighMessage): void {
   dv.setUint16(at + 8, m.state ?? 0, true);
   dv.setUint8(at + 10, m.flags ?? 0);
   dv.setUint8(at + 11, m.type ?? 0);
-  if (m.dst !== undefined) w.ip(NDA.DST, m.dst);
-  if (m.lladdr !== undefined) w.mac(NDA.LLADDR, m.lladdr);
-  if (m.master !== undefined) w.u32(NDA.MASTER, m.master);
-  if (m.vlan !== undefined) w.u16(NDA.VLAN, m.vlan);
-  if (m.vni !== undefined) w.u32(NDA.VNI, m.vni);
-  if (m.port !== undefined) w.be16(NDA.PORT, m.port);
-  if (m.probes !== undefined) w.u32(NDA.PROBES, m.probes);
+  FIELDS.encode(w, m);
 }
 
 /** Decode an RTM_*NEIGH payload. The ndmsg fields are always filled in. */
@@ -65,20 +71,6 @@ export function decodeNeighMessage(payload: Uint8Array): NeighMessage {
     flags: dv.getUint8(10),
     type: dv.getUint8(11),
   };
-  const a = attrMap(payload, NDMSG_LEN);
-  const dst = a.get(NDA.DST);
-  if (dst !== undefined) m.dst = readIp(dst, 'NDA_DST');
-  const lladdr = a.get(NDA.LLADDR);
-  if (lladdr !== undefined && lladdr.length > 0) m.lladdr = readMac(lladdr, 'NDA_LLADDR');
-  const master = a.get(NDA.MASTER);
-  if (master !== undefined) m.master = readU32(master, 'NDA_MASTER');
-  const vlan = a.get(NDA.VLAN);
-  if (vlan !== undefined) m.vlan = readU16(vlan, 'NDA_VLAN');
-  const vni = a.get(NDA.VNI);
-  if (vni !== undefined) m.vni = readU32(vni, 'NDA_VNI');
-  const port = a.get(NDA.PORT);
-  if (port !== undefined) m.port = readBe16(port, 'NDA_PORT');
-  const probes = a.get(NDA.PROBES);
-  if (probes !== undefined) m.probes = readU32(probes, 'NDA_PROBES');
+  FIELDS.decode(attrMap(payload, NDMSG_LEN), m);
   return m;
 }

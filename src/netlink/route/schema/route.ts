@@ -7,7 +7,8 @@
  */
 import { DecodeError } from '../../../errors.js';
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readIp, readU32, readU8 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, ip, u32, u8 } from '../../wire/attr-fields.js';
 import { RTA, RT_TABLE } from './constants.js';
 
 const RTMSG_LEN = 12;
@@ -49,6 +50,20 @@ export interface RouteMessage {
   mark?: number;
 }
 
+/** RTA_* attributes, in iproute2's order for `ip route add`. */
+const FIELDS = new FieldTable<RouteMessage>({
+  dst: [RTA.DST, 'RTA_DST', ip],
+  src: [RTA.SRC, 'RTA_SRC', ip],
+  priority: [RTA.PRIORITY, 'RTA_PRIORITY', u32],
+  gateway: [RTA.GATEWAY, 'RTA_GATEWAY', ip],
+  prefsrc: [RTA.PREFSRC, 'RTA_PREFSRC', ip],
+  table: [RTA.TABLE, 'RTA_TABLE', u32],
+  iif: [RTA.IIF, 'RTA_IIF', u32],
+  oif: [RTA.OIF, 'RTA_OIF', u32],
+  mark: [RTA.MARK, 'RTA_MARK', u32],
+  pref: [RTA.PREF, 'RTA_PREF', u8],
+});
+
 /** Write an rtmsg and the attributes of `m` into `w` (iproute2's order for `ip route add`). */
 export function encodeRouteMessage(w: AttrWriter, m: RouteMessage): void {
   const at = w.reserve(RTMSG_LEN);
@@ -62,16 +77,7 @@ export function encodeRouteMessage(w: AttrWriter, m: RouteMessage): void {
   dv.setUint8(at + 6, m.scope ?? 0);
   dv.setUint8(at + 7, m.type ?? 0);
   dv.setUint32(at + 8, (m.flags ?? 0) >>> 0, true);
-  if (m.dst !== undefined) w.ip(RTA.DST, m.dst);
-  if (m.src !== undefined) w.ip(RTA.SRC, m.src);
-  if (m.priority !== undefined) w.u32(RTA.PRIORITY, m.priority);
-  if (m.gateway !== undefined) w.ip(RTA.GATEWAY, m.gateway);
-  if (m.prefsrc !== undefined) w.ip(RTA.PREFSRC, m.prefsrc);
-  if (m.table !== undefined) w.u32(RTA.TABLE, m.table);
-  if (m.iif !== undefined) w.u32(RTA.IIF, m.iif);
-  if (m.oif !== undefined) w.u32(RTA.OIF, m.oif);
-  if (m.mark !== undefined) w.u32(RTA.MARK, m.mark);
-  if (m.pref !== undefined) w.u8(RTA.PREF, m.pref);
+  FIELDS.encode(w, m);
 }
 
 /** Decode an RTM_*ROUTE payload. The rtmsg fields (and `table`) are always filled in. */
@@ -89,34 +95,6 @@ export function decodeRouteMessage(payload: Uint8Array): RouteMessage {
     type: dv.getUint8(7),
     flags: dv.getUint32(8, true),
   };
-  const a = attrMap(payload, RTMSG_LEN);
-  const ip = (type: number, what: string): string | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readIp(v, what);
-  };
-  const u32 = (type: number, what: string): number | undefined => {
-    const v = a.get(type);
-    return v === undefined ? undefined : readU32(v, what);
-  };
-  const table = u32(RTA.TABLE, 'RTA_TABLE');
-  if (table !== undefined) m.table = table;
-  const dst = ip(RTA.DST, 'RTA_DST');
-  if (dst !== undefined) m.dst = dst;
-  const src = ip(RTA.SRC, 'RTA_SRC');
-  if (src !== undefined) m.src = src;
-  const gateway = ip(RTA.GATEWAY, 'RTA_GATEWAY');
-  if (gateway !== undefined) m.gateway = gateway;
-  const oif = u32(RTA.OIF, 'RTA_OIF');
-  if (oif !== undefined) m.oif = oif;
-  const iif = u32(RTA.IIF, 'RTA_IIF');
-  if (iif !== undefined) m.iif = iif;
-  const priority = u32(RTA.PRIORITY, 'RTA_PRIORITY');
-  if (priority !== undefined) m.priority = priority;
-  const prefsrc = ip(RTA.PREFSRC, 'RTA_PREFSRC');
-  if (prefsrc !== undefined) m.prefsrc = prefsrc;
-  const pref = a.get(RTA.PREF);
-  if (pref !== undefined) m.pref = readU8(pref, 'RTA_PREF');
-  const mark = u32(RTA.MARK, 'RTA_MARK');
-  if (mark !== undefined) m.mark = mark;
+  FIELDS.decode(attrMap(payload, RTMSG_LEN), m);
   return m;
 }

@@ -129,7 +129,7 @@ test('a reader that falls more than maxQueued events behind gets one resync (rea
   const first = (await events.next()).value as RtEvent;
   assert.equal(first.type, 'resync');
   assert.equal(first.reason, 'reader');
-  assert.deepEqual({ code: first.error.code, syscall: first.error.syscall, message: first.error.message }, { code: 'ENOBUFS', syscall: 'recv', message: 'recv: ENOBUFS' });
+  assert.deepEqual({ code: first.error.code, syscall: first.error.syscall, message: first.error.message }, { code: 'ENOBUFS', syscall: 'recv', message: 'recv: ENOBUFS: No buffer space available' });
   const second = (await events.next()).value as RtEvent;
   assert.ok(second.type === 'addr' && second.action === 'new');
   assert.equal(second.addr.cidr, '10.61.0.5/24', 'the events queued before the overflow were dropped, the last one kept');
