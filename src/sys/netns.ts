@@ -7,11 +7,13 @@
  */
 import { closeSync } from 'node:fs';
 import { NsboxError, SysError } from '../errors.js';
+import { errnoNumber } from '../errno.js';
 import { native } from './binding.js';
 import { CLONE_NEWNET } from './constants.js';
 
-const EINVAL = 22;
-const ENOENT = 2;
+/** What destroyNetns takes as "nothing was there": not mounted, no such file. */
+const EINVAL = errnoNumber('EINVAL')!;
+const ENOENT = errnoNumber('ENOENT')!;
 
 /**
  * Create a new network namespace pinned by a bind mount on `path` (which must not exist).

@@ -6,7 +6,7 @@
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { RTM, NETNSA_NSID_NOT_ASSIGNED } from '../schema/constants.js';
 import { decodeNsidMessage, encodeNsidMessage } from '../schema/nsid.js';
-import { NetlinkError } from '../../../errors.js';
+import { DecodeError, NetlinkError } from '../../../errors.js';
 
 export class NsidOps {
   readonly #socket: NetlinkSocket;
@@ -35,7 +35,7 @@ export class NsidOps {
       if (!(nsid === undefined && err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
     }
     const assigned = await this.get(netnsFd, req);
-    if (assigned === undefined) throw new TypeError('the kernel assigned no nsid');
+    if (assigned === undefined) throw new DecodeError('RTM_NEWNSID reply', 0, 'the kernel reports no nsid for the namespace it was asked to number');
     return assigned;
   }
 }
