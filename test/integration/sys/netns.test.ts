@@ -137,10 +137,13 @@ test('withNetns on a bad fd fails with EBADF/EINVAL and nothing moves', () => {
 test('a failed switch back aborts the process instead of running on in the wrong namespace', () => {
   using ns = makeNetns();
   const sysModule = fileURLToPath(new URL('../../../src/sys/index.js', import.meta.url));
+  // The test hook is on the raw addon, which only sys/binding.ts holds (sys/index.ts does not re-export it).
+  const bindingModule = fileURLToPath(new URL('../../../src/sys/binding.js', import.meta.url));
   const script = `
     import * as sys from ${JSON.stringify(sysModule)};
+    import { native } from ${JSON.stringify(bindingModule)};
     const fd = sys.openNetns(${JSON.stringify(ns.path)});
-    sys.native.testFailNextRestore();
+    native.testFailNextRestore();
     sys.withNetns(fd, () => 1);
     console.log('still running');`;
   const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
