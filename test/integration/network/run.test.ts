@@ -9,9 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipAddrs, ipRoutes, ipTry } from '../../helpers/iproute.js';
-import {
-  finished, freshRoot, hostLinkNames, hostVethUp, links, networkName, randomName, uniqueSubnet, waitForOutput, type NsboxRoot,
-} from '../../helpers/nsbox-cli.js';
+import { finished, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { hostLinkNames, hostVethUp, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 /** nsbox0 is per host: a test that relies on making it requires that no earlier test left one. */
 function assertNoDefaultBridge(): void {
@@ -31,7 +32,7 @@ async function assertRunLeftNothing(r: NsboxRoot, hostLinksBefore: readonly stri
 
 test('run passes the exit status through, makes nsbox0 with 10.88.0.0/16 on first use and leaves nothing', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const res = await r.run('run', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0; ip route show default; exit 7');
   assert.equal(res.code, 7, res.stderr);
@@ -46,7 +47,7 @@ test('run passes the exit status through, makes nsbox0 with 10.88.0.0/16 on firs
 
 test('run whose command kills itself with SIGTERM dies of SIGTERM, after cleaning up', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const res = await r.run('run', '--', 'sh', '-c', 'kill -TERM $$');
   assert.equal(res.signal, 'SIGTERM', `exit ${res.code}: ${res.stderr}`);
@@ -56,7 +57,7 @@ test('run whose command kills itself with SIGTERM dies of SIGTERM, after cleanin
 
 test('SIGTERM to a running `nsbox run` is forwarded to the command; cleanup still happens', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const name = randomName();
   const child = r.start(['run', '--name', name, '--', 'sh', '-c', 'echo up; exec sleep 30']);
@@ -78,7 +79,7 @@ test('SIGTERM to a running `nsbox run` is forwarded to the command; cleanup stil
 });
 
 test('run --keep --name --network A --network B --ip: two interfaces, the static address, kept until rm', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const nets = [networkName(), networkName()];
   const subnets = [uniqueSubnet(), uniqueSubnet()];
   for (const [i, net] of nets.entries()) await r.json('network', 'create', net, '--subnet', subnets[i]!.cidr);
@@ -106,7 +107,7 @@ test('run --keep --name --network A --network B --ip: two interfaces, the static
 });
 
 test('run --network with an unknown network fails with exit 3 before creating anything', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const err = await r.fails(3, 'run', '--network', 'nope', '--', 'true');
   assert.equal(err.code, 'NSBOX_ERR_NOT_FOUND');
   assert.match(err.error, /no network named "nope"/);
@@ -117,7 +118,7 @@ test('run --network with an unknown network fails with exit 3 before creating an
 for (const on of ['a veth', 'lo'] as const) {
   test(`when a host route on ${on} already covers 10.88.0.0/16, nsbox0 gets 10.89.0.0/16`, async (t) => {
     assertNoDefaultBridge();
-    const r = freshRoot(t);
+    const r = rootForTest(t);
     let dev = 'lo';
     if (on === 'a veth') {
       dev = hostVethUp(t, 'nsbtR', 'p');

@@ -5,13 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, generateKey, setBasePath } from '../../../src/index.js';
 import { ip, ipAddrs, ipAddrsIn, ipLink, ipLinksIn } from '../../helpers/iproute.js';
-import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, linkName, netnsFiles, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth, linkName } from '../../helpers/host-links.js';
+import { mountsUnder, netnsFilesUnder as netnsFiles } from '../../helpers/leaks.js';
+import { randomName } from '../../helpers/names.js';
+import { checkSandboxLeaks, freshBase, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
@@ -39,7 +40,7 @@ void test('create with an invalid key rejects and creates nothing', async () => 
 });
 
 void test('create when the base directory is unusable (netns is a file) rejects and leaves nothing', async () => {
-  const dir = `/run/nsbt-${randomBytes(4).toString('hex')}`;
+  const dir = `/run/${randomName()}`;
   mkdirSync(dir);
   writeFileSync(join(dir, 'netns'), 'not a directory');
   setBasePath(dir);

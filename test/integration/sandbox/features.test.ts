@@ -12,8 +12,9 @@ import {
   ClosedError, NeighborSearchError, Sandbox, SandboxType, type Interface, type StaticRoute,
 } from '../../../src/index.js';
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
-import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth } from '../../helpers/host-links.js';
+import { mountsUnder } from '../../helpers/leaks.js';
+import { checkSandboxLeaks, freshBase, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 import { BATCH, acquireSysctlRoot, closeIdleSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
 import { removeNamespaceFile } from '../../../src/sandbox/index.js';
 
