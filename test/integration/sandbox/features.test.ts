@@ -14,6 +14,7 @@ import {
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
 import { delHostLinks, hostVeth } from '../../helpers/host-links.js';
 import { mountsUnder } from '../../helpers/leaks.js';
+import { skipIfMissing } from '../../helpers/privileges.js';
 import { checkSandboxLeaks, freshBase, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 import { BATCH, acquireSysctlRoot, closeIdleSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
 import { removeNamespaceFile } from '../../../src/sandbox/index.js';
@@ -22,6 +23,20 @@ const base = freshBase();
 checkSandboxLeaks(base);
 
 
+
+/**
+ * acquireSysctlRoot falls back to the host /proc/sys where the kernel or its policy refuses a
+ * private procfs: what is missing, judged from a root it gave (by default, one taken and let go).
+ */
+function procfsInstanceMissing(dir = probeSysctlRoot()): string | undefined {
+  return dir === '/proc/sys' ? 'openProcfs was refused: acquireSysctlRoot gives the host /proc/sys' : undefined;
+}
+
+function probeSysctlRoot(): string {
+  const probe = acquireSysctlRoot();
+  probe.release();
+  return probe.dir;
+}
 
 async function vethInside(sb: Sandbox, a: string, b: string): Promise<void> {
   await sb.netlink.link.add({ name: a, kind: 'veth', peer: { name: b } });
@@ -114,12 +129,7 @@ void test('disable_ipv6 is read from netlink: a value already right is never wri
 });
 
 void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the last sandbox of a retired batch lets go', async (t) => {
-  const probe = acquireSysctlRoot();
-  probe.release();
-  if (probe.dir === '/proc/sys') {
-    t.skip('this kernel or its policy refuses a private procfs: the host /proc/sys serves');
-    return;
-  }
+  if (skipIfMissing(t, 'procfs-instance', procfsInstanceMissing())) return;
   // Skip to the start of a fresh batch (earlier tests in this file used the current one).
   const old: SysctlRoot[] = [acquireSysctlRoot()];
   for (let i = 0; i <= BATCH; i++) {
@@ -164,10 +174,7 @@ void test('close() lets go of the sandbox\'s procfs instance too; an addInterfac
   probe.release();
   sb.close();
   removeNamespaceFile(sb.key);
-  if (probe.dir === '/proc/sys') {
-    t.skip('this kernel or its policy refuses a private procfs');
-    return;
-  }
+  if (skipIfMissing(t, 'procfs-instance', procfsInstanceMissing(probe.dir))) return;
   const instanceFd = `/proc/self/fd/${/fd\/(\d+)/.exec(probe.dir)![1]}`;
   closeIdleSysctlRoot();
   assert.equal(existsSync(instanceFd), false, 'nothing holds the instance after close()');
