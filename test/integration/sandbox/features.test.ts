@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import {
   ClosedError, NeighborSearchError, Sandbox, SandboxType, type Interface, type StaticRoute,
@@ -395,16 +395,42 @@ void test('ipv6LoEnabled is true in a fresh sandbox (lo has ::1)', async () => {
   });
 });
 
-void test('applyOSTweaks([LoadBalancer]) does not throw when ip_vs is absent', async () => {
+/** The load-balancer knobs applyOSTweaks sets (osl's), as /proc/sys/net/ipv4/vs/<name> → value. */
+const IPVS_KNOBS = { conn_reuse_mode: '0', expire_nodest_conn: '1', expire_quiescent_template: '1' };
+
+/** The ip_vs knobs as a shell `cat` sees them: in the throwaway host, or inside the sandbox bound to `key`; '-' where missing. */
+function ipvsKnobs(key?: string): Record<string, string> {
+  const script = Object.keys(IPVS_KNOBS).map((k) => `echo ${k}=$(cat /proc/sys/net/ipv4/vs/${k} 2>/dev/null || echo -)`).join('; ');
+  const out = key === undefined ? execFileSync('sh', ['-c', script], { encoding: 'utf8' }) : runIn(key, 'sh', '-c', script);
+  return Object.fromEntries(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
+}
+
+const ipvsMissing = (): string | undefined => (existsSync('/proc/sys/net/ipv4/vs') ? undefined : 'no /proc/sys/net/ipv4/vs: ip_vs is neither built in nor loaded');
+
+void test("applyOSTweaks([LoadBalancer]) does not throw when ip_vs is absent, and never touches the host's knobs", async () => {
   await withSandbox(async (sb) => {
-    const hasIpvs = runIn(sb.key, 'sh', '-c', 'test -d /proc/sys/net/ipv4/vs && echo yes || echo no').trim() === 'yes';
+    const host = ipvsKnobs();
+    const inside = ipvsKnobs(sb.key);
     sb.applyOSTweaks([SandboxType.LoadBalancer]);
     sb.applyOSTweaks([SandboxType.Ingress, SandboxType.LoadBalancer]);
     sb.applyOSTweaks([]);
-    if (hasIpvs) {
-      assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv4/vs/conn_reuse_mode'), '0');
-      assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv4/vs/expire_nodest_conn'), '1');
+    assert.deepEqual(ipvsKnobs(), host, "the host's /proc/sys/net/ipv4/vs is as it was");
+    if (ipvsMissing() !== undefined) {
+      assert.deepEqual(host, { conn_reuse_mode: '-', expire_nodest_conn: '-', expire_quiescent_template: '-' });
+      assert.deepEqual(ipvsKnobs(sb.key), inside, 'without ip_vs nothing appears in the sandbox either');
     }
+  });
+});
+
+void test('applyOSTweaks([LoadBalancer]) sets the ip_vs knobs inside the sandbox, and only there', async (t) => {
+  if (skipIfMissing(t, 'ip_vs', ipvsMissing())) return;
+  await withSandbox(async (sb) => {
+    const host = ipvsKnobs();
+    assert.notDeepEqual(host, IPVS_KNOBS, 'the host starts with other values, so a write there would show');
+    assert.notDeepEqual(ipvsKnobs(sb.key), IPVS_KNOBS, 'so does the sandbox');
+    sb.applyOSTweaks([SandboxType.LoadBalancer]);
+    assert.deepEqual(ipvsKnobs(sb.key), IPVS_KNOBS, 'set in the sandbox');
+    assert.deepEqual(ipvsKnobs(), host, "the host's knobs are untouched");
   });
 });
 
