@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipAddrs, ipRoutes, ipTry } from '../../helpers/iproute.js';
-import { finished, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { finished, firstLine, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
 import { hostLinkNames, hostVethUp, links } from '../../helpers/host-links.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
@@ -60,20 +60,21 @@ test('SIGTERM to a running `nsbox run` is forwarded to the command; cleanup stil
   const r = rootForTest(t);
   const before = hostLinkNames();
   const name = randomName();
-  const child = r.start(['run', '--name', name, '--', 'sh', '-c', 'echo up; exec sleep 30']);
+  const child = r.start(['run', '--name', name, '--', 'sh', '-c', 'echo $$; exec sleep 30']);
   const done = finished(child);
-  await waitForOutput(child, 'stdout', 'up');
+  const pid = Number(await firstLine(child));
+  assert.ok(Number.isInteger(pid) && pid > 1, `the command's pid, not ${pid}`);
   // While it runs: recorded, leased, wired.
   const rec = await r.sandbox(name);
   assert.equal(rec.state, 'ready');
   assert.deepEqual((await r.network('nsbox0')).leases.map((l) => l.sandbox), [name]);
   assert.equal(links().filter((l) => l.master === 'nsbox0').length, 1, 'a veth end on the bridge');
   assert.deepEqual(r.netnsSymlinks(), [name]);
-  const started = Date.now();
   child.kill('SIGTERM');
   const res = await done;
   assert.equal(res.signal, 'SIGTERM', `exit ${res.code}: ${res.stderr}`);
-  assert.ok(Date.now() - started < 10_000, 'sleep 30 got the signal rather than running out');
+  // nsbox ends only once the command has: had it not forwarded the signal, sleep would still run.
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'sleep got the signal and is dead (and reaped)');
   assert.equal(res.stderr, '');
   await assertRunLeftNothing(r, before);
 });
