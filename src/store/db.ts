@@ -59,10 +59,15 @@ export function openDb(dir: string): Db {
   closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
   const db = new (loadSqlite())(file, { timeout: 10_000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close(); // a refused database (e.g. a newer schema) is not held open
+    throw err;
+  }
   for (const suffix of ['-wal', '-shm']) {
     try {
       chmodSync(file + suffix, 0o600);

@@ -1,18 +1,23 @@
 /**
  * Test helper for end-to-end tests of the CLI: runs `bin/nsbox.js` (the compiled dist/) as a
- * child process with its own state root (NSBOX_ROOT=/run/nsbt-cli-<hex>, a tmpfs of the
- * throwaway host), random sandbox and host link names, and the per-file leak check (no mount
- * under the root, no /run/netns symlink into it, no host link this file made).
+ * child process with a state root of its own (NSBOX_ROOT under /run, a tmpfs of the throwaway
+ * host). Two kinds of root, checked differently:
+ *
+ * - `rootForFile()`: a path; every test removes what it made, and after all tests of the file
+ *   `registerCliLeakCheck()` requires each root to hold nothing (no record, mount, netns file
+ *   or /run/netns symlink), then cleans up anyway.
+ * - `rootForTest(t)`: an `NsboxRoot` (run/ok/json/fails…); when the test ends it removes every
+ *   sandbox and network it holds, then requires that nothing of it is left in the kernel.
  */
-import { after } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ip, ipJson, ipTry } from './iproute.js';
-import { NETNS_DIR, mountsUnder } from './netns.js';
+import { delHostLinks, links, madeHostLinks } from './host-links.js';
+import { NETNS_DIR, mountsUnder } from './leaks.js';
+import { randomName } from './names.js';
 
 export const NSBOX_BIN = fileURLToPath(new URL('../../../bin/nsbox.js', import.meta.url));
 
@@ -28,6 +33,13 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin, which is then closed. */
   input?: string;
+}
+
+/** The JSON error object nsbox prints on stderr with --json. */
+export interface CliJsonError {
+  error: string;
+  code: string;
+  exitCode: number;
 }
 
 /** Start `nsbox ARGS…` with NSBOX_ROOT=root; stdio are pipes. */
@@ -76,6 +88,16 @@ export async function nsboxOk(root: string, ...args: string[]): Promise<string> 
   const res = await nsbox(root, ...args);
   assert.equal(res.code, 0, `nsbox ${args.join(' ')} exited ${res.code ?? res.signal}: ${res.stderr}`);
   return res.stdout;
+}
+
+/** The JSON error object nsbox printed last on stderr (with --json). */
+export function jsonError(res: CliResult): CliJsonError {
+  const line = res.stderr.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as CliJsonError;
+  } catch {
+    throw new Error(`expected a JSON error on stderr, got ${JSON.stringify(res.stderr)} (exit ${res.code ?? res.signal})`);
+  }
 }
 
 /** Resolve once `text` appears on the child's `stream` (rejects if it ends first or after `ms`). */
@@ -131,48 +153,6 @@ export function firstLine(child: ChildProcessWithoutNullStreams, ms = 15_000): P
   });
 }
 
-/** A fresh state root /run/nsbt-cli-<hex> (nsbox creates it), removed (with a leak check) after the file. */
-export function freshRoot(): string {
-  const dir = `/run/nsbt-cli-${randomBytes(4).toString('hex')}`;
-  roots.add(dir);
-  return dir;
-}
-
-/** A random sandbox name `nsbt-<hex>` (also its /run/netns name). */
-export function sandboxName(): string {
-  return `nsbt-${randomBytes(4).toString('hex')}`;
-}
-
-/** A host link name unique to this process: `nsbt` + 6 hex + `tag` (≤ 15 bytes). */
-export function linkName(tag: string): string {
-  const name = `nsbt${randomBytes(3).toString('hex')}${tag}`;
-  assert.ok(Buffer.byteLength(name) <= 15, `link name ${name} too long`);
-  madeLinks.add(name);
-  return name;
-}
-
-/** `ip link add A type veth peer name B` in the host; returns [A, B]. */
-export function hostVeth(): [string, string] {
-  const a = linkName('a');
-  const b = `${a.slice(0, -1)}b`;
-  madeLinks.add(b);
-  ip(undefined, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-  return [a, b];
-}
-
-/** `ip link add NAME type bridge` in the host, up. */
-export function hostBridge(): string {
-  const name = linkName('br');
-  ip(undefined, 'link', 'add', name, 'type', 'bridge');
-  ip(undefined, 'link', 'set', name, 'up');
-  return name;
-}
-
-/** Names of the host's links. */
-export function hostLinkNames(): string[] {
-  return ipJson<{ ifname: string }[]>(undefined, 'link', 'show').map((l) => l.ifname);
-}
-
 /** The netns files (mount points) under `<root>/run/netns`, from /proc/self/mountinfo. */
 export function netnsMounts(root: string): string[] {
   return mountsUnder(join(root, 'run', 'netns')).sort();
@@ -198,27 +178,41 @@ export function netnsFiles(root: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-const roots = new Set<string>();
-const madeLinks = new Set<string>();
+/** What a state root left in the kernel and on disk: mounts, netns files, /run/netns symlinks. */
+export function rootLeftovers(root: string): string[] {
+  return [
+    ...netnsMounts(root).map((m) => `mount ${m}`),
+    ...netnsFiles(root).map((f) => `netns file ${f}`),
+    ...netnsSymlinks(root).map((s) => `symlink /run/netns/${s}`),
+  ];
+}
+
+const fileRoots = new Set<string>();
+
+/** A fresh state root /run/nsbt-cli-<hex> (nsbox creates it), checked and removed by registerCliLeakCheck after the file. */
+export function rootForFile(): string {
+  const dir = `/run/${randomName('nsbt-cli-')}`;
+  fileRoots.add(dir);
+  return dir;
+}
 
 /**
- * After all tests of the file: require that every root is empty (no record, mount, netns file
- * or /run/netns symlink: each test removes what it made), then clean up anyway (`nsbox rm
- * --all`, the host links this file made, the root directories).
+ * After all tests of the file: require that every rootForFile root is empty (no record,
+ * mount, netns file or /run/netns symlink: each test removes what it made), then clean up
+ * anyway (`nsbox rm --all`, the host links this file made, the root directories).
  */
 export function registerCliLeakCheck(): void {
   after(async () => {
     const leaks: string[] = [];
-    for (const root of roots) {
+    for (const root of fileRoots) {
       const ls = await nsbox(root, '--json', 'ls');
       if (ls.code !== 0) leaks.push(`ls in ${root}: ${ls.stderr.trim()}`);
       else leaks.push(...(JSON.parse(ls.stdout) as { name: string }[]).map((r) => `record ${r.name}`));
-      leaks.push(...netnsMounts(root).map((m) => `mount ${m}`), ...netnsFiles(root).map((f) => `netns file ${f}`),
-        ...netnsSymlinks(root).map((s) => `symlink /run/netns/${s}`));
+      leaks.push(...rootLeftovers(root));
       if (leaks.length > 0) await nsbox(root, 'rm', '--all');
     }
-    for (const n of madeLinks) ipTry(undefined, 'link', 'del', n);
-    for (const root of roots) {
+    delHostLinks(...madeHostLinks());
+    for (const root of fileRoots) {
       try {
         rmSync(root, { recursive: true, force: true });
       } catch (err) {
@@ -227,4 +221,122 @@ export function registerCliLeakCheck(): void {
     }
     assert.deepEqual(leaks, [], 'left behind');
   });
+}
+
+/** A state root of its own: nsbox run with NSBOX_ROOT set to it. */
+export class NsboxRoot {
+  readonly root: string;
+
+  constructor(root = `/run/${randomName('nsbt-net-')}`) {
+    this.root = root;
+  }
+
+  /** Start `nsbox ARGS…`; stdio are pipes (stdin closed). */
+  start(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
+    return startNsbox(this.root, args, { env });
+  }
+
+  /** Run `nsbox ARGS…` to the end. */
+  run(...args: string[]): Promise<CliResult> {
+    return finished(this.start(args));
+  }
+
+  /** Run `nsbox ARGS…`, require exit 0; returns stdout. */
+  ok(...args: string[]): Promise<string> {
+    return nsboxOk(this.root, ...args);
+  }
+
+  /** Run `nsbox --json ARGS…`, require exit 0 and a quiet stderr, parse stdout. */
+  json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+    return nsboxJson<T>(this.root, ...args);
+  }
+
+  /** Run `nsbox --json ARGS…` that must fail with `exit`; returns the error object. */
+  async fails(exit: number, ...args: string[]): Promise<CliJsonError> {
+    const res = await this.run('--json', ...args);
+    assert.equal(res.code, exit, `nsbox --json ${args.join(' ')}: expected exit ${exit}, got ${res.code ?? res.signal}: ${res.stderr}${res.stdout}`);
+    const err = jsonError(res);
+    assert.equal(err.exitCode, exit);
+    return err;
+  }
+
+  /** `nsbox --json network inspect NET`. */
+  network(name: string): Promise<NetworkJson> {
+    return this.json<NetworkJson>('network', 'inspect', name);
+  }
+
+  /** `nsbox --json inspect NAME`. */
+  sandbox(name: string): Promise<SandboxJson> {
+    return this.json<SandboxJson>('inspect', name);
+  }
+
+  /** Where this root's namespace files live. */
+  get netnsDir(): string {
+    return join(this.root, 'run', 'netns');
+  }
+
+  /** Mount points under `<root>/run/netns`. */
+  netnsMounts(): string[] {
+    return netnsMounts(this.root);
+  }
+
+  /** Names in /run/netns that are symlinks into this root. */
+  netnsSymlinks(): string[] {
+    return netnsSymlinks(this.root);
+  }
+
+  /** Host links nsbox tagged for this root (veth ends of its sandboxes, bridges of its networks). */
+  taggedHostLinks(): string[] {
+    return links().filter((l) => l.ifalias !== undefined && (l.ifalias.startsWith(`nsbox:${this.netnsDir}/`) || l.ifalias.startsWith(`nsbox-net:${this.netnsDir}/`)))
+      .map((l) => l.ifname);
+  }
+
+  /**
+   * Remove every sandbox and network of the root, then require that nothing of it is left:
+   * no record, network, mount, namespace file, /run/netns symlink or tagged host link.
+   */
+  async teardown(): Promise<void> {
+    if (!existsSync(this.root)) return;
+    const problems: string[] = [];
+    const rm = await this.run('rm', '--all');
+    if (rm.code !== 0) problems.push(`rm --all: ${rm.stderr.trim()}`);
+    const nets = await this.json<{ name: string }[]>('network', 'ls');
+    if (nets.length > 0) {
+      const res = await this.run('network', 'rm', ...nets.map((n) => n.name));
+      if (res.code !== 0) problems.push(`network rm: ${res.stderr.trim()}`);
+    }
+    problems.push(...(await this.json<{ name: string }[]>('ls')).map((r) => `record ${r.name}`));
+    problems.push(...(await this.json<{ name: string }[]>('network', 'ls')).map((r) => `network ${r.name}`));
+    problems.push(...rootLeftovers(this.root));
+    problems.push(...this.taggedHostLinks().map((l) => `host link ${l}`));
+    rmSync(this.root, { recursive: true, force: true });
+    assert.deepEqual(problems, [], `left behind in ${this.root}`);
+  }
+}
+
+/** A fresh state root /run/nsbt-net-<hex> whose teardown runs (and is checked) when the test ends. */
+export function rootForTest(t: TestContext): NsboxRoot {
+  const r = new NsboxRoot();
+  t.after(() => r.teardown());
+  return r;
+}
+
+export interface NetworkJson {
+  name: string;
+  driver: 'bridge' | 'macvlan';
+  subnets: { subnet: string; gateway: string }[];
+  mtu: number;
+  internal: boolean;
+  bridge: string | null;
+  parent: string | null;
+  macvlanMode: string | null;
+  leases: { address: string; sandbox: string; ifname: string }[];
+}
+
+export interface SandboxJson {
+  name: string;
+  netns: string;
+  state: string;
+  gateway: string | null;
+  interfaces: { srcName: string; dstName: string; state: string; network?: string; options: { ipv4?: string; ipv6?: string; mac?: string } }[];
 }

@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  freshRoot, hostLinkNames, hostVeth, netnsFiles, netnsMounts, netnsSymlinks, nsbox, nsboxJson, registerCliLeakCheck, sandboxName,
-  type CliResult,
+  netnsFiles, netnsMounts, netnsSymlinks, nsbox, nsboxJson, registerCliLeakCheck, rootForFile, type CliResult,
 } from '../../helpers/cli.js';
+import { hostLinkNames, hostVeth } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
 import { ipJson, type IpLink } from '../../helpers/iproute.js';
 import { join } from 'node:path';
 
@@ -24,8 +25,8 @@ function assertAllOk(results: CliResult[], what: string): void {
 }
 
 test(`${N} parallel creates, then ${N} parallel removes: all succeed, state and kernel agree`, async () => {
-  const root = freshRoot();
-  const names = Array.from({ length: N }, () => sandboxName()).sort();
+  const root = rootForFile();
+  const names = Array.from({ length: N }, () => randomName()).sort();
   const created = await Promise.all(names.map((n, i) => nsbox(root, '--json', 'create', n, '--label', `i=${i}`)));
   assertAllOk(created, 'create');
 
@@ -49,8 +50,8 @@ test(`${N} parallel creates, then ${N} parallel removes: all succeed, state and 
 });
 
 test('parallel iface add into one sandbox is serialised by its lock: every link lands once, named uniquely', async () => {
-  const root = freshRoot();
-  const name = sandboxName();
+  const root = rootForFile();
+  const name = randomName();
   await nsboxJson(root, 'create', name);
   const srcs = Array.from({ length: 8 }, () => hostVeth()[0]);
   const results = await Promise.all(srcs.map((src, i) => nsbox(root, '--json', 'iface', 'add', name, '--src', src, '--ip', `10.90.${i}.2/24`)));

@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  finished, freshRoot, hostLinkNames, hostVeth, netnsFiles, netnsMounts, netnsSymlinks, nsboxJson, nsboxOk, registerCliLeakCheck,
-  sandboxName, startNsbox, waitForStderr,
+  finished, netnsFiles, netnsMounts, netnsSymlinks, nsboxJson, nsboxOk, registerCliLeakCheck, rootForFile, startNsbox, waitForStderr,
 } from '../../helpers/cli.js';
+import { hostLinkNames, hostVeth } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
 import { ipJson, type IpLink } from '../../helpers/iproute.js';
 
 registerCliLeakCheck();
@@ -45,8 +46,8 @@ function linksInside(name: string): string[] {
 }
 
 test('create killed after the namespace was made: restore says interrupted, gc --dry-run shows it, gc removes every trace', async () => {
-  const root = freshRoot();
-  const name = sandboxName();
+  const root = rootForFile();
+  const name = randomName();
   const key = join(root, 'run', 'netns', name);
   const kill = await pausedAt(root, 'create:netns', 'create', name);
 
@@ -81,8 +82,8 @@ test('create killed after the namespace was made: restore says interrupted, gc -
 
 for (const point of ['iface-add:kernel', 'iface-add:recorded'] as const) {
   test(`iface add killed at ${point}: gc puts the link back in the host under its source name and drops the row`, async () => {
-    const root = freshRoot();
-    const name = sandboxName();
+    const root = rootForFile();
+    const name = randomName();
     await nsboxJson(root, 'create', name);
     const [src] = hostVeth();
     const kill = await pausedAt(root, point, 'iface', 'add', name, '--src', src, '--name', 'inner0', '--ip', '10.95.0.2/24');
@@ -119,8 +120,8 @@ for (const point of ['iface-add:kernel', 'iface-add:recorded'] as const) {
 }
 
 test('iface add --bridge killed after the kernel work: gc deletes the bridge, nothing reaches the host', async () => {
-  const root = freshRoot();
-  const name = sandboxName();
+  const root = rootForFile();
+  const name = randomName();
   await nsboxJson(root, 'create', name);
   const bridge = `nsbt${name.slice(5, 11)}br`;
   const kill = await pausedAt(root, 'iface-add:kernel', 'iface', 'add', name, '--src', bridge, '--bridge', '--name', 'br0');

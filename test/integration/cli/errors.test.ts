@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  freshRoot, hostLinkNames, hostVeth, netnsMounts, netnsSymlinks, nsbox, nsboxJson, nsboxOk, registerCliLeakCheck, sandboxName,
-  type CliResult,
+  netnsMounts, netnsSymlinks, nsbox, nsboxJson, nsboxOk, registerCliLeakCheck, rootForFile, type CliResult,
 } from '../../helpers/cli.js';
+import { hostLinkNames, hostVeth } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
 import { ipJson } from '../../helpers/iproute.js';
 
 registerCliLeakCheck();
@@ -52,11 +53,11 @@ function assertJsonFails(res: CliResult, exitCode: number, code: string, message
 }
 
 test('an unknown sandbox is exit 3 (NSBOX_ERR_NOT_FOUND) for every command that names one', async () => {
-  const root = freshRoot();
-  const other = await nsboxJson<{ name: string }>(root, 'create', sandboxName());
+  const root = rootForFile();
+  const other = await nsboxJson<{ name: string }>(root, 'create', randomName());
   const [src] = hostVeth();
   const before = await snapshot(root, [other.name]);
-  const missing = sandboxName();
+  const missing = randomName();
   const commands = [
     ['inspect', missing], ['exec', missing, '--', 'true'], ['iface', 'add', missing, '--src', src], ['iface', 'rm', missing, 'eth0'],
     ['route', 'add', missing, '--dst', '10.0.0.0/8', '--via', '10.1.1.1'], ['route', 'rm', missing, '--dst', '10.0.0.0/8', '--via', '10.1.1.1'],
@@ -73,8 +74,8 @@ test('an unknown sandbox is exit 3 (NSBOX_ERR_NOT_FOUND) for every command that 
 });
 
 test('invalid addresses, MACs and interface names are exit 2 and touch nothing', async () => {
-  const root = freshRoot();
-  const sbx = await nsboxJson<{ name: string }>(root, 'create', sandboxName());
+  const root = rootForFile();
+  const sbx = await nsboxJson<{ name: string }>(root, 'create', randomName());
   const [src, peer] = hostVeth();
   const [ok] = hostVeth();
   await nsboxOk(root, 'iface', 'add', sbx.name, '--src', ok, '--ip', '10.81.0.2/24');
@@ -127,7 +128,7 @@ test('invalid addresses, MACs and interface names are exit 2 and touch nothing',
 });
 
 test('commander usage errors (unknown command or option, missing argument) are exit 2, a JSON object with --json', async () => {
-  const root = freshRoot();
+  const root = rootForFile();
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command 'frobnicate'/], [['create'], /missing required argument 'name'/],
     [['ls', '--bogus'], /unknown option '--bogus'/], [['iface', 'add', 'x'], /required option '--src <hostif>' not specified/],
@@ -148,8 +149,8 @@ test('commander usage errors (unknown command or option, missing argument) are e
 });
 
 test('a duplicate sandbox name is exit 4 and leaves the existing sandbox as it was', async () => {
-  const root = freshRoot();
-  const name = sandboxName();
+  const root = rootForFile();
+  const name = randomName();
   const first = await nsboxJson(root, 'create', name, '--label', 'v=1');
   const before = await snapshot(root, [name]);
   assertFails(await nsbox(root, 'create', name, '--label', 'v=2'), 4, new RegExp(`a sandbox named ${name} already exists`), 'create');
@@ -158,7 +159,7 @@ test('a duplicate sandbox name is exit 4 and leaves the existing sandbox as it w
   assert.deepEqual(await nsboxJson(root, 'ls'), [first]);
 
   // A /run/netns name nsbox did not make is not taken over either.
-  const other = freshRoot();
+  const other = rootForFile();
   assertFails(await nsbox(other, 'create', name), 4, /already exists and was not made by nsbox/, 'create in another root');
   assert.deepEqual(await nsboxJson(other, 'ls'), []);
   assert.deepEqual(netnsMounts(other), []);
@@ -167,8 +168,8 @@ test('a duplicate sandbox name is exit 4 and leaves the existing sandbox as it w
 });
 
 test('a missing host link is exit 3; an interface taken twice is exit 4; neither changes anything', async () => {
-  const root = freshRoot();
-  const sbx = await nsboxJson<{ name: string }>(root, 'create', sandboxName());
+  const root = rootForFile();
+  const sbx = await nsboxJson<{ name: string }>(root, 'create', randomName());
   const [src] = hostVeth();
   await nsboxOk(root, 'iface', 'add', sbx.name, '--src', src, '--name', 'up0', '--ip', '10.84.0.2/24');
   const [other] = hostVeth();

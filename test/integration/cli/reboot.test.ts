@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  freshRoot, hostBridge, hostLinkNames, hostVeth, netnsMounts, nsbox, nsboxJson, nsboxOk, registerCliLeakCheck, sandboxName,
-} from '../../helpers/cli.js';
+import { netnsMounts, nsbox, nsboxJson, nsboxOk, registerCliLeakCheck, rootForFile } from '../../helpers/cli.js';
+import { hostBridge, hostLinkNames, hostVeth } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { ip, ipAddrs, ipJson, ipNeighs, ipRoutes, type IpLink } from '../../helpers/iproute.js';
 
 registerCliLeakCheck();
@@ -21,21 +21,13 @@ function ping(name: string, address: string): { ok: boolean; out: string } {
   return { ok: res.status === 0, out: `${res.stdout}${res.stderr}` };
 }
 
-async function waitUntil(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
-
 test('after a simulated reboot, restore says gone and restore --recreate rebuilds both sandboxes from their records', async () => {
-  const root = freshRoot();
+  const root = rootForFile();
   const bridge = hostBridge();
   ip(undefined, 'addr', 'add', '10.96.0.1/24', 'dev', bridge);
   const sandboxes = [
-    { name: sandboxName(), ip: '10.96.0.11', dst: 'eth0', extra: [] as string[], neigh: ['10.96.0.99', '02:96:00:00:00:99'] },
-    { name: sandboxName(), ip: '10.96.0.12', dst: 'lan0', extra: ['--name', 'lan0', '--mac', '02:96:00:00:00:12'], neigh: ['10.96.0.98', '02:96:00:00:00:98'] },
+    { name: randomName(), ip: '10.96.0.11', dst: 'eth0', extra: [] as string[], neigh: ['10.96.0.99', '02:96:00:00:00:99'] },
+    { name: randomName(), ip: '10.96.0.12', dst: 'lan0', extra: ['--name', 'lan0', '--mac', '02:96:00:00:00:12'], neigh: ['10.96.0.98', '02:96:00:00:00:98'] },
   ];
   const peers: string[] = [];
   for (const [i, s] of sandboxes.entries()) {

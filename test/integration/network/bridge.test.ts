@@ -9,9 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ipAddrs, ipJson, ipRoutes } from '../../helpers/iproute.js';
-import {
-  freshRoot, hostPing, links, networkName, randomName, uniqueSubnet, waitForOutput, finished, type NsboxRoot,
-} from '../../helpers/nsbox-cli.js';
+import { finished, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { hostPing, networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 const NODE = process.execPath;
 
@@ -36,7 +37,7 @@ async function networkWith(r: NsboxRoot, count: number, ...createArgs: string[])
 }
 
 test('two sandboxes on one bridge network ping each other and talk TCP', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, sandboxes: [a, b] } = await networkWith(r, 2);
   assert.ok(a && b);
   assert.deepEqual([a.ipv4, b.ipv4], [`${base}2`, `${base}3`], 'the first free addresses after the gateway');
@@ -72,7 +73,7 @@ test('two sandboxes on one bridge network ping each other and talk TCP', async (
 
 test('sandboxes on different networks cannot reach each other', async (t) => {
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '0', 'precondition: the throwaway host does not forward');
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const one = await networkWith(r, 1);
   const two = await networkWith(r, 1);
   const a = one.sandboxes[0]!;
@@ -87,7 +88,7 @@ test('sandboxes on different networks cannot reach each other', async (t) => {
 });
 
 test('the host reaches a sandbox through the bridge gateway', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, sandboxes: [a] } = await networkWith(r, 1);
   const info = await r.network(net);
   assert.deepEqual(ipAddrs(undefined, info.bridge!).filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`), [`${base}1/24`]);
@@ -99,7 +100,7 @@ test('the host reaches a sandbox through the bridge gateway', async (t) => {
 });
 
 test('MAC from the IPv4 address, the network MTU on both veth ends, --internal gives no default route', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, sandboxes: [a] } = await networkWith(r, 1, '--mtu', '1400', '--internal');
   const info = await r.network(net);
   assert.equal(info.mtu, 1400);
@@ -121,7 +122,7 @@ test('MAC from the IPv4 address, the network MTU on both veth ends, --internal g
 });
 
 test('a dual-stack network leases an IPv4 and an IPv6 address, sets both gateways, and IPv6 reaches across', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const net = networkName();
   const { cidr, base } = uniqueSubnet();
   const v6 = `fd00:${base.split('.')[1]}:${base.split('.')[2]}::`;

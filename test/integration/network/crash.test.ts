@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  finished, freshRoot, links, networkName, randomName, uniqueSubnet, waitForOutput, type NsboxRoot,
-} from '../../helpers/nsbox-cli.js';
+import { finished, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 interface GcJson {
   dryRun: boolean;
@@ -41,7 +42,7 @@ async function bridgeNetwork(r: NsboxRoot): Promise<{ net: string; base: string;
 }
 
 test('a connect killed after the kernel work is skipped by gc while alive, then undone by gc', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await r.json('create', name);
@@ -74,7 +75,7 @@ test('a connect killed after the kernel work is skipped by gc while alive, then 
 });
 
 test('a run killed right after making its namespace is collected by gc', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await killAt(r, 'create:netns', ['run', '--name', name, '--network', net, '--', 'true']);
@@ -92,7 +93,7 @@ test('a run killed right after making its namespace is collected by gc', async (
 });
 
 test('a run killed in the middle of connecting: gc removes the dead run\'s sandbox with its lease and host veth', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await killAt(r, 'connect:kernel', ['run', '--name', name, '--network', net, '--', 'true']);
@@ -110,7 +111,7 @@ test('a run killed in the middle of connecting: gc removes the dead run\'s sandb
 });
 
 test('a live `nsbox run` is never collected by gc', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net } = await bridgeNetwork(r);
   const name = randomName();
   const child = r.start(['run', '--name', name, '--network', net, '--', 'sh', '-c', 'echo ready; exec sleep 30']);
@@ -126,7 +127,7 @@ test('a live `nsbox run` is never collected by gc', async (t) => {
 });
 
 test('a sandbox removed behind nsbox\'s back: gc releases its lease and deletes its host veth', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await r.json('create', name);

@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipJson } from '../../helpers/iproute.js';
-import { freshRoot, hostVethUp, links, networkName, randomName, uniqueSubnet, type NsboxRoot } from '../../helpers/nsbox-cli.js';
+import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { hostVethUp, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 /** Everything a failed command must leave as it was. */
 async function snapshot(r: NsboxRoot, sandboxes: readonly string[]): Promise<unknown> {
@@ -36,7 +39,7 @@ async function setup(r: NsboxRoot, subnet?: string): Promise<{ net: string; base
 }
 
 test('connect: unknown network (3), address outside the subnet or reserved (2, bad configuration), address in use (4), already connected (4)', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, a, b } = await setup(r);
   const before = await snapshot(r, [a, b]);
   const cases: [number, string, RegExp, string[]][] = [
@@ -59,7 +62,7 @@ test('connect: unknown network (3), address outside the subnet or reserved (2, b
 });
 
 test('run with a bad --ip fails like connect and leaves no sandbox behind', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, a, b } = await setup(r);
   const before = await snapshot(r, [a, b]);
   const outside = await r.fails(2, 'run', '--network', net, '--ip', '10.250.0.5', '--', 'true');
@@ -74,7 +77,7 @@ test('run with a bad --ip fails like connect and leaves no sandbox behind', asyn
 });
 
 test('network create: missing macvlan parent (2), overlapping subnets (2), bad subnet (2), duplicate name (4)', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, base, a, b } = await setup(r);
   const before = await snapshot(r, [a, b]);
   const other = uniqueSubnet().cidr;
@@ -98,7 +101,7 @@ test('network create: missing macvlan parent (2), overlapping subnets (2), bad s
 });
 
 test('network create refuses a subnet a host route already covers (2)', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const veth = hostVethUp(t, 'nsbtO', 'p');
   const s = uniqueSubnet();
   ip(undefined, 'addr', 'add', `${s.base}1/24`, 'dev', veth);
@@ -109,7 +112,7 @@ test('network create refuses a subnet a host route already covers (2)', async (t
 });
 
 test('an exhausted subnet: a /30 has one address after the gateway; the second connect fails clearly (4, a conflict)', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const s = uniqueSubnet();
   const net = networkName();
   await r.json('network', 'create', net, '--subnet', `${s.base}4/30`);
@@ -130,7 +133,7 @@ test('an exhausted subnet: a /30 has one address after the gateway; the second c
 });
 
 test('network rm while in use fails (4) and keeps the network and its bridge; inspect of an unknown network (3)', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const { net, a, b } = await setup(r);
   const before = await snapshot(r, [a, b]);
   const err = await r.fails(4, 'network', 'rm', net);

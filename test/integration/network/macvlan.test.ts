@@ -8,10 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipAddrs, ipRoutes } from '../../helpers/iproute.js';
-import { freshRoot, hostLinkNames, hostVethUp, links, networkName, randomName, uniqueSubnet } from '../../helpers/nsbox-cli.js';
+import { rootForTest } from '../../helpers/cli.js';
+import { hostLinkNames, hostVethUp, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 test('macvlan: two sandboxes get bridge-mode macvlan links on the parent with their addresses and ping each other', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const parent = hostVethUp(t, 'nsbtP', 'b');
   ip(undefined, 'link', 'set', `${parent}b`, 'up');
   const parentIndex = links().find((l) => l.ifname === parent)!.ifindex;

@@ -5,15 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Networks } from '../../../src/network/index.js';
 import { NsboxError } from '../../../src/errors.js';
 import { ipAddrs, ipTry } from '../../helpers/iproute.js';
-import { hostLinkNames, networkName, uniqueSubnet } from '../../helpers/nsbox-cli.js';
+import { hostLinkNames } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 function openPair(t: { after: (fn: () => void) => void }): [Networks, Networks] {
-  const root = `/run/nsbt-net-${randomBytes(4).toString('hex')}`;
+  const root = `/run/${randomName('nsbt-net-')}`;
   const a = Networks.open({ root });
   const b = Networks.open({ root });
   t.after(() => {

@@ -7,14 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipAddrs } from '../../helpers/iproute.js';
-import { freshRoot, hostLinkNames, inPool, links, randomName } from '../../helpers/nsbox-cli.js';
+import { rootForTest } from '../../helpers/cli.js';
+import { hostLinkNames, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { inPool } from '../../helpers/networks.js';
 
 const COUNT = 100;
 const AT_ONCE = 20;
 
 test(`${COUNT} parallel runs on a fresh nsbox0 get ${COUNT} distinct addresses that match the kernel; then all are removed`, { timeout: 300_000 }, async (t) => {
   assert.ok(!hostLinkNames().includes('nsbox0'), 'precondition: no nsbox0 in the throwaway host');
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const names = Array.from({ length: COUNT }, () => randomName());
   const results = await inPool(names, AT_ONCE, (name) => r.run('run', '--keep', '--name', name, '--', 'true'));
   const failed = results.map((res, i) => [names[i], res] as const).filter(([, res]) => res.code !== 0);

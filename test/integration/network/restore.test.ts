@@ -10,9 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ip, ipAddrs, ipRoutes } from '../../helpers/iproute.js';
-import {
-  freshRoot, hostLinkNames, links, networkName, randomName, uniqueSubnet, waitUntil, type NsboxRoot,
-} from '../../helpers/nsbox-cli.js';
+import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { hostLinkNames, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 /** What the kernel holds for a sandbox, in iproute2's words. */
 function kernelView(name: string): unknown {
@@ -41,7 +43,7 @@ async function hostView(r: NsboxRoot, nets: readonly string[]): Promise<unknown>
 }
 
 test('restore --recreate after a reboot brings back bridges and sandboxes with the same addresses and default route', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const nets = [networkName(), networkName()];
   const subnets = [uniqueSubnet(), uniqueSubnet()];
   for (const [i, net] of nets.entries()) await r.json('network', 'create', net, '--subnet', subnets[i]!.cidr, ...(i === 1 ? ['--internal'] : []));

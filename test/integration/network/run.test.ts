@@ -9,9 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipAddrs, ipRoutes, ipTry } from '../../helpers/iproute.js';
-import {
-  finished, freshRoot, hostLinkNames, hostVethUp, links, networkName, randomName, uniqueSubnet, waitForOutput, type NsboxRoot,
-} from '../../helpers/nsbox-cli.js';
+import { finished, firstLine, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { hostLinkNames, hostVethUp, links } from '../../helpers/host-links.js';
+import { randomName } from '../../helpers/names.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
 /** nsbox0 is per host: a test that relies on making it requires that no earlier test left one. */
 function assertNoDefaultBridge(): void {
@@ -31,7 +32,7 @@ async function assertRunLeftNothing(r: NsboxRoot, hostLinksBefore: readonly stri
 
 test('run passes the exit status through, makes nsbox0 with 10.88.0.0/16 on first use and leaves nothing', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const res = await r.run('run', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0; ip route show default; exit 7');
   assert.equal(res.code, 7, res.stderr);
@@ -46,7 +47,7 @@ test('run passes the exit status through, makes nsbox0 with 10.88.0.0/16 on firs
 
 test('run whose command kills itself with SIGTERM dies of SIGTERM, after cleaning up', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const res = await r.run('run', '--', 'sh', '-c', 'kill -TERM $$');
   assert.equal(res.signal, 'SIGTERM', `exit ${res.code}: ${res.stderr}`);
@@ -56,29 +57,30 @@ test('run whose command kills itself with SIGTERM dies of SIGTERM, after cleanin
 
 test('SIGTERM to a running `nsbox run` is forwarded to the command; cleanup still happens', async (t) => {
   assertNoDefaultBridge();
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const before = hostLinkNames();
   const name = randomName();
-  const child = r.start(['run', '--name', name, '--', 'sh', '-c', 'echo up; exec sleep 30']);
+  const child = r.start(['run', '--name', name, '--', 'sh', '-c', 'echo $$; exec sleep 30']);
   const done = finished(child);
-  await waitForOutput(child, 'stdout', 'up');
+  const pid = Number(await firstLine(child));
+  assert.ok(Number.isInteger(pid) && pid > 1, `the command's pid, not ${pid}`);
   // While it runs: recorded, leased, wired.
   const rec = await r.sandbox(name);
   assert.equal(rec.state, 'ready');
   assert.deepEqual((await r.network('nsbox0')).leases.map((l) => l.sandbox), [name]);
   assert.equal(links().filter((l) => l.master === 'nsbox0').length, 1, 'a veth end on the bridge');
   assert.deepEqual(r.netnsSymlinks(), [name]);
-  const started = Date.now();
   child.kill('SIGTERM');
   const res = await done;
   assert.equal(res.signal, 'SIGTERM', `exit ${res.code}: ${res.stderr}`);
-  assert.ok(Date.now() - started < 10_000, 'sleep 30 got the signal rather than running out');
+  // nsbox ends only once the command has: had it not forwarded the signal, sleep would still run.
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'sleep got the signal and is dead (and reaped)');
   assert.equal(res.stderr, '');
   await assertRunLeftNothing(r, before);
 });
 
 test('run --keep --name --network A --network B --ip: two interfaces, the static address, kept until rm', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const nets = [networkName(), networkName()];
   const subnets = [uniqueSubnet(), uniqueSubnet()];
   for (const [i, net] of nets.entries()) await r.json('network', 'create', net, '--subnet', subnets[i]!.cidr);
@@ -106,7 +108,7 @@ test('run --keep --name --network A --network B --ip: two interfaces, the static
 });
 
 test('run --network with an unknown network fails with exit 3 before creating anything', async (t) => {
-  const r = freshRoot(t);
+  const r = rootForTest(t);
   const err = await r.fails(3, 'run', '--network', 'nope', '--', 'true');
   assert.equal(err.code, 'NSBOX_ERR_NOT_FOUND');
   assert.match(err.error, /no network named "nope"/);
@@ -117,7 +119,7 @@ test('run --network with an unknown network fails with exit 3 before creating an
 for (const on of ['a veth', 'lo'] as const) {
   test(`when a host route on ${on} already covers 10.88.0.0/16, nsbox0 gets 10.89.0.0/16`, async (t) => {
     assertNoDefaultBridge();
-    const r = freshRoot(t);
+    const r = rootForTest(t);
     let dev = 'lo';
     if (on === 'a veth') {
       dev = hostVethUp(t, 'nsbtR', 'p');

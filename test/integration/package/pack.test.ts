@@ -18,8 +18,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
 import { ipTry } from '../../helpers/iproute.js';
-import { hostLinkNames } from '../../helpers/nsbox-cli.js';
-import { mountsUnder } from '../../helpers/netns.js';
+import { hostLinkNames } from '../../helpers/host-links.js';
+import { mountsUnder } from '../../helpers/leaks.js';
 
 const root = packageRoot();
 let work = '';

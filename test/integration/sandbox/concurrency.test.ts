@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Sandbox, type Interface, type StaticRoute } from '../../../src/index.js';
 import { ipIn, ipLink, ipLinksIn, ipRoutesIn } from '../../helpers/iproute.js';
-import { mountsUnder, openFds } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, netnsFiles, newKey, NO_ADV } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth } from '../../helpers/host-links.js';
+import { mountsUnder, netnsFilesUnder as netnsFiles, openFds } from '../../helpers/leaks.js';
+import { checkSandboxLeaks, freshBase, newKey, NO_ADV } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);

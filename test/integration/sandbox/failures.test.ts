@@ -5,13 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, generateKey, setBasePath } from '../../../src/index.js';
+import { Sandbox, generateKey, setBasePath, type InterfaceOptions } from '../../../src/index.js';
+import { hostNetlink } from '../../../src/sandbox/index.js';
 import { ip, ipAddrs, ipAddrsIn, ipLink, ipLinksIn } from '../../helpers/iproute.js';
-import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, linkName, netnsFiles, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth, linkName } from '../../helpers/host-links.js';
+import { mountsUnder, netnsFilesUnder as netnsFiles } from '../../helpers/leaks.js';
+import { randomName } from '../../helpers/names.js';
+import { checkSandboxLeaks, freshBase, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);
@@ -39,7 +41,7 @@ void test('create with an invalid key rejects and creates nothing', async () => 
 });
 
 void test('create when the base directory is unusable (netns is a file) rejects and leaves nothing', async () => {
-  const dir = `/run/nsbt-${randomBytes(4).toString('hex')}`;
+  const dir = `/run/${randomName()}`;
   mkdirSync(dir);
   writeFileSync(join(dir, 'netns'), 'not a directory');
   setBasePath(dir);
@@ -87,14 +89,69 @@ void test("addInterface with a missing host link fails with 'failed to get link 
   });
 });
 
+/**
+ * Watch the host's link events from now on. `stop()` adds and deletes a marker link and
+ * returns every other event seen before the marker's deletion: the kernel sends a socket its
+ * notifications in order, so nothing that happened before stop() is missed.
+ */
+function watchHostLinks(): { stop: () => Promise<{ action: 'new' | 'del'; index: number; name: string }[]> } {
+  const ac = new AbortController();
+  const events = hostNetlink().subscribe({ groups: ['link'], signal: ac.signal }); // joined now
+  const marker = linkName('m');
+  const done = (async () => {
+    const seen: { action: 'new' | 'del'; index: number; name: string }[] = [];
+    for await (const ev of events) {
+      if (ev.type === 'resync') throw new Error('the kernel dropped link events', { cause: ev.error });
+      if (ev.type !== 'link') continue;
+      if (ev.link.name !== marker) seen.push({ action: ev.action, index: ev.link.index, name: ev.link.name });
+      else if (ev.action === 'del') break;
+    }
+    return seen;
+  })();
+  done.catch(() => {}); // rejections are reported by stop()
+  return {
+    async stop() {
+      ip(undefined, 'link', 'add', marker, 'type', 'bridge');
+      ip(undefined, 'link', 'del', marker);
+      try {
+        return await done;
+      } finally {
+        ac.abort();
+      }
+    },
+  };
+}
+
 void test('addInterface with a bad option rejects before anything moves', async () => {
   const [a, b] = hostVeth();
+  const index = (name: string): number => ipLink(undefined, name)!.ifindex;
+  const pair = [index(a), index(b)];
+  // The error resolveOptions throws, before anything touches the kernel (a TypeError or a
+  // RangeError as they are, not wrapped as a failed kernel step).
+  const cases: [InterfaceOptions, TypeErrorConstructor | RangeErrorConstructor, RegExp][] = [
+    [{ ipv4: 'bogus' }, TypeError, /^invalid IPv4 address "bogus": not an IPv4 or IPv6 address$/],
+    [{ mac: 'zz:zz:zz:zz:zz:zz' }, TypeError, /^invalid MAC address "zz:zz:zz:zz:zz:zz": expected aa:bb:cc:dd:ee:ff$/],
+    [{ advertiseAddrNMsgs: 9 }, RangeError, /^AdvertiseAddrNMsgs 9 is not in the range 0 to 3$/],
+    [{ sysctls: ['net.x=1'] }, TypeError, /^expected sysctl 'net\.x=1' to have format net\.X\.Y\.IFNAME\.Z$/],
+    [{ dstName: 'a'.repeat(16) }, TypeError, /^invalid destination interface name "a{16}": 1 to 15 bytes, no '\/', ':' or whitespace$/],
+  ];
   try {
     await withSandbox(async (sb) => {
-      for (const options of [{ ipv4: 'bogus' }, { mac: 'zz:zz:zz:zz:zz:zz' }, { advertiseAddrNMsgs: 9 }, { sysctls: ['net.x=1'] }, { dstName: 'a'.repeat(16) }]) {
-        await assert.rejects(sb.addInterface(b, 'eth', options), JSON.stringify(options));
+      const watch = watchHostLinks();
+      for (const [options, type, message] of cases) {
+        const what = JSON.stringify(options);
+        await assert.rejects(sb.addInterface(b, 'eth', { ...options }), (err: unknown) => {
+          assert.equal((err as Error).constructor, type, `${what}: ${String(err)}`);
+          assert.match((err as Error).message, message, what);
+          return true;
+        });
         assertBackInHost(b, sb, ['lo']);
       }
+      // A link moved into the sandbox and back would have left the host (RTM_DELLINK) and come
+      // back (RTM_NEWLINK), and its peer would have changed (its link-netnsid): no such event.
+      const events = await watch.stop();
+      assert.deepEqual(events.filter((e) => pair.includes(e.index) || e.name === a || e.name === b), [], 'neither end of the pair changed');
+      assert.deepEqual([index(a), index(b)], pair);
     });
   } finally {
     delHostLinks(a, b);

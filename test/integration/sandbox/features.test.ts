@@ -6,14 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import {
   ClosedError, NeighborSearchError, Sandbox, SandboxType, type Interface, type StaticRoute,
 } from '../../../src/index.js';
 import { ipAddrsIn, ipIn, ipLink, ipLinksIn, ipRoutesIn, runIn, type IpLink } from '../../helpers/iproute.js';
-import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth } from '../../helpers/host-links.js';
+import { mountsUnder } from '../../helpers/leaks.js';
+import { skipIfMissing } from '../../helpers/privileges.js';
+import { checkSandboxLeaks, freshBase, newKey, NO_ADV, withSandbox } from '../../helpers/sandbox.js';
 import { BATCH, acquireSysctlRoot, closeIdleSysctlRoot, type SysctlRoot } from '../../../src/sandbox/sysctl-root.js';
 import { removeNamespaceFile } from '../../../src/sandbox/index.js';
 
@@ -21,6 +23,20 @@ const base = freshBase();
 checkSandboxLeaks(base);
 
 
+
+/**
+ * acquireSysctlRoot falls back to the host /proc/sys where the kernel or its policy refuses a
+ * private procfs: what is missing, judged from a root it gave (by default, one taken and let go).
+ */
+function procfsInstanceMissing(dir = probeSysctlRoot()): string | undefined {
+  return dir === '/proc/sys' ? 'openProcfs was refused: acquireSysctlRoot gives the host /proc/sys' : undefined;
+}
+
+function probeSysctlRoot(): string {
+  const probe = acquireSysctlRoot();
+  probe.release();
+  return probe.dir;
+}
 
 async function vethInside(sb: Sandbox, a: string, b: string): Promise<void> {
   await sb.netlink.link.add({ name: a, kind: 'veth', peer: { name: b } });
@@ -113,12 +129,7 @@ void test('disable_ipv6 is read from netlink: a value already right is never wri
 });
 
 void test('sysctl roots: one private procfs per BATCH sandboxes, closed when the last sandbox of a retired batch lets go', async (t) => {
-  const probe = acquireSysctlRoot();
-  probe.release();
-  if (probe.dir === '/proc/sys') {
-    t.skip('this kernel or its policy refuses a private procfs: the host /proc/sys serves');
-    return;
-  }
+  if (skipIfMissing(t, 'procfs-instance', procfsInstanceMissing())) return;
   // Skip to the start of a fresh batch (earlier tests in this file used the current one).
   const old: SysctlRoot[] = [acquireSysctlRoot()];
   for (let i = 0; i <= BATCH; i++) {
@@ -163,10 +174,7 @@ void test('close() lets go of the sandbox\'s procfs instance too; an addInterfac
   probe.release();
   sb.close();
   removeNamespaceFile(sb.key);
-  if (probe.dir === '/proc/sys') {
-    t.skip('this kernel or its policy refuses a private procfs');
-    return;
-  }
+  if (skipIfMissing(t, 'procfs-instance', procfsInstanceMissing(probe.dir))) return;
   const instanceFd = `/proc/self/fd/${/fd\/(\d+)/.exec(probe.dir)![1]}`;
   closeIdleSysctlRoot();
   assert.equal(existsSync(instanceFd), false, 'nothing holds the instance after close()');
@@ -387,16 +395,42 @@ void test('ipv6LoEnabled is true in a fresh sandbox (lo has ::1)', async () => {
   });
 });
 
-void test('applyOSTweaks([LoadBalancer]) does not throw when ip_vs is absent', async () => {
+/** The load-balancer knobs applyOSTweaks sets (osl's), as /proc/sys/net/ipv4/vs/<name> → value. */
+const IPVS_KNOBS = { conn_reuse_mode: '0', expire_nodest_conn: '1', expire_quiescent_template: '1' };
+
+/** The ip_vs knobs as a shell `cat` sees them: in the throwaway host, or inside the sandbox bound to `key`; '-' where missing. */
+function ipvsKnobs(key?: string): Record<string, string> {
+  const script = Object.keys(IPVS_KNOBS).map((k) => `echo ${k}=$(cat /proc/sys/net/ipv4/vs/${k} 2>/dev/null || echo -)`).join('; ');
+  const out = key === undefined ? execFileSync('sh', ['-c', script], { encoding: 'utf8' }) : runIn(key, 'sh', '-c', script);
+  return Object.fromEntries(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
+}
+
+const ipvsMissing = (): string | undefined => (existsSync('/proc/sys/net/ipv4/vs') ? undefined : 'no /proc/sys/net/ipv4/vs: ip_vs is neither built in nor loaded');
+
+void test("applyOSTweaks([LoadBalancer]) does not throw when ip_vs is absent, and never touches the host's knobs", async () => {
   await withSandbox(async (sb) => {
-    const hasIpvs = runIn(sb.key, 'sh', '-c', 'test -d /proc/sys/net/ipv4/vs && echo yes || echo no').trim() === 'yes';
+    const host = ipvsKnobs();
+    const inside = ipvsKnobs(sb.key);
     sb.applyOSTweaks([SandboxType.LoadBalancer]);
     sb.applyOSTweaks([SandboxType.Ingress, SandboxType.LoadBalancer]);
     sb.applyOSTweaks([]);
-    if (hasIpvs) {
-      assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv4/vs/conn_reuse_mode'), '0');
-      assert.equal(sysctlIn(sb.key, '/proc/sys/net/ipv4/vs/expire_nodest_conn'), '1');
+    assert.deepEqual(ipvsKnobs(), host, "the host's /proc/sys/net/ipv4/vs is as it was");
+    if (ipvsMissing() !== undefined) {
+      assert.deepEqual(host, { conn_reuse_mode: '-', expire_nodest_conn: '-', expire_quiescent_template: '-' });
+      assert.deepEqual(ipvsKnobs(sb.key), inside, 'without ip_vs nothing appears in the sandbox either');
     }
+  });
+});
+
+void test('applyOSTweaks([LoadBalancer]) sets the ip_vs knobs inside the sandbox, and only there', async (t) => {
+  if (skipIfMissing(t, 'ip_vs', ipvsMissing())) return;
+  await withSandbox(async (sb) => {
+    const host = ipvsKnobs();
+    assert.notDeepEqual(host, IPVS_KNOBS, 'the host starts with other values, so a write there would show');
+    assert.notDeepEqual(ipvsKnobs(sb.key), IPVS_KNOBS, 'so does the sandbox');
+    sb.applyOSTweaks([SandboxType.LoadBalancer]);
+    assert.deepEqual(ipvsKnobs(sb.key), IPVS_KNOBS, 'set in the sandbox');
+    assert.deepEqual(ipvsKnobs(), host, "the host's knobs are untouched");
   });
 });
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, gc } from '../../../src/index.js';
 import { ipIn } from '../../helpers/iproute.js';
-import { makeNetns, mountsUnder, randomName } from '../../helpers/netns.js';
+import { mountsUnder } from '../../helpers/leaks.js';
+import { randomName } from '../../helpers/names.js';
+import { makeNetns } from '../../helpers/netns.js';
 import { checkSandboxLeaks, freshBase, newKey } from '../../helpers/sandbox.js';
 
 const base = freshBase();

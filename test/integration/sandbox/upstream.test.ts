@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { Sandbox, applyKernelKnobs, type InterfaceOptions } from '../../../src/index.js';
 import { ipAddrsIn, ipLink, ipLinksIn, ipRoutesIn, runIn } from '../../helpers/iproute.js';
-import { mountsUnder } from '../../helpers/netns.js';
-import { checkSandboxLeaks, delHostLinks, freshBase, hostVeth, newKey } from '../../helpers/sandbox.js';
+import { delHostLinks, hostVeth } from '../../helpers/host-links.js';
+import { mountsUnder } from '../../helpers/leaks.js';
+import { checkSandboxLeaks, freshBase, newKey } from '../../helpers/sandbox.js';
 
 const base = freshBase();
 checkSandboxLeaks(base);

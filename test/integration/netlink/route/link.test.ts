@@ -10,6 +10,7 @@ import { NetlinkError } from '../../../../src/errors.js';
 import type { Rtnl } from '../../../../src/netlink/route/ops/index.js';
 import { makeNetns } from '../../../helpers/netns.js';
 import { ip, ipJson, ipLink, ipLinks, ipTry, type IpLink } from '../../../helpers/iproute.js';
+import { skipIfMissing } from '../../../helpers/privileges.js';
 import { checkLeaksAfterAll, openRtnl } from '../../../helpers/rtnl.js';
 
 checkLeaksAfterAll();
@@ -26,12 +27,12 @@ async function indexOf(rtnl: Rtnl, name: string): Promise<number> {
   return (await rtnl.link.get({ name })).index;
 }
 
-/** ipvlan is optional in kernels; this one (6.18, no modules) has none. */
-function ipvlanSkip(): string | false {
+/** ipvlan is optional in kernels: what `ip link add … type ipvlan` said, if it failed. */
+function ipvlanMissing(): string | undefined {
   using ns = makeNetns();
   ip(ns.name, 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1');
   const res = ipTry(ns.name, 'link', 'add', 'link', 'probe0', 'name', 'probeipv', 'type', 'ipvlan', 'mode', 'l2');
-  return res.ok ? false : 'kernel has no ipvlan';
+  return res.ok ? undefined : `ip link add … type ipvlan: ${res.stderr.trim()}`;
 }
 
 test('link.add veth: the peer is named and born in another namespace given by fd', async () => {
@@ -121,7 +122,8 @@ test('link.add macvlan in each mode on a veth end', async () => {
   }
 });
 
-test('link.add ipvlan in each mode on a veth end', { skip: ipvlanSkip() }, async () => {
+test('link.add ipvlan in each mode on a veth end', async (t) => {
+  if (skipIfMissing(t, 'ipvlan', ipvlanMissing())) return;
   using ns = makeNetns();
   using rtnl = openRtnl(ns);
   ip(ns.name, 'link', 'add', 'par0', 'type', 'veth', 'peer', 'name', 'par1');

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RtEvent } from '../../../../src/netlink/route/ops/index.js';
-import { makeNetns, openFds } from '../../../helpers/netns.js';
+import { openFds } from '../../../helpers/leaks.js';
+import { makeNetns } from '../../../helpers/netns.js';
 import { ip } from '../../../helpers/iproute.js';
 import { checkLeaksAfterAll, openRtnl } from '../../../helpers/rtnl.js';
 

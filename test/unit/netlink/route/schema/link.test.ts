@@ -17,7 +17,7 @@ import {
   AF, ARPHRD, DEVCONF_DISABLE_IPV6, IFF, IFLA, IFLA_INET6, IFLA_INFO, IF_OPER, IN6_ADDR_GEN_MODE, RTEXT_FILTER, RTM, VETH_INFO,
 } from '../../../../../src/netlink/route/schema/constants.js';
 import { attrMap } from '../../../../../src/netlink/wire/attr.js';
-import { type LinkMessage, decodeLinkMessage, encodeLinkMessage } from '../../../../../src/netlink/route/schema/link.js';
+import { NO_STATS, type LinkMessage, decodeLinkMessage, encodeLinkMessage } from '../../../../../src/netlink/route/schema/link.js';
 import { LINK_STATS64_FIELDS, type LinkStats64 } from '../../../../../src/netlink/route/schema/link-stats.js';
 import { encodeLike, fixtureMessages, one, pick, toHex } from '../../fixtures.js';
 
@@ -83,12 +83,12 @@ void test('golden: ip link add d0 type dummy (kind unknown to this kernel: extac
 });
 
 void test('golden: ip link set w0 master br0', () => {
-  const req = linkRequest('link-set-master');
-  const m = decodeLinkMessage(req.payload);
-  assert.equal(typeof m.index, 'number');
-  assert.equal(typeof m.master, 'number');
-  golden('link-set-master', { ...HDR, index: m.index, master: m.master });
-  assert.equal(req.flags, NLM_F.REQUEST | NLM_F.ACK);
+  // In the capture, iproute2 first looked both links up by name: the kernel answered w0 is
+  // ifindex 8 and br0 ifindex 3 (checked below), so the request must carry index 8, master 3.
+  const [br0, w0] = pick('link-set-master', 'received', RTM.NEWLINK).map((r) => decodeLinkMessage(r.payload, NO_STATS));
+  assert.deepEqual([br0?.name, br0?.index, w0?.name, w0?.index], ['br0', 3, 'w0', 8], 'the kernel\'s indexes in the capture');
+  golden('link-set-master', { ...HDR, index: 8, master: 3 });
+  assert.equal(linkRequest('link-set-master').flags, NLM_F.REQUEST | NLM_F.ACK);
 });
 
 void test('golden: RTM_GETLINK by name with IFLA_EXT_MASK (ip -d link show dev v0)', () => {
