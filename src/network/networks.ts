@@ -6,15 +6,13 @@
  * directly inside the sandbox). Addresses are leased in the store atomically; MACs derive
  * from the IPv4 address. The first network a sandbox joins gives it its default route.
  */
-import { randomBytes } from 'node:crypto';
-import { ipVersion } from '../netlink/wire/ip.js';
+import { ipVersion } from '../net/ip.js';
+import { cidrText, subnetContains, subnetsOverlap, type Cidr } from '../net/cidr.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
 import { Rtnl, checkLinkName, type Link } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
-import {
-  checkAssignable, checkGateway, defaultGateway, macFromIPv4, nextFree, parseSubnet, subnetContains, subnetsOverlap, type Subnet,
-} from './ipam.js';
+import { checkAssignable, checkGateway, defaultGateway, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
 import { bridgeTag, checkName, defaultBridgeName, hostVethName, vethTag } from './names.js';
 
 export const DEFAULT_NETWORK = 'nsbox0';
@@ -42,8 +40,9 @@ export interface NetworkCreateOptions {
 }
 
 export interface NetworkInfo extends NetworkRecord {
-  /** The subnets parsed, for callers that compute with them. */
+  /** The IPv4 gateway, if the network has an IPv4 subnet. */
   gateway: string | undefined;
+  /** The IPv6 gateway, if the network has an IPv6 subnet. */
   gateway6: string | undefined;
 }
 
@@ -83,12 +82,6 @@ function subnetOf(cfg: NetworkConfig, family: 4 | 6): { subnet: Subnet; gateway:
 
 function withInfo(rec: NetworkRecord): NetworkInfo {
   return { ...rec, gateway: subnetOf(rec.config, 4)?.gateway, gateway6: subnetOf(rec.config, 6)?.gateway };
-}
-
-function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 export class Networks {
@@ -136,22 +129,18 @@ export class Networks {
   }
 
   /** Host routes that are not nsbox's own bridges' (what a new subnet must not overlap). */
-  async #foreignRoutes(): Promise<{ subnet: Subnet; dev: string }[]> {
+  async #foreignRoutes(): Promise<{ subnet: Cidr; dev: string }[]> {
     const host = this.#hostRtnl;
     const ours = new Set(this.#records.list().map((n) => n.config.bridge).filter(Boolean));
     const links = new Map((await host.link.list()).map((l) => [l.index, l.name] as const));
-    const out: { subnet: Subnet; dev: string }[] = [];
+    const out: { subnet: Cidr; dev: string }[] = [];
     for (const r of await host.route.list({ table: 'all' })) {
       if (r.dst === undefined || r.dstLen === 0 || r.type !== 1) continue;
       const dev = links.get(r.oif ?? 0) ?? '?';
       if (ours.has(dev)) continue; // a unicast route on lo (e.g. 10.88.0.0/16 dev lo) takes the subnet too
-      try {
-        const max = r.family === 2 ? 30 : 126;
-        if (r.dstLen > max) continue;
-        out.push({ subnet: parseSubnet(`${r.dst}/${r.dstLen}`), dev });
-      } catch {
-        // a route with host bits set: not a subnet anyone would pick
-      }
+      const family = r.family === 2 ? 4 : 6;
+      if (r.dstLen > (family === 4 ? 30 : 126)) continue; // a route to a peer (/31, /32; /127, /128), not to a LAN
+      out.push({ subnet: { address: r.dst, prefixLen: r.dstLen, family }, dev });
     }
     return out;
   }
@@ -205,7 +194,7 @@ export class Networks {
     } else {
       for (const r of await this.#foreignRoutes()) {
         const clash = subnets.find((s) => subnetsOverlap(s.parsed, r.subnet));
-        if (clash) throw new ConfigError(`subnet ${clash.subnet} overlaps the host route ${r.subnet.cidr} on ${r.dev}`, 'subnet');
+        if (clash) throw new ConfigError(`subnet ${clash.subnet} overlaps the host route ${cidrText(r.subnet)} on ${r.dev}`, 'subnet');
       }
     }
     const bridge = driver === 'bridge' ? options.bridgeName ?? defaultBridgeName(name) : undefined;
@@ -269,7 +258,7 @@ export class Networks {
     if (!(br.flags & 1)) await host.link.set({ index: br.index }, { up: true });
     for (const s of rec.config.subnets) {
       const p = parseSubnet(s.subnet);
-      await host.addr.replace({ index: br.index, address: `${s.gateway}/${p.prefixLen}`, nodad: p.family === 6 });
+      await host.addr.replace({ index: br.index, address: cidrText({ address: s.gateway, prefixLen: p.prefixLen }), nodad: p.family === 6 });
     }
     return created;
   }
@@ -376,8 +365,8 @@ export class Networks {
       }
       const iface = await sandbox.addInterface(ifname, 'eth', {
         createdInContainer: true, dstName: ifname, mac,
-        ipv4: ipv4 && v4 ? `${ipv4}/${v4.subnet.prefixLen}` : undefined,
-        ipv6: ipv6 && v6 ? `${ipv6}/${v6.subnet.prefixLen}` : undefined,
+        ipv4: ipv4 && v4 ? cidrText({ address: ipv4, prefixLen: v4.subnet.prefixLen }) : undefined,
+        ipv6: ipv6 && v6 ? cidrText({ address: ipv6, prefixLen: v6.subnet.prefixLen }) : undefined,
         advertiseAddrNMsgs: o.advertiseAddrNMsgs,
       });
       let gateway = false;

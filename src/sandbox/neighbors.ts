@@ -5,7 +5,8 @@
  * tracked in memory; the kernel is asked, and EEXIST/ENOENT become NeighborSearchError.
  */
 import { NetlinkError, NeighborSearchError, SandboxError } from '../errors.js';
-import { NO_STATS, parseIp, type NeighborOptions } from '../netlink/route/ops/index.js';
+import { NO_STATS, type NeighborOptions } from '../netlink/route/ops/index.js';
+import { parseIp } from '../net/cidr.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';

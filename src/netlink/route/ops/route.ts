@@ -9,7 +9,7 @@ import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
 import { AF, RTM, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '../schema/constants.js';
 import { decodeRouteMessage, encodeRouteMessage, type RouteMessage } from '../schema/route.js';
-import { parseCidr, parseIp } from './cidr.js';
+import { cidrText, parseCidr, parseIp } from '../../../net/cidr.js';
 import { NetlinkError } from '../../../errors.js';
 import { errnoNumber } from '../../../errno.js';
 import { scopeNumber, type Scope } from './addr.js';
@@ -86,7 +86,7 @@ function buildMessage(o: RouteOptions, forDelete: boolean): RouteMessage {
 }
 
 export function toRoute(m: RouteMessage): Route {
-  return { ...m, destination: m.dst === undefined ? 'default' : `${m.dst}/${m.dstLen}` };
+  return { ...m, destination: m.dst === undefined ? 'default' : cidrText({ address: m.dst, prefixLen: m.dstLen }) };
 }
 
 export class RouteOps {
