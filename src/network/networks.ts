@@ -10,6 +10,7 @@ import { ipVersion } from '../net/ip.js';
 import { cidrText, subnetContains, subnetsOverlap, type Cidr } from '../net/cidr.js';
 import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
 import { Rtnl, checkLinkName, type Link } from '../netlink/route/ops/index.js';
+import { AF, IFF, RTN } from '../netlink/route/schema/constants.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import { checkAssignable, checkGateway, defaultGateway, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
@@ -135,10 +136,10 @@ export class Networks {
     const links = new Map((await host.link.list()).map((l) => [l.index, l.name] as const));
     const out: { subnet: Cidr; dev: string }[] = [];
     for (const r of await host.route.list({ table: 'all' })) {
-      if (r.dst === undefined || r.dstLen === 0 || r.type !== 1) continue;
+      if (r.dst === undefined || r.dstLen === 0 || r.type !== RTN.UNICAST) continue;
       const dev = links.get(r.oif ?? 0) ?? '?';
       if (ours.has(dev)) continue; // a unicast route on lo (e.g. 10.88.0.0/16 dev lo) takes the subnet too
-      const family = r.family === 2 ? 4 : 6;
+      const family = r.family === AF.INET ? 4 : 6;
       if (r.dstLen > (family === 4 ? 30 : 126)) continue; // a route to a peer (/31, /32; /127, /128), not to a LAN
       out.push({ subnet: { address: r.dst, prefixLen: r.dstLen, family }, dev });
     }
@@ -255,7 +256,7 @@ export class Networks {
     if (rec.config.managedBridge && br.alias !== bridgeTag(this.#scope, rec.name)) {
       await host.link.set({ index: br.index }, { alias: bridgeTag(this.#scope, rec.name) });
     }
-    if (!(br.flags & 1)) await host.link.set({ index: br.index }, { up: true });
+    if (!(br.flags & IFF.UP)) await host.link.set({ index: br.index }, { up: true });
     for (const s of rec.config.subnets) {
       const p = parseSubnet(s.subnet);
       await host.addr.replace({ index: br.index, address: cidrText({ address: s.gateway, prefixLen: p.prefixLen }), nodad: p.family === 6 });
