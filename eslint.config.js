@@ -1,7 +1,7 @@
 // Lint: typescript-eslint recommended (type-aware) plus the layer rules of
-// docs/architecture.md: imports point down only, netlink families stay apart, process edges
-// (cli/, cni/, lab/, agent/) never import each other or sys/, and only src/sys/binding.ts
-// loads the addon.
+// docs/architecture.md: imports point down only, the leaves (errno.ts, errors.ts, net/) import
+// no layer, netlink families stay apart, process edges (cli/, cni/, lab/, agent/) never import
+// each other or sys/, and only src/sys/binding.ts loads the addon.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -49,6 +49,7 @@ export default tseslint.config(
   layer(['src/errno.ts'], ['./*', '../*'], 'errno.ts is the bottom leaf'),
   layer(['src/errors.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts is a leaf over errno.ts'),
   layer(['src/package-root.ts'], ['./*', '../*', '!./errors.js'], 'package-root.ts is a leaf over errors.ts'),
+  layer(['src/net/**'], ['../*', '!../errors.js'], 'net/ (addresses and prefixes) is a pure leaf over errors.ts: every layer may use it'),
   layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', '**/native-transport*', '**/family*', ...familyDirs, ...above('netlink')],
     'netlink/wire is a pure codec: no I/O and nothing above it'),
   ...FAMILIES.flatMap((family) => [

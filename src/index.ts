@@ -18,7 +18,7 @@ export { applyKernelKnobs, type OSValue } from './sandbox/sysctl.js';
 // State, networks and the crash-safe orchestration over them (docs/api.md: Managed sandboxes, Networks)
 export { Manager, type RootOptions } from './managed/index.js';
 export { Networks, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkInfo, type AttachOptions, type Attachment, type MacvlanMode } from './network/index.js';
-export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, type Subnet } from './network/index.js';
+export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, type Subnet, type Cidr } from './network/index.js';
 
 // Errors (docs/errors.md)
 export {

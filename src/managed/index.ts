@@ -7,7 +7,7 @@ export { DEFAULT_ROOT, IPROUTE_NETNS_DIR, type RootOptions } from './root.js';
 export type { RemoveOutcome, SandboxStatus, KernelView } from './sandboxes.js';
 export type { AddInterfaceOptions } from './interfaces.js';
 export type { RouteSpec, Gateways, NeighborSpec, Neighbor } from './settings.js';
-export { checkRoute, networkCidr } from './settings.js';
+export { checkRoute } from './settings.js';
 export type { ConnectOptions } from './connect.js';
 export type { NetworkView, NamedLease } from './networks.js';
 export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';

@@ -12,7 +12,7 @@ import { adopt } from './adopt.js';
 import type { StateRoot } from './root.js';
 
 export interface RestoreOutcome {
-  /** The sandbox's name, or 'network NAME' for a network's bridge. */
+  /** The sandbox's name, or 'network NAME' for a network's host side (its bridge). */
   name: string;
   status: 'adopted' | 'recreated' | 'gone' | 'interrupted' | 'failed' | 'in-use';
   detail: string;
@@ -26,11 +26,12 @@ export interface RestoreOptions {
 }
 
 export async function restore(root: StateRoot, options: RestoreOptions = {}): Promise<RestoreOutcome[]> {
-  // Bridges first: after a reboot they are gone too, and sandboxes hang off them.
+  // Networks' host sides (bridges) first: after a reboot they are gone too, and sandboxes hang off them.
   const outcomes: RestoreOutcome[] = [];
   for (const net of root.networks.list()) {
     try {
-      if (await root.networks.ensureBridge(net)) outcomes.push({ name: `network ${net.name}`, status: 'recreated', detail: `bridge ${net.config.bridge ?? ''}` });
+      const made = net.config.bridge === undefined ? `${net.driver} host side` : `bridge ${net.config.bridge}`;
+      if (await root.networks.ensureHostSide(net)) outcomes.push({ name: `network ${net.name}`, status: 'recreated', detail: made });
     } catch (err) {
       outcomes.push({ name: `network ${net.name}`, status: 'failed', detail: (err as Error).message });
     }

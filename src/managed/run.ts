@@ -12,7 +12,7 @@
 import { constants } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { ipVersion } from '../netlink/wire/ip.js';
+import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
 import { Sandbox } from '../sandbox/index.js';
 import { goneAware, withAdopted } from './adopt.js';
@@ -127,7 +127,7 @@ export interface RunOutcome extends ChildOutcome {
 /** Run a command in a fresh sandbox on networks; the sandbox is removed afterwards unless kept. */
 export async function run(root: StateRoot, argv: readonly string[], o: RunOptions = {}): Promise<RunOutcome> {
   checkArgv(argv, 'nsbox run [options] -- CMD [ARGS…]');
-  if (o.ip !== undefined && ipVersion(o.ip) === 0) throw new TypeError(`invalid address ${JSON.stringify(o.ip)}: not an IP address`);
+  const ip = o.ip === undefined ? undefined : parseIp(o.ip);
   const networks = o.networks?.length ? [...new Set(o.networks)] : [DEFAULT_NETWORK];
   for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
   const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
@@ -140,8 +140,8 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
     try {
       await withAdopted(root, name, async (adopted) => {
         for (const [i, net] of networks.entries()) {
-          const ip = i === 0 ? o.ip : undefined;
-          await connectAdopted(root, adopted, root.record(name), net, ipVersion(ip ?? '') === 6 ? { ip6: ip } : { ip });
+          const first = i === 0 ? ip : undefined;
+          await connectAdopted(root, adopted, root.record(name), net, first?.family === 6 ? { ip6: first.address } : { ip: first?.address });
         }
       });
       outcome = await superviseChild(spawnIn(root.keyOf(name), name, argv, o.env ?? process.env), argv[0]!);

@@ -5,8 +5,7 @@
  * restore can rebuild them. Input is checked before the kernel is touched.
  */
 import { NsboxError } from '../errors.js';
-import { parseCidr, parseIp } from '../netlink/route/ops/index.js';
-import { decodeIp, encodeIp } from '../netlink/wire/ip.js';
+import { cidrText, parseIp, parseNetwork } from '../net/cidr.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 import type { SandboxRecord } from '../store/index.js';
 import { withAdopted } from './adopt.js';
@@ -18,24 +17,14 @@ export interface RouteSpec {
   nextHop: string;
 }
 
-/** 'network/len' in canonical text; host bits set is an error that names the network meant. */
-export function networkCidr(text: string, what: string): string {
-  const c = parseCidr(text, what);
-  const bytes = encodeIp(c.address);
-  const network = bytes.map((b, i) => b & (0xff << Math.max(0, Math.min(8, 8 * (i + 1) - c.prefixLen)) & 0xff));
-  const cidr = `${decodeIp(network)}/${c.prefixLen}`;
-  if (network.some((b, i) => b !== bytes[i])) throw new TypeError(`invalid ${what} ${JSON.stringify(text)}: host bits are set (the network is ${cidr})`);
-  return cidr;
-}
-
 /** A route checked and in canonical form: the destination a network, the next hop of its family. */
 export function checkRoute(route: RouteSpec, what = { destination: 'route destination', nextHop: 'next hop address' }): RouteSpec {
-  const destination = networkCidr(route.destination, what.destination);
+  const network = parseNetwork(route.destination, what.destination);
   const hop = parseIp(route.nextHop, what.nextHop);
-  if ((destination.includes(':') ? 6 : 4) !== hop.family) {
+  if (network.family !== hop.family) {
     throw new TypeError(`${what.nextHop} ${route.nextHop} is not in the address family of ${route.destination}`);
   }
-  return { destination, nextHop: route.nextHop };
+  return { destination: cidrText(network), nextHop: route.nextHop };
 }
 
 const sameRoute = (a: RouteSpec, b: RouteSpec): boolean => a.destination === b.destination && a.nextHop === b.nextHop;

@@ -1,9 +1,12 @@
 /**
- * Layer: network. Bridge and macvlan networks with IPAM, and attaching sandboxes to them.
+ * Layer: network. Networks with IPAM over a driver per kind (bridge, macvlan), and attaching
+ * sandboxes to them.
  */
 export {
-  Networks, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkInfo, type AttachOptions, type Attachment, type MacvlanMode,
+  Networks, DEFAULT_NETWORK, type NetworkInfo, type AttachOptions, type Attachment,
 } from './networks.js';
-export { parseSubnet, nextFree, checkAssignable, macFromIPv4, defaultGateway, subnetContains, subnetsOverlap, type Subnet } from './ipam.js';
-export { hostVethName, vethTag, bridgeTag, defaultBridgeName, checkName } from './names.js';
+export type { NetworkCreateOptions, MacvlanMode } from './create-options.js';
+export { parseSubnet, nextFree, checkAssignable, macFromIPv4, type Subnet } from './ipam.js';
+export { subnetsOverlap, type Cidr } from '../net/cidr.js';
+export { hostVethName, vethTag, bridgeTag, checkName } from './names.js';
 export type { Lease } from '../store/index.js';

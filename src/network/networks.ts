@@ -1,49 +1,30 @@
 /**
  * Layer: network.
  *
- * Networks with IPAM: a bridge (a host bridge holding the gateway address, a veth per
- * sandbox whose sandbox end is born inside) or macvlan (a link on a parent interface, made
- * directly inside the sandbox). Addresses are leased in the store atomically; MACs derive
- * from the IPv4 address. The first network a sandbox joins gives it its default route.
+ * Networks: the facade over the drivers (driver.ts; bridge and macvlan). It keeps what every
+ * kind of network shares: records, subnets and gateways, address leases (one store
+ * transaction, so concurrent processes never share an address), MACs derived from the IPv4
+ * address, the sandbox's interface and its default route (the first network a sandbox joins
+ * gives it). The driver makes the links.
  */
-import { randomBytes } from 'node:crypto';
-import { ipVersion } from '../netlink/wire/ip.js';
-import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
-import { Rtnl, checkLinkName, type Link } from '../netlink/route/ops/index.js';
+import { ConfigError, NsboxError } from '../errors.js';
+import { cidrText, subnetContains, subnetsOverlap } from '../net/cidr.js';
+import { ipVersion } from '../net/ip.js';
+import { Rtnl } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
-import {
-  checkAssignable, checkGateway, defaultGateway, macFromIPv4, nextFree, parseSubnet, subnetContains, subnetsOverlap, type Subnet,
-} from './ipam.js';
-import { bridgeTag, checkName, defaultBridgeName, hostVethName, vethTag } from './names.js';
+import { checkCreateOptions, withGateways, type NetworkCreateOptions } from './create-options.js';
+import { deleteLink, type DriverContext } from './driver.js';
+import { driverOf } from './drivers.js';
+import { checkAssignable, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
+import { checkName } from './names.js';
 
 export const DEFAULT_NETWORK = 'nsbox0';
-const DEFAULT_MTU = 1500;
-const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru', 'source'] as const;
-export type MacvlanMode = (typeof MACVLAN_MODES)[number];
-
-export interface NetworkCreateOptions {
-  driver?: 'bridge' | 'macvlan';
-  /** One IPv4 and/or one IPv6 subnet; a bridge network without one gets a free /16. */
-  subnets?: readonly string[];
-  /** IPv4 gateway (default: the subnet's first address). */
-  gateway?: string;
-  /** IPv6 gateway (default: the IPv6 subnet's first address). */
-  gateway6?: string;
-  /** Require an IPv6 subnet. */
-  ipv6?: boolean;
-  bridgeName?: string;
-  /** macvlan: the host link the sandboxes' links hang off. */
-  parent?: string;
-  macvlanMode?: MacvlanMode;
-  mtu?: number;
-  /** No default route in the sandboxes (no way out through the gateway). */
-  internal?: boolean;
-}
 
 export interface NetworkInfo extends NetworkRecord {
-  /** The subnets parsed, for callers that compute with them. */
+  /** The IPv4 gateway, if the network has an IPv4 subnet. */
   gateway: string | undefined;
+  /** The IPv6 gateway, if the network has an IPv6 subnet. */
   gateway6: string | undefined;
 }
 
@@ -85,23 +66,18 @@ function withInfo(rec: NetworkRecord): NetworkInfo {
   return { ...rec, gateway: subnetOf(rec.config, 4)?.gateway, gateway6: subnetOf(rec.config, 6)?.gateway };
 }
 
-function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
-
 export class Networks {
   readonly #records: NetworkRecords;
   readonly #db: Db | undefined;
-  readonly #scope: string;
   #host: Rtnl | undefined;
+  /** What the drivers are lent: the host's rtnetlink, the scope, the records. */
+  readonly #context: DriverContext;
 
   /** Networks over an open state database (the CLI shares its own). */
   constructor(db: Db, options: { scope?: string; ownsDb?: boolean } = {}) {
     this.#records = new NetworkRecords(db);
     this.#db = options.ownsDb ? db : undefined;
-    this.#scope = options.scope ?? basePath();
+    this.#context = { host: () => this.#hostRtnl, scope: options.scope ?? basePath(), networks: () => this.#records.list() };
   }
 
   /** Open the state database in `root` (created if needed). */
@@ -135,150 +111,52 @@ export class Networks {
     return rec;
   }
 
-  /** Host routes that are not nsbox's own bridges' (what a new subnet must not overlap). */
-  async #foreignRoutes(): Promise<{ subnet: Subnet; dev: string }[]> {
-    const host = this.#hostRtnl;
-    const ours = new Set(this.#records.list().map((n) => n.config.bridge).filter(Boolean));
-    const links = new Map((await host.link.list()).map((l) => [l.index, l.name] as const));
-    const out: { subnet: Subnet; dev: string }[] = [];
-    for (const r of await host.route.list({ table: 'all' })) {
-      if (r.dst === undefined || r.dstLen === 0 || r.type !== 1) continue;
-      const dev = links.get(r.oif ?? 0) ?? '?';
-      if (ours.has(dev)) continue; // a unicast route on lo (e.g. 10.88.0.0/16 dev lo) takes the subnet too
-      try {
-        const max = r.family === 2 ? 30 : 126;
-        if (r.dstLen > max) continue;
-        out.push({ subnet: parseSubnet(`${r.dst}/${r.dstLen}`), dev });
-      } catch {
-        // a route with host bits set: not a subnet anyone would pick
-      }
-    }
-    return out;
-  }
-
-  /** The first free /16 in 10.88.0.0 – 10.254.0.0. */
-  async #pickFreeSubnet(): Promise<string> {
-    const taken = [...(await this.#foreignRoutes()).map((r) => r.subnet), ...this.#records.list().flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
-    for (let b = 88; b <= 254; b++) {
-      const candidate = parseSubnet(`10.${b}.0.0/16`);
-      if (!taken.some((t) => subnetsOverlap(t, candidate))) return candidate.cidr;
-    }
-    throw new ConfigError('no free /16 left in 10.88.0.0/8 for a network; give --subnet', 'subnet');
-  }
-
   /** `nsbox network create`. */
   async create(name: string, options: NetworkCreateOptions = {}): Promise<NetworkInfo> {
     checkName('network', name);
-    const driver = options.driver ?? 'bridge';
-    if (driver !== 'bridge' && driver !== 'macvlan') throw new ConfigError(`unknown driver ${JSON.stringify(driver)}: bridge or macvlan`, 'driver');
-    const mtu = options.mtu ?? DEFAULT_MTU;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new ConfigError(`invalid MTU ${String(options.mtu)}: 68 to 65535`, 'mtu');
-    let subnetTexts = [...(options.subnets ?? [])];
-    const parsed = subnetTexts.map(parseSubnet);
-    if (parsed.filter((s) => s.family === 4).length > 1 || parsed.filter((s) => s.family === 6).length > 1) {
-      throw new ConfigError('give at most one IPv4 and one IPv6 subnet', 'subnet');
-    }
-    if (options.ipv6 && !parsed.some((s) => s.family === 6)) throw new ConfigError('--ipv6 needs an IPv6 --subnet (e.g. fd00:89::/64)', 'subnet');
-    if (!options.ipv6 && parsed.some((s) => s.family === 6)) throw new ConfigError('an IPv6 subnet needs --ipv6', 'subnet');
-    if (driver === 'macvlan') {
-      if (options.parent === undefined) throw new ConfigError('a macvlan network needs --parent (the host interface)', 'parent');
-      if (parsed.length === 0) throw new ConfigError('a macvlan network needs --subnet (the parent\'s LAN)', 'subnet');
-      if (options.macvlanMode !== undefined && !MACVLAN_MODES.includes(options.macvlanMode)) {
-        throw new ConfigError(`invalid macvlan mode ${JSON.stringify(options.macvlanMode)}: ${MACVLAN_MODES.join(', ')}`, 'mode');
-      }
-    }
-    if (!parsed.some((s) => s.family === 4) && driver === 'bridge') {
-      subnetTexts = [await this.#pickFreeSubnet(), ...subnetTexts];
-    }
-    const subnets = subnetTexts.map(parseSubnet).map((s) => {
-      const given = s.family === 4 ? options.gateway : options.gateway6;
-      if (given !== undefined && ipVersion(given) !== s.family) throw new ConfigError(`invalid gateway ${JSON.stringify(given)} for ${s.cidr}`, 'gateway');
-      const gateway = given ?? defaultGateway(s);
-      checkGateway(s, gateway);
-      return { subnet: s.cidr, gateway, parsed: s };
-    });
-    if (options.gateway !== undefined && !subnets.some((s) => s.parsed.family === 4)) throw new ConfigError('--gateway needs an IPv4 subnet', 'gateway');
-    let parentLink: Link | undefined;
-    if (driver === 'macvlan') {
-      parentLink = await this.#hostRtnl.link.find({ name: options.parent! });
-      if (parentLink === undefined) throw new ConfigError(`parent interface ${options.parent} not found in the host`, 'parent');
-    } else {
-      for (const r of await this.#foreignRoutes()) {
-        const clash = subnets.find((s) => subnetsOverlap(s.parsed, r.subnet));
-        if (clash) throw new ConfigError(`subnet ${clash.subnet} overlaps the host route ${r.subnet.cidr} on ${r.dev}`, 'subnet');
-      }
-    }
-    const bridge = driver === 'bridge' ? options.bridgeName ?? defaultBridgeName(name) : undefined;
-    if (bridge !== undefined) {
-      try {
-        checkLinkName(bridge, 'bridge name');
-      } catch (err) {
-        throw new ConfigError((err as Error).message, 'bridge');
-      }
-    }
-    const existingBridge = bridge === undefined ? undefined : await this.#hostRtnl.link.find({ name: bridge });
-    if (existingBridge !== undefined && existingBridge.info?.kind !== 'bridge') {
-      throw new ConfigError(`${bridge} exists in the host and is not a bridge`, 'bridge');
-    }
+    const driver = driverOf(options.driver ?? 'bridge');
+    const checked = checkCreateOptions(options);
+    const plan = await driver.validate({ name, options, subnets: checked.subnets }, this.#context);
+    const subnets = withGateways(plan.subnets, options);
     const config: NetworkConfig = {
-      subnets: subnets.map((s) => ({ subnet: s.subnet, gateway: s.gateway })),
-      mtu, internal: options.internal === true,
-      ...(driver === 'bridge'
-        ? { bridge, managedBridge: existingBridge === undefined || existingBridge.alias === bridgeTag(this.#scope, name) }
-        : { parent: options.parent, macvlanMode: options.macvlanMode ?? 'bridge' }),
+      subnets: subnets.map((s) => ({ subnet: s.subnet.cidr, gateway: s.gateway })),
+      mtu: checked.mtu, internal: options.internal === true, ...plan.config,
     };
-    const inserted = this.#records.insert({ name, driver, config }, (others) => {
+    const inserted = this.#records.insert({ name, driver: driver.name, config }, (others) => {
       for (const other of others) {
-        if (driver === 'bridge' && other.config.bridge === bridge) throw new ConfigError(`bridge ${bridge} is already used by network ${other.name}`, 'bridge');
+        const conflict = driver.conflict(plan.config, other);
+        if (conflict) throw conflict;
         for (const o of other.config.subnets) {
-          const clash = subnets.find((s) => subnetsOverlap(s.parsed, parseSubnet(o.subnet)));
-          if (clash) throw new ConfigError(`subnet ${clash.subnet} overlaps ${o.subnet} of network ${other.name}`, 'subnet');
+          const clash = subnets.find((s) => subnetsOverlap(s.subnet, parseSubnet(o.subnet)));
+          if (clash) throw new ConfigError(`subnet ${clash.subnet.cidr} overlaps ${o.subnet} of network ${other.name}`, 'subnet');
         }
       }
     });
     if (!inserted) throw new NsboxError(`a network named ${name} already exists`, 'NSBOX_ERR_EXISTS');
     const rec = this.#records.get(name)!;
     try {
-      await this.ensureBridge(rec);
+      await driver.setUp(rec, this.#context);
     } catch (err) {
       this.#records.delete(name);
-      if (config.managedBridge && bridge !== undefined) await this.#deleteLink(bridge);
+      await driver.tearDown(rec, this.#context);
       throw err;
     }
     return withInfo(rec);
   }
 
-  /** Make sure a bridge network's bridge exists, is up and holds the gateways (idempotent). */
-  async ensureBridge(rec: NetworkRecord): Promise<boolean> {
-    if (rec.driver !== 'bridge' || rec.config.bridge === undefined) return false;
-    const host = this.#hostRtnl;
-    let created = false;
-    let br = await host.link.find({ name: rec.config.bridge });
-    if (br === undefined) {
-      try {
-        await host.link.add({ name: rec.config.bridge, kind: 'bridge', mtu: rec.config.mtu, up: true });
-        created = true;
-      } catch (err) {
-        if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // else another process made it meanwhile
-      }
-      br = await host.link.get({ name: rec.config.bridge });
-    }
-    if (rec.config.managedBridge && br.alias !== bridgeTag(this.#scope, rec.name)) {
-      await host.link.set({ index: br.index }, { alias: bridgeTag(this.#scope, rec.name) });
-    }
-    if (!(br.flags & 1)) await host.link.set({ index: br.index }, { up: true });
-    for (const s of rec.config.subnets) {
-      const p = parseSubnet(s.subnet);
-      await host.addr.replace({ index: br.index, address: `${s.gateway}/${p.prefixLen}`, nodad: p.family === 6 });
-    }
-    return created;
+  /**
+   * Make sure a network's host side exists as its record says (a bridge network's bridge, up
+   * and holding the gateways); idempotent. True if this call made it (after a reboot).
+   */
+  async ensureHostSide(network: NetworkRecord): Promise<boolean> {
+    return driverOf(network.driver).setUp(network, this.#context);
   }
 
   /** The default network nsbox0, created on first use (10.88.0.0/16 or the next free /16). */
   async ensureDefault(): Promise<NetworkInfo> {
     const existing = this.get(DEFAULT_NETWORK);
     if (existing !== undefined) {
-      await this.ensureBridge(existing);
+      await this.ensureHostSide(existing);
       return existing;
     }
     try {
@@ -298,15 +176,7 @@ export class Networks {
       const owners = [...new Set(this.#records.leasesIn(name).map((l) => l.owner))];
       throw new NsboxError(`network ${name} is in use by ${owners.length} sandbox(es): ${owners.join(', ')}; disconnect them first`, 'NSBOX_ERR_IN_USE');
     }
-    if (rec.config.managedBridge && rec.config.bridge !== undefined) await this.#deleteLink(rec.config.bridge);
-  }
-
-  async #deleteLink(name: string, rtnl: Rtnl = this.#hostRtnl): Promise<void> {
-    try {
-      await rtnl.link.del({ name });
-    } catch (err) {
-      if (!(err instanceof NetlinkError && err.code === 'ENODEV')) throw err;
-    }
+    await driverOf(rec.driver).tearDown(rec, this.#context);
   }
 
   #leaseAddresses(rec: NetworkRecord, owner: string, ifname: string, o: AttachOptions): { ipv4?: string; ipv6?: string } {
@@ -350,34 +220,16 @@ export class Networks {
     const v4 = subnetOf(rec.config, 4);
     const v6 = subnetOf(rec.config, 6);
     const mac = ipv4 !== undefined ? macFromIPv4(ipv4) : randomMac();
-    const host = this.#hostRtnl;
+    const driver = driverOf(rec.driver);
     let hostIf: string | undefined;
-    let created = false;
+    let made = false;
     try {
-      if (rec.driver === 'bridge') {
-        await this.ensureBridge(rec);
-        const br = await host.link.get({ name: rec.config.bridge! });
-        hostIf = hostVethName(owner, network);
-        // The host end never makes IPv6 link-local addresses: no DAD, MLD or router
-        // solicitations flooding the bridge, whose cost grows with the number of ports.
-        await host.link.add({
-          name: hostIf, kind: 'veth', mtu: rec.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(owner), numTxQueues: 1, numRxQueues: 1,
-          peer: { name: ifname, netnsFd: sandbox.netnsFd, mtu: rec.config.mtu, address: mac },
-        });
-        created = true;
-      } else {
-        const parent = await host.link.find({ name: rec.config.parent! });
-        if (parent === undefined) throw new ConfigError(`parent interface ${rec.config.parent} of network ${network} not found in the host`, 'parent');
-        await host.link.add({
-          name: ifname, kind: 'macvlan', mode: (rec.config.macvlanMode ?? 'bridge') as MacvlanMode, link: parent.index,
-          netnsFd: sandbox.netnsFd, mtu: rec.config.mtu, address: mac,
-        });
-        created = true;
-      }
+      ({ hostIf } = await driver.attach(rec, { netnsFd: sandbox.netnsFd, owner, ifname, mac }, this.#context));
+      made = true;
       const iface = await sandbox.addInterface(ifname, 'eth', {
         createdInContainer: true, dstName: ifname, mac,
-        ipv4: ipv4 && v4 ? `${ipv4}/${v4.subnet.prefixLen}` : undefined,
-        ipv6: ipv6 && v6 ? `${ipv6}/${v6.subnet.prefixLen}` : undefined,
+        ipv4: ipv4 && v4 ? cidrText({ address: ipv4, prefixLen: v4.subnet.prefixLen }) : undefined,
+        ipv6: ipv6 && v6 ? cidrText({ address: ipv6, prefixLen: v6.subnet.prefixLen }) : undefined,
         advertiseAddrNMsgs: o.advertiseAddrNMsgs,
       });
       let gateway = false;
@@ -393,11 +245,11 @@ export class Networks {
       }
       return { network, interface: iface, ifname, ipv4, ipv6, mac, hostIf, gateway };
     } catch (err) {
-      if (created) {
+      if (made) {
         const iface = sandbox.interfaces().find((i) => i.dstName === ifname);
         if (iface) await sandbox.removeInterface(iface, { delete: true }).catch(() => undefined);
-        else await this.#deleteLink(ifname, sandbox.netlink).catch(() => undefined);
-        if (hostIf) await this.#deleteLink(hostIf).catch(() => undefined);
+        else await deleteLink(sandbox.netlink, ifname).catch(() => undefined);
+        await driver.detach(rec, owner, this.#context).catch(() => undefined);
       }
       this.#records.release(owner, network);
       throw err;
@@ -417,8 +269,8 @@ export class Networks {
     if (gw6 !== undefined && sandbox.gatewayIPv6 === gw6) await sandbox.unsetGatewayIPv6().catch(() => undefined);
     const iface = sandbox.interfaces().find((i) => i.dstName === ifname);
     if (iface !== undefined) await sandbox.removeInterface(iface, { delete: true });
-    else await this.#deleteLink(ifname, sandbox.netlink);
-    if (rec?.driver === 'bridge') await this.#deleteLink(hostVethName(owner, network)).catch(() => undefined);
+    else await deleteLink(sandbox.netlink, ifname);
+    if (rec !== undefined) await driverOf(rec.driver).detach(rec, owner, this.#context).catch(() => undefined);
     this.#records.release(owner, network);
   }
 

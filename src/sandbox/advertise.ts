@@ -9,16 +9,23 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AF_INET6, AF_PACKET, ETH_P_ARP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
+  AF_INET6, AF_PACKET, ETH_P_ARP, ETH_P_IP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
   SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
 } from '../sys/index.js';
 import { NetlinkError, SandboxError } from '../errors.js';
 import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
+import { ARPHRD } from '../netlink/route/schema/constants.js';
 import { encodeIp, encodeMac, isEthernetMac } from '../netlink/wire/attr.js';
 import { stopSignal, type InterfaceState } from './interface.js';
 import { debug } from './log.js';
 
 const BROADCAST_MAC = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+/** <net/if_arp.h> ARPOP_REQUEST. */
+const ARPOP_REQUEST = 1;
+/** <netinet/icmp6.h>: the Neighbour Advertisement type, its Override flag, the target link-layer option. */
+const ND_NEIGHBOR_ADVERT = 136;
+const ND_NA_FLAG_OVERRIDE = 0x20;
+const ND_OPT_TARGET_LINKADDR = 2;
 
 /** struct sockaddr_ll for a broadcast ARP frame out of `ifindex`. */
 function sockaddrLl(ifindex: number): Uint8Array {
@@ -46,25 +53,25 @@ function sockaddrIn6(address: string, scopeId: number): Uint8Array {
 export function arpPacket(mac: string, ip: string): Uint8Array {
   const out = new Uint8Array(28);
   const v = new DataView(out.buffer);
-  v.setUint16(0, 1, false); // ARPHRD_ETHER
-  v.setUint16(2, 0x0800, false);
+  v.setUint16(0, ARPHRD.ETHER, false);
+  v.setUint16(2, ETH_P_IP, false);
   out[4] = 6;
   out[5] = 4;
-  v.setUint16(6, 1, false); // ARPOP_REQUEST
+  v.setUint16(6, ARPOP_REQUEST, false);
   out.set(encodeMac(mac), 8);
   out.set(encodeIp(ip), 14);
   out.set(encodeIp(ip), 24);
   return out;
 }
 
-/** An unsolicited Neighbour Advertisement (type 136, Override flag, target link-layer option). */
+/** An unsolicited Neighbour Advertisement (Override flag, target link-layer option). */
 export function naPacket(mac: string, ip: string): Uint8Array {
   const out = new Uint8Array(32);
-  out[0] = 136;
-  out[4] = 0x20; // O
+  out[0] = ND_NEIGHBOR_ADVERT;
+  out[4] = ND_NA_FLAG_OVERRIDE;
   out.set(encodeIp(ip), 8);
-  out[24] = 2; // ND_OPT_TARGET_LINKADDR
-  out[25] = 1; // 8 bytes
+  out[24] = ND_OPT_TARGET_LINKADDR;
+  out[25] = 1; // option length in units of 8 bytes
   out.set(encodeMac(mac), 26);
   return out;
 }

@@ -17,11 +17,10 @@ import { generateIfaceName } from './naming.js';
 import { setIPv6, writeInterfaceSysctls } from './sysctl.js';
 import { sandboxSysctlDir } from './sysctl-root.js';
 import { advertiseAddrs, waitForBridgePort, waitForMcastRoute } from './advertise.js';
-import { isUnspecified, prefixContains } from './cidr-math.js';
+import { cidrText, isUnspecified, subnetContains, type Cidr } from '../net/cidr.js';
 import { wrap } from './wrap.js';
 import { SandboxError } from '../errors.js';
 import type { SandboxCore } from './core.js';
-import type { Cidr } from '../netlink/route/ops/index.js';
 import { debug } from './log.js';
 
 const UP_RETRIES = 3;
@@ -91,16 +90,14 @@ export async function checkRouteConflict(rtnl: Rtnl, addr: Cidr): Promise<void> 
   const routes = await rtnl.route.list({ family: addr.family });
   for (const r of routes) {
     if (r.dst === undefined || isUnspecified(r.dst)) continue;
-    if (prefixContains(r.dst, r.dstLen, addr.address) || prefixContains(addr.address, addr.prefixLen, r.dst)) {
+    if (subnetContains({ address: r.dst, prefixLen: r.dstLen, family: addr.family }, addr.address) || subnetContains(addr, r.dst)) {
       throw new SandboxError(
-        `cannot program address ${addr.address}/${addr.prefixLen} in sandbox interface because it conflicts with existing route ${routeText(r)}`,
+        `cannot program address ${cidrText(addr)} in sandbox interface because it conflicts with existing route ${routeText(r)}`,
         'NSBOX_ERR_ROUTE_CONFLICT',
       );
     }
   }
 }
-
-const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;
 
 /** Steps 2.3–2.8: bring the link in, name it, register it. Runs under the sandbox lock. */
 async function createInterface(core: SandboxCore, iface: Interface, dstName: string | undefined, undo: Undo): Promise<Link> {

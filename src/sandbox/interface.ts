@@ -4,7 +4,7 @@
  * osl Interface: one link configured into a sandbox. Accessors hand out copies; the mutable
  * state lives in an InterfaceState the sandbox modules reach through stateOf().
  */
-import type { Cidr } from '../netlink/route/ops/index.js';
+import { cidrText } from '../net/cidr.js';
 import type { ResolvedOptions } from './options.js';
 
 /** The counters osl reports for an interface (`docker stats` network I/O). */
@@ -72,8 +72,6 @@ export function stopInterface(st: InterfaceState): void {
   st.stopped = true;
   st.stop?.abort();
 }
-
-const cidrText = (c: Cidr): string => `${c.address}/${c.prefixLen}`;
 
 export class Interface {
   /** Internal: sandboxes create interfaces; users get them from addInterface/interfaces(). */

@@ -5,14 +5,14 @@
  * tracked in memory; the kernel is asked, and EEXIST/ENOENT become NeighborSearchError.
  */
 import { NetlinkError, NeighborSearchError, SandboxError } from '../errors.js';
-import { NO_STATS, parseIp, type NeighborOptions } from '../netlink/route/ops/index.js';
+import { NO_STATS, type NeighborOptions } from '../netlink/route/ops/index.js';
+import { AF } from '../netlink/route/schema/constants.js';
+import { parseIp } from '../net/cidr.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 import { findDst } from './interface-add.js';
 import { wrap } from './wrap.js';
 import { debug } from './log.js';
 import type { SandboxCore } from './core.js';
-
-const AF_BRIDGE = 7;
 
 export interface AddNeighborOptions {
   /** srcName of a registered interface the entry belongs to. */
@@ -33,7 +33,7 @@ async function buildEntry(core: SandboxCore, ip: string, mac: string, o: AddNeig
   } catch (err) {
     throw wrap(`could not find interface with destination name ${dst}`, err);
   }
-  const bridge = o.family === AF_BRIDGE;
+  const bridge = o.family === AF.BRIDGE;
   return { index, dst: ip, lladdr: mac.toLowerCase(), family: bridge ? 'bridge' : 'inet', self: bridge };
 }
 

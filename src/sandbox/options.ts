@@ -4,9 +4,8 @@
  * The options of addInterface (osl's IfaceOption constructors) and their validation. Every
  * option is checked before anything touches the kernel, so bad input changes nothing.
  */
-import { parseCidr, type Cidr } from '../netlink/route/ops/cidr.js';
+import { canonicalCidr, parseCidr, type Cidr } from '../net/cidr.js';
 import { checkLinkName } from '../netlink/route/ops/ref.js';
-import { decodeIp, encodeIp } from '../netlink/wire/ip.js';
 import { checkEthernetMac } from '../netlink/wire/mac.js';
 
 export const ADVERTISE_ADDR_NMSGS_MIN = 0;
@@ -79,17 +78,16 @@ export function parseSysctl(text: string): Sysctl {
 }
 
 /**
- * parseCidr with the address in canonical text (RFC 5952 for IPv6), as Go's IPNet.String()
- * gives upstream: restore matches addresses against the kernel's text, which is canonical.
+ * An address option in canonical text (RFC 5952 for IPv6), as Go's IPNet.String() gives
+ * upstream: restore matches addresses against the kernel's text, which is canonical.
  */
-function canonicalCidr(text: string, what: string): Cidr {
-  const c = parseCidr(text, what);
-  return { ...c, address: decodeIp(encodeIp(c.address)) };
+function addressOption(text: string, what: string): Cidr {
+  return canonicalCidr(parseCidr(text, what));
 }
 
 function cidrOfFamily(text: string | undefined, family: 4 | 6, what: string): Cidr | undefined {
   if (text === undefined) return undefined;
-  const c = canonicalCidr(text, what);
+  const c = addressOption(text, what);
   if (c.family !== family) throw new TypeError(`invalid ${what} ${JSON.stringify(text)}: not an IPv${family} address`);
   return c;
 }
@@ -97,7 +95,7 @@ function cidrOfFamily(text: string | undefined, family: 4 | 6, what: string): Ci
 function cidrList(list: readonly string[] | undefined, what: string): Cidr[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) throw new TypeError(`${what} must be an array of 'address/prefix' strings`);
-  return list.map((t) => canonicalCidr(t, what));
+  return list.map((t) => addressOption(t, what));
 }
 
 /** Validate and normalise addInterface options (osl newInterface, minus the master lookup). */

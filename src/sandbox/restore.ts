@@ -8,6 +8,7 @@
  */
 import { SandboxError } from '../errors.js';
 import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
+import { cidrText, type Cidr } from '../net/cidr.js';
 import { hostNetlink } from './host.js';
 import { Interface, newInterfaceState, type InterfaceOwner } from './interface.js';
 import { findDst } from './interface-add.js';
@@ -52,8 +53,7 @@ export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner
         }
         if (st.ipv4 || st.ipv6) {
           const addrs = await core.rtnl.addr.list({ index: l.index });
-          const has = (c: { address: string; prefixLen: number } | undefined): boolean =>
-            c !== undefined && addrs.some((a) => a.cidr === `${c.address}/${c.prefixLen}`);
+          const has = (c: Cidr | undefined): boolean => c !== undefined && addrs.some((a) => a.cidr === cidrText(c));
           if (has(st.ipv4) || has(st.ipv6)) {
             st.dstName = l.name;
             break;

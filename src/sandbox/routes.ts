@@ -4,10 +4,10 @@
  * osl route_linux.go: the default gateway (IPv4/IPv6), static routes through a next hop,
  * and default routes bound to an interface (L3 drivers with no next hop).
  */
-import { NO_STATS, parseCidr, parseIp, type RouteOptions } from '../netlink/route/ops/index.js';
+import { NO_STATS, type RouteOptions } from '../netlink/route/ops/index.js';
+import { cidrText, isUnspecified, parseCidr, parseIp } from '../net/cidr.js';
 import { SandboxError } from '../errors.js';
 import { stateOf } from './interface.js';
-import { isUnspecified } from './cidr-math.js';
 import { wrap } from './wrap.js';
 import type { SandboxCore } from './core.js';
 
@@ -80,7 +80,7 @@ async function nextHopRoute(core: SandboxCore, r: StaticRoute, notFound: string)
   } catch (err) {
     throw wrap(notFound.replace('%s', nh.address), err);
   }
-  return { dst: `${dst.address}/${dst.prefixLen}`, gateway: nh.address, oif, scope: 'global' };
+  return { dst: cidrText(dst), gateway: nh.address, oif, scope: 'global' };
 }
 
 export async function addStaticRoute(core: SandboxCore, r: StaticRoute): Promise<void> {
@@ -104,7 +104,7 @@ function defaultRouteOf(core: SandboxCore, srcName: string, family: 4 | 6): { ds
   const st = stateOf(iface);
   const r = st.routes.find((c) => c.family === family && isUnspecified(c.address));
   if (r === undefined) throw new SandboxError('no default route', 'NSBOX_ERR_NOT_FOUND');
-  return { dstName: st.dstName, route: `${r.address}/${r.prefixLen}` };
+  return { dstName: st.dstName, route: cidrText(r) };
 }
 
 /** osl SetDefaultRouteIPv4/IPv6: a scope-link default route out of the interface `srcName`. */

@@ -39,3 +39,4 @@ export const IPV6_MULTICAST_IF = 17;
 export const IPV6_MULTICAST_HOPS = 18;
 export const ICMP6_FILTER = 1;
 export const ETH_P_ARP = 0x0806;
+export const ETH_P_IP = 0x0800;

@@ -3,7 +3,7 @@
  *
  * `nsbox gw set NAME IP`, `nsbox gw unset NAME [IP]`: the default gateway of each family.
  */
-import { parseIp } from '../../netlink/route/ops/index.js';
+import { parseIp } from '../../net/cidr.js';
 import type { Register } from '../context.js';
 import { printJson } from '../output.js';
 

@@ -4,7 +4,7 @@
  * `nsbox run [--name N] [--network NET]… [--ip IP] [--keep] -- CMD…`: CMD in a fresh sandbox
  * on networks (nsbox0 by default), removed when CMD exits unless --keep (managed/run.ts).
  */
-import { ipVersion } from '../../netlink/wire/ip.js';
+import { parseIp } from '../../net/cidr.js';
 import { collect, type Register } from '../context.js';
 import { exitLikeChild } from './exec.js';
 
@@ -24,7 +24,7 @@ export const register: Register = (program, run) => {
     .option('--ip <ip>', 'static address on the first network')
     .option('--keep', 'keep the sandbox when the command exits')
     .action((argv: string[], f: RunFlags) => run(async (ctx) => {
-      if (f.ip !== undefined && ipVersion(f.ip) === 0) throw new TypeError(`invalid --ip ${JSON.stringify(f.ip)}: not an IP address`);
+      if (f.ip !== undefined) parseIp(f.ip, '--ip');
       const outcome = await ctx.manager.run(argv, {
         name: f.name, networks: f.network, ip: f.ip, keep: f.keep,
         onRemoved: (r) => { if (r.errors.length > 0) process.stderr.write(`nsbox: cleaning up ${r.name}: ${r.errors.join('; ')}\n`); },

@@ -6,7 +6,7 @@
  * Integers are host order (little-endian) unless the method says `be`. Misuse (a value out of
  * range, an attribute longer than 65535 bytes) throws RangeError/TypeError.
  */
-import { encodeIp } from './ip.js';
+import { encodeIp } from '../../net/ip.js';
 import { encodeMac } from './mac.js';
 
 /** NLA_HDRLEN: sizeof(struct nlattr). */

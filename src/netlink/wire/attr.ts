@@ -2,15 +2,15 @@
  * Layer: netlink/wire — pure codec, no I/O.
  *
  * `struct nlattr` TLVs (<linux/netlink.h>): decoding, and readers that check each value's
- * length and name the attribute in the DecodeError. AttrWriter and the IP/MAC text codecs live in
- * their own files and are re-exported here.
+ * length and name the attribute in the DecodeError. AttrWriter, the MAC text codec and the IP
+ * text codec (net/ip.ts) live in their own files and are re-exported here.
  */
 import { DecodeError } from '../../errors.js';
-import { decodeIp } from './ip.js';
+import { decodeIp } from '../../net/ip.js';
 import { decodeMac } from './mac.js';
 
 export { AttrWriter } from './attr-writer.js';
-export { encodeIp, decodeIp, ipFamily, ipVersion, ipToBigInt, bigIntToIp } from './ip.js';
+export { encodeIp, decodeIp, ipFamily, ipVersion } from '../../net/ip.js';
 export { encodeMac, decodeMac, isEthernetMac, checkEthernetMac } from './mac.js';
 
 export const NLA_F_NESTED = 0x8000;

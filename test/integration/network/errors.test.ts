@@ -86,7 +86,7 @@ test('network create: missing macvlan parent (2), overlapping subnets (2), bad s
     [2, /a macvlan network needs --parent/, ['network', 'create', networkName(), '--driver', 'macvlan', '--subnet', other]],
     [2, new RegExp(`overlaps ${base.replaceAll('.', '\\.')}0/24 of network ${net}`), ['network', 'create', networkName(), '--subnet', `${base}128/25`]],
     [2, /overlaps/, ['network', 'create', networkName(), '--subnet', `${base.split('.').slice(0, 2).join('.')}.0.0/16`]],
-    [2, /host bits are set; did you mean/, ['network', 'create', networkName(), '--subnet', `${base}1/24`]],
+    [2, /host bits are set \(the network is /, ['network', 'create', networkName(), '--subnet', `${base}1/24`]],
     [2, /too small/, ['network', 'create', networkName(), '--subnet', `${base}0/31`]],
     [2, /invalid subnet "nonsense"/, ['network', 'create', networkName(), '--subnet', 'nonsense']],
     [2, /invalid MTU/, ['network', 'create', networkName(), '--subnet', other, '--mtu', '20']],

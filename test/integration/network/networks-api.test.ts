@@ -64,7 +64,7 @@ test('two users bringing back a missing bridge at the same moment both succeed',
   const bridge = info.config.bridge!;
   t.after(() => { ipTry(undefined, 'link', 'del', bridge); });
   ipTry(undefined, 'link', 'del', bridge);
-  const created = await Promise.all([a.ensureBridge(info), b.ensureBridge(info)]);
+  const created = await Promise.all([a.ensureHostSide(info), b.ensureHostSide(info)]);
   assert.deepEqual(created.sort(), [false, true], 'one of them made it');
   assert.deepEqual(ipAddrs(undefined, bridge).filter((i) => i.family === 'inet').map((i) => `${i.local}/${i.prefixlen}`), [`${base}1/24`]);
   await a.remove(net);

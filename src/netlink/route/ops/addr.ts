@@ -7,7 +7,7 @@ import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
 import { AF, IFA_F, RTM, RT_SCOPE } from '../schema/constants.js';
 import { decodeAddrMessage, encodeAddrMessage, type AddrMessage } from '../schema/addr.js';
-import { parseCidr } from './cidr.js';
+import { cidrText, parseCidr } from '../../../net/cidr.js';
 
 /** An address as the kernel reports it (`ip -j addr show`). `cidr` is 'local/prefixLen'. */
 export type Address = AddrMessage & { cidr: string };
@@ -67,7 +67,7 @@ function toMessage(o: AddressOptions): AddrMessage {
 }
 
 export function toAddress(m: AddrMessage): Address {
-  return { ...m, cidr: `${m.local ?? m.address ?? ''}/${m.prefixLen}` };
+  return { ...m, cidr: cidrText({ address: m.local ?? m.address ?? '', prefixLen: m.prefixLen }) };
 }
 
 export class AddrOps {

@@ -96,6 +96,5 @@ export type { Address, AddressOptions, AddressListOptions, Scope } from './addr.
 export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType } from './route.js';
 export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';
 export type { RtEvent, ResyncEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
-export { parseCidr, parseIp, type Cidr } from './cidr.js';
 export { NO_STATS } from '../schema/link.js';
 export { checkLinkName } from './ref.js';

@@ -6,12 +6,13 @@
  */
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
-import { AF, IFF, RTEXT_FILTER, RTM } from '../schema/constants.js';
+import { AF, IFF, IN6_ADDR_GEN_MODE, RTEXT_FILTER, RTM } from '../schema/constants.js';
 import {
   NO_STATS, decodeLinkMessage, encodeLinkMessage, type LinkInfo, type LinkMessage, type LinkStats64,
 } from '../schema/link.js';
 import { NetlinkError } from '../../../errors.js';
 import { errnoNumber } from '../../../errno.js';
+import { enumCodec } from '../../wire/enum-codec.js';
 import { checkLinkName, checkRef, describeRef, type LinkRef } from './ref.js';
 
 /** A link as the kernel reports it (`ip -d -s link show`). */
@@ -20,13 +21,12 @@ export type Link = LinkMessage & { index: number; name: string; flags: number };
 /** How IPv6 link-local addresses are made (`ip link set DEV addrgenmode MODE`); 'none' makes none. */
 export type AddrGenMode = 'eui64' | 'none' | 'stable-privacy' | 'random';
 
-const ADDR_GEN_MODES: Record<AddrGenMode, number> = { eui64: 0, none: 1, 'stable-privacy': 2, random: 3 };
+const ADDR_GEN_MODES = enumCodec<AddrGenMode>({
+  eui64: IN6_ADDR_GEN_MODE.EUI64, none: IN6_ADDR_GEN_MODE.NONE, 'stable-privacy': IN6_ADDR_GEN_MODE.STABLE_PRIVACY, random: IN6_ADDR_GEN_MODE.RANDOM,
+});
 
 function addrGenModeNumber(mode: AddrGenMode | undefined): number | undefined {
-  if (mode === undefined) return undefined;
-  const n = ADDR_GEN_MODES[mode];
-  if (n === undefined) throw new TypeError(`invalid addrGenMode ${JSON.stringify(mode)}: eui64, none, stable-privacy or random`);
-  return n;
+  return mode === undefined ? undefined : ADDR_GEN_MODES.encode(mode, 'addrGenMode');
 }
 
 /** Options shared by every link kind when adding one. */

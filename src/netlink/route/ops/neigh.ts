@@ -7,7 +7,7 @@ import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
 import { AF, NTF, NUD, RTM } from '../schema/constants.js';
 import { decodeNeighMessage, encodeNeighMessage, type NeighMessage } from '../schema/neigh.js';
-import { parseIp } from './cidr.js';
+import { parseIp } from '../../../net/cidr.js';
 
 export type Neighbor = NeighMessage;
 

@@ -3,9 +3,6 @@
  *
  * How callers name a link: by index or by name, never an overloaded string.
  */
-import type { AttrWriter } from '../../wire/attr.js';
-import { IFLA } from '../schema/constants.js';
-
 export type LinkRef = { index: number } | { name: string };
 
 /** Interface names: 1..15 bytes, no '/', no whitespace, not '.' or '..' (dev_valid_name). */
@@ -22,13 +19,6 @@ export function checkRef(ref: LinkRef): void {
   } else {
     checkLinkName(ref.name);
   }
-}
-
-/** The ifindex to put in a header, writing IFLA_IFNAME for a name (the kernel looks it up). */
-export function refIndex(ref: LinkRef, w: AttrWriter | undefined): number {
-  if ('index' in ref) return ref.index;
-  w?.string(IFLA.IFNAME, ref.name);
-  return 0;
 }
 
 export function describeRef(ref: LinkRef): string {

@@ -9,7 +9,8 @@ import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
 import { AF, RTM, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '../schema/constants.js';
 import { decodeRouteMessage, encodeRouteMessage, type RouteMessage } from '../schema/route.js';
-import { parseCidr, parseIp } from './cidr.js';
+import { cidrText, parseCidr, parseIp } from '../../../net/cidr.js';
+import { enumCodec } from '../../wire/enum-codec.js';
 import { NetlinkError } from '../../../errors.js';
 import { errnoNumber } from '../../../errno.js';
 import { scopeNumber, type Scope } from './addr.js';
@@ -19,10 +20,10 @@ export type Route = RouteMessage & { destination: string };
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 
-const ROUTE_TYPES: Record<RouteType, number> = {
+const ROUTE_TYPES = enumCodec<RouteType>({
   unicast: RTN.UNICAST, local: RTN.LOCAL, broadcast: RTN.BROADCAST, anycast: RTN.ANYCAST, multicast: RTN.MULTICAST,
   blackhole: RTN.BLACKHOLE, unreachable: RTN.UNREACHABLE, prohibit: RTN.PROHIBIT, throw: RTN.THROW,
-};
+});
 
 export interface RouteOptions {
   /** 'ip/prefix', or 'default' / undefined for the default route. */
@@ -61,8 +62,7 @@ function buildMessage(o: RouteOptions, forDelete: boolean): RouteMessage {
   const family = dst?.family ?? gw?.family ?? o.family;
   if (family === undefined) throw new TypeError('route family unknown: give dst, gateway or family');
   if (gw && gw.family !== family) throw new TypeError(`gateway ${o.gateway} is not in the address family of ${o.dst}`);
-  const type = o.type === undefined ? RTN.UNICAST : ROUTE_TYPES[o.type];
-  if (type === undefined) throw new TypeError(`invalid route type ${String(o.type)}`);
+  const type = o.type === undefined ? RTN.UNICAST : ROUTE_TYPES.encode(o.type, 'route type');
   let scope: number;
   if (o.scope !== undefined) scope = scopeNumber(o.scope);
   else if (forDelete) scope = RT_SCOPE.NOWHERE;
@@ -86,7 +86,7 @@ function buildMessage(o: RouteOptions, forDelete: boolean): RouteMessage {
 }
 
 export function toRoute(m: RouteMessage): Route {
-  return { ...m, destination: m.dst === undefined ? 'default' : `${m.dst}/${m.dstLen}` };
+  return { ...m, destination: m.dst === undefined ? 'default' : cidrText({ address: m.dst, prefixLen: m.dstLen }) };
 }
 
 export class RouteOps {

@@ -6,6 +6,7 @@
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
 import { attrMap, readU16 } from '../../wire/attr.js';
+import { enumCodec } from '../../wire/enum-codec.js';
 import { IFLA_IPVLAN, IPVLAN_MODE } from './constants.js';
 
 export type IpvlanMode = 'l2' | 'l3' | 'l3s';
@@ -17,14 +18,11 @@ export interface IpvlanInfo {
   flags?: number;
 }
 
-const MODES: Record<IpvlanMode, number> = { l2: IPVLAN_MODE.L2, l3: IPVLAN_MODE.L3, l3s: IPVLAN_MODE.L3S };
+/** The modes by name (`ip link add … type ipvlan mode NAME`). */
+const IPVLAN_MODES = enumCodec<IpvlanMode>({ l2: IPVLAN_MODE.L2, l3: IPVLAN_MODE.L3, l3s: IPVLAN_MODE.L3S });
 
 export function encodeIpvlanData(w: AttrWriter, info: IpvlanInfo): void {
-  if (info.mode !== undefined) {
-    const mode = MODES[info.mode];
-    if (mode === undefined) throw new TypeError(`unknown ipvlan mode ${JSON.stringify(info.mode)}`);
-    w.u16(IFLA_IPVLAN.MODE, mode);
-  }
+  if (info.mode !== undefined) w.u16(IFLA_IPVLAN.MODE, IPVLAN_MODES.encode(info.mode, 'ipvlan mode'));
   if (info.flags !== undefined) w.u16(IFLA_IPVLAN.FLAGS, info.flags);
 }
 
@@ -33,8 +31,7 @@ export function decodeIpvlanData(data: Uint8Array): IpvlanInfo {
   const info: IpvlanInfo = { kind: 'ipvlan' };
   const mode = a.get(IFLA_IPVLAN.MODE);
   if (mode !== undefined) {
-    const n = readU16(mode, 'IFLA_IPVLAN_MODE');
-    const name = (Object.keys(MODES) as IpvlanMode[]).find((k) => MODES[k] === n);
+    const name = IPVLAN_MODES.decode(readU16(mode, 'IFLA_IPVLAN_MODE'));
     if (name !== undefined) info.mode = name;
   }
   const flags = a.get(IFLA_IPVLAN.FLAGS);

@@ -6,6 +6,7 @@
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
 import { attrMap, readU16, readU32 } from '../../wire/attr.js';
+import { enumCodec } from '../../wire/enum-codec.js';
 import { IFLA_MACVLAN, MACVLAN_MODE } from './constants.js';
 
 export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
@@ -17,20 +18,17 @@ export interface MacvlanInfo {
   flags?: number;
 }
 
-const MODES: Record<MacvlanMode, number> = {
+/** The modes by name (`ip link add … type macvlan mode NAME`). */
+export const MACVLAN_MODES = enumCodec<MacvlanMode>({
   private: MACVLAN_MODE.PRIVATE,
   vepa: MACVLAN_MODE.VEPA,
   bridge: MACVLAN_MODE.BRIDGE,
   passthru: MACVLAN_MODE.PASSTHRU,
   source: MACVLAN_MODE.SOURCE,
-};
+});
 
 export function encodeMacvlanData(w: AttrWriter, info: MacvlanInfo): void {
-  if (info.mode !== undefined) {
-    const mode = MODES[info.mode];
-    if (mode === undefined) throw new TypeError(`unknown macvlan mode ${JSON.stringify(info.mode)}`);
-    w.u32(IFLA_MACVLAN.MODE, mode);
-  }
+  if (info.mode !== undefined) w.u32(IFLA_MACVLAN.MODE, MACVLAN_MODES.encode(info.mode, 'macvlan mode'));
   if (info.flags !== undefined) w.u16(IFLA_MACVLAN.FLAGS, info.flags);
 }
 
@@ -39,8 +37,7 @@ export function decodeMacvlanData(data: Uint8Array): MacvlanInfo {
   const info: MacvlanInfo = { kind: 'macvlan' };
   const mode = a.get(IFLA_MACVLAN.MODE);
   if (mode !== undefined) {
-    const n = readU32(mode, 'IFLA_MACVLAN_MODE');
-    const name = (Object.keys(MODES) as MacvlanMode[]).find((k) => MODES[k] === n);
+    const name = MACVLAN_MODES.decode(readU32(mode, 'IFLA_MACVLAN_MODE'));
     if (name !== undefined) info.mode = name;
   }
   const flags = a.get(IFLA_MACVLAN.FLAGS);

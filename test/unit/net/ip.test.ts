@@ -1,10 +1,10 @@
-/** netlink/wire ip + mac text codecs: RFC 5952 output, node:net validation, properties. */
+/** net/ip: the IP text codec — RFC 5952 output, node:net validation, properties. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DecodeError } from '../../../../src/errors.js';
+import { DecodeError } from '../../../src/errors.js';
 import { isIP } from 'node:net';
-import { decodeIp, decodeMac, encodeIp, encodeMac, ipFamily, ipVersion } from '../../../../src/netlink/wire/attr.js';
+import { decodeIp, encodeIp, ipFamily, ipVersion } from '../../../src/net/ip.js';
 
 void test('IPv4 round trip', () => {
   assert.deepEqual([...encodeIp('10.0.0.1')], [10, 0, 0, 1]);
@@ -61,18 +61,6 @@ void test('invalid addresses throw TypeError; zones are refused', () => {
 
 void test('decodeIp of a wrong length is a DecodeError', () => {
   for (const n of [0, 1, 3, 5, 15, 17]) assert.throws(() => decodeIp(new Uint8Array(n)), DecodeError);
-});
-
-void test('MAC text codec', () => {
-  assert.deepEqual([...encodeMac('AA:bb:0c:dd:ee:ff')], [0xaa, 0xbb, 0x0c, 0xdd, 0xee, 0xff]);
-  assert.equal(decodeMac(Uint8Array.of(2, 0, 0, 0, 0, 1)), '02:00:00:00:00:01');
-  assert.equal(decodeMac(new Uint8Array(20).fill(0xab)).split(':').length, 20); // infiniband
-  assert.equal(decodeMac(Uint8Array.of(1)), '01');
-  for (const bad of ['', 'aa-bb-cc-dd-ee-ff', 'a:b:c:d:e:f', 'aa:bb:', 'zz:00:00:00:00:00', 'aabbccddeeff']) {
-    assert.throws(() => encodeMac(bad), TypeError, bad);
-  }
-  assert.throws(() => decodeMac(new Uint8Array(0)), DecodeError);
-  fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 32 }), (b) => assert.deepEqual(encodeMac(decodeMac(b)), b) === undefined));
 });
 
 void test('ipVersion answers exactly as net.isIP, on valid and arbitrary strings', () => {

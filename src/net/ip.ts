@@ -1,10 +1,11 @@
 /**
- * Layer: netlink/wire — pure codec, no I/O.
+ * Layer: net — addresses, a pure leaf over errors.ts.
  *
- * IP addresses as strings <-> the 4- or 16-byte network-order form the kernel uses in IFA_*,
- * RTA_*, NDA_* and IFLA_VXLAN_* attributes. IPv6 text output is RFC 5952 canonical.
+ * IP addresses as text <-> the 4- or 16-byte network-order form that netlink attributes
+ * (IFA_*, RTA_*, NDA_*, IFLA_VXLAN_*) and packets (ARP, NA) carry. IPv6 text output is RFC
+ * 5952 canonical. Prefixes and their arithmetic are cidr.ts.
  */
-import { DecodeError } from '../../errors.js';
+import { DecodeError } from '../errors.js';
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
@@ -149,22 +150,4 @@ export function decodeIp(bytes: Uint8Array): string {
   const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
   if (bestLen < 2) return hex(words);
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
-}
-
-/** An address as an unsigned integer (32 or 128 bits), for prefix arithmetic. */
-export function ipToBigInt(s: string): bigint {
-  let n = 0n;
-  for (const b of encodeIp(s)) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-/** The address with value `n` in `family`. */
-export function bigIntToIp(n: bigint, family: 4 | 6): string {
-  const len = family === 4 ? 4 : 16;
-  const bytes = new Uint8Array(len);
-  for (let i = len - 1; i >= 0; i--) {
-    bytes[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return decodeIp(bytes);
 }

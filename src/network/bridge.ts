@@ -1,0 +1,96 @@
+/**
+ * Layer: network.
+ *
+ * The bridge driver: a host bridge holding the gateway addresses (made, or adopted when it
+ * exists), and per sandbox a veth whose sandbox end is born inside the namespace and whose
+ * host end is a port of the bridge. A network given no IPv4 subnet gets a free /16, and no
+ * subnet may overlap a host route.
+ */
+import { NetlinkError, ConfigError } from '../errors.js';
+import { cidrText, subnetsOverlap } from '../net/cidr.js';
+import { checkLinkName } from '../netlink/route/ops/index.js';
+import { IFF } from '../netlink/route/schema/constants.js';
+import type { NetworkRecord } from '../store/index.js';
+import { asConfigError } from './config-error.js';
+import { deleteLink, type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
+import { foreignRoutes, pickFreeSubnet } from './host-routes.js';
+import { parseSubnet } from './ipam.js';
+import { bridgeTag, defaultBridgeName, hostVethName, vethTag } from './names.js';
+
+async function validate({ name, options, subnets }: CreateRequest, ctx: DriverContext): Promise<DriverPlan> {
+  const bridge = options.bridgeName ?? defaultBridgeName(name);
+  asConfigError('bridge', () => checkLinkName(bridge, 'bridge name'));
+  const others = ctx.networks();
+  const routes = await foreignRoutes(ctx.host(), new Set(others.flatMap((n) => n.config.bridge ?? [])));
+  const all = [...subnets];
+  if (!all.some((s) => s.family === 4)) {
+    const taken = [...routes.map((r) => r.subnet), ...others.flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
+    all.unshift(parseSubnet(pickFreeSubnet(taken)));
+  }
+  for (const r of routes) {
+    const clash = all.find((s) => subnetsOverlap(s, r.subnet));
+    if (clash) throw new ConfigError(`subnet ${clash.cidr} overlaps the host route ${cidrText(r.subnet)} on ${r.dev}`, 'subnet');
+  }
+  const existing = await ctx.host().link.find({ name: bridge });
+  if (existing !== undefined && existing.info?.kind !== 'bridge') throw new ConfigError(`${bridge} exists in the host and is not a bridge`, 'bridge');
+  // An existing bridge is nsbox's to delete only if nsbox made it for this network (its tag).
+  const managedBridge = existing === undefined || existing.alias === bridgeTag(ctx.scope, name);
+  return { subnets: all, config: { bridge, managedBridge } };
+}
+
+function conflict(config: DriverConfig, other: NetworkRecord): ConfigError | undefined {
+  if (config.bridge !== undefined && other.config.bridge === config.bridge) return new ConfigError(`bridge ${config.bridge} is already used by network ${other.name}`, 'bridge');
+  return undefined;
+}
+
+/** The bridge exists, is tagged if nsbox manages it, is up and holds the gateways. */
+async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolean> {
+  const name = network.config.bridge;
+  if (name === undefined) return false;
+  const host = ctx.host();
+  let made = false;
+  let br = await host.link.find({ name });
+  if (br === undefined) {
+    try {
+      await host.link.add({ name, kind: 'bridge', mtu: network.config.mtu, up: true });
+      made = true;
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // else another process made it meanwhile
+    }
+    br = await host.link.get({ name });
+  }
+  const tag = bridgeTag(ctx.scope, network.name);
+  if (network.config.managedBridge && br.alias !== tag) await host.link.set({ index: br.index }, { alias: tag });
+  if (!(br.flags & IFF.UP)) await host.link.set({ index: br.index }, { up: true });
+  for (const s of network.config.subnets) {
+    const { family, prefixLen } = parseSubnet(s.subnet);
+    await host.addr.replace({ index: br.index, address: cidrText({ address: s.gateway, prefixLen }), nodad: family === 6 });
+  }
+  return made;
+}
+
+/** A veth: the sandbox end born inside, the host end a port of the bridge. */
+async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverContext): Promise<{ hostIf: string }> {
+  await setUp(network, ctx);
+  const host = ctx.host();
+  const br = await host.link.get({ name: network.config.bridge! });
+  const hostIf = hostVethName(link.owner, network.name);
+  // The host end never makes IPv6 link-local addresses: no DAD, MLD or router
+  // solicitations flooding the bridge, whose cost grows with the number of ports.
+  await host.link.add({
+    name: hostIf, kind: 'veth', mtu: network.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(link.owner), numTxQueues: 1, numRxQueues: 1,
+    peer: { name: link.ifname, netnsFd: link.netnsFd, mtu: network.config.mtu, address: link.mac },
+  });
+  return { hostIf };
+}
+
+/** The host end. Deleting the sandbox's end deletes it too; this makes sure (the sandbox's end may not have been found). */
+async function detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void> {
+  await deleteLink(ctx.host(), hostVethName(owner, network.name));
+}
+
+async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void> {
+  if (network.config.managedBridge && network.config.bridge !== undefined) await deleteLink(ctx.host(), network.config.bridge);
+}
+
+export const bridgeDriver: NetworkDriver = { name: 'bridge', validate, conflict, setUp, attach, detach, tearDown };
