@@ -10,7 +10,7 @@ import { Rtnl } from '../netlink/route/ops/index.js';
 import { IFF, RT_TABLE } from '../netlink/route/schema/constants.js';
 import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../store/index.js';
-import { checkName, hostVethName } from '../network/index.js';
+import { checkName } from '../network/index.js';
 import { adopt } from './adopt.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
@@ -75,8 +75,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string): Promis
       await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
     }
   }
-  const hostEnds = rec.config.interfaces.filter((i) => i.network !== undefined && root.networks.get(i.network)?.driver === 'bridge')
-    .map((i) => hostVethName(rec.key, i.network!));
+  const hostEnds = rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
   for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
   root.networks.release(rec.key);
   if (!destroyed) {

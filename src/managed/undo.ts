@@ -3,12 +3,11 @@
  *
  * Undo interface work a killed process left in state 'adding': wherever the link got to
  * inside the sandbox (under its source or its new name), give it back to the host under its
- * source name (link-return), delete a bridge nsbox created or a network's link (both ends,
- * and release its addresses), then drop the row.
+ * source name (link-return), delete a bridge nsbox created or a network's link (with what it
+ * has outside the sandbox, and its addresses), then drop the row.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
-import { hostNetlink, returnLink } from '../sandbox/index.js';
-import { hostVethName } from '../network/index.js';
+import { returnLink } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import type { StateRoot } from './root.js';
 
@@ -22,10 +21,9 @@ export async function undoInterruptedInterfaces(root: StateRoot, rec: SandboxRec
       try {
         const link = (await inside.link.find({ name: row.dstName })) ?? (await inside.link.find({ name: row.srcName }));
         if (row.network !== undefined) {
-          // A network's link was made for the sandbox: delete both ends, release the addresses.
+          // A network's link was made for the sandbox: delete it, and what it has outside, and the leases.
           if (link !== undefined) await inside.link.del({ index: link.index }).catch(() => undefined);
-          await hostNetlink().link.del({ name: hostVethName(rec.key, row.network) }).catch(() => undefined);
-          root.networks.release(rec.key, row.network);
+          await root.networks.releaseOutside(row.network, rec.key);
         } else if (link !== undefined) {
           if (row.options.isBridge) await inside.link.del({ index: link.index });
           else {

@@ -20,8 +20,8 @@ import { bridgeTag, defaultBridgeName, hostVethName, vethTag } from './names.js'
 async function validate({ name, options, subnets }: CreateRequest, ctx: DriverContext): Promise<DriverPlan> {
   const bridge = options.bridgeName ?? defaultBridgeName(name);
   asConfigError('bridge', () => checkLinkName(bridge, 'bridge name'));
+  const routes = await foreignRoutes(ctx.host(), () => new Set(ctx.networks().flatMap((n) => n.config.bridge ?? [])));
   const others = ctx.networks();
-  const routes = await foreignRoutes(ctx.host(), new Set(others.flatMap((n) => n.config.bridge ?? [])));
   const all = [...subnets];
   if (!all.some((s) => s.family === 4)) {
     const taken = [...routes.map((r) => r.subnet), ...others.flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
@@ -85,12 +85,17 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
 }
 
 /** The host end. Deleting the sandbox's end deletes it too; this makes sure (the sandbox's end may not have been found). */
+/** The host end of the sandbox's veth. */
+function hostLinks(network: NetworkRecord, owner: string): string[] {
+  return [hostVethName(owner, network.name)];
+}
+
 async function detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void> {
-  await deleteLink(ctx.host(), hostVethName(owner, network.name));
+  for (const name of hostLinks(network, owner)) await deleteLink(ctx.host(), name);
 }
 
 async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void> {
   if (network.config.managedBridge && network.config.bridge !== undefined) await deleteLink(ctx.host(), network.config.bridge);
 }
 
-export const bridgeDriver: NetworkDriver = { name: 'bridge', validate, conflict, setUp, attach, detach, tearDown };
+export const bridgeDriver: NetworkDriver = { name: 'bridge', validate, conflict, setUp, attach, hostLinks, detach, tearDown };

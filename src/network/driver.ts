@@ -88,6 +88,11 @@ export interface NetworkDriver {
   setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolean>;
   /** Make the sandbox's link; returns the name of its host-side end, if it has one. */
   attach(network: NetworkRecord, link: LinkRequest, ctx: DriverContext): Promise<{ hostIf: string | undefined }>;
+  /**
+   * The links attach() leaves outside the sandbox for `owner` (they die with the sandbox's
+   * namespace, a moment later: teardown waits for them). Pure: names only.
+   */
+  hostLinks(network: NetworkRecord, owner: string): string[];
   /** Remove what attach() left outside the sandbox; already gone is success. */
   detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void>;
   /** Remove what setUp() made (only that); already gone is success. */

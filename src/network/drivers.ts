@@ -11,8 +11,11 @@ import { macvlanDriver } from './macvlan.js';
 
 const DRIVERS: Readonly<Record<NetworkDriverName, NetworkDriver>> = { bridge: bridgeDriver, macvlan: macvlanDriver };
 
+/** The drivers' names, as `--driver` takes them. */
+export const DRIVER_NAMES = Object.keys(DRIVERS) as readonly NetworkDriverName[];
+
 /** The driver named `name`; ConfigError (field 'driver') for one that does not exist. */
 export function driverOf(name: string): NetworkDriver {
-  if (!Object.hasOwn(DRIVERS, name)) throw new ConfigError(`unknown driver ${JSON.stringify(name)}: ${Object.keys(DRIVERS).join(' or ')}`, 'driver');
+  if (!Object.hasOwn(DRIVERS, name)) throw new ConfigError(`unknown driver ${JSON.stringify(name)}: ${DRIVER_NAMES.join(' or ')}`, 'driver');
   return DRIVERS[name as NetworkDriverName];
 }

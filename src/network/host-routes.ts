@@ -24,16 +24,20 @@ const FIRST_FREE_OCTET = 88;
 const LAST_FREE_OCTET = 254;
 
 /**
- * Unicast routes to a network, in every table, except those on `ours` (nsbox's own bridges,
- * whose subnets the records already hold).
+ * Unicast routes to a network, in every table, except those on `ours()` (nsbox's own bridges,
+ * whose subnets the records already hold). `ours` is asked after the kernel is read: a network
+ * is recorded before its bridge is made, so a bridge another process is making right now is
+ * always among them, never mistaken for a foreign route.
  */
-export async function foreignRoutes(host: Rtnl, ours: ReadonlySet<string>): Promise<HostRoute[]> {
+export async function foreignRoutes(host: Rtnl, ours: () => ReadonlySet<string>): Promise<HostRoute[]> {
   const links = new Map((await host.link.list()).map((l) => [l.index, l.name] as const));
+  const routes = await host.route.list({ table: 'all' });
+  const mine = ours();
   const out: HostRoute[] = [];
-  for (const r of await host.route.list({ table: 'all' })) {
+  for (const r of routes) {
     if (r.dst === undefined || r.dstLen === 0 || r.type !== RTN.UNICAST) continue;
     const dev = links.get(r.oif ?? 0) ?? '?';
-    if (ours.has(dev)) continue; // any other link counts: a unicast route on lo (10.88.0.0/16 dev lo) takes the subnet too
+    if (mine.has(dev)) continue; // any other link counts: a unicast route on lo (10.88.0.0/16 dev lo) takes the subnet too
     const family = r.family === AF.INET ? 4 : 6;
     if (r.dstLen > LONGEST_COUNTED[family]) continue;
     out.push({ subnet: { address: r.dst, prefixLen: r.dstLen, family }, dev });

@@ -8,5 +8,6 @@ export {
 export type { NetworkCreateOptions, MacvlanMode } from './create-options.js';
 export { parseSubnet, nextFree, checkAssignable, macFromIPv4, type Subnet } from './ipam.js';
 export { subnetsOverlap, type Cidr } from '../net/cidr.js';
-export { hostVethName, vethTag, bridgeTag, checkName } from './names.js';
+export { vethTag, bridgeTag, checkName } from './names.js';
 export type { Lease } from '../store/index.js';
+export { DRIVER_NAMES } from './drivers.js';

@@ -41,6 +41,7 @@ export const macvlanDriver: NetworkDriver = {
   conflict: () => undefined,
   setUp: () => Promise.resolve(false),
   attach,
+  hostLinks: () => [], // the macvlan link lives in the sandbox alone
   detach: nothingToDo,
   tearDown: nothingToDo,
 };

@@ -162,8 +162,9 @@ export class Networks {
     try {
       return await this.create(DEFAULT_NETWORK, {});
     } catch (err) {
-      const raced = this.get(DEFAULT_NETWORK); // another process created it meanwhile
-      if (raced !== undefined && err instanceof NsboxError && err.code === 'NSBOX_ERR_EXISTS') return raced;
+      // Another process created it meanwhile (its name taken, or its bridge in the way): use it.
+      const raced = this.get(DEFAULT_NETWORK);
+      if (raced !== undefined) return raced;
       throw err;
     }
   }
@@ -270,8 +271,24 @@ export class Networks {
     const iface = sandbox.interfaces().find((i) => i.dstName === ifname);
     if (iface !== undefined) await sandbox.removeInterface(iface, { delete: true });
     else await deleteLink(sandbox.netlink, ifname);
+    await this.releaseOutside(network, owner);
+  }
+
+  /**
+   * What an attachment holds outside its sandbox, dropped: the driver's host-side links (a
+   * bridge's host veth end) and the leases. For an owner whose sandbox is gone or whose
+   * connect was interrupted; already gone is success.
+   */
+  async releaseOutside(network: string, owner: string): Promise<void> {
+    const rec = this.#records.get(network);
     if (rec !== undefined) await driverOf(rec.driver).detach(rec, owner, this.#context).catch(() => undefined);
     this.#records.release(owner, network);
+  }
+
+  /** The links an owner's attachment to `network` has outside its sandbox (none for a network that is gone). */
+  hostLinksOf(owner: string, network: string): string[] {
+    const rec = this.#records.get(network);
+    return rec === undefined ? [] : driverOf(rec.driver).hostLinks(rec, owner);
   }
 
   /**

@@ -4,7 +4,7 @@
  * `nsbox network create|ls|inspect|rm`: bridge and macvlan networks with address management.
  */
 import { Option } from 'commander';
-import type { MacvlanMode } from '../../network/index.js';
+import { DRIVER_NAMES, type MacvlanMode } from '../../network/index.js';
 import type { NetworkView } from '../../managed/index.js';
 import { collect, type Register } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -46,7 +46,7 @@ export const register: Register = (program, run) => {
   const network = program.command('network').description('bridge and macvlan networks with address management');
   network.command('create').argument('<name>')
     .description('create a network (a bridge with the gateway address, or macvlan on --parent)')
-    .addOption(new Option('--driver <driver>', 'bridge or macvlan').default('bridge').choices(['bridge', 'macvlan']))
+    .addOption(new Option('--driver <driver>', DRIVER_NAMES.join(' or ')).default('bridge').choices(DRIVER_NAMES))
     .option('--subnet <cidr>', 'an IPv4 and/or (with --ipv6) an IPv6 subnet (repeatable; default: a free /16 in 10.88.0.0/8)', collect)
     .option('--gateway <ip>', 'IPv4 gateway (default: the first address of the subnet)')
     .option('--ipv6', 'give sandboxes IPv6 addresses from the IPv6 --subnet')

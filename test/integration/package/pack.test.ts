@@ -7,8 +7,9 @@
  * fails without a network) from source. There, `npx nsbox run -- ip -br addr` prints the
  * addresses of a fresh sandbox (lo and eth0 with 10.88.x.y/16 on nsbox0), an ES module doing
  * `import { Sandbox, generateKey } from 'nsbox'` creates and destroys a sandbox, and a
- * TypeScript file importing 'nsbox' type-checks against the shipped declarations (with
- * skipLibCheck, as `tsc --init` sets it).
+ * TypeScript file importing 'nsbox' type-checks against the shipped declarations, strictly and
+ * with the declarations themselves checked too (no skipLibCheck: the public types reach
+ * better-sqlite3's, which the package depends on).
  * The install compiles SQLite: this file takes a minute or two.
  */
 import { after, before, test } from 'node:test';
@@ -135,9 +136,7 @@ export { key };
     compilerOptions: {
       module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true,
       types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
-      // As `tsc --init` sets it. Without it, strict consumers get TS7016 from the public
-      // Networks constructor's Db type (better-sqlite3, whose @types are a devDependency here).
-      skipLibCheck: true,
+      skipLibCheck: false,
     },
     files: ['use.mts'],
   }));
