@@ -10,6 +10,7 @@
 import type { AttrIndex } from './attr.js';
 import { readBe16, readIp, readMac, readS32, readString, readU16, readU32, readU8 } from './attr.js';
 import type { AttrWriter } from './attr-writer.js';
+import type { EnumCodec } from './enum-codec.js';
 
 /** How one attribute value is read and written. `read` may return undefined to leave the field unset. */
 export interface ValueCodec<V> {
@@ -28,6 +29,21 @@ export const ip: ValueCodec<string> = { read: readIp, write: (w, t, v) => { w.ip
 export const mac: ValueCodec<string> = { read: (v, what) => (v.length === 0 ? undefined : readMac(v, what)), write: (w, t, v) => { w.mac(t, v); } };
 /** A one-byte boolean (IFLA_CARRIER, IFLA_VXLAN_LEARNING …). */
 export const bool8: ValueCodec<boolean> = { read: (v, what) => readU8(v, what) !== 0, write: (w, t, v) => { w.u8(t, v ? 1 : 0); } };
+
+/**
+ * A word the kernel carries as a number (a macvlan mode …), on the wire as `as` carries it: an
+ * unknown word is refused on encode (TypeError naming `what` and the choices), an unknown
+ * number reads as absent (a newer kernel's value).
+ */
+export function named<N extends string>(names: EnumCodec<N>, as: ValueCodec<number>, what: string): ValueCodec<N> {
+  return {
+    read: (v, attr) => {
+      const n = as.read(v, attr);
+      return n === undefined ? undefined : names.decode(n);
+    },
+    write: (w, t, v) => { as.write(w, t, names.encode(v, what)); },
+  };
+}
 
 type FieldSpec<V> = readonly [type: number, what: string, codec: ValueCodec<V>];
 

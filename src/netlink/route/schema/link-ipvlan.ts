@@ -5,7 +5,8 @@
  * decodes as an absent `mode`.
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readU16 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, named, u16 } from '../../wire/attr-fields.js';
 import { enumCodec } from '../../wire/enum-codec.js';
 import { IFLA_IPVLAN, IPVLAN_MODE } from './constants.js';
 
@@ -21,20 +22,17 @@ export interface IpvlanInfo {
 /** The modes by name (`ip link add … type ipvlan mode NAME`). */
 const IPVLAN_MODES = enumCodec<IpvlanMode>({ l2: IPVLAN_MODE.L2, l3: IPVLAN_MODE.L3, l3s: IPVLAN_MODE.L3S });
 
+const FIELDS = new FieldTable<IpvlanInfo>({
+  mode: [IFLA_IPVLAN.MODE, 'IFLA_IPVLAN_MODE', named(IPVLAN_MODES, u16, 'ipvlan mode')],
+  flags: [IFLA_IPVLAN.FLAGS, 'IFLA_IPVLAN_FLAGS', u16],
+});
+
 export function encodeIpvlanData(w: AttrWriter, info: IpvlanInfo): void {
-  if (info.mode !== undefined) w.u16(IFLA_IPVLAN.MODE, IPVLAN_MODES.encode(info.mode, 'ipvlan mode'));
-  if (info.flags !== undefined) w.u16(IFLA_IPVLAN.FLAGS, info.flags);
+  FIELDS.encode(w, info);
 }
 
 export function decodeIpvlanData(data: Uint8Array): IpvlanInfo {
-  const a = attrMap(data);
   const info: IpvlanInfo = { kind: 'ipvlan' };
-  const mode = a.get(IFLA_IPVLAN.MODE);
-  if (mode !== undefined) {
-    const name = IPVLAN_MODES.decode(readU16(mode, 'IFLA_IPVLAN_MODE'));
-    if (name !== undefined) info.mode = name;
-  }
-  const flags = a.get(IFLA_IPVLAN.FLAGS);
-  if (flags !== undefined) info.flags = readU16(flags, 'IFLA_IPVLAN_FLAGS');
+  FIELDS.decode(attrMap(data), info);
   return info;
 }

@@ -5,7 +5,8 @@
  * decodes as an absent `mode`.
  */
 import type { AttrWriter } from '../../wire/attr-writer.js';
-import { attrMap, readU16, readU32 } from '../../wire/attr.js';
+import { attrMap } from '../../wire/attr.js';
+import { FieldTable, named, u16, u32 } from '../../wire/attr-fields.js';
 import { enumCodec } from '../../wire/enum-codec.js';
 import { IFLA_MACVLAN, MACVLAN_MODE } from './constants.js';
 
@@ -27,20 +28,17 @@ export const MACVLAN_MODES = enumCodec<MacvlanMode>({
   source: MACVLAN_MODE.SOURCE,
 });
 
+const FIELDS = new FieldTable<MacvlanInfo>({
+  mode: [IFLA_MACVLAN.MODE, 'IFLA_MACVLAN_MODE', named(MACVLAN_MODES, u32, 'macvlan mode')],
+  flags: [IFLA_MACVLAN.FLAGS, 'IFLA_MACVLAN_FLAGS', u16],
+});
+
 export function encodeMacvlanData(w: AttrWriter, info: MacvlanInfo): void {
-  if (info.mode !== undefined) w.u32(IFLA_MACVLAN.MODE, MACVLAN_MODES.encode(info.mode, 'macvlan mode'));
-  if (info.flags !== undefined) w.u16(IFLA_MACVLAN.FLAGS, info.flags);
+  FIELDS.encode(w, info);
 }
 
 export function decodeMacvlanData(data: Uint8Array): MacvlanInfo {
-  const a = attrMap(data);
   const info: MacvlanInfo = { kind: 'macvlan' };
-  const mode = a.get(IFLA_MACVLAN.MODE);
-  if (mode !== undefined) {
-    const name = MACVLAN_MODES.decode(readU32(mode, 'IFLA_MACVLAN_MODE'));
-    if (name !== undefined) info.mode = name;
-  }
-  const flags = a.get(IFLA_MACVLAN.FLAGS);
-  if (flags !== undefined) info.flags = readU16(flags, 'IFLA_MACVLAN_FLAGS');
+  FIELDS.decode(attrMap(data), info);
   return info;
 }

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../../../src/errors.js';
 import { AttrWriter, attrMap, decodeAttrs } from '../../../../src/netlink/wire/attr.js';
-import { FieldTable, be16, bool8, ip, mac, s32, str, u16, u32, u8 } from '../../../../src/netlink/wire/attr-fields.js';
+import { FieldTable, be16, bool8, ip, mac, named, s32, str, u16, u32, u8 } from '../../../../src/netlink/wire/attr-fields.js';
+import { enumCodec } from '../../../../src/netlink/wire/enum-codec.js';
 
 interface Sample {
   a?: number;
@@ -76,4 +77,22 @@ void test('an empty link-layer address reads as absent; a wrong-sized value name
   const none: Sample = {};
   TABLE.decode(attrMap(empty.finish()), none);
   assert.deepEqual(none, {});
+});
+
+void test('named: words on the wire as numbers; an unknown word is refused with the choices, an unknown number reads as absent', () => {
+  const MODES = enumCodec<'slow' | 'fast'>({ slow: 1, fast: 2 });
+  interface Moded { mode?: 'slow' | 'fast' }
+  const table = new FieldTable<Moded>({ mode: [1, 'T_MODE', named(MODES, u32, 'speed')] });
+  const w = new AttrWriter();
+  table.encode(w, { mode: 'fast' });
+  assert.deepEqual(decodeAttrs(w.finish()).map((a) => [a.type, [...a.value]]), [[1, [2, 0, 0, 0]]]);
+  const back: Moded = {};
+  table.decode(attrMap(w.finish()), back);
+  assert.deepEqual(back, { mode: 'fast' });
+  assert.throws(() => table.encode(new AttrWriter(), { mode: 'warp' as 'fast' }), { name: 'TypeError', message: 'invalid speed "warp": slow or fast' });
+  const newer = new AttrWriter();
+  newer.u32(1, 9);
+  const unknown: Moded = {};
+  table.decode(attrMap(newer.finish()), unknown);
+  assert.deepEqual(unknown, {});
 });
