@@ -2,6 +2,9 @@
 # Capture the netlink goldens in test/fixtures/netlink/*.hex from the running kernel.
 #
 #   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
+#   sudo scripts/capture-fixtures.sh NAME…            # (re)capture only these; every other step
+#                                                     # still runs (without strace), so the kernel
+#                                                     # state each capture sees is the same
 #   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{rt,wire} constants with
 #                                                     # the uapi headers (needs gcc + linux headers)
 #
@@ -34,7 +37,7 @@ const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wi
 const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
   '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',
   '#include <linux/neighbour.h>', '#include <linux/net_namespace.h>', '#include <linux/veth.h>',
-  '#include <linux/if_arp.h>', '#include <linux/if.h>', 'int main(void) { int n = 0, bad = 0;'];
+  '#include <linux/if_arp.h>', '#include <linux/if.h>', '#include <linux/if_bridge.h>', 'int main(void) { int n = 0, bad = 0;'];
 const check = (c, v) => out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
 for (const m of src.matchAll(/export const (\w+) = \{([^}]*)\}/g)) {
   const prefix = m[1] + '_';
@@ -70,6 +73,7 @@ if [[ -z "${NSBOX_OUTER_NETNS:-}" || "$inner" == "$NSBOX_OUTER_NETNS" || "$inner
 fi
 mount -t tmpfs none /run
 
+only=("$@")
 kernel=$(uname -r)
 iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
 when=$(date -u +%Y-%m-%dT%H:%MZ)
@@ -80,6 +84,10 @@ mkdir -p "$out"
 capture() {
   local name=$1
   shift
+  if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+    "$@" >/dev/null 2>&1 || true
+    return
+  fi
   local log
   log=$(mktemp)
   strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
@@ -116,6 +124,7 @@ capture link-add-macvlan ip link add mv0 link v0 type macvlan mode bridge
 capture link-add-dummy ip link add d0 type dummy
 ip link add w0 type veth peer name w1
 capture link-set-master ip link set w0 master br0
+capture link-set-hairpin ip link set w0 type bridge_slave hairpin on
 ip link set v0 up
 ip link set w0 up
 ip link set w1 up

@@ -83,6 +83,8 @@ export interface LinkSetOptions {
   group?: number;
   alias?: string;
   addrGenMode?: AddrGenMode;
+  /** Settings of the link as a bridge port (`ip link set DEV type bridge_slave hairpin on`). */
+  bridgePort?: { hairpin?: boolean; learning?: boolean };
 }
 
 export interface LinkListOptions {
@@ -192,6 +194,7 @@ export class LinkOps {
       group: changes.group,
       alias: changes.alias,
       addrGenMode: addrGenModeNumber(changes.addrGenMode),
+      bridgePort: changes.bridgePort,
     };
     await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
   }
