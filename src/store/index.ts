@@ -9,3 +9,4 @@ export {
   NetworkRecords, type NetworkRecord, type NetworkConfig, type SubnetRecord, type Lease,
 } from './network-records.js';
 export { PortRecords, type PortRecord, type PortState, type PortKey } from './port-records.js';
+export { HostSettings, type HostSetting } from './host-settings.js';
