@@ -29,8 +29,8 @@ export interface HostPortClaim extends HostPortRequest {
   hostPort: number;
 }
 
-const EADDRINUSE = errnoNumber('EADDRINUSE')!;
-const EADDRNOTAVAIL = errnoNumber('EADDRNOTAVAIL')!;
+const EADDRINUSE = errnoNumber('EADDRINUSE');
+const EADDRNOTAVAIL = errnoNumber('EADDRNOTAVAIL');
 
 /** struct sockaddr_in / sockaddr_in6 for `address` (or the wildcard) and `port`. */
 function sockaddr(family: 4 | 6, address: string | undefined, port: number): Uint8Array {

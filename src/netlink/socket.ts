@@ -230,7 +230,7 @@ export class NetlinkSocket {
         return;
       }
       if (sent < 0) {
-        this.#settle(call, new SysError(errnoNumber('EAGAIN')!, 'sendto'));
+        this.#settle(call, new SysError(errnoNumber('EAGAIN'), 'sendto'));
         return;
       }
       this.#drain(call);
