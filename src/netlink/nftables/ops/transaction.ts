@@ -143,9 +143,9 @@ export class NftTransaction {
     return this;
   }
 
-  /** NEWTABLE: an existing table is left as it is (its flags and comment updated) unless `exclusive`. */
+  /** NEWTABLE (flags 0 unless given, as nft sends): an existing table is left as it is (its flags and comment updated) unless `exclusive`. */
   addTable(t: TableSpec, options: AddOptions = {}): this {
-    return this.#add(NFT_MSG.NEWTABLE, createFlags(options), refText('table', t.family, t.name), (w) => encodeTableMessage(w, { ...t }));
+    return this.#add(NFT_MSG.NEWTABLE, createFlags(options), refText('table', t.family, t.name), (w) => encodeTableMessage(w, { ...t, flags: t.flags ?? 0 }));
   }
 
   /** DELTABLE: ENOENT (and the whole transaction fails) if it does not exist. */
