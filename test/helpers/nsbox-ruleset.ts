@@ -6,7 +6,7 @@
  * compare `nft -j list ruleset` after committing them with the oracle of §4.6.
  */
 import type { NftTransaction, ChainSpec, RuleSpec } from '../../src/netlink/nftables/ops/index.js';
-import { statements as s, type ElementSpec, type Expr, type SetSpec } from '../../src/netlink/nftables/schema/index.js';
+import { NF_NAT_RANGE, statements as s, type ElementSpec, type Expr, type SetSpec } from '../../src/netlink/nftables/schema/index.js';
 
 export const TABLE = { family: 'inet', name: 'nsbox' } as const;
 const t = { family: 'inet', table: 'nsbox' } as const;
@@ -105,4 +105,20 @@ export function addLayout(tx: NftTransaction): NftTransaction {
 export function addElements(tx: NftTransaction): NftTransaction {
   for (const [spec, elements] of ELEMENTS) tx.addElements(spec, elements);
   return tx;
+}
+
+/**
+ * An expression as the kernel reports it back in a dump: what it derived added (counters'
+ * values, lookup flags 0, nat's range ends and NF_NAT_RANGE_MAP_IPS|PROTO_SPECIFIED, bitwise's
+ * operation), set ids dropped.
+ */
+export function asDumped(e: Expr): Expr {
+  if (e.type === 'counter') return { ...e, bytes: 0n, packets: 0n };
+  if (e.type === 'lookup') {
+    const { setId: _setId, ...rest } = e;
+    return { ...rest, invert: e.invert ?? false };
+  }
+  if (e.type === 'nat') return { ...e, addrMax: e.addrMin, protoMax: e.protoMin, flags: NF_NAT_RANGE.MAP_IPS | NF_NAT_RANGE.PROTO_SPECIFIED };
+  if (e.type === 'bitwise') return { ...e, op: 'mask_xor' };
+  return e;
 }

@@ -13,8 +13,9 @@ import { NLM_F } from '../../../../src/netlink/wire/header.js';
 import type { NlMessage } from '../../../../src/netlink/wire/message.js';
 import { NFTABLES, nftMessageType } from '../../../../src/netlink/nftables/family.js';
 import { NftTransaction } from '../../../../src/netlink/nftables/ops/index.js';
+import { probeCapabilities } from '../../../../src/netlink/nftables/ops/probe.js';
 import {
-  NFNL_MSG, NFT_MSG, decodeBatchBegin, decodeSetElemListMessage, type ElementSpec, type SetSpec,
+  NFNL_MSG, NFT_MSG, decodeBatchBegin, decodeSetElemListMessage, decodeSetMessage, type ElementSpec, type SetSpec,
 } from '../../../../src/netlink/nftables/schema/index.js';
 import { FakeKernel, ack } from '../../../helpers/fake-kernel.js';
 
@@ -113,4 +114,19 @@ void test('bad input is refused before anything is sent', () => {
   assert.throws(() => tx.addElements(dnat4Any, [{ key: ['tcp', 80] }]), /needs data/);
   assert.throws(() => new NftTransaction(new NetlinkSocket(kernel(), NFTABLES), { genid: -1 }), RangeError);
   assert.equal(tx.size, 0);
+});
+
+void test('the probe: one dry run (no BATCH_END) per feature; a refused one is reported missing with what the kernel said', async () => {
+  // an older kernel: no DESTROY* messages (EINVAL: unknown type), no pipapo (EOPNOTSUPP for a concatenated interval set)
+  const k = kernel((m) => {
+    if (m.type === nftMessageType(NFT_MSG.DESTROYSETELEM)) return ack(m, -22);
+    if (m.type === nftMessageType(NFT_MSG.NEWSET) && decodeSetMessage(m.payload).desc?.concat !== undefined) return ack(m, -95);
+    return undefined;
+  });
+  const caps = await probeCapabilities(new NetlinkSocket(k, NFTABLES));
+  assert.deepEqual({ ...caps, reasons: Object.keys(caps.reasons) }, { destroy: false, inetNat: true, fib: true, pipapo: false, reasons: ['destroy', 'pipapo'] });
+  assert.match(caps.reasons.destroy!, /^NFT_MSG_DESTROYSETELEM \(batch message 3\) set inet nsbox-probe-[0-9a-f]{8} probe: EINVAL/);
+  assert.match(caps.reasons.pipapo!, /NFT_MSG_NEWSET .*EOPNOTSUPP/);
+  assert.equal(k.datagrams.length, 4);
+  assert.ok(k.datagrams.every((d) => d.at(-1)?.type !== NFNL_MSG.BATCH_END), 'never committed');
 });
