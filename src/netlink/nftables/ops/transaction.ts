@@ -346,9 +346,9 @@ function elementAt(item: Item, offset: number | undefined): number | undefined {
   return i < 0 ? undefined : item.origin[i];
 }
 
-/** Split element lists so each message's ELEMENTS nest stays under MAX_ELEMENTS_BYTES: [from, to) ranges. */
+/** Split element lists so each message's ELEMENTS nest stays under MAX_ELEMENTS_BYTES: [from, to) ranges (none for no elements). */
 function chunks(family: NftFamily, elements: readonly SetElement[]): [number, number][] {
-  if (elements.length === 0) return [[0, 0]];
+  if (elements.length === 0) return [];
   const out: [number, number][] = [];
   const w = new AttrWriter();
   let from = 0;

@@ -45,10 +45,12 @@ void test('commit sends one datagram: BEGIN without ack (and with the genid), th
   assert.equal(decodeSetElemListMessage(rest[2]!.payload).setId, 1, 'elements of a set made in the same transaction carry its id');
 });
 
-void test('an empty transaction sends nothing; validate() sends no BATCH_END', async () => {
+void test('an empty transaction sends nothing (no elements: no message); validate() sends no BATCH_END', async () => {
   const k = kernel();
   const socket = new NetlinkSocket(k, NFTABLES);
-  await new NftTransaction(socket).commit();
+  const empty = new NftTransaction(socket).addElements(dnat4Any, []).destroyElements(dnat4Any, []);
+  assert.equal(empty.size, 0);
+  await empty.commit();
   assert.equal(k.datagrams.length, 0);
   await new NftTransaction(socket).addTable({ family: 'inet', name: 't' }).validate();
   assert.deepEqual(k.datagrams[0]!.map((m) => m.type), [NFNL_MSG.BATCH_BEGIN, nftMessageType(NFT_MSG.NEWTABLE)]);
