@@ -2,16 +2,20 @@
 # Capture the netlink goldens in test/fixtures/netlink/*.hex from the running kernel.
 #
 #   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
-#   sudo scripts/capture-fixtures.sh NAME…            # (re)capture only these; every other step
-#                                                     # still runs (without strace), so the kernel
-#                                                     # state each capture sees is the same
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{rt,wire} constants with
-#                                                     # the uapi headers (needs gcc + linux headers)
+#   sudo scripts/capture-fixtures.sh rtnetlink        # only the iproute2 ones (*.hex but nft-*)
+#   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,wire}
+#                                                     # constants with the uapi headers (needs gcc
+#                                                     # + linux headers)
+#   sudo scripts/capture-fixtures.sh TARGET NAME…     # (re)capture only these of TARGET; every other
+#                                                     # step still runs (without strace), so the
+#                                                     # kernel state each capture sees is the same
 #
-# Capturing runs iproute2 under strace inside a THROWAWAY network + mount namespace
-# (`unshare --mount --net --propagation private`, tmpfs on /run for `ip netns`) and refuses to run
-# when that namespace is the one it started in: it never touches the machine's real network.
-# Needs root, strace, iproute2 (`ip`, `bridge`).
+# Capturing runs iproute2 and nft (Debian's nftables package) under strace inside a THROWAWAY
+# network + mount namespace (`unshare --mount --net --propagation private`, tmpfs on /run for
+# `ip netns`) and refuses to run when that namespace is the one it started in: it never touches
+# the machine's real network (nor its nf_tables ruleset). Needs root, strace, iproute2 (`ip`,
+# `bridge`) and nftables (`nft`).
 #
 # Fixture format (read by test/unit/netlink/fixtures.ts):
 #   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; iproute2 ...; date
@@ -28,29 +32,48 @@ check_constants() {
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  node - "$repo" "$tmp/c.c" <<'JS'
+  # NSBOX_UAPI_INCLUDE: a directory of newer uapi headers to check against first (e.g. a kernel
+  # tree's usr/include); without it, the system's linux-libc-dev headers.
+  node - "$repo" "$tmp/c.c" "${NSBOX_UAPI_INCLUDE:-}" <<'JS'
 const fs = require('fs');
-const [repo, cfile] = process.argv.slice(2);
+const [repo, cfile, extra] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
-  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR');
-const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
-  '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',
-  '#include <linux/neighbour.h>', '#include <linux/net_namespace.h>', '#include <linux/veth.h>',
-  '#include <linux/if_arp.h>', '#include <linux/if.h>', '#include <linux/if_bridge.h>', 'int main(void) { int n = 0, bad = 0;'];
-const check = (c, v) => out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
+  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
+  read('src/netlink/nftables/schema/constants.ts');
+const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_addr.h',
+  'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
+  'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
+  'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h'];
+const includes = headers.map((h) => `#include <${h}>`).join('\n');
+// Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
+// kernel's) from a wrong one.
+const text = require('child_process').execFileSync('gcc', [...(extra ? ['-I', extra] : []), '-E', '-dD', '-x', 'c', '-'], { input: includes, encoding: 'utf8' });
+const out = ['#include <stdio.h>', includes, 'int main(void) { int n = 0, bad = 0;'];
+const absent = [];
+const check = (c, v) => {
+  if (!new RegExp(`\\b${c.replace(/^\(|&.*$/g, '').trim()}\\b`).test(text)) { absent.push(`${c}=${v}`); return; }
+  out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
+};
+// CT_STATE_BIT is derived from IP_CT and the NF_CT_STATE_*_BIT macros, which are checked
+const derived = new Set(['CT_STATE_BIT']);
 for (const m of src.matchAll(/export const (\w+) = \{([^}]*)\}/g)) {
+  if (derived.has(m[1])) continue;
   const prefix = m[1] + '_';
-  for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)/gi)) check(prefix + p[1], p[2]);
+  for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)\s*[,\n]/gi)) check(prefix + p[1], p[2]);
 }
-for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
+for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NFT|NF|NFNETLINK|NETLINK)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
   // the header's NLA_TYPE_MASK is ~(flags), an int; ours is the same mask on the 16-bit type
   check(m[1] === 'NLA_TYPE_MASK' ? '(NLA_TYPE_MASK & 0xffff)' : m[1], m[2]);
 }
-out.push('printf("%d constants match the uapi headers, %d differ\\n", n, bad); return bad != 0; }');
+out.push(`printf("%d constants match the uapi headers, %d differ\\n", n, bad);`);
+if (absent.length > 0) {
+  out.push(`printf("${absent.length} are newer than these headers, not checked here (compare with torvalds/linux include/uapi, or set NSBOX_UAPI_INCLUDE): ${absent.join(' ')}\\n");`);
+}
+out.push('return bad != 0; }');
 fs.writeFileSync(cfile, out.join('\n'));
 JS
-  gcc -o "$tmp/c" "$tmp/c.c" && "$tmp/c"
+  gcc ${NSBOX_UAPI_INCLUDE:+-I"$NSBOX_UAPI_INCLUDE"} -o "$tmp/c" "$tmp/c.c" && "$tmp/c"
 }
 
 if [[ "${1:-}" == check-constants ]]; then
@@ -73,7 +96,7 @@ if [[ -z "${NSBOX_OUTER_NETNS:-}" || "$inner" == "$NSBOX_OUTER_NETNS" || "$inner
 fi
 mount -t tmpfs none /run
 
-only=("$@")
+only=("${@:2}")
 kernel=$(uname -r)
 iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
 when=$(date -u +%Y-%m-%dT%H:%MZ)
@@ -93,7 +116,7 @@ capture() {
   strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
   {
     printf '# %s: `%s`; captured by scripts/capture-fixtures.sh in a throwaway netns (unshare --mount --net) with `strace %s`; kernel %s; %s; %s\n' \
-      "$name" "$*" "${strace_opts[*]}" "$kernel" "$iproute" "$when"
+      "$name" "$*" "${strace_opts[*]}" "$kernel" "$tool" "$when"
     # strace prints each syscall line, then for data-carrying calls a hex dump:
     #   " | 00000  20 00 00 00 10 00 05 00  00 00 ...   ascii |"
     awk '
@@ -111,6 +134,9 @@ capture() {
 }
 
 ip link set lo up
+
+capture_rtnetlink() {
+tool=$iproute
 ip netns add peerns
 
 # Links: requests + acks, then kernel replies with details and IFLA_STATS64.
@@ -168,3 +194,41 @@ capture nsid-set ip netns set otherns 7
 capture nsid-set-dup ip netns set peerns 8
 capture nsid-dump ip netns list-id
 capture nsid-get ip netns list
+}
+
+# nf_tables: what nft sends (no NLM_F_ACK: only errors come back) and, for `list`, the kernel's
+# dump replies. Each capture runs in a namespace of its own (`ip netns exec`), prepared by nft
+# itself outside strace, so a fixture holds only the command named on its first line.
+capture_nftables() {
+tool="nftables $(nft --version | sed -n 's/^nftables v\([^ ]*\).*/\1/p')"
+local design="$repo/test/fixtures/nftables/nsbox.nft" elements="$repo/test/fixtures/nftables/nsbox-elements.nft"
+nsnew() { ip netns del nft0 2>/dev/null || true; ip netns add nft0; ip -n nft0 link set lo up; }
+nsnew
+capture nft-table-comment ip netns exec nft0 nft add table inet nsbox '{ comment "nsbox layout=1"; }'
+capture nft-chain-base ip netns exec nft0 nft add chain inet nsbox postrouting '{ type nat hook postrouting priority srcnat; policy accept; }'
+capture nft-chain-regular ip netns exec nft0 nft add chain inet nsbox published
+# research/nat-nftables.md §2.7, the worked example
+capture nft-rule-masq ip netns exec nft0 nft add rule inet nsbox postrouting ip saddr 10.88.0.0/16 oifname != '"nsbox0"' masquerade comment '"outbound"'
+capture nft-map-concat ip netns exec nft0 nft add map inet nsbox dnat4 '{ type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; comment "proto . host ip . host port -> sandbox ip . port"; }'
+capture nft-set-pipapo ip netns exec nft0 nft add set inet nsbox own_net4 '{ type ifname . ipv4_addr; flags interval; comment "bridge . its subnet"; }'
+capture nft-set-interval ip netns exec nft0 nft add set inet nsbox nat_nets4 '{ type ipv4_addr; flags interval; }'
+capture nft-elements-map ip netns exec nft0 nft add element inet nsbox dnat4 '{ tcp . 192.0.2.1 . 8081 comment "sandbox=web port=8081/tcp" : 10.88.0.3 . 80, udp . 192.0.2.1 . 8053 : 10.88.0.3 . 53 }'
+capture nft-elements-pipapo ip netns exec nft0 nft add element inet nsbox own_net4 '{ "nsbox0" . 10.88.0.0/16 comment "network=nsbox0", "nsbox1" . 10.89.0.0/16 }'
+capture nft-elements-interval ip netns exec nft0 nft add element inet nsbox nat_nets4 '{ 10.88.0.0/16, 10.89.0.0/16 }'
+# the same key with other data: EEXIST, with the kernel's extack offset inside the element
+capture nft-elements-dup ip netns exec nft0 nft add element inet nsbox dnat4 '{ tcp . 192.0.2.1 . 8081 : 10.88.0.4 . 80 }'
+# the whole research §3.2 table in one batch (23 rules, 11 sets, 7 chains), then its elements,
+# and the kernel's dump of the result
+nsnew
+capture nft-ruleset ip netns exec nft0 nft -f "$design"
+capture nft-ruleset-elements ip netns exec nft0 nft -f "$elements"
+capture nft-list-ruleset ip netns exec nft0 nft list ruleset
+ip netns del nft0
+}
+
+case "${1:-all}" in
+  rtnetlink) capture_rtnetlink ;;
+  nftables) capture_nftables ;;
+  all) capture_rtnetlink; capture_nftables ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, all, check-constants)" >&2; exit 2 ;;
+esac

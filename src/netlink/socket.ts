@@ -39,6 +39,13 @@ export interface NetlinkSocketOptions {
   /** Multicast groups of the family to join (e.g. RTNLGRP_* numbers). */
   groups?: readonly number[];
   /**
+   * NETLINK_CAP_ACK: an error echoes only the request's header, not the whole request (an
+   * nf_tables batch can be tens of KiB). The extended ack's offset still points into the request.
+   */
+  capAck?: boolean;
+  /** Send buffer size in bytes (SO_SNDBUFFORCE, falling back to SO_SNDBUF): a datagram may not exceed it. */
+  sendBufferBytes?: number;
+  /**
    * A bound netlink socket already made inside the namespace (createNetnsWithNetlink makes
    * one with the namespace): used instead of opening another, and owned (closed) from then
    * on. It must belong to that namespace and to the family's protocol (nothing checks);

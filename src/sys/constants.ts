@@ -14,7 +14,10 @@ export const SOCK_RAW = 3;
 
 export const NETLINK_ROUTE = 0;
 
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 
 export const SOL_NETLINK = 270;

@@ -20,6 +20,10 @@ import { decodeLinkMessage } from '../../../src/netlink/route/schema/link.js';
 import { decodeNeighMessage } from '../../../src/netlink/route/schema/neigh.js';
 import { decodeNsidMessage } from '../../../src/netlink/route/schema/nsid.js';
 import { decodeRouteMessage } from '../../../src/netlink/route/schema/route.js';
+import {
+  decodeBatchBegin, decodeChainMessage, decodeGenMessage, decodeRuleMessage, decodeSetElemListMessage, decodeSetMessage, decodeTableMessage,
+  decodeUserdata, decodeValues, readExpressions,
+} from '../../../src/netlink/nftables/schema/index.js';
 import { fixtureMessages, loadFixture, repoRoot } from './fixtures.js';
 
 const DECODERS: [string, (b: Uint8Array) => unknown][] = [
@@ -35,6 +39,16 @@ const DECODERS: [string, (b: Uint8Array) => unknown][] = [
   ['decodeRouteMessage', decodeRouteMessage],
   ['decodeNeighMessage', decodeNeighMessage],
   ['decodeNsidMessage', decodeNsidMessage],
+  ['decodeBatchBegin', decodeBatchBegin],
+  ['decodeTableMessage', decodeTableMessage],
+  ['decodeChainMessage', decodeChainMessage],
+  ['decodeRuleMessage', decodeRuleMessage],
+  ['decodeSetMessage', decodeSetMessage],
+  ['decodeSetElemListMessage', decodeSetElemListMessage],
+  ['decodeGenMessage', decodeGenMessage],
+  ['readExpressions', readExpressions],
+  ['decodeUserdata', decodeUserdata],
+  ['decodeValues(concat)', (b) => decodeValues(['inet_proto', 'ipv4_addr', 'inet_service', 'ifname', 'mark'], b)],
 ];
 
 /** A copy of `b` as a view at byteOffset 3 of a larger buffer. */

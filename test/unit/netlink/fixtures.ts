@@ -63,12 +63,14 @@ export interface FixtureMessage extends NlMessage {
 /**
  * Every message of a fixture, in order, split out of its datagrams. iproute2 sends one request per
  * datagram and sometimes sends its whole request buffer (e.g. 152 bytes for a 24-byte RTM_GETADDR
- * dump request); the kernel stops at nlmsg_len, so for sent datagrams only the first message counts.
+ * dump request); the kernel stops at nlmsg_len, so for its sent datagrams only the first message
+ * counts. nft (the nft-* fixtures) sends a whole nf_tables batch in one datagram: every message counts.
  */
 export function fixtureMessages(name: string): FixtureMessage[] {
   const out: FixtureMessage[] = [];
+  const batches = name.startsWith('nft-');
   for (const d of loadFixture(name).datagrams) {
-    const length = d.dir === 'sent' ? new DataView(d.bytes.buffer, d.bytes.byteOffset).getUint32(0, true) : d.bytes.length;
+    const length = d.dir === 'sent' && !batches ? new DataView(d.bytes.buffer, d.bytes.byteOffset).getUint32(0, true) : d.bytes.length;
     for (const m of splitMessages(d.bytes, length)) {
       const start = m.payload.byteOffset - d.bytes.byteOffset - 16;
       out.push({ ...m, dir: d.dir, bytes: d.bytes.subarray(start, start + 16 + m.payload.length) });

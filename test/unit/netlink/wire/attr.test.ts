@@ -37,6 +37,21 @@ void test('padding is zeroed even when the buffer is reused after growth', () =>
   assert.deepEqual([...out.subarray(13)], [0, 0, 0]);
 });
 
+void test('a typed writer that grows the buffer writes its value into the new one (every width, both byte orders)', () => {
+  const writers: [string, (w: AttrWriter) => void, string][] = [
+    ['u8', (w) => w.u8(1, 0xab), 'ab'], ['u16', (w) => w.u16(1, 0x1234), '3412'], ['u32', (w) => w.u32(1, 0x12345678), '78563412'],
+    ['s32', (w) => w.s32(1, -2), 'feffffff'], ['u64', (w) => w.u64(1, 0x0102030405060708n), '0807060504030201'],
+    ['be16', (w) => w.be16(1, 0x1234), '1234'], ['be32', (w) => w.be32(1, 0x12345678), '12345678'],
+    ['beS32', (w) => w.beS32(1, -3), 'fffffffd'], ['be64', (w) => w.be64(1, 0x0102030405060708n), '0102030405060708'],
+  ];
+  for (const [name, write, value] of writers) {
+    const w = new AttrWriter(16);
+    w.raw(new Uint8Array(16)); // full: the next attribute must grow the buffer
+    write(w);
+    assert.equal(toHex(w.finish().subarray(20, 20 + value.length / 2)), value, name);
+  }
+});
+
 void test('typed writers and readers: host order, network order, strings, flags, addresses', () => {
   const w = new AttrWriter();
   w.u8(1, 0xfe).u16(2, 0x1234).u32(3, 0xdeadbeef).s32(4, -2).u64(5, 0x0102030405060708n);
