@@ -73,33 +73,38 @@ function claim(r: HostPortRequest): { fd: number; port: number } {
 
 /** Host ports held by sockets; release() closes them (idempotent). */
 export class HostPortHold {
-  readonly claims: readonly HostPortClaim[];
-  #fds: number[];
+  readonly #claims: HostPortClaim[] = [];
+  readonly #fds: number[] = [];
 
-  private constructor(claims: HostPortClaim[], fds: number[]) {
-    this.claims = claims;
-    this.#fds = fds;
+  /** The ports held, in the order they were taken, each with the port it got. */
+  get claims(): readonly HostPortClaim[] {
+    return this.#claims;
   }
 
   /** Bind every requested port, or none: the first that cannot be bound releases the others and throws. */
   static take(requests: readonly HostPortRequest[]): HostPortHold {
-    const claims: HostPortClaim[] = [];
-    const fds: number[] = [];
+    const hold = new HostPortHold();
     try {
-      for (const r of requests) {
-        const { fd, port } = claim(r);
-        fds.push(fd);
-        claims.push({ ...r, hostPort: port });
-      }
+      for (const r of requests) hold.add(r);
     } catch (err) {
-      for (const fd of fds) close(fd);
+      hold.release();
       throw err;
     }
-    return new HostPortHold(claims, fds);
+    return hold;
+  }
+
+  /** Bind one more port into this hold; its claim (with the port it got). */
+  add(request: HostPortRequest): HostPortClaim {
+    const { fd, port } = claim(request);
+    this.#fds.push(fd);
+    const c = { ...request, hostPort: port };
+    this.#claims.push(c);
+    return c;
   }
 
   release(): void {
     for (const fd of this.#fds.splice(0)) close(fd);
+    this.#claims.length = 0;
   }
 
   [Symbol.dispose](): void {

@@ -5,7 +5,7 @@
  * (and leaves 0 alone), each recorded; a second call changes nothing; route_localnet is set on
  * the bridge named and on nothing else. The oracle is /proc/sys read back directly.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { enableIPv4Forwarding, enableIPv6Forwarding, enableRouteLocalnet } from '../../../src/firewall/sysctl.js';
@@ -16,8 +16,15 @@ import { openTestDb, tempStoreDir } from '../../helpers/store.js';
 const knob = (path: string): string => readFileSync(`/proc/sys/net/${path}`, 'utf8').trim();
 const writeKnob = (path: string, value: string): void => writeFileSync(`/proc/sys/net/${path}`, value);
 
+/** Put the throwaway host's knobs back after each test: the other suites expect a host that does not forward. */
+function restoreAfter(t: TestContext, ...paths: string[]): void {
+  const before = paths.map((p) => [p, knob(p)] as const);
+  t.after(() => { for (const [p, v] of before) writeKnob(p, v); });
+}
+
 test('IPv4 forwarding: on once, recorded with its previous value; again: nothing', (t) => {
   const settings = new HostSettings(openTestDb(t, tempStoreDir(t)));
+  restoreAfter(t, 'ipv4/ip_forward');
   assert.equal(knob('ipv4/ip_forward'), '0', 'a fresh namespace does not forward');
   assert.deepEqual(enableIPv4Forwarding(settings), [{ key: 'net.ipv4.ip_forward', previous: '0', value: '1', first: true }]);
   assert.equal(knob('ipv4/ip_forward'), '1');
@@ -27,6 +34,7 @@ test('IPv4 forwarding: on once, recorded with its previous value; again: nothing
 
 test('IPv6 forwarding: accept_ra 1 becomes 2 first (0 stays 0), then all.forwarding; each recorded', (t) => {
   const settings = new HostSettings(openTestDb(t, tempStoreDir(t)));
+  restoreAfter(t, 'ipv6/conf/all/forwarding');
   ip(undefined, 'link', 'add', 'nsbra0', 'type', 'veth', 'peer', 'name', 'nsbra1');
   t.after(() => ip(undefined, 'link', 'del', 'nsbra0'));
   ip(undefined, 'link', 'set', 'nsbra0', 'up');
