@@ -2,16 +2,19 @@
 # Capture the netlink goldens in test/fixtures/netlink/*.hex from the running kernel.
 #
 #   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{rt,wire} constants with
-#                                                     # the uapi headers (needs gcc + linux headers)
+#   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,conntrack,wire}
+#                                                     # constants with the uapi headers (needs gcc +
+#                                                     # linux headers)
 #
-# Capturing runs iproute2 under strace inside a THROWAWAY network + mount namespace
-# (`unshare --mount --net --propagation private`, tmpfs on /run for `ip netns`) and refuses to run
-# when that namespace is the one it started in: it never touches the machine's real network.
-# Needs root, strace, iproute2 (`ip`, `bridge`).
+# Capturing runs iproute2 (and conntrack-tools) under strace inside a THROWAWAY network + mount
+# namespace (`unshare --mount --net --propagation private`, tmpfs on /run for `ip netns`) and
+# refuses to run when that namespace is the one it started in: it never touches the machine's real
+# network. Needs root, strace, iproute2 (`ip`, `bridge`); the conntrack fixtures also need
+# conntrack-tools, nft (one rule, so that the kernel tracks) and python3 (the flows).
 #
 # Fixture format (read by test/unit/netlink/fixtures.ts):
-#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; iproute2 ...; date
+#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; <tool> ...; date
 #   > <hex of one datagram the command sent>
 #   < <hex of one datagram it received>
 # one line per datagram, in order. Captures keep kernel randomness (MAC addresses, seq numbers,
@@ -30,20 +33,25 @@ const fs = require('fs');
 const [repo, cfile] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
-  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR');
+  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
+  read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts');
 const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
   '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',
   '#include <linux/neighbour.h>', '#include <linux/net_namespace.h>', '#include <linux/veth.h>',
-  '#include <linux/if_arp.h>', '#include <linux/if.h>', 'int main(void) { int n = 0, bad = 0;'];
+  '#include <linux/if_arp.h>', '#include <linux/if.h>', '#include <linux/netfilter.h>',
+  '#include <linux/netfilter/nfnetlink.h>', '#include <linux/netfilter/nfnetlink_conntrack.h>',
+  '#include <linux/netfilter/nf_conntrack_common.h>', '#include <linux/netfilter/nf_conntrack_tcp.h>',
+  'int main(void) { int n = 0, bad = 0;'];
 const check = (c, v) => out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
 for (const m of src.matchAll(/export const (\w+) = \{([^}]*)\}/g)) {
   const prefix = m[1] + '_';
   for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)/gi)) check(prefix + p[1], p[2]);
 }
-for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
+for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NETLINK|NFNETLINK)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
   // the header's NLA_TYPE_MASK is ~(flags), an int; ours is the same mask on the 16-bit type
   check(m[1] === 'NLA_TYPE_MASK' ? '(NLA_TYPE_MASK & 0xffff)' : m[1], m[2]);
 }
+check('sizeof(struct nfgenmsg)', /export const NFGENMSG_LEN = (\d+);/.exec(src)[1]);
 out.push('printf("%d constants match the uapi headers, %d differ\\n", n, bad); return bad != 0; }');
 fs.writeFileSync(cfile, out.join('\n'));
 JS
@@ -74,6 +82,9 @@ kernel=$(uname -r)
 iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 strace_opts=(-f -xx -s 65536 -e trace=sendmsg,recvmsg,sendto,recvfrom -e read=all -e write=all)
+# the tool whose version the provenance line names, and strace options for one capture only
+tool=$iproute
+extra_strace=()
 mkdir -p "$out"
 
 # capture NAME CMD...  — run CMD under strace, write NAME.hex (CMD's failure is recorded, not fatal).
@@ -82,10 +93,10 @@ capture() {
   shift
   local log
   log=$(mktemp)
-  strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
+  strace "${strace_opts[@]}" "${extra_strace[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
   {
     printf '# %s: `%s`; captured by scripts/capture-fixtures.sh in a throwaway netns (unshare --mount --net) with `strace %s`; kernel %s; %s; %s\n' \
-      "$name" "$*" "${strace_opts[*]}" "$kernel" "$iproute" "$when"
+      "$name" "$*" "${strace_opts[*]}${extra_strace[*]:+ ${extra_strace[*]}}" "$kernel" "$tool" "$when"
     # strace prints each syscall line, then for data-carrying calls a hex dump:
     #   " | 00000  20 00 00 00 10 00 05 00  00 00 ...   ascii |"
     awk '
@@ -101,6 +112,87 @@ capture() {
   rm -f "$log"
   echo "captured $name ($(grep -c '^[<>]' "$out/$name.hex") datagrams)"
 }
+
+# The ctnetlink fixtures (ct-*.hex): conntrack-tools' requests and the kernel's answers about real
+# flows between two namespaces over a veth pair, tracked in `cth` (the kernel tracks a namespace
+# only once a rule needs conntrack: one nf_tables rule with a ct expression). Fixed ports, so the
+# tests know every tuple.
+capture_conntrack() {
+  tool="conntrack-tools $(conntrack --version 2>&1 | sed -n 's/.*v\([0-9.]*\).*/\1/p')"
+  ip netns add ctc
+  ip netns add cth
+  ip link add ctv0 netns ctc type veth peer name ctv1 netns cth
+  ip -n ctc addr add 10.7.0.1/24 dev ctv0
+  ip -n ctc addr add fd07::1/64 dev ctv0 nodad
+  ip -n cth addr add 10.7.0.2/24 dev ctv1
+  ip -n cth addr add fd07::2/64 dev ctv1 nodad
+  for ns in ctc cth; do ip -n $ns link set lo up; done
+  ip -n ctc link set ctv0 up
+  ip -n cth link set ctv1 up
+  ip netns exec cth nft -f - <<'NFT'
+table inet capture {
+	chain track {
+		type filter hook prerouting priority -300; policy accept;
+		ct state new
+	}
+}
+NFT
+  # one ping each way first: neighbours resolved (and an ICMP and an ICMPv6 entry in the table)
+  ip netns exec ctc ping -c 1 -W 3 10.7.0.2 >/dev/null
+  ip netns exec ctc ping -c 1 -W 3 fd07::2 >/dev/null
+  # TCP servers on 8080 (v4 and v6) that hold each connection open while the captures run
+  ip netns exec cth python3 -c '
+import socket, time
+servers = []
+for family, addr in ((socket.AF_INET, "10.7.0.2"), (socket.AF_INET6, "fd07::2")):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 8080))
+    s.listen()
+    servers.append(s)
+conns = [s.accept()[0] for s in servers]
+time.sleep(30)
+' &
+  local servers=$!
+  sleep 0.5
+  # TCP v4 and v6 from fixed ports, held established; UDP to 8053 (v4 and v6), 8054 and 8055 (v4)
+  ip netns exec ctc python3 -c '
+import socket, time
+flows = []
+for family, src, dst, sport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 41000), (socket.AF_INET6, "fd07::1", "fd07::2", 41001)):
+    c = socket.socket(family, socket.SOCK_STREAM)
+    c.bind((src, sport))
+    c.connect((dst, 8080))
+    flows.append(c)
+for family, src, dst, sport, dport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 40000, 8053), (socket.AF_INET6, "fd07::1", "fd07::2", 40001, 8053),
+                                       (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40002, 8054), (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40003, 8055)):
+    u = socket.socket(family, socket.SOCK_DGRAM)
+    u.bind((src, sport))
+    u.sendto(b"x", (dst, dport))
+time.sleep(30)
+' &
+  local clients=$!
+  sleep 1
+  capture ct-dump nsenter --net=/run/netns/cth conntrack -L
+  capture ct-dump-v6 nsenter --net=/run/netns/cth conntrack -L -f ipv6
+  capture ct-delete-udp-8053 nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8053
+  # A delete that finds its entry gone (ENOENT): strace holds conntrack's first recvmsg (the dump)
+  # for a second, and meanwhile another conntrack deletes the entry the dump reported.
+  (sleep 0.4; nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055 >/dev/null 2>&1) &
+  local deleter=$!
+  extra_strace=(-e inject=recvmsg:delay_exit=1000000:when=1)
+  capture ct-delete-gone nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055
+  extra_strace=()
+  wait "$deleter"
+  kill "$clients" "$servers" 2>/dev/null || true
+  wait "$clients" "$servers" 2>/dev/null || true
+  tool=$iproute
+}
+
+if [[ "${1:-}" == conntrack ]]; then
+  capture_conntrack
+  exit
+fi
 
 ip link set lo up
 ip netns add peerns
@@ -159,3 +251,5 @@ capture nsid-set ip netns set otherns 7
 capture nsid-set-dup ip netns set peerns 8
 capture nsid-dump ip netns list-id
 capture nsid-get ip netns list
+
+capture_conntrack

@@ -43,3 +43,9 @@ export {
   type LinkGetOptions, type Address, type AddressOptions, type AddressListOptions, type Scope, type Route, type RouteOptions, type RouteListOptions,
   type RouteGetOptions, type RouteType, type Neighbor, type NeighborOptions, type NeighborListOptions, type RtEvent, type ResyncEvent, type SubscribeOptions, type SubscriptionGroup,
 } from './netlink/route/ops/index.js';
+export { CTNETLINK } from './netlink/conntrack/family.js';
+export {
+  Conntrack, type ConntrackOptions, type ConntrackEntry, type ConntrackKey, type ConntrackTuple, type ConntrackProtocol, type ConntrackProtocolName,
+  type ConntrackStatus, type ConntrackTcpState, type ConntrackFilter, type ConntrackFlushFilter, type ConntrackDeleteReport, type ConntrackFlushReport,
+  type ConntrackCapabilities,
+} from './netlink/conntrack/ops/index.js';
