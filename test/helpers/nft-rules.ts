@@ -15,7 +15,8 @@ import type { BatchMessage } from '../../src/netlink/batch.js';
 import { NLM_F } from '../../src/netlink/wire/header.js';
 import type { AttrWriter } from '../../src/netlink/wire/attr.js';
 import { encodeIp } from '../../src/net/ip.js';
-import { NFNETLINK, NFPROTO_INET, batchBegin, batchEnd, newTable, nftType, writeNfgenmsg } from './nfnetlink.js';
+import { NFPROTO, encodeNfgenmsg } from '../../src/netlink/wire/nfgen.js';
+import { NFNETLINK, batchBegin, batchEnd, newTable, nftType } from './nfnetlink.js';
 import type { TestNetns } from './netns.js';
 
 /** The table the helpers make in a test namespace. */
@@ -32,7 +33,6 @@ const NF_INET_PRE_ROUTING = 0;
 const NF_ACCEPT = 1;
 const NFT_REG_1 = 1;
 const NFT_REG_2 = 2;
-const NFPROTO_IPV4 = 2;
 const IPPROTO_UDP = 17;
 
 type Expr = [name: string, data: (w: AttrWriter) => void];
@@ -43,7 +43,7 @@ function baseChain(name: string, type: 'filter' | 'nat', priority: number): Batc
     type: nftType(NFT_MSG.NEWCHAIN),
     flags: NLM_F.CREATE,
     body: (w) => {
-      writeNfgenmsg(w, NFPROTO_INET);
+      encodeNfgenmsg(w, { family: NFPROTO.INET });
       w.string(NFTA_CHAIN.TABLE, TRACKING_TABLE);
       w.string(NFTA_CHAIN.NAME, name);
       w.nest(NFTA_CHAIN.HOOK, () => {
@@ -62,7 +62,7 @@ function rule(chain: string, exprs: Expr[]): BatchMessage {
     type: nftType(NFT_MSG.NEWRULE),
     flags: NLM_F.CREATE | NLM_F.APPEND,
     body: (w) => {
-      writeNfgenmsg(w, NFPROTO_INET);
+      encodeNfgenmsg(w, { family: NFPROTO.INET });
       w.string(NFTA_RULE.TABLE, TRACKING_TABLE);
       w.string(NFTA_RULE.CHAIN, chain);
       w.nest(NFTA_RULE.EXPRESSIONS, () => {
@@ -115,7 +115,7 @@ export async function publishUdp(ns: TestNetns, port: number, to: { address: str
       ['cmp', (w) => { w.be32(1, NFT_REG_1); w.be32(2, 0); value(w, 3, be16(port)); }],
       ['immediate', (w) => { w.be32(1, NFT_REG_1); value(w, 2, encodeIp(to.address)); }], // DREG, DATA
       ['immediate', (w) => { w.be32(1, NFT_REG_2); value(w, 2, be16(to.port)); }],
-      ['nat', (w) => { w.be32(1, 1); w.be32(2, NFPROTO_IPV4); w.be32(3, NFT_REG_1); w.be32(5, NFT_REG_2); }], // TYPE DNAT, FAMILY, REG_ADDR_MIN, REG_PROTO_MIN
+      ['nat', (w) => { w.be32(1, 1); w.be32(2, NFPROTO.IPV4); w.be32(3, NFT_REG_1); w.be32(5, NFT_REG_2); }], // TYPE DNAT, FAMILY, REG_ADDR_MIN, REG_PROTO_MIN
     ]),
   ]);
 }
