@@ -4,7 +4,8 @@
 #   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
 #   sudo scripts/capture-fixtures.sh rtnetlink        # only the iproute2 ones (*.hex but nft-*)
 #   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,wire}
+#   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
 #                                                     # constants with the uapi headers (needs gcc
 #                                                     # + linux headers)
 #   sudo scripts/capture-fixtures.sh TARGET NAME…     # (re)capture only these of TARGET; every other
@@ -15,10 +16,11 @@
 # network + mount namespace (`unshare --mount --net --propagation private`, tmpfs on /run for
 # `ip netns`) and refuses to run when that namespace is the one it started in: it never touches
 # the machine's real network (nor its nf_tables ruleset). Needs root, strace, iproute2 (`ip`,
-# `bridge`) and nftables (`nft`).
+# `bridge`) and nftables (`nft`); the conntrack fixtures also need conntrack-tools and python3
+# (the flows).
 #
 # Fixture format (read by test/unit/netlink/fixtures.ts):
-#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; iproute2 ...; date
+#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; <tool> ...; date
 #   > <hex of one datagram the command sent>
 #   < <hex of one datagram it received>
 # one line per datagram, in order. Captures keep kernel randomness (MAC addresses, seq numbers,
@@ -40,11 +42,12 @@ const [repo, cfile, extra] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
   read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
-  read('src/netlink/nftables/schema/constants.ts');
+  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts');
 const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_addr.h',
   'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
   'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
-  'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h'];
+  'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
+  'linux/netfilter/nf_conntrack_tcp.h'];
 const includes = headers.map((h) => `#include <${h}>`).join('\n');
 // Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
 // kernel's) from a wrong one.
@@ -66,6 +69,9 @@ for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NFT|NF|NFNETLINK
   // the header's NLA_TYPE_MASK is ~(flags), an int; ours is the same mask on the 16-bit type
   check(m[1] === 'NLA_TYPE_MASK' ? '(NLA_TYPE_MASK & 0xffff)' : m[1], m[2]);
 }
+// a size, not a name the headers define: checked directly
+const nfgenLen = /export const NFGENMSG_LEN = (\d+);/.exec(src)[1];
+out.push(`if (sizeof(struct nfgenmsg) != ${nfgenLen}) { bad++; printf("MISMATCH sizeof(struct nfgenmsg)\\n"); } else n++;`);
 out.push(`printf("%d constants match the uapi headers, %d differ\\n", n, bad);`);
 if (absent.length > 0) {
   out.push(`printf("${absent.length} are newer than these headers, not checked here (compare with torvalds/linux include/uapi, or set NSBOX_UAPI_INCLUDE): ${absent.join(' ')}\\n");`);
@@ -101,6 +107,9 @@ kernel=$(uname -r)
 iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 strace_opts=(-f -xx -s 65536 -e trace=sendmsg,recvmsg,sendto,recvfrom -e read=all -e write=all)
+# the tool whose version the provenance line names, and strace options for one capture only
+tool=$iproute
+extra_strace=()
 mkdir -p "$out"
 
 # capture NAME CMD...  — run CMD under strace, write NAME.hex (CMD's failure is recorded, not fatal).
@@ -113,10 +122,10 @@ capture() {
   fi
   local log
   log=$(mktemp)
-  strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
+  strace "${strace_opts[@]}" "${extra_strace[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
   {
     printf '# %s: `%s`; captured by scripts/capture-fixtures.sh in a throwaway netns (unshare --mount --net) with `strace %s`; kernel %s; %s; %s\n' \
-      "$name" "$*" "${strace_opts[*]}" "$kernel" "$tool" "$when"
+      "$name" "$*" "${strace_opts[*]}${extra_strace[*]:+ ${extra_strace[*]}}" "$kernel" "$tool" "$when"
     # strace prints each syscall line, then for data-carrying calls a hex dump:
     #   " | 00000  20 00 00 00 10 00 05 00  00 00 ...   ascii |"
     awk '
@@ -131,6 +140,82 @@ capture() {
   } >"$out/$name.hex"
   rm -f "$log"
   echo "captured $name ($(grep -c '^[<>]' "$out/$name.hex") datagrams)"
+}
+
+# The ctnetlink fixtures (ct-*.hex): conntrack-tools' requests and the kernel's answers about real
+# flows between two namespaces over a veth pair, tracked in `cth` (the kernel tracks a namespace
+# only once a rule needs conntrack: one nf_tables rule with a ct expression). Fixed ports, so the
+# tests know every tuple.
+capture_conntrack() {
+  tool="conntrack-tools $(conntrack --version 2>&1 | sed -n 's/.*v\([0-9.]*\).*/\1/p')"
+  ip netns add ctc
+  ip netns add cth
+  ip link add ctv0 netns ctc type veth peer name ctv1 netns cth
+  ip -n ctc addr add 10.7.0.1/24 dev ctv0
+  ip -n ctc addr add fd07::1/64 dev ctv0 nodad
+  ip -n cth addr add 10.7.0.2/24 dev ctv1
+  ip -n cth addr add fd07::2/64 dev ctv1 nodad
+  for ns in ctc cth; do ip -n $ns link set lo up; done
+  ip -n ctc link set ctv0 up
+  ip -n cth link set ctv1 up
+  ip netns exec cth nft -f - <<'NFT'
+table inet capture {
+	chain track {
+		type filter hook prerouting priority -300; policy accept;
+		ct state new
+	}
+}
+NFT
+  # one ping each way first: neighbours resolved (and an ICMP and an ICMPv6 entry in the table)
+  ip netns exec ctc ping -c 1 -W 3 10.7.0.2 >/dev/null
+  ip netns exec ctc ping -c 1 -W 3 fd07::2 >/dev/null
+  # TCP servers on 8080 (v4 and v6) that hold each connection open while the captures run
+  ip netns exec cth python3 -c '
+import socket, time
+servers = []
+for family, addr in ((socket.AF_INET, "10.7.0.2"), (socket.AF_INET6, "fd07::2")):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 8080))
+    s.listen()
+    servers.append(s)
+conns = [s.accept()[0] for s in servers]
+time.sleep(30)
+' &
+  local servers=$!
+  sleep 0.5
+  # TCP v4 and v6 from fixed ports, held established; UDP to 8053 (v4 and v6), 8054 and 8055 (v4)
+  ip netns exec ctc python3 -c '
+import socket, time
+flows = []
+for family, src, dst, sport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 41000), (socket.AF_INET6, "fd07::1", "fd07::2", 41001)):
+    c = socket.socket(family, socket.SOCK_STREAM)
+    c.bind((src, sport))
+    c.connect((dst, 8080))
+    flows.append(c)
+for family, src, dst, sport, dport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 40000, 8053), (socket.AF_INET6, "fd07::1", "fd07::2", 40001, 8053),
+                                       (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40002, 8054), (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40003, 8055)):
+    u = socket.socket(family, socket.SOCK_DGRAM)
+    u.bind((src, sport))
+    u.sendto(b"x", (dst, dport))
+time.sleep(30)
+' &
+  local clients=$!
+  sleep 1
+  capture ct-dump nsenter --net=/run/netns/cth conntrack -L
+  capture ct-dump-v6 nsenter --net=/run/netns/cth conntrack -L -f ipv6
+  capture ct-delete-udp-8053 nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8053
+  # A delete that finds its entry gone (ENOENT): strace holds conntrack's first recvmsg (the dump)
+  # for a second, and meanwhile another conntrack deletes the entry the dump reported.
+  (sleep 0.4; nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055 >/dev/null 2>&1) &
+  local deleter=$!
+  extra_strace=(-e inject=recvmsg:delay_exit=1000000:when=1)
+  capture ct-delete-gone nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055
+  extra_strace=()
+  wait "$deleter"
+  kill "$clients" "$servers" 2>/dev/null || true
+  wait "$clients" "$servers" 2>/dev/null || true
+  tool=$iproute
 }
 
 ip link set lo up
@@ -229,6 +314,7 @@ ip netns del nft0
 case "${1:-all}" in
   rtnetlink) capture_rtnetlink ;;
   nftables) capture_nftables ;;
-  all) capture_rtnetlink; capture_nftables ;;
-  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, all, check-constants)" >&2; exit 2 ;;
+  conntrack) capture_conntrack ;;
+  all) capture_rtnetlink; capture_nftables; capture_conntrack ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, all, check-constants)" >&2; exit 2 ;;
 esac

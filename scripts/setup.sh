@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
-  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables strace; do
+  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
   done
   if [ -n "$need" ]; then

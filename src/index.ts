@@ -56,3 +56,9 @@ export {
 } from './netlink/nftables/schema/index.js';
 export * as nftStatements from './netlink/nftables/schema/statements.js';
 export * as nftValues from './netlink/nftables/schema/values.js';
+export { CTNETLINK } from './netlink/conntrack/family.js';
+export {
+  Conntrack, type ConntrackOptions, type ConntrackEntry, type ConntrackKey, type ConntrackTuple, type ConntrackProtocol, type ConntrackProtocolName,
+  type ConntrackStatus, type ConntrackTcpState, type ConntrackFilter, type ConntrackFlushFilter, type ConntrackDeleteReport, type ConntrackFlushReport,
+  type ConntrackCapabilities,
+} from './netlink/conntrack/ops/index.js';

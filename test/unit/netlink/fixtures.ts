@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttrWriter } from '../../../src/netlink/wire/attr.js';
+import { NLA_F_NESTED, decodeAttrs, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { type NlMessage, encodeMessage, splitMessages } from '../../../src/netlink/wire/message.js';
 
 export interface Datagram {
@@ -131,4 +131,21 @@ export function one(name: string, dir: 'sent' | 'received', type: number, index 
   const m = pick(name, dir, type)[index];
   if (m === undefined) throw new Error(`${name}: no ${dir} message of type ${type} at #${index}`);
   return m;
+}
+
+/** An attribute stream as a tree: nests (NLA_F_NESTED) by their children, the rest by their value's hex. */
+export type AttrTree = AttrNode[];
+export type AttrNode = [type: number, value: string | AttrTree];
+
+/** The value of attribute `type` in `tree` (a nest's children, or a value's hex). */
+export function attrAt(tree: AttrTree | string | undefined, type: number): AttrTree | string | undefined {
+  return typeof tree === 'string' ? undefined : tree?.find(([t]) => t === type)?.[1];
+}
+
+/**
+ * The attributes in buf[offset, end) as a tree, for comparing requests by meaning: padding bytes
+ * are left out (conntrack-tools does not zero them), nests are compared child by child.
+ */
+export function attrTree(buf: Uint8Array, offset = 0, end = buf.length): AttrTree {
+  return decodeAttrs(buf, offset, end).map((a): AttrNode => [a.type, (a.flags & NLA_F_NESTED) !== 0 ? attrTree(a.value) : toHex(a.value)]);
 }

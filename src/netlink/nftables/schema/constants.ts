@@ -9,24 +9,9 @@
  * Only what nsbox speaks is here, not every enum of the header.
  */
 
-/** NETLINK_NETFILTER (<linux/netlink.h>): the protocol of nfnetlink sockets. */
-export const NETLINK_NETFILTER = 12;
-
-/** struct nfgenmsg's version field (<linux/netfilter/nfnetlink.h>). */
-export const NFNETLINK_V0 = 0;
-
-/** nfnetlink subsystems: the high byte of nlmsg_type (<linux/netfilter/nfnetlink.h>). */
-export const NFNL_SUBSYS = {
-  NONE: 0,
-  CTNETLINK: 1,
-  NFTABLES: 10,
-} as const;
-
-/** nfnetlink's own messages, outside any subsystem: a transaction's frame. */
-export const NFNL_MSG = {
-  BATCH_BEGIN: 16,
-  BATCH_END: 17,
-} as const;
+// What every nfnetlink subsystem shares (the protocol, nfgenmsg, subsystems, the batch frame's
+// message types, netfilter families) is in netlink/wire/nfgen.ts.
+export { NETLINK_NETFILTER, NFNETLINK_V0, NFNL_SUBSYS, NFNL_MSG, NFPROTO } from '../../wire/nfgen.js';
 
 /** BATCH_BEGIN attributes (enum nfnl_batch_attributes). */
 export const NFNL_BATCH = {
@@ -76,16 +61,6 @@ export const NFT_MSG = {
   GETSETELEM_RESET: 33,
 } as const;
 
-/** Netfilter protocol families: nfgenmsg's nfgen_family (<linux/netfilter.h>). */
-export const NFPROTO = {
-  UNSPEC: 0,
-  INET: 1,
-  IPV4: 2,
-  ARP: 3,
-  NETDEV: 5,
-  BRIDGE: 7,
-  IPV6: 10,
-} as const;
 
 /** Netfilter hooks of the ip, ip6 and inet families (enum nf_inet_hooks, <linux/netfilter.h>). */
 export const NF_INET = {
