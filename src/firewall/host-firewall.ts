@@ -9,6 +9,7 @@
  */
 import type { Db, NetworkRecord, PortRecord } from '../store/index.js';
 import { HostSettings, NetworkRecords, PortRecords } from '../store/index.js';
+import { Conntrack } from '../netlink/conntrack/ops/index.js';
 import { Firewall, type FirewallState, type ReconcileReport } from './firewall.js';
 import type { FirewallNetwork, FirewallPort } from './elements.js';
 import { enableIPv4Forwarding, enableIPv6Forwarding, enableRouteLocalnet, type HostChange } from './sysctl.js';
@@ -35,6 +36,7 @@ export class HostFirewall {
   readonly #ports: PortRecords;
   readonly #settings: HostSettings;
   #firewall: Firewall | undefined;
+  #conntrack: Conntrack | undefined;
 
   constructor(db: Db) {
     this.#networks = new NetworkRecords(db);
@@ -47,9 +49,16 @@ export class HostFirewall {
     return this.#firewall;
   }
 
+  get #ct(): Conntrack {
+    this.#conntrack ??= Conntrack.open();
+    return this.#conntrack;
+  }
+
   close(): void {
     this.#firewall?.close();
     this.#firewall = undefined;
+    this.#conntrack?.close();
+    this.#conntrack = undefined;
   }
 
   /** What the table should hold: every bridge network, and every published port not being removed. */
@@ -81,14 +90,22 @@ export class HostFirewall {
     if (network !== undefined) await this.#fw.removeNetwork(network);
   }
 
-  /** Published ports in (all or none; a taken key is NSBOX_ERR_IN_USE). */
-  publish(ports: readonly PortRecord[]): Promise<void> {
-    return this.#fw.publish(ports.map(firewallPort), () => this.state());
+  /**
+   * Published ports in (all or none; a taken key is NSBOX_ERR_IN_USE). Then the UDP flows that
+   * went to their host ports before go: a conntrack entry made before the mapping keeps
+   * steering the same datagrams to the host (TCP opens a new flow per connection).
+   */
+  async publish(ports: readonly PortRecord[]): Promise<void> {
+    await this.#fw.publish(ports.map(firewallPort), () => this.state());
+    for (const hostPort of new Set(ports.filter((p) => p.protocol === 'udp').map((p) => p.hostPort))) {
+      await this.#ct.deleteWhere({ proto: 'udp', origDstPort: hostPort });
+    }
   }
 
-  /** Published ports out (already gone is fine). */
-  unpublish(ports: readonly PortRecord[]): Promise<void> {
-    return this.#fw.unpublish(ports.map(firewallPort));
+  /** Published ports out (already gone is fine), and the flows they carried with them. */
+  async unpublish(ports: readonly PortRecord[]): Promise<void> {
+    await this.#fw.unpublish(ports.map(firewallPort));
+    for (const p of ports) await this.#ct.deleteWhere({ proto: p.protocol, origDstPort: p.hostPort, addresses: [p.address] });
   }
 
   /** Make the table hold exactly what the store says (with `dryRun`, only say what that would change). */
