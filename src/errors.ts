@@ -42,7 +42,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_EXISTS: { category: 'conflict', when: 'the name is taken: a sandbox, network, interface, route or connection that exists already' },
   NSBOX_ERR_NEIGHBOR_EXISTS: { category: 'conflict', when: 'addNeighbor of an entry that is there already' },
   NSBOX_ERR_ROUTE_CONFLICT: { category: 'conflict', when: 'an address\'s subnet overlaps an existing route' },
-  NSBOX_ERR_IN_USE: { category: 'conflict', when: 'an address or a network is in use' },
+  NSBOX_ERR_IN_USE: { category: 'conflict', when: 'an address, a network or a host port is in use' },
   NSBOX_ERR_EXHAUSTED: { category: 'conflict', when: 'a network has no free address left' },
   NSBOX_ERR_CONFLICT: { category: 'conflict', when: 'a name nsbox would use is held by something nsbox did not make (e.g. /run/netns/NAME)' },
   NSBOX_ERR_BUSY: { category: 'conflict', when: 'a sandbox is in the middle of an interrupted operation; run `nsbox gc`' },

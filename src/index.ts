@@ -17,6 +17,8 @@ export { applyKernelKnobs, type OSValue } from './sandbox/sysctl.js';
 
 // State, networks and the crash-safe orchestration over them (docs/api.md: Managed sandboxes, Networks)
 export { Manager, type RootOptions } from './managed/index.js';
+export { parsePortSpecs, portMappingText, type PortMapping, type PortProtocol, type Connection, type ConnectOptions } from './managed/index.js';
+export type { PortRecord, PortState } from './store/index.js';
 export { Networks, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkInfo, type AttachOptions, type Attachment, type MacvlanMode } from './network/index.js';
 export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, type Subnet, type Cidr } from './network/index.js';
 

@@ -52,16 +52,20 @@ export function goneAware(name: string, err: unknown): unknown {
   );
 }
 
+/** The sandbox's record, ready (NSBOX_ERR_BUSY when an interrupted command left it otherwise). The caller holds its lock. */
+export function requireReady(root: StateRoot, name: string): SandboxRecord {
+  const rec = root.record(name);
+  if (rec.state !== 'ready') throw new NsboxError(`sandbox ${name} is ${rec.state} (an earlier command was interrupted?); run \`nsbox gc\``, 'NSBOX_ERR_BUSY');
+  return rec;
+}
+
 /**
  * Under the sandbox's lock: its record (which must be ready), adopted, passed to `fn`, and let
  * go afterwards whatever `fn` does.
  */
 export async function withAdopted<T>(root: StateRoot, name: string, fn: (adopted: Adopted, rec: SandboxRecord) => Promise<T>): Promise<T> {
   return root.locked(name, async () => {
-    const rec = root.record(name);
-    if (rec.state !== 'ready') {
-      throw new NsboxError(`sandbox ${name} is ${rec.state} (an earlier command was interrupted?); run \`nsbox gc\``, 'NSBOX_ERR_BUSY');
-    }
+    const rec = requireReady(root, name);
     const adopted = await adopt(rec);
     try {
       return await fn(adopted, rec);

@@ -74,35 +74,48 @@ export interface Connection {
 
 /**
  * Give a sandbox an interface on a network, with addresses from its subnets (nsbox0 is made on
- * first use), and publish ports to it. The host ports are held only while this call runs: no
- * process keeps them afterwards (`run -p` keeps them for its command's life).
+ * first use), and publish ports to it: all or nothing (a refused port undoes the connection).
+ * The host ports are held only while this call runs: no process keeps them afterwards (`run -p`
+ * keeps them for its command's life).
  */
 export async function connect(root: StateRoot, network: string, name: string, o: ConnectOptions = {}): Promise<Connection> {
   if (network === DEFAULT_NETWORK) await root.networks.ensureDefault();
   return withAdopted(root, name, async (adopted, rec) => {
     const row = await connectAdopted(root, adopted, rec, network, o);
     if (o.publish === undefined || o.publish.length === 0) return { interface: row, ports: [] };
-    const published = await publishLocked(root, root.record(name), o.publish);
-    published.hold.release();
-    return { interface: row, ports: published.ports };
+    try {
+      const published = await publishLocked(root, root.record(name), o.publish);
+      published.hold.release();
+      return { interface: row, ports: published.ports };
+    } catch (err) {
+      await disconnectAdopted(root, adopted, root.record(name), network).catch((undo: Error) => {
+        throw new AggregateError([err, undo], `${(err as Error).message}; undoing the connection failed too: ${undo.message} (run \`nsbox gc\`)`);
+      });
+      throw err;
+    }
   });
 }
 
 /** Remove a sandbox's interface on a network and release its addresses; false when it was not connected. */
 export async function disconnect(root: StateRoot, network: string, name: string): Promise<boolean> {
-  return withAdopted(root, name, async ({ sandbox }, rec) => {
+  return withAdopted(root, name, async (adopted, rec) => {
     const row = rec.config.interfaces.find((i) => i.network === network);
     if (row === undefined && root.networks.leasesOf(rec.key, network).length === 0) {
       requireNetwork(root, network);
       return false;
     }
-    await unpublishLocked(root, name, (p) => p.network === network);
-    await root.networks.detach(sandbox, network, { owner: rec.key });
-    root.records.update(name, (c) => {
-      c.interfaces = c.interfaces.filter((i) => i.network !== network);
-      c.gateway = sandbox.gateway;
-      c.gatewayIPv6 = sandbox.gatewayIPv6;
-    });
+    await disconnectAdopted(root, adopted, rec, network);
     return true;
+  });
+}
+
+/** Disconnect an adopted sandbox (its lock held): its ports on the network, the interface, the leases, the row. */
+async function disconnectAdopted(root: StateRoot, { sandbox }: Adopted, rec: SandboxRecord, network: string): Promise<void> {
+  await unpublishLocked(root, rec.name, (p) => p.network === network);
+  await root.networks.detach(sandbox, network, { owner: rec.key });
+  root.records.update(rec.name, (c) => {
+    c.interfaces = c.interfaces.filter((i) => i.network !== network);
+    c.gateway = sandbox.gateway;
+    c.gatewayIPv6 = sandbox.gatewayIPv6;
   });
 }

@@ -18,7 +18,8 @@ import {
   addNeighbor, addRoute, removeNeighbor, removeRoute, setGateway, unsetGateway, type Gateways, type Neighbor, type NeighborSpec, type RouteSpec,
 } from './settings.js';
 import { connect, disconnect, type ConnectOptions, type Connection } from './connect.js';
-import { listPorts } from './ports.js';
+import { listPorts, publish, unpublish } from './ports.js';
+import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 import { gc, type GcOptions, type GcResult } from './gc.js';
@@ -80,6 +81,8 @@ export class Manager {
 
   /** Every published port, or a sandbox's. */
   ports(name?: string): PortRecord[] { if (name !== undefined) this.#root.record(name); return listPorts(this.#root, name); }
+  publish(name: string, mappings: readonly PortMapping[]): Promise<PortRecord[]> { return publish(this.#root, name, mappings); }
+  unpublish(name: string, which?: (p: PortRecord) => boolean): Promise<PortRecord[]> { return unpublish(this.#root, name, which); }
 
   // Processes
   exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }

@@ -7,7 +7,8 @@
  * for IPv4 and IPv6), records the rows 'adding' (refused when published already), writes the
  * elements, and marks the rows 'active'; a failure undoes every step, and a process killed in
  * between leaves rows that gc settles. Unpublishing marks rows 'removing', removes the
- * elements, then the rows. The caller holds the sandbox's lock.
+ * elements, then the rows. `publishLocked`/`unpublishLocked` expect the sandbox's lock held
+ * (connect, run, rm take it); `publish`/`unpublish` take it themselves (`nsbox port add/rm`).
  */
 import { NsboxError } from '../errors.js';
 import { HostPortHold, type HostPortRequest } from '../firewall/index.js';
@@ -15,6 +16,7 @@ import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.
 import type { PortMapping } from './port-spec.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
+import { requireReady } from './adopt.js';
 
 /** A sandbox's address on a bridge network, by family. */
 interface Target {
@@ -84,6 +86,7 @@ export async function publishLocked(root: StateRoot, rec: SandboxRecord, mapping
   }
   const recorded = rows.map((r): PortRecord => ({ ...r, state: 'adding' }));
   try {
+    await pausePoint('publish:recorded');
     await root.networks.firewall.publish(recorded);
     await pausePoint('publish:kernel');
   } catch (err) {
@@ -101,9 +104,28 @@ export async function unpublishLocked(root: StateRoot, name: string, which: (p: 
   const gone = ports.list(name).filter(which);
   if (gone.length === 0) return [];
   ports.setState(gone, 'removing');
+  await pausePoint('unpublish:recorded');
   await root.networks.firewall.unpublish(gone);
+  await pausePoint('unpublish:kernel');
   ports.delete(gone);
   return gone;
+}
+
+/** Publish more ports to a connected sandbox (all or none); the host ports are held only during the call. */
+export async function publish(root: StateRoot, name: string, mappings: readonly PortMapping[]): Promise<PortRecord[]> {
+  return root.locked(name, async () => {
+    const published = await publishLocked(root, requireReady(root, name), mappings);
+    published.hold.release();
+    return published.ports;
+  });
+}
+
+/** Unpublish a sandbox's ports: those `which` selects, or all; returns what went. */
+export async function unpublish(root: StateRoot, name: string, which?: (p: PortRecord) => boolean): Promise<PortRecord[]> {
+  return root.locked(name, async () => {
+    requireReady(root, name);
+    return unpublishLocked(root, name, which);
+  });
 }
 
 /** Every published port, or a sandbox's. */

@@ -5,7 +5,10 @@
  * stderr and waits for ever, so an end-to-end test can SIGKILL it exactly there. Points:
  * `create:netns` (namespace made, record not ready), `iface-add:recorded` (row recorded,
  * nothing moved), `iface-add:kernel` (link moved and configured, record still 'adding'),
- * `connect:kernel` (network link made, record still 'adding').
+ * `connect:kernel` (network link made, record still 'adding'), `publish:recorded` (host ports
+ * held, rows 'adding', no element yet), `publish:kernel` (elements in, rows still 'adding'),
+ * `unpublish:recorded` (rows 'removing', elements still in), `unpublish:kernel` (elements out,
+ * rows still 'removing').
  */
 export async function pausePoint(point: string): Promise<void> {
   if (process.env.NSBOX_TEST_PAUSE !== point) return;

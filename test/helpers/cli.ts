@@ -260,6 +260,19 @@ export class NsboxRoot {
     return err;
   }
 
+  /** Start `nsbox ARGS…` paused at the crash point `point` (managed/test-hooks.ts), run `whilePaused`, SIGKILL it. */
+  async killAt(point: string, args: readonly string[], whilePaused?: () => Promise<void>): Promise<void> {
+    const child = this.start(args, { NSBOX_TEST_PAUSE: point });
+    const done = finished(child);
+    try {
+      await waitForOutput(child, 'stderr', `paused at ${point}`);
+      await whilePaused?.();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.equal((await done).signal, 'SIGKILL');
+  }
+
   /** `nsbox --json network inspect NET`. */
   network(name: string): Promise<NetworkJson> {
     return this.json<NetworkJson>('network', 'inspect', name);
@@ -307,6 +320,7 @@ export class NsboxRoot {
     }
     problems.push(...(await this.json<{ name: string }[]>('ls')).map((r) => `record ${r.name}`));
     problems.push(...(await this.json<{ name: string }[]>('network', 'ls')).map((r) => `network ${r.name}`));
+    problems.push(...(await this.json<{ sandbox: string; hostPort: number }[]>('port', 'ls')).map((p) => `published port ${p.hostPort} of ${p.sandbox}`));
     problems.push(...rootLeftovers(this.root));
     problems.push(...this.taggedHostLinks().map((l) => `host link ${l}`));
     rmSync(this.root, { recursive: true, force: true });

@@ -4,8 +4,10 @@
  * (nsbox-elements.nft), in nft's order: the table, its 7 chains, 11 sets and maps, 23 rules;
  * then the elements. The unit tests
  * compare these messages with the bytes nft sends for the .nft files, the integration tests
- * compare `nft -j list ruleset` after committing them with the oracle of §4.6.
+ * compare `nft -j list ruleset` after committing them with the oracle of §4.6. And
+ * `publishedInKernel()`: the published-port elements of the live table, as `nft -j` reads them.
  */
+import { spawnSync } from 'node:child_process';
 import type { NftTransaction } from '../../src/netlink/nftables/ops/index.js';
 import { NF_NAT_RANGE, type ElementSpec, type Expr, type SetSpec } from '../../src/netlink/nftables/schema/index.js';
 import { SETS } from '../../src/firewall/layout.js';
@@ -45,4 +47,24 @@ export function asDumped(e: Expr): Expr {
   if (e.type === 'nat') return { ...e, addrMax: e.addrMin, protoMax: e.protoMin, flags: NF_NAT_RANGE.MAP_IPS | NF_NAT_RANGE.PROTO_SPECIFIED };
   if (e.type === 'bitwise') return { ...e, op: 'mask_xor' };
   return e;
+}
+
+/**
+ * The comments (`sandbox=NAME port=P/PROTO`) of every element of the live table's four
+ * published-port maps, read with `nft -j` (the oracle); none when there is no table.
+ */
+export function publishedInKernel(): string[] {
+  const out: string[] = [];
+  for (const map of ['dnat4', 'dnat4_any', 'dnat6', 'dnat6_any']) {
+    const res = spawnSync('nft', ['-j', 'list', 'map', 'inet', 'nsbox', map], { encoding: 'utf8' });
+    if (res.status !== 0) continue;
+    const listed = JSON.parse(res.stdout) as { nftables: { map?: { elem?: [unknown, unknown][] } }[] };
+    for (const item of listed.nftables) {
+      for (const [key] of item.map?.elem ?? []) {
+        const comment = (key as { elem?: { comment?: string } }).elem?.comment;
+        out.push(comment ?? JSON.stringify(key));
+      }
+    }
+  }
+  return out.sort();
 }

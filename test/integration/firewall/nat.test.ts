@@ -122,7 +122,7 @@ test('published ports: TCP and UDP from the outside, from the host and 127.0.0.1
   assert.doesNotMatch(probe(world.name, 'tcp', HOST, tcp).out, /^web/, 'and the mapping with them');
 });
 
-test('refused, changing nothing: a port a host process holds, a port already published', async (t) => {
+test('refused, changing nothing: a port a host process holds (run -p, connect -p), a port already published', async (t) => {
   const r = rootForTest(t);
   const net = await network(r);
   const held = port();
@@ -136,6 +136,19 @@ test('refused, changing nothing: a port a host process holds, a port already pub
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+  const idle = `idle${held}`;
+  await r.ok('create', idle);
+  server.listen({ port: held, host: '0.0.0.0' });
+  await once(server, 'listening');
+  try {
+    const err = await r.fails(4, 'connect', '-p', `${held}:80`, net.name, idle);
+    assert.equal(err.code, 'NSBOX_ERR_IN_USE');
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  assert.deepEqual((await r.sandbox(idle)).interfaces, [], 'the refused connect -p undid the connection');
+  assert.deepEqual((await r.network(net.name)).leases, [], 'and released its address');
+  await r.ok('rm', idle);
   const taken = port();
   const first = r.start(['run', '--network', net.name, '-p', `${taken}:80`, '--', ...serverArgv('first', 80)]);
   await waitForOutput(first, 'stdout', 'ready');
@@ -145,6 +158,26 @@ test('refused, changing nothing: a port a host process holds, a port already pub
   assert.equal((await r.json<unknown[]>('ls')).length, 1, 'the refused run left no sandbox');
   first.kill('SIGTERM');
   await once(first, 'exit');
+});
+
+test('port add and port rm on a running sandbox: reachable, then not; rm of what is gone succeeds', async (t) => {
+  const r = rootForTest(t);
+  const net = await network(r);
+  const name = `live${port()}`;
+  const web = r.start(['run', '--keep', '--name', name, '--network', net.name, '--', ...serverArgv('live', 80)]);
+  await waitForOutput(web, 'stdout', 'ready');
+  const p = port();
+  assert.doesNotMatch(probe(world.name, 'tcp', HOST, p).out, /^live/, 'not published yet');
+  assert.equal((await r.ok('port', 'add', name, `${p}:80`)).trim(), `0.0.0.0:${p}->80/tcp`);
+  assert.match(probe(world.name, 'tcp', HOST, p).out, new RegExp(`^live peer=${WORLD}$`));
+  const removed = await r.json<{ hostPort: number }[]>('port', 'rm', name, `${p}/tcp`);
+  assert.deepEqual(removed.map((x) => x.hostPort), [p]);
+  assert.doesNotMatch(probe(world.name, 'tcp', HOST, p).out, /^live/, 'unpublished');
+  assert.deepEqual(await r.json('port', 'rm', name, `${p}`), [], 'already gone: nothing to do');
+  const bad = await r.fails(2, 'port', 'rm', name, '80/sctp');
+  assert.match(bad.error, /bad host port "80\/sctp"/);
+  web.kill('SIGTERM');
+  await once(web, 'exit');
 });
 
 test('gc rebuilds the table someone flushed, from the store, and published ports work again; a foreign table is never touched', async (t) => {

@@ -1,5 +1,6 @@
 /**
- * Integration (throwaway host, whose network namespace is fresh: forwarding off): the host
+ * Integration (throwaway host; each test starts with the knobs it checks off, since network
+ * tests before it leave the throwaway host forwarding, and puts them back after): the host
  * sysctls NAT needs. IPv4 forwarding is turned on once and recorded with its previous value;
  * IPv6 forwarding first raises accept_ra 1 -> 2 on the interfaces taking router advertisements
  * (and leaves 0 alone), each recorded; a second call changes nothing; route_localnet is set on
@@ -16,16 +17,16 @@ import { openTestDb, tempStoreDir } from '../../helpers/store.js';
 const knob = (path: string): string => readFileSync(`/proc/sys/net/${path}`, 'utf8').trim();
 const writeKnob = (path: string, value: string): void => writeFileSync(`/proc/sys/net/${path}`, value);
 
-/** Put the throwaway host's knobs back after each test: the other suites expect a host that does not forward. */
-function restoreAfter(t: TestContext, ...paths: string[]): void {
+/** Start with `paths` at 0, and put the throwaway host's values back after the test. */
+function offDuring(t: TestContext, ...paths: string[]): void {
   const before = paths.map((p) => [p, knob(p)] as const);
   t.after(() => { for (const [p, v] of before) writeKnob(p, v); });
+  for (const p of paths) writeKnob(p, '0');
 }
 
 test('IPv4 forwarding: on once, recorded with its previous value; again: nothing', (t) => {
   const settings = new HostSettings(openTestDb(t, tempStoreDir(t)));
-  restoreAfter(t, 'ipv4/ip_forward');
-  assert.equal(knob('ipv4/ip_forward'), '0', 'a fresh namespace does not forward');
+  offDuring(t, 'ipv4/ip_forward');
   assert.deepEqual(enableIPv4Forwarding(settings), [{ key: 'net.ipv4.ip_forward', previous: '0', value: '1', first: true }]);
   assert.equal(knob('ipv4/ip_forward'), '1');
   assert.deepEqual(enableIPv4Forwarding(settings), []);
@@ -34,7 +35,7 @@ test('IPv4 forwarding: on once, recorded with its previous value; again: nothing
 
 test('IPv6 forwarding: accept_ra 1 becomes 2 first (0 stays 0), then all.forwarding; each recorded', (t) => {
   const settings = new HostSettings(openTestDb(t, tempStoreDir(t)));
-  restoreAfter(t, 'ipv6/conf/all/forwarding');
+  offDuring(t, 'ipv6/conf/all/forwarding');
   ip(undefined, 'link', 'add', 'nsbra0', 'type', 'veth', 'peer', 'name', 'nsbra1');
   t.after(() => ip(undefined, 'link', 'del', 'nsbra0'));
   ip(undefined, 'link', 'set', 'nsbra0', 'up');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { finished, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
 import { links } from '../../helpers/host-links.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
@@ -19,19 +19,6 @@ interface GcJson {
   removed: { kind: string; name: string; reason: string }[];
   inUse: string[];
   errors: unknown[];
-}
-
-/** Start `nsbox ARGS…` paused at `point`, wait until it says so, SIGKILL it. */
-async function killAt(r: NsboxRoot, point: string, args: string[], whilePaused?: () => Promise<void>): Promise<void> {
-  const child = r.start(args, { NSBOX_TEST_PAUSE: point });
-  const done = finished(child);
-  try {
-    await waitForOutput(child, 'stderr', `paused at ${point}`);
-    await whilePaused?.();
-  } finally {
-    child.kill('SIGKILL');
-  }
-  assert.equal((await done).signal, 'SIGKILL');
 }
 
 async function bridgeNetwork(r: NsboxRoot): Promise<{ net: string; base: string; bridge: string }> {
@@ -46,7 +33,7 @@ test('a connect killed after the kernel work is skipped by gc while alive, then 
   const { net, base, bridge } = await bridgeNetwork(r);
   const name = randomName();
   await r.json('create', name);
-  await killAt(r, 'connect:kernel', ['connect', net, name], async () => {
+  await r.killAt('connect:kernel', ['connect', net, name], async () => {
     // Mid-connect: leased, wired, recorded as 'adding'; gc must leave a live process's work alone.
     assert.deepEqual((await r.network(net)).leases.map((l) => [l.address, l.sandbox]), [[`${base}2`, name]]);
     assert.equal(links().filter((l) => l.master === bridge).length, 1);
@@ -78,7 +65,7 @@ test('a run killed right after making its namespace is collected by gc', async (
   const r = rootForTest(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
-  await killAt(r, 'create:netns', ['run', '--name', name, '--network', net, '--', 'true']);
+  await r.killAt('create:netns', ['run', '--name', name, '--network', net, '--', 'true']);
   const listed = await r.json<{ name: string; state: string }[]>('ls');
   assert.deepEqual(listed.map((s) => [s.name, s.state]), [[name, 'creating']]);
   assert.equal(r.netnsMounts().length, 1, 'its namespace is mounted');
@@ -96,7 +83,7 @@ test('a run killed in the middle of connecting: gc removes the dead run\'s sandb
   const r = rootForTest(t);
   const { net, bridge } = await bridgeNetwork(r);
   const name = randomName();
-  await killAt(r, 'connect:kernel', ['run', '--name', name, '--network', net, '--', 'true']);
+  await r.killAt('connect:kernel', ['run', '--name', name, '--network', net, '--', 'true']);
   assert.equal((await r.network(net)).leases.length, 1);
   const dry = await r.json<GcJson>('gc', '--dry-run');
   assert.deepEqual(dry.removed.map((a) => [a.kind, a.name]), [['sandbox', name]], 'the run holds no lock any more: its sandbox is an orphan');
