@@ -37,6 +37,9 @@ function targets(root: StateRoot, rec: SandboxRecord): Map<4 | 6, Target> {
   return out;
 }
 
+/** 0.0.0.0 and :: stand for every address of their family (`-p 0.0.0.0:80:80` is IPv4 only, as in Docker). */
+const isWildcard = (hostIp: string | undefined): boolean => hostIp === '0.0.0.0' || hostIp === '::';
+
 /** Each mapping's families: the host address's, or IPv4 and (when the sandbox has one) IPv6 for every address. */
 function familiesOf(m: PortMapping, have: Map<4 | 6, Target>, name: string): (4 | 6)[] {
   if (m.hostIp !== undefined) {
@@ -67,10 +70,11 @@ export async function publishLocked(root: StateRoot, rec: SandboxRecord, mapping
     for (const m of mappings) {
       let hostPort = m.hostPort;
       for (const family of familiesOf(m, have, rec.name)) {
-        const request: HostPortRequest = { protocol: m.protocol, family, hostIp: m.hostIp, hostPort };
+        const hostIp = isWildcard(m.hostIp) ? undefined : m.hostIp;
+        const request: HostPortRequest = { protocol: m.protocol, family, hostIp, hostPort };
         hostPort = hold.add(request).hostPort;
         const target = have.get(family)!;
-        rows.push({ family, protocol: m.protocol, hostIp: m.hostIp ?? '', hostPort, sandbox: rec.name, network: target.network, address: target.address, port: m.port });
+        rows.push({ family, protocol: m.protocol, hostIp: hostIp ?? '', hostPort, sandbox: rec.name, network: target.network, address: target.address, port: m.port });
       }
     }
   } catch (err) {

@@ -12,6 +12,7 @@
 import { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,6 +227,8 @@ export function registerCliLeakCheck(): void {
 /** A state root of its own: nsbox run with NSBOX_ROOT set to it. */
 export class NsboxRoot {
   readonly root: string;
+  /** Processes started by start() still running: teardown stops them first (a failed test leaves its servers). */
+  readonly #running = new Set<ChildProcessWithoutNullStreams>();
 
   constructor(root = `/run/${randomName('nsbt-net-')}`) {
     this.root = root;
@@ -233,7 +236,10 @@ export class NsboxRoot {
 
   /** Start `nsbox ARGS…`; stdio are pipes (stdin closed). */
   start(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
-    return startNsbox(this.root, args, { env });
+    const child = startNsbox(this.root, args, { env });
+    this.#running.add(child);
+    child.once('exit', () => this.#running.delete(child));
+    return child;
   }
 
   /** Run `nsbox ARGS…` to the end. */
@@ -309,6 +315,11 @@ export class NsboxRoot {
    * no record, network, mount, namespace file, /run/netns symlink or tagged host link.
    */
   async teardown(): Promise<void> {
+    await Promise.all([...this.#running].map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }));
     if (!existsSync(this.root)) return;
     const problems: string[] = [];
     const rm = await this.run('rm', '--all');

@@ -9,11 +9,13 @@
  * a port published twice) that change nothing; `nsbox gc` rebuilding a table someone flushed;
  * a foreign table untouched throughout.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { Nft } from '../../../src/netlink/nftables/ops/index.js';
 import { ip } from '../../helpers/iproute.js';
 import { makeNetns, type TestNetns } from '../../helpers/netns.js';
@@ -23,6 +25,8 @@ import { clientArgv, serverArgv } from '../../helpers/probe-servers.js';
 
 const HOST = '192.0.2.1';
 const WORLD = '192.0.2.254';
+const HOST6 = '2001:db8::1';
+const WORLD6 = '2001:db8::254';
 const WORLD_PORT = 9000;
 let world: TestNetns;
 let worldServer: ChildProcessWithoutNullStreams;
@@ -33,8 +37,8 @@ let nextPort = 20000 + Math.floor(Math.random() * 20000);
 const port = (): number => nextPort++;
 
 /** Run a probe client somewhere: `in` is a namespace name, or undefined for the host. */
-function probe(where: string | undefined, proto: 'tcp' | 'udp', host: string, p: number): { ok: boolean; out: string } {
-  const argv = clientArgv(proto, host, p);
+function probe(where: string | undefined, proto: 'tcp' | 'udp', host: string, p: number, options?: { ms?: number; from?: number }): { ok: boolean; out: string } {
+  const argv = clientArgv(proto, host, p, options);
   const res = where === undefined ? spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }) : spawnSync('ip', ['netns', 'exec', where, ...argv], { encoding: 'utf8' });
   return { ok: res.status === 0, out: `${res.stdout}${res.stderr}`.trim() };
 }
@@ -68,7 +72,19 @@ async function network(r: NsboxRoot, ...flags: string[]): Promise<{ name: string
   return { name, base: s.base };
 }
 
-test('masquerade: a sandbox reaches the outside as the host; not with --no-masquerade, nor from an internal network', async (t) => {
+/** br_netfilter's call-iptables knobs of the throwaway host set for one test (nsbox never touches them: it must work both ways). */
+function brNetfilter(t: TestContext, on: boolean): void {
+  const knobs = ['bridge-nf-call-iptables', 'bridge-nf-call-ip6tables'].map((k) => `/proc/sys/net/bridge/${k}`);
+  const before = knobs.map((k) => readFileSync(k, 'utf8').trim());
+  t.after(() => knobs.forEach((k, i) => writeFileSync(k, before[i]!)));
+  for (const k of knobs) writeFileSync(k, on ? '1' : '0');
+}
+
+for (const brnf of [false, true]) {
+const mode = `br_netfilter ${brnf ? 'on' : 'off'}`;
+
+test(`masquerade: a sandbox reaches the outside as the host; not with --no-masquerade, nor from an internal network (${mode})`, async (t) => {
+  brNetfilter(t, brnf);
   const r = rootForTest(t);
   const nat = await network(r);
   for (const proto of ['tcp', 'udp'] as const) {
@@ -86,7 +102,8 @@ test('masquerade: a sandbox reaches the outside as the host; not with --no-masqu
   assert.match(none.stdout, /timeout|error ENETUNREACH/, 'no way out');
 });
 
-test('published ports: TCP and UDP from the outside, from the host and 127.0.0.1, and from another sandbox; gone with the sandbox', async (t) => {
+test(`published ports: TCP and UDP from the outside, from the host and 127.0.0.1, and from another sandbox; gone with the sandbox (${mode})`, async (t) => {
+  brNetfilter(t, brnf);
   const r = rootForTest(t);
   const net = await network(r);
   const tcp = port();
@@ -120,6 +137,100 @@ test('published ports: TCP and UDP from the outside, from the host and 127.0.0.1
   await once(web, 'exit');
   assert.deepEqual(await r.json('port', 'ls'), [], 'the ports went with the sandbox');
   assert.doesNotMatch(probe(world.name, 'tcp', HOST, tcp).out, /^web/, 'and the mapping with them');
+});
+
+test(`isolation: networks cannot reach each other although the host forwards, only each other's published ports; inside a network all is open (${mode})`, async (t) => {
+  brNetfilter(t, brnf);
+  const r = rootForTest(t);
+  const a = await network(r);
+  const b = await network(r);
+  const p = port();
+  const name = `srv${p}`;
+  const srv = r.start(['run', '--name', name, '--network', b.name, '-p', `${p}:80`, '--', ...serverArgv('b', 80)]);
+  await waitForOutput(srv, 'stdout', 'ready');
+  const bIp = (await r.sandbox(name)).interfaces[0]!.options.ipv4!.split('/')[0]!;
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1', 'the host forwards');
+  const direct = await r.run('run', '--network', a.name, '--', ...clientArgv('tcp', bIp, 80));
+  assert.equal(direct.stdout.trim(), 'timeout', 'A cannot open a connection into B');
+  const published = await r.run('run', '--network', a.name, '--', ...clientArgv('tcp', HOST, p));
+  assert.match(published.stdout.trim(), new RegExp(`^b peer=${a.base.replaceAll('.', '\\.')}\\d+$`), 'A reaches B\'s published port, seen with its own address');
+  const inside = await r.run('run', '--network', b.name, '--', ...clientArgv('tcp', bIp, 80));
+  assert.match(inside.stdout.trim(), /^b peer=/, 'inside B, directly');
+  const back = await r.run('run', '--network', b.name, '--', 'sh', '-c', `ping -c 1 -W 1 ${a.base}1 >/dev/null && echo gateway`);
+  assert.equal(back.stdout.trim(), 'gateway', 'a sandbox still reaches the host side of another network (the host, not the network)');
+  srv.kill('SIGTERM');
+  await once(srv, 'exit');
+});
+}
+
+test('IPv6: masquerade to the outside and a port published on [::], with forwarding turned on safely', async (t) => {
+  const r = rootForTest(t);
+  const name = networkName();
+  const v4 = uniqueSubnet();
+  const v6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}::/64`;
+  await r.ok('network', 'create', name, '--subnet', v4.cidr, '--ipv6', '--subnet', v6);
+  assert.equal(readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').trim(), '1');
+  const out = await r.run('run', '--network', name, '--', ...clientArgv('tcp', WORLD6, WORLD_PORT));
+  assert.equal(out.stdout.trim(), `world peer=${HOST6}`, `masqueraded as the host: ${out.stderr}`);
+  const p = port();
+  const q = port();
+  const web = r.start(['run', '--network', name, '-p', `[::]:${p}:80`, '-p', `0.0.0.0:${q}:80`, '--', ...serverArgv('web6', 80)]);
+  await waitForOutput(web, 'stdout', 'ready');
+  assert.equal(probe(world.name, 'tcp', HOST6, p).out, `web6 peer=${WORLD6}`, 'from the outside over IPv6');
+  assert.equal(probe(world.name, 'udp', HOST6, p).ok, false, 'only TCP was published');
+  assert.doesNotMatch(probe(world.name, 'tcp', HOST, p).out, /^web6/, '[::] is IPv6 only');
+  assert.equal(probe(world.name, 'tcp', HOST, q).out, `web6 peer=${WORLD}`, '0.0.0.0 is every IPv4 address');
+  assert.doesNotMatch(probe(world.name, 'tcp', HOST6, q).out, /^web6/, 'and IPv4 only');
+  web.kill('SIGTERM');
+  await once(web, 'exit');
+});
+
+test('a frame from the wire for 127.0.0.1 is never DNATed (moby#41872); a port published on 127.0.0.1 is not reachable on other addresses', async (t) => {
+  const r = rootForTest(t);
+  const net = await network(r);
+  const p = port();
+  const web = r.start(['run', '--network', net.name, '-p', `127.0.0.1:${p}:80`, '--', ...serverArgv('local', 80)]);
+  await waitForOutput(web, 'stdout', 'ready');
+  assert.match(probe(undefined, 'tcp', '127.0.0.1', p).out, /^local peer=/, 'the host reaches it on 127.0.0.1');
+  assert.doesNotMatch(probe(world.name, 'tcp', HOST, p).out, /^local/, 'not on the host\'s other addresses');
+  // An attacker next to the host sends a SYN for 127.0.0.1 to it, as anyone on the LAN can: its
+  // lo is down (no local 127/8 routes), a route sends 127/8 to the host, and route_localnet
+  // lets it put 127/8 on the wire.
+  const seen: string[] = [];
+  web.stdout.on('data', (d: Buffer) => seen.push(String(d)));
+  using attacker = makeNetns();
+  const link = `nsbat${attacker.name.slice(-6)}`;
+  ip(undefined, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', attacker.name);
+  ip(undefined, 'addr', 'add', '198.51.100.1/24', 'dev', link);
+  ip(undefined, 'link', 'set', link, 'up');
+  ip(attacker.name, 'addr', 'add', '198.51.100.66/24', 'dev', 'eth0');
+  ip(attacker.name, 'link', 'set', 'eth0', 'up');
+  ip(attacker.name, 'route', 'add', '127.0.0.0/8', 'via', '198.51.100.1');
+  spawnSync('ip', ['netns', 'exec', attacker.name, 'sysctl', '-qw', 'net.ipv4.conf.eth0.route_localnet=1']);
+  assert.equal(probe(attacker.name, 'tcp', '198.51.100.1', WORLD_PORT).out, 'error ECONNREFUSED', 'the attacker reaches the host');
+  assert.equal(probe(attacker.name, 'tcp', '127.0.0.1', p).out, 'timeout', 'the spoofed SYN got nowhere');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the server's log, if it saw anything
+  assert.deepEqual(seen.join('').split('\n').filter((l) => l.includes('198.51.100.')), [], 'the sandbox never saw the attacker');
+  web.kill('SIGTERM');
+  await once(web, 'exit');
+});
+
+test('a UDP flow that reached the host before a port was published goes to the sandbox right after (its conntrack entry is dropped)', async (t) => {
+  const r = rootForTest(t);
+  const net = await network(r);
+  const name = `udp${port()}`;
+  const srv = r.start(['run', '--keep', '--name', name, '--network', net.name, '--', ...serverArgv('udp', 80)]);
+  await waitForOutput(srv, 'stdout', 'ready');
+  const p = port();
+  const from = port();
+  const flow = (): string => probe(world.name, 'udp', HOST, p, { from, ms: 700 }).out;
+  assert.equal(flow(), 'timeout', 'nothing listens on the host');
+  await r.ok('port', 'add', name, `${p}:80/udp`);
+  assert.equal(flow(), `udp peer=${WORLD}`, 'the same flow (same source port) now reaches the sandbox');
+  await r.ok('port', 'rm', name);
+  assert.equal(flow(), 'timeout', 'and stops with the mapping');
+  srv.kill('SIGTERM');
+  await once(srv, 'exit');
 });
 
 test('refused, changing nothing: a port a host process holds (run -p, connect -p), a port already published', async (t) => {
