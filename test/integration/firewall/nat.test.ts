@@ -271,6 +271,33 @@ test('refused, changing nothing: a port a host process holds (run -p, connect -p
   await once(first, 'exit');
 });
 
+test('bad input changes nothing: a bad spec, uneven ranges, a macvlan network, a host address this host does not have', async (t) => {
+  const r = rootForTest(t);
+  const net = await network(r);
+  for (const [spec, why] of [
+    ['80-81:80', /the host range 80-81 and the sandbox range 80 are not the same length/],
+    ['8080:80/sctp', /protocol "sctp" is not tcp or udp/],
+    ['70000:80', /host port 70000 is not between 1 and 65535/],
+    ['::1:8080:80', /an IPv6 host address must be written in brackets/],
+  ] as const) {
+    const err = await r.fails(2, 'run', '--network', net.name, '-p', spec, '--', 'true');
+    assert.equal(err.code, 'NSBOX_ERR_USAGE', spec);
+    assert.match(err.error, why, spec);
+  }
+  const parent = `nsbmp${port()}`;
+  ip(undefined, 'link', 'add', parent, 'type', 'veth', 'peer', 'name', `${parent}b`);
+  t.after(() => ip(undefined, 'link', 'del', parent));
+  const mv = networkName();
+  await r.ok('network', 'create', mv, '--driver', 'macvlan', '--parent', parent, '--subnet', uniqueSubnet().cidr);
+  const macvlan = await r.fails(2, 'run', '--network', mv, '-p', `${port()}:80`, '--', 'true');
+  assert.equal(macvlan.code, 'NSBOX_ERR_CONFIG');
+  assert.match(macvlan.error, /no address on a bridge network, so no port can be published to it \(macvlan/);
+  const foreign = await r.fails(2, 'run', '--network', net.name, '-p', `203.0.113.9:${port()}:80`, '--', 'true');
+  assert.match(foreign.error, /203\.0\.113\.9/);
+  assert.deepEqual([await r.json('ls'), await r.json('port', 'ls'), (await r.network(mv)).leases, (await r.network(net.name)).leases], [[], [], [], []],
+    'no sandbox, port or lease left');
+});
+
 test('port add and port rm on a running sandbox: reachable, then not; rm of what is gone succeeds', async (t) => {
   const r = rootForTest(t);
   const net = await network(r);

@@ -27,8 +27,8 @@ export interface ConntrackFilter {
   family?: 4 | 6;
   /** The layer-4 protocol, by name or IPPROTO number. */
   proto?: ConntrackProtocol;
-  /** The original direction's destination port: the port the client asked for (a published host port). */
-  origDstPort?: number;
+  /** The original direction's destination port: the port the client asked for (a published host port); or any of several. */
+  origDstPort?: number | readonly number[];
   /** Entries that have one of these addresses as the source or destination of either direction (a sandbox's addresses). */
   addresses?: readonly string[];
 }
@@ -44,7 +44,10 @@ export interface ConntrackFlushFilter {
 export interface CheckedFilter {
   family: 4 | 6 | undefined;
   protoNum: number | undefined;
+  /** One port (the kernel can filter on it), or undefined. */
   origDstPort: number | undefined;
+  /** Every port the filter allows; undefined for any. */
+  origDstPorts: ReadonlySet<number> | undefined;
   /** Canonical address texts; undefined when the filter has none. */
   addresses: ReadonlySet<string> | undefined;
   /** The families an entry can have and still match. */
@@ -56,9 +59,12 @@ export function checkFilter(f: ConntrackFilter): CheckedFilter {
   if (f === null || typeof f !== 'object') throw new TypeError('a conntrack filter is an object: { family?, proto?, origDstPort?, addresses? }');
   if (f.family !== undefined && f.family !== 4 && f.family !== 6) throw new TypeError(`invalid conntrack family ${String(f.family)}: 4 or 6`);
   const protoNum = f.proto === undefined ? undefined : protocolNumber(f.proto, 'conntrack protocol');
-  if (f.origDstPort !== undefined && (!Number.isInteger(f.origDstPort) || f.origDstPort < 0 || f.origDstPort > 0xffff)) {
-    throw new TypeError(`invalid origDstPort ${String(f.origDstPort)}: 0 to 65535`);
+  const ports = f.origDstPort === undefined ? undefined : typeof f.origDstPort === 'number' ? [f.origDstPort] : f.origDstPort;
+  if (ports !== undefined && !Array.isArray(ports)) throw new TypeError('origDstPort must be a port or an array of ports');
+  for (const port of ports ?? []) {
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new TypeError(`invalid origDstPort ${String(port)}: 0 to 65535`);
   }
+  const origDstPorts = ports === undefined ? undefined : new Set(ports);
   let addresses: Set<string> | undefined;
   const families = new Set<4 | 6>(f.family === undefined ? [4, 6] : [f.family]);
   if (f.addresses !== undefined) {
@@ -67,14 +73,15 @@ export function checkFilter(f: ConntrackFilter): CheckedFilter {
     const of = new Set([...addresses].map((a) => (a.includes(':') ? 6 : 4)));
     for (const family of families) if (!of.has(family)) families.delete(family);
   }
-  return { family: f.family, protoNum, origDstPort: f.origDstPort, addresses, families: [...families] };
+  const origDstPort = origDstPorts?.size === 1 ? [...origDstPorts][0] : undefined;
+  return { family: f.family, protoNum, origDstPort, origDstPorts, addresses, families: [...families] };
 }
 
 /** Whether `e` is one of the entries `f` selects. */
 export function matchesFilter(e: ConntrackEntry, f: CheckedFilter): boolean {
   if (f.family !== undefined && e.family !== f.family) return false;
   if (f.protoNum !== undefined && protocolNumber(e.proto) !== f.protoNum) return false;
-  if (f.origDstPort !== undefined && e.orig.dstPort !== f.origDstPort) return false;
+  if (f.origDstPorts !== undefined && (e.orig.dstPort === undefined || !f.origDstPorts.has(e.orig.dstPort))) return false;
   if (f.addresses !== undefined) {
     const { orig, reply } = e;
     if (![orig.src, orig.dst, reply.src, reply.dst].some((a) => f.addresses!.has(a))) return false;
@@ -85,14 +92,25 @@ export function matchesFilter(e: ConntrackEntry, f: CheckedFilter): boolean {
 const nfproto = (family: 4 | 6): number => (family === 4 ? NFPROTO.IPV4 : NFPROTO.IPV6);
 
 /**
+ * Up to this many ports, a dump per port (the kernel sends only that port's entries, but each
+ * dump walks the whole conntrack hash: ~2.4 ms at the default 262,144 buckets); above it, one
+ * dump of the protocol, filtered here.
+ */
+export const PER_PORT_DUMPS_MAX = 4;
+
+/**
  * The request bodies of the dumps that cover `f`: with `kernelFilter` (the kernel applies
  * CTA_FILTER to dumps) and a protocol, one per possible family with the protocol and port as
- * CTA_FILTER; otherwise one per family when the filter allows only one, else one for both.
- * An empty list when no family can match (addresses given, none of the filter's family).
+ * CTA_FILTER (a dump per port for up to PER_PORT_DUMPS_MAX ports, the protocol alone above);
+ * otherwise one per family when the filter allows only one, else one for both. An empty list
+ * when no family can match (addresses given, none of the filter's family; no port).
  */
 export function dumpRequests(f: CheckedFilter, kernelFilter: boolean): CtMessage[] {
-  if (f.families.length === 0) return [];
-  if (kernelFilter && f.protoNum !== undefined) return f.families.map((family) => tupleFilter(nfproto(family), f.protoNum!, f.origDstPort));
+  if (f.families.length === 0 || f.origDstPorts?.size === 0) return [];
+  if (kernelFilter && f.protoNum !== undefined) {
+    const ports: (number | undefined)[] = f.origDstPorts === undefined || f.origDstPorts.size > PER_PORT_DUMPS_MAX ? [undefined] : [...f.origDstPorts];
+    return f.families.flatMap((family) => ports.map((port) => tupleFilter(nfproto(family), f.protoNum!, port)));
+  }
   if (f.families.length === 1) return [{ family: nfproto(f.families[0]!) }];
   return [{ family: NFPROTO.UNSPEC }];
 }

@@ -11,7 +11,7 @@ import { NFPROTO } from '../../../../../src/netlink/wire/nfgen.js';
 import { IPPROTO } from '../../../../../src/netlink/conntrack/schema/constants.js';
 import { CTA_FILTER_FLAG } from '../../../../../src/netlink/conntrack/schema/filter.js';
 import { entryOf, keyMessage, protocolOf, statusNames, type ConntrackEntry } from '../../../../../src/netlink/conntrack/ops/entry.js';
-import { checkFilter, dumpRequests, matchesFilter } from '../../../../../src/netlink/conntrack/ops/filter.js';
+import { PER_PORT_DUMPS_MAX, checkFilter, dumpRequests, matchesFilter } from '../../../../../src/netlink/conntrack/ops/filter.js';
 
 /** A published UDP port after DNAT: the client asked for the host's 8053, the sandbox 10.88.0.3:80 answers. */
 const DNATED: ConntrackEntry = {
@@ -26,6 +26,9 @@ void test('matchesFilter: every given field must match; addresses match in any o
   assert.equal(m({}), true);
   assert.equal(m({ proto: 'udp', origDstPort: 8053 }), true, 'by the host port the client asked for');
   assert.equal(m({ proto: 'udp', origDstPort: 80 }), false, 'not by the sandbox port (moby#53384)');
+  assert.equal(m({ proto: 'udp', origDstPort: [80, 8053] }), true, 'one of several ports');
+  assert.equal(m({ proto: 'udp', origDstPort: [80, 81] }), false);
+  assert.equal(m({ origDstPort: [] }), false, 'no port: nothing');
   assert.equal(m({ proto: IPPROTO.UDP }), true);
   assert.equal(m({ proto: 'tcp' }), false);
   assert.equal(m({ family: 6 }), false);
@@ -40,6 +43,7 @@ void test('checkFilter: a bad field is a TypeError naming it', () => {
   assert.throws(() => checkFilter({ proto: 'quic' as 'udp' }), { name: 'TypeError', message: /^invalid conntrack protocol "quic": icmp, tcp, udp, /u });
   assert.throws(() => checkFilter({ proto: 256 }), { name: 'TypeError', message: 'invalid conntrack protocol 256: an IPPROTO number is 0 to 255' });
   assert.throws(() => checkFilter({ origDstPort: 65536 }), { name: 'TypeError', message: 'invalid origDstPort 65536: 0 to 65535' });
+  assert.throws(() => checkFilter({ origDstPort: [80, -1] }), { name: 'TypeError', message: 'invalid origDstPort -1: 0 to 65535' });
   assert.throws(() => checkFilter({ addresses: ['10.0.0.256'] }), { name: 'TypeError', message: /^invalid conntrack filter address "10.0.0.256"/u });
   assert.throws(() => checkFilter({ addresses: '10.0.0.1' as unknown as string[] }), TypeError);
   assert.throws(() => checkFilter(null as unknown as object), TypeError);
@@ -57,6 +61,15 @@ void test('dumpRequests: the family in nfgenmsg; protocol and port as CTA_FILTER
   assert.deepEqual(dumpRequests(checkFilter({ addresses: ['10.88.0.3'] }), true), [{ family: NFPROTO.IPV4 }], 'IPv4 addresses: only IPv4 entries can match');
   assert.deepEqual(dumpRequests(checkFilter({ addresses: ['10.88.0.3', 'fd88::3'] }), true), [{ family: NFPROTO.UNSPEC }]);
   assert.deepEqual(dumpRequests(checkFilter({ family: 6, addresses: ['10.88.0.3'] }), true), [], 'no family can match: no dump');
+});
+
+void test('dumpRequests with several ports: a dump per port up to PER_PORT_DUMPS_MAX (each walks the whole table), one of the protocol above; none for no port', () => {
+  const few = Array.from({ length: PER_PORT_DUMPS_MAX }, (_, i) => 9000 + i);
+  assert.deepEqual(dumpRequests(checkFilter({ family: 4, proto: 'tcp', origDstPort: few }), true).map((r) => r.orig?.dstPort), few);
+  assert.deepEqual(dumpRequests(checkFilter({ family: 4, proto: 'tcp', origDstPort: [...few, 9999] }), true), [
+    { family: NFPROTO.IPV4, orig: { protoNum: IPPROTO.TCP }, filter: { orig: CTA_FILTER_FLAG.CTA_PROTO_NUM } },
+  ]);
+  assert.deepEqual(dumpRequests(checkFilter({ family: 4, proto: 'tcp', origDstPort: [] }), true), []);
 });
 
 void test('keyMessage: the original tuple as complete as the kernel demands, the zone and the id', () => {
