@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { IPPROTO, IPS, NFT_TABLE_F, type NftFamily } from '../netlink/nftables/schema/index.js';
 import type { Nft, NftChain, NftRule, NftTable } from '../netlink/nftables/ops/index.js';
-import { parseNetwork } from '../net/cidr.js';
+import { addressRange, bigIntToIp, parseNetwork } from '../net/cidr.js';
 import type { FirewallNetwork } from './elements.js';
 import { TABLE } from './layout.js';
 import { evaluateChain, type ProbePacket, type SetContents, type TableContents } from './forward-eval.js';
@@ -144,26 +144,34 @@ export function fixCommands(c: Pick<ForwardChain, 'family' | 'table' | 'chain' |
   }
 }
 
-/** The packets a network needs through a table of `tableFamily`, by kind. */
+/**
+ * The packets a network needs through a table of `tableFamily`, by kind: TCP between sandboxes
+ * of the network (the second and third addresses of its subnet stand for them; the first is the
+ * gateway's) and a far side the chain does not name (forward-eval.ts).
+ */
 function probes(n: FirewallNetwork, tableFamily: NftFamily, brnf: BridgeNetfilter): { kind: TrafficKind; packet: ProbePacket }[] {
-  const families = new Set(n.subnets.map((s) => parseNetwork(s, 'subnet').family));
   const out: { kind: TrafficKind; packet: ProbePacket }[] = [];
   const tcp = { tableFamily, l4proto: IPPROTO.TCP } as const;
-  for (const family of [4, 6] as const) {
-    if (!families.has(family)) continue;
+  const seen = new Set<number>();
+  for (const subnet of n.subnets.map((text) => parseNetwork(text, 'subnet'))) {
+    const family = subnet.family;
+    if (seen.has(family)) continue; // the first subnet of each family
+    seen.add(family);
     if ((tableFamily === 'ip' && family !== 4) || (tableFamily === 'ip6' && family !== 6)) continue;
+    const { first } = addressRange(subnet);
+    const [a, b] = [bigIntToIp(first + 2n, family), bigIntToIp(first + 3n, family)];
     if (tableFamily === 'bridge') {
-      out.push({ kind: 'within', packet: { ...tcp, family, ibrname: n.bridge, obrname: n.bridge, ctinfo: 'new', ctStatus: 0 } });
+      out.push({ kind: 'within', packet: { ...tcp, family, ibrname: n.bridge, obrname: n.bridge, saddr: a, daddr: b, ctinfo: 'new', ctStatus: 0 } });
       continue;
     }
     if (!n.internal) {
-      out.push({ kind: 'outbound', packet: { ...tcp, family, iifname: n.bridge, ctinfo: 'new', ctStatus: 0 } });
-      out.push({ kind: 'published', packet: { ...tcp, family, oifname: n.bridge, ctinfo: 'new', ctStatus: IPS.DST_NAT } });
+      out.push({ kind: 'outbound', packet: { ...tcp, family, iifname: n.bridge, saddr: a, ctinfo: 'new', ctStatus: 0 } });
+      out.push({ kind: 'published', packet: { ...tcp, family, oifname: n.bridge, daddr: a, ctinfo: 'new', ctStatus: IPS.DST_NAT } });
       const replyStatus = IPS.CONFIRMED | IPS.SEEN_REPLY | IPS.ASSURED | (n.masquerade ? IPS.SRC_NAT : 0);
-      out.push({ kind: 'replies', packet: { ...tcp, family, oifname: n.bridge, ctinfo: 'established-reply', ctStatus: replyStatus } });
+      out.push({ kind: 'replies', packet: { ...tcp, family, oifname: n.bridge, daddr: a, ctinfo: 'established-reply', ctStatus: replyStatus } });
     }
     if (family === 4 ? brnf.ipv4 : brnf.ipv6) {
-      out.push({ kind: 'within', packet: { ...tcp, family, iifname: n.bridge, oifname: n.bridge, ctinfo: 'new', ctStatus: 0 } });
+      out.push({ kind: 'within', packet: { ...tcp, family, iifname: n.bridge, oifname: n.bridge, saddr: a, daddr: b, ctinfo: 'new', ctStatus: 0 } });
     }
   }
   return out;

@@ -3,13 +3,16 @@
  *
  * What another firewall's forward chain does to one kind of nsbox packet: a small interpreter of
  * nf_tables rules as the kernel dumps them (expressions over registers, verdicts, jumps into the
- * table's other chains, lookups in its sets), run on a packet that is only partly known — its
- * nsbox side (the bridge), family, protocol and conntrack state and status are, its addresses
- * and ports are not. Each byte of the registers is known or unknown; a comparison with an
- * unknown byte is "maybe". The far side of a forwarded packet (the uplink it came in on or goes
- * out of) is taken to be an interface the chain does not name: it equals no name, matches no
- * wildcard and is in no set of names. So a rule for one uplink (`-i eth0 -j ACCEPT`) does not
- * count as letting nsbox traffic through, while one for the network's bridge does. iptables-nft's xtables extensions are read where nsbox needs them (the conntrack and
+ * table's other chains, lookups in its sets), run on a packet of which nsbox knows what it
+ * needs: its nsbox side (the bridge, a sandbox's address), family, protocol (TCP) and conntrack
+ * state and status. Its far side — the uplink it comes in on or goes out of, the remote address,
+ * the ports — is taken to be one the chain does not name: it equals no constant, matches no
+ * prefix or wildcard and is in no set. So a rule for one uplink, one remote network or one port
+ * (`-i eth0 -j ACCEPT`, `tcp dport 22 accept`) does not count as letting the network's traffic
+ * through, while one for its bridge or its subnet does: the question is whether the chain drops
+ * some of the network's traffic, not whether it lets a particular flow pass. Anything else
+ * (marks, a masked far-side field, an expression nsbox has no model for) is unknown, and a
+ * comparison with an unknown byte is "maybe". iptables-nft's xtables extensions are read where nsbox needs them (the conntrack and
  * state matches, the REJECT target); any other extension or expression nsbox has no model for
  * makes its rule a "maybe".
  *
@@ -23,6 +26,7 @@ import {
   u32host, xtConntrackInfo, xtExtension, xtStateMask, type Expr, type NftFamily, type SetElement, type Verdict,
 } from '../netlink/nftables/schema/index.js';
 import type { NftChain, NftRule } from '../netlink/nftables/ops/index.js';
+import { encodeIp } from '../net/ip.js';
 
 /** A packet nsbox cares about, as far as it is known. Undefined fields are unknown. */
 export interface ProbePacket {
@@ -32,6 +36,9 @@ export interface ProbePacket {
   family: 4 | 6;
   iifname?: string;
   oifname?: string;
+  /** A sandbox's address on the packet's nsbox side; undefined is a remote one the chain does not name. */
+  saddr?: string;
+  daddr?: string;
   /** The bridges a bridged frame enters and leaves (`meta ibrname`/`obrname`, bridge tables only). */
   ibrname?: string;
   obrname?: string;
@@ -156,6 +163,24 @@ function metaValue(p: ProbePacket, key: string): { value: Loaded; len: number } 
   }
 }
 
+/**
+ * The network header as far as it is known, byte by byte: the protocol, and each address (a
+ * sandbox's, or UNNAMED for a remote one); every other byte unknown. IPv4: protocol at 9,
+ * addresses at 12 and 16; IPv6: next header at 6, addresses at 8 and 24.
+ */
+function networkHeader(p: ProbePacket): (number | undefined)[] {
+  const v4 = p.family === 4;
+  const header = new Array<number | undefined>(v4 ? 20 : 40).fill(undefined);
+  header[v4 ? 9 : 6] = p.l4proto;
+  const put = (at: number, address: string | undefined): void => {
+    const bytes = address === undefined ? undefined : encodeIp(address);
+    for (let i = 0; i < (v4 ? 4 : 16); i++) header[at + i] = bytes === undefined ? UNNAMED : bytes[i];
+  };
+  put(v4 ? 12 : 8, p.saddr);
+  put(v4 ? 16 : 24, p.daddr);
+  return header;
+}
+
 /** Whether `key` is in `set` (undefined when nsbox cannot tell), and the element that holds it. */
 function lookup(set: SetContents, key: Uint8Array | 'unnamed'): { member: Tri; element?: SetElement } {
   const catchall = set.elements.find((e) => ((e.flags ?? 0) & NFT_SET_ELEM.CATCHALL) !== 0);
@@ -226,8 +251,17 @@ function runRule(rule: NftRule, p: ProbePacket, table: TableContents): RuleEffec
       }
       case 'payload': {
         if (e.dreg === undefined) break; // a write into the packet
-        const proto = e.base === 'network' && e.len === 1 && ((p.family === 4 && e.offset === 9) || (p.family === 6 && e.offset === 6));
-        store(regs, e.dreg, proto && p.tableFamily !== 'bridge' ? Uint8Array.of(p.l4proto) : undefined, e.len);
+        const off = registerOffset(e.dreg);
+        if (off === undefined) {
+          regs.fill(undefined);
+          break;
+        }
+        // The network header as known; the transport header (ports …) is the far side's, named nowhere.
+        const header = e.base === 'network' ? networkHeader(p) : undefined;
+        const words = Math.ceil(e.len / NFT_REG32_SIZE) * NFT_REG32_SIZE;
+        for (let i = 0; i < words && off + i < REG_BYTES; i++) {
+          regs[off + i] = i >= e.len ? 0 : e.base === 'transport' ? UNNAMED : header?.[e.offset + i];
+        }
         break;
       }
       case 'bitwise': {
@@ -255,6 +289,7 @@ function runRule(rule: NftRule, p: ProbePacket, table: TableContents): RuleEffec
         }
         let t: Tri;
         if (v === 'unnamed') {
+          // far-side bytes equal no constant; ranges (`tcp dport 1-1023` is lte and gte) are left unknown
           t = e.op === 'eq' ? false : e.op === 'neq' ? true : undefined;
         } else {
           const c = compare(v, e.data);

@@ -85,7 +85,7 @@ void test('a policy-drop nft chain drops every kind of traffic; the three rules 
   ], 'only the network they name');
 });
 
-void test('the far side is an interface the chain does not name: a rule for one uplink does not count, one for the bridge or a wildcard of it does', () => {
+void test('the far side is one the chain does not name: a rule for one uplink, port or remote network does not count; one for the bridge, a wildcard of it or the subnet does', () => {
   const t = table('ip', 'hostfw', 'drop', {
     forward: [
       [...named(iif, 'eth0'), s.accept()],
@@ -95,12 +95,21 @@ void test('the far side is an interface the chain does not name: a rule for one 
     ],
   });
   assert.deepEqual(summary([t], [net('nsbr-web')], BRNF_OFF), [['web', 'ip hostfw forward', ['published'], []]]);
+  const byAddress = table('ip', 'hostfw', 'drop', {
+    forward: [
+      [...s.match(s.field('th dport'), 'eq', Uint8Array.of(0, 22)), s.accept()],
+      [...s.matchPrefix('ip daddr', '192.0.2.0/24'), s.accept()],
+      [...s.matchPrefix('ip saddr', '10.77.0.0/24'), s.accept()], // the network's subnet: its outbound traffic
+      [...s.matchPrefix('ip daddr', '10.77.0.0/16'), ...s.matchBits(s.ct('status'), s.CT_STATUS.dnat), s.accept()],
+    ],
+  });
+  assert.deepEqual(summary([byAddress], [net('nsbr-web')], BRNF_OFF), [['web', 'ip hostfw forward', ['replies'], []]]);
 });
 
 void test('a rule nsbox cannot read that might accept makes the drop after it unsure; one that might drop is not counted', () => {
-  const dport22 = [...s.match(s.field('th dport'), 'eq', Uint8Array.of(0, 22)), s.accept()];
-  const maybeDrop = [...s.match(s.field('th dport'), 'eq', Uint8Array.of(0, 23)), s.drop()];
-  const t = table('inet', 'hostfw', 'accept', { forward: [maybeDrop, dport22, [...named(iif, 'nsbr-web'), s.drop()]] });
+  const marked = [...s.match(s.meta('mark'), 'eq', u32host(1)), s.accept()]; // marks are set elsewhere: unknown here
+  const maybeDrop = [...s.match(s.meta('mark'), 'eq', u32host(2)), s.drop()];
+  const t = table('inet', 'hostfw', 'accept', { forward: [maybeDrop, marked, [...named(iif, 'nsbr-web'), s.drop()]] });
   const [f] = checkForward([t], [net('nsbr-web')], BRNF_OFF).findings;
   assert.deepEqual([f?.dropped, f?.unsure], [[], ['outbound']]);
   assert.deepEqual(f?.reasons, ['chain forward rule 4 unless chain forward rule 3 (which nsbox cannot read) lets it through']);
