@@ -100,8 +100,10 @@ const XT_CONTINUING_TARGETS = new Set([
   'LOG', 'NFLOG', 'ULOG', 'MARK', 'CONNMARK', 'CONNSECMARK', 'SECMARK', 'CT', 'NOTRACK', 'TCPMSS', 'CLASSIFY', 'DSCP', 'TOS', 'TTL', 'HL',
   'CHECKSUM', 'AUDIT', 'TRACE', 'TEE', 'SET', 'IDLETIMER', 'LED', 'TCPOPTSTRIP', 'RATEEST',
 ]);
-/** Expressions that are statements without a condition or verdict (the rest unknown to nsbox are "maybe"). */
+/** Expressions that are statements without a condition or verdict. */
 const RAW_STATEMENTS = new Set(['log', 'notrack', 'dup', 'objref', 'last']);
+/** Expressions that only load or test (a rate, a quota, an extension header …): their rule's match becomes unknown. */
+const RAW_CONDITIONS = new Set(['limit', 'quota', 'connlimit', 'range', 'exthdr', 'socket', 'osf', 'rt', 'hash', 'numgen', 'xfrm', 'tunnel', 'inner']);
 
 function registerOffset(reg: number): number | undefined {
   if (reg >= NFT_REG[1] && reg <= NFT_REG[4]) return (reg - NFT_REG[1]) * NFT_REG_SIZE;
@@ -341,7 +343,12 @@ function runRule(rule: NftRule, p: ProbePacket, table: TableContents): RuleEffec
           return { matches, verdict: 'unknown' };
         }
         if (RAW_STATEMENTS.has(e.name)) break;
-        // limit, quota, range, queue, anything newer: it may load, compare or decide
+        regs.fill(undefined); // it may have loaded anything anywhere
+        if (RAW_CONDITIONS.has(e.name)) {
+          matches = undefined;
+          break;
+        }
+        // queue, anything newer: it may also decide
         regs.fill(undefined);
         return { matches: undefined, verdict: 'unknown' };
       }

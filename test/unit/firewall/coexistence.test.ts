@@ -187,6 +187,9 @@ void test('xtables targets: LOG continues, REJECT drops, one nsbox does not know
   const t = (name: string): TableContents => table('ip', 'filter', 'accept', { FORWARD: [[target(name)], [target('REJECT')]] }, {}, 'FORWARD');
   assert.deepEqual(summary([t('LOG')], [net('nsbr-web')], BRNF_OFF), [['web', 'ip filter FORWARD', ['outbound', 'published', 'replies'], []]]);
   assert.deepEqual(summary([t('NFQUEUE')], [net('nsbr-web')], BRNF_OFF), [['web', 'ip filter FORWARD', [], ['outbound', 'published', 'replies']]]);
+  // ufw's `-m limit … -j LOG` before its policy: a rate limit only makes the rule's match unknown, and LOG decides nothing
+  const limited = table('ip', 'filter', 'drop', { FORWARD: [[{ type: 'raw', name: 'limit', data: new Uint8Array(8) }, target('LOG')]] }, {}, 'FORWARD');
+  assert.deepEqual(summary([limited], [net('nsbr-web')], BRNF_OFF), [['web', 'ip filter FORWARD', ['outbound', 'published', 'replies'], []]]);
 });
 
 void test('who owns a chain, by the names in its table', () => {
