@@ -47,7 +47,7 @@ const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/
   'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
   'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
   'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
-  'linux/netfilter/nf_conntrack_tcp.h'];
+  'linux/netfilter/nf_conntrack_tcp.h', 'linux/netfilter/nf_tables_compat.h', 'linux/netfilter/xt_conntrack.h', 'linux/netfilter/xt_state.h'];
 const includes = headers.map((h) => `#include <${h}>`).join('\n');
 // Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
 // kernel's) from a wrong one.
@@ -308,6 +308,17 @@ nsnew
 capture nft-ruleset ip netns exec nft0 nft -f "$design"
 capture nft-ruleset-elements ip netns exec nft0 nft -f "$elements"
 capture nft-list-ruleset ip netns exec nft0 nft list ruleset
+# Another firewall's forward chain as the kernel dumps it to `iptables-nft -S` (firewall/coexistence.ts
+# reads such chains): iptables-nft's own encoding, xtables matches and targets inside nf_tables.
+nsnew
+local fwd=(ip netns exec nft0 iptables-nft)
+"${fwd[@]}" -P FORWARD DROP
+"${fwd[@]}" -A FORWARD -o nsbox+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT
+"${fwd[@]}" -A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
+"${fwd[@]}" -A FORWARD -i br0 -p tcp -j ACCEPT
+"${fwd[@]}" -A FORWARD -j REJECT
+tool="iptables $(iptables-nft --version | sed -n 's/^iptables v\([^ ]*\).*/\1/p')"
+capture nft-iptables-forward "${fwd[@]}" -S FORWARD
 ip netns del nft0
 }
 

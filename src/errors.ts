@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_TEARDOWN: { category: 'internal', when: 'some steps of a teardown failed (every step still ran)' },
   NSBOX_ERR_GC: { category: 'internal', when: 'gc could not remove something it found' },
   NSBOX_ERR_RESTORE: { category: 'internal', when: 'restore could not re-adopt or rebuild some sandboxes' },
+  NSBOX_ERR_DOCTOR: { category: 'internal', when: '`nsbox doctor` found a check that fails (its report says which, and what to run)' },
   NSBOX_ERR_STORE: { category: 'internal', when: 'the state database cannot be used (e.g. its schema is newer than this nsbox)' },
   NSBOX_ERR_NATIVE: { category: 'internal', when: 'the native addon is missing, or was used before it was initialised' },
   NSBOX_ERR_NATIVE_ARGS: { category: 'usage', when: 'the native addon was called with arguments of the wrong type (a bug above sys/)' },

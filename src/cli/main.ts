@@ -11,6 +11,7 @@ import { NsboxError } from '../errors.js';
 import { Context, type GlobalOptions, type Register, type Runner } from './context.js';
 import { EXIT, exitCodeOf } from './exit.js';
 import { printError } from './output.js';
+import { forwardWarning } from './firewall-text.js';
 import { packageVersion } from './version.js';
 import { register as sandbox } from './commands/sandbox.js';
 import { register as exec } from './commands/exec.js';
@@ -24,10 +25,12 @@ import { register as port } from './commands/port.js';
 import { register as run } from './commands/run.js';
 import { register as gc } from './commands/gc.js';
 import { register as restore } from './commands/restore.js';
+import { register as doctor } from './commands/doctor.js';
+import { register as firewall } from './commands/firewall.js';
 import { register as version } from './commands/version.js';
 
 /** In the order `nsbox --help` lists them. */
-const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, version];
+const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, doctor, firewall, version];
 
 function program(runner: Runner, writeErr: (s: string) => void): Command {
   const cmd = new Command('nsbox')
@@ -62,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const c of ctx.manager.takeHostChanges()) {
         if (c.first && !ctx.json) process.stderr.write(`nsbox: set ${c.key} = ${c.value} on this host (it was ${c.previous}; recorded in the state database)\n`);
       }
+      // Another firewall dropping a new network's traffic: said each time a network is made
+      // (`nsbox doctor` says it again, and with --json).
+      const warning = forwardWarning(ctx.manager.takeForwardFindings());
+      if (!ctx.json) process.stderr.write(warning);
       ctx.close();
     }
   };

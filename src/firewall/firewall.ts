@@ -9,10 +9,12 @@
  * `inet nsbox` is ever written.
  */
 import { GenerationChangedError, NftError, NsboxError } from '../errors.js';
-import { Nft, type NftTransaction } from '../netlink/nftables/ops/index.js';
+import { Nft, type NftCapabilities, type NftTransaction } from '../netlink/nftables/ops/index.js';
 import { buildElements, type ElementSpec, type SetElement, type SetSpec } from '../netlink/nftables/schema/index.js';
 import { LAYOUT_COMMENT, SETS, TABLE, addLayout } from './layout.js';
 import { networkElements, portElements, portSet, type FirewallNetwork, type FirewallPort } from './elements.js';
+import { readForwardTables } from './coexistence.js';
+import type { TableContents } from './forward-eval.js';
 
 /** Everything the table should hold besides its layout. */
 export interface FirewallState {
@@ -167,6 +169,16 @@ export class Firewall {
       if (tx.size > 0 && !options.dryRun) await tx.commit();
       return report;
     });
+  }
+
+  /** The other tables' forward chains, with their rules and sets (read only: firewall/coexistence.ts). */
+  forwardTables(): Promise<TableContents[]> {
+    return readForwardTables(this.#nft);
+  }
+
+  /** What this kernel's nf_tables can do (dry runs; nothing is applied). */
+  capabilities(): Promise<NftCapabilities> {
+    return this.#nft.probe();
   }
 
   /** Run `fn` with the current generation id; again (a few times) when another process committed in between. */

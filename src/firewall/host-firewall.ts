@@ -9,9 +9,11 @@
  */
 import type { Db, NetworkRecord, PortRecord } from '../store/index.js';
 import { HostSettings, NetworkRecords, PortRecords } from '../store/index.js';
-import { Conntrack } from '../netlink/conntrack/ops/index.js';
+import { Conntrack, type ConntrackCapabilities } from '../netlink/conntrack/ops/index.js';
+import type { NftCapabilities } from '../netlink/nftables/ops/index.js';
 import { Firewall, type FirewallState, type ReconcileReport } from './firewall.js';
 import type { FirewallNetwork, FirewallPort } from './elements.js';
+import { bridgeNetfilter, checkForward, type ForwardReport } from './coexistence.js';
 import { enableIPv4Forwarding, enableIPv6Forwarding, enableRouteLocalnet, type HostChange } from './sysctl.js';
 
 /** A bridge network's record as the firewall sees it; undefined for any other kind. */
@@ -108,6 +110,25 @@ export class HostFirewall {
     for (const group of byFlow(ports)) {
       await this.#ct.deleteWhere({ family: group.family, proto: group.protocol, origDstPort: group.hostPorts, addresses: group.addresses });
     }
+  }
+
+  /**
+   * The forward chains of other firewalls that drop (or may drop) traffic of bridge networks:
+   * those of `records`, or every bridge network in the store.
+   */
+  async checkForward(records?: readonly NetworkRecord[]): Promise<ForwardReport> {
+    const networks = (records ?? this.#networks.list()).flatMap((n) => firewallNetwork(n) ?? []);
+    return checkForward(await this.#fw.forwardTables(), networks, bridgeNetfilter());
+  }
+
+  /** What the kernel's nf_tables can do for the table. */
+  nftCapabilities(): Promise<NftCapabilities> {
+    return this.#fw.capabilities();
+  }
+
+  /** What the kernel's conntrack can do for published ports (filtered dumps and flushes). */
+  conntrackCapabilities(): Promise<ConntrackCapabilities> {
+    return this.#ct.probe();
   }
 
   /** Make the table hold exactly what the store says (with `dryRun`, only say what that would change). */

@@ -6,5 +6,9 @@ export { HostFirewall, firewallNetwork, firewallPort } from './host-firewall.js'
 export { Firewall, type FirewallState, type ReconcileReport } from './firewall.js';
 export type { FirewallNetwork, FirewallPort } from './elements.js';
 export { HostPortHold, type HostPortRequest, type HostPortClaim } from './host-ports.js';
-export type { HostChange } from './sysctl.js';
+export { hostForwarding, type HostChange } from './sysctl.js';
+export {
+  FIREWALL_LABELS, TRAFFIC_LABELS, bridgeNetfilter, legacyIptablesTables, type ForeignFirewall, type ForwardChain, type ForwardFinding,
+  type ForwardReport, type TrafficKind,
+} from './coexistence.js';
 export { LAYOUT_COMMENT, LAYOUT_VERSION, TABLE } from './layout.js';

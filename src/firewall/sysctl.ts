@@ -72,3 +72,14 @@ export function enableIPv6Forwarding(settings: HostSettings): HostChange[] {
 export function enableRouteLocalnet(bridge: string): void {
   if (read(`ipv4/conf/${bridge}/route_localnet`) !== '1') write(`ipv4/conf/${bridge}/route_localnet`, '1');
 }
+
+/** The host's forwarding knobs as they are now ('1' on, '0' off; undefined when IPv6 is absent). */
+export function hostForwarding(): { ipv4: string; ipv6: string | undefined } {
+  let ipv6: string | undefined;
+  try {
+    ipv6 = read('ipv6/conf/all/forwarding');
+  } catch {
+    ipv6 = undefined;
+  }
+  return { ipv4: read('ipv4/ip_forward'), ipv6 };
+}

@@ -3,15 +3,15 @@
  *
  * The typed API of nsbox's crash-safe orchestration, over one state root: sandboxes with
  * records (create, remove, interfaces, routes, gateways, neighbours), networks, connect and
- * disconnect, exec and run, gc and restore. Every change is recorded before the kernel is
+ * disconnect, exec and run, gc and restore, and checks of the host (doctor). Every change is recorded before the kernel is
  * touched and marked done after, under the sandbox's cross-process lock, so a process killed
  * at any point leaves what gc finishes or undoes. The CLI, the CNI plugin and labs call this;
  * each method is one line into the module that does the work.
  */
 import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.js';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
-import type { HostChange } from '../firewall/index.js';
-import { StateRoot, type RootOptions } from './root.js';
+import type { ForwardFinding, HostChange } from '../firewall/index.js';
+import { DEFAULT_ROOT, StateRoot, type RootOptions } from './root.js';
 import { createSandbox, kernelView, removeSandbox, statusOf, type KernelView, type RemoveOutcome, type SandboxStatus } from './sandboxes.js';
 import { addInterface, removeInterface, type AddInterfaceOptions } from './interfaces.js';
 import {
@@ -24,6 +24,8 @@ import { networkView, removeNetworks, viewOf, type NetworkView } from './network
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 import { gc, type GcOptions, type GcResult } from './gc.js';
 import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
+import { doctor, type DoctorReport } from './doctor.js';
+import { installFirewallHook, type FirewallHook, type FirewallHookOptions } from './firewall-hook.js';
 
 export class Manager {
   readonly #root: StateRoot;
@@ -49,6 +51,9 @@ export class Manager {
 
   /** Host-wide settings changed since the last call (forwarding turned on …), for the caller to say once. */
   takeHostChanges(): HostChange[] { return this.#root.takeHostChanges(); }
+
+  /** Forward chains of other firewalls that drop the traffic of networks created since the last call, with the commands that let it through. */
+  takeForwardFindings(): ForwardFinding[] { return this.#root.takeForwardFindings(); }
 
   /** The namespace file (key) of a sandbox name. */
   keyOf(name: string): string { return this.#root.keyOf(name); }
@@ -91,4 +96,12 @@ export class Manager {
   // Repair
   gc(options?: GcOptions): Promise<GcResult> { return gc(this.#root, options); }
   restore(options?: RestoreOptions): Promise<RestoreOutcome[]> { return restore(this.#root, options); }
+
+  // The host
+  /** Read-only checks of what the networks need from the host (nf_tables, the table, other firewalls, forwarding …). */
+  doctor(): Promise<DoctorReport> { return doctor(this.#root); }
+  /** The systemd drop-in that runs `nsbox restore --firewall-only` after nftables.service (re)loads the ruleset. */
+  installFirewallHook(options: Pick<FirewallHookOptions, 'unitDir'> = {}): FirewallHook {
+    return installFirewallHook({ ...options, ...(this.#root.dir === DEFAULT_ROOT ? {} : { root: this.#root.dir }) });
+  }
 }

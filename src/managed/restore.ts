@@ -4,7 +4,10 @@
  * After nsbox (or whatever drove it) died, re-adopt every live sandbox from its record; with
  * `recreate`, rebuild the ones whose namespace is gone (after a reboot) from their records:
  * network bridges first, then namespace, interfaces (a veth whose peer stayed in the host is
- * made again, born inside), addresses, routes, gateways, neighbours.
+ * made again, born inside), addresses, routes, gateways, neighbours. With `firewallOnly`, only
+ * the nsbox table is made to hold what the store says (rebuilt whole, in one transaction, when
+ * it is missing): what a hook after `nft flush ruleset` needs, and nothing that touches links,
+ * namespaces or locks.
  */
 import { Sandbox, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
 import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
@@ -21,11 +24,14 @@ export interface RestoreOutcome {
 export interface RestoreOptions {
   /** Rebuild sandboxes whose namespace is gone from their records. */
   recreate?: boolean;
+  /** Only the firewall table, from the store (after `nft flush ruleset`); no bridges, no sandboxes. */
+  firewallOnly?: boolean;
   /** Called before each sandbox record is looked at. */
   onProgress?: (name: string, done: number, total: number) => void;
 }
 
 export async function restore(root: StateRoot, options: RestoreOptions = {}): Promise<RestoreOutcome[]> {
+  if (options.firewallOnly) return restoreFirewall(root);
   // Networks' host sides (bridges) first: after a reboot they are gone too, and sandboxes hang off them.
   const outcomes: RestoreOutcome[] = [];
   for (const net of root.networks.list()) {
@@ -36,14 +42,7 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
       outcomes.push({ name: `network ${net.name}`, status: 'failed', detail: (err as Error).message });
     }
   }
-  try {
-    const fw = await root.networks.firewall.reconcile();
-    if (fw.rebuilt || fw.added.length > 0 || fw.removed.length > 0) {
-      outcomes.push({ name: 'firewall inet nsbox', status: 'recreated', detail: fw.rebuilt ? 'table rebuilt from the store' : `${fw.added.length} element(s) put back, ${fw.removed.length} removed` });
-    }
-  } catch (err) {
-    outcomes.push({ name: 'firewall inet nsbox', status: 'failed', detail: (err as Error).message });
-  }
+  outcomes.push(...await restoreFirewall(root));
   const records = root.records.list();
   for (const [i, listed] of records.entries()) {
     options.onProgress?.(listed.name, i + 1, records.length);
@@ -62,6 +61,19 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
     outcomes.push(outcome ?? { name: listed.name, status: 'in-use', detail: 'another nsbox process is working on it' });
   }
   return outcomes;
+}
+
+/** The nsbox table made to hold what the store says; an outcome when something was repaired or failed. */
+async function restoreFirewall(root: StateRoot): Promise<RestoreOutcome[]> {
+  try {
+    const fw = await root.networks.firewall.reconcile();
+    if (fw.rebuilt || fw.added.length > 0 || fw.removed.length > 0) {
+      return [{ name: 'firewall inet nsbox', status: 'recreated', detail: fw.rebuilt ? 'table rebuilt from the store' : `${fw.added.length} element(s) put back, ${fw.removed.length} removed` }];
+    }
+    return [];
+  } catch (err) {
+    return [{ name: 'firewall inet nsbox', status: 'failed', detail: (err as Error).message }];
+  }
 }
 
 /** Re-adopt a live sandbox (addresses re-advertised) and check its interfaces are in the kernel. */

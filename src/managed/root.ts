@@ -12,7 +12,7 @@ import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock } from '../sandbox/index.js';
 import { openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
 import { Networks, checkName } from '../network/index.js';
-import type { HostChange } from '../firewall/index.js';
+import type { ForwardFinding, HostChange } from '../firewall/index.js';
 
 export const DEFAULT_ROOT = '/var/lib/nsbox';
 /** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
@@ -61,6 +61,11 @@ export class StateRoot {
   /** Host-wide settings the networks changed so far (nothing when they were never opened). */
   takeHostChanges(): HostChange[] {
     return this.#networks?.takeHostChanges() ?? [];
+  }
+
+  /** Other firewalls' forward chains found dropping the traffic of networks created so far. */
+  takeForwardFindings(): ForwardFinding[] {
+    return this.#networks?.takeForwardFindings() ?? [];
   }
 
   /** Close the database and the host handle; they open again on next use. */

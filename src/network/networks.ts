@@ -12,7 +12,7 @@ import { cidrText, subnetContains, subnetsOverlap } from '../net/cidr.js';
 import { ipVersion } from '../net/ip.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
-import { HostFirewall, type HostChange } from '../firewall/index.js';
+import { HostFirewall, type ForwardFinding, type HostChange } from '../firewall/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import { checkCreateOptions, withGateways, type NetworkCreateOptions } from './create-options.js';
 import { deleteLink, type DriverContext } from './driver.js';
@@ -75,6 +75,7 @@ export class Networks {
   #host: Rtnl | undefined;
   #firewall: HostFirewall | undefined;
   readonly #hostChanges: HostChange[] = [];
+  readonly #forwardFindings: ForwardFinding[] = [];
   /** What the drivers are lent: the host's rtnetlink, the scope, the records. */
   readonly #context: DriverContext;
 
@@ -152,6 +153,15 @@ export class Networks {
       await driver.tearDown(rec, this.#context);
       throw err;
     }
+    // Another firewall's forward chain that drops this network's traffic: said, never changed.
+    // Only advice, so a failure to read other tables does not fail the create.
+    if (rec.driver === 'bridge') {
+      try {
+        this.#forwardFindings.push(...(await this.firewall.checkForward([rec])).findings.filter((f) => f.dropped.length > 0));
+      } catch {
+        // `nsbox doctor` reports what could not be read
+      }
+    }
     return withInfo(rec);
   }
 
@@ -164,6 +174,11 @@ export class Networks {
   /** Host-wide settings this handle changed so far (e.g. IPv4 forwarding turned on), for the caller to say once. */
   takeHostChanges(): HostChange[] {
     return this.#hostChanges.splice(0);
+  }
+
+  /** Forward chains of other firewalls found dropping traffic of the networks this handle created, for the caller to say. */
+  takeForwardFindings(): ForwardFinding[] {
+    return this.#forwardFindings.splice(0);
   }
 
   /**

@@ -574,3 +574,53 @@ export const IPPROTO = {
   ICMPV6: 58,
   SCTP: 132,
 } as const;
+
+/** xtables matches inside nf_tables (enum nft_match_attributes, <linux/netfilter/nf_tables_compat.h>): iptables-nft's `-m`. */
+export const NFTA_MATCH = {
+  NAME: 1,
+  REV: 2,
+  INFO: 3,
+} as const;
+
+/** xtables targets inside nf_tables (enum nft_target_attributes): iptables-nft's `-j` to an extension. */
+export const NFTA_TARGET = {
+  NAME: 1,
+  REV: 2,
+  INFO: 3,
+} as const;
+
+/** The conntrack match's match_flags and invert_flags (<linux/netfilter/xt_conntrack.h>). */
+export const XT_CONNTRACK = {
+  STATE: 0x1,
+  PROTO: 0x2,
+  ORIGSRC: 0x4,
+  ORIGDST: 0x8,
+  REPLSRC: 0x10,
+  REPLDST: 0x20,
+  STATUS: 0x40,
+  EXPIRES: 0x80,
+  ORIGSRC_PORT: 0x100,
+  ORIGDST_PORT: 0x200,
+  REPLSRC_PORT: 0x400,
+  REPLDST_PORT: 0x800,
+  DIRECTION: 0x1000,
+  STATE_ALIAS: 0x2000,
+} as const;
+
+/**
+ * The conntrack match's state bits that are not XT_CONNTRACK_STATE_BIT(ctinfo) (which equals
+ * CT_STATE_BIT): the SNAT and DNAT pseudo-states (`--ctstate DNAT`: the flow's destination was
+ * translated) and UNTRACKED.
+ */
+export const XT_CONNTRACK_STATE = {
+  INVALID: 0x1,
+  SNAT: 0x40,
+  DNAT: 0x80,
+  UNTRACKED: 0x100,
+} as const;
+
+/** The state match's (`-m state`) bits besides XT_STATE_BIT(ctinfo) (<linux/netfilter/xt_state.h>). */
+export const XT_STATE = {
+  INVALID: 0x1,
+  UNTRACKED: 0x40,
+} as const;

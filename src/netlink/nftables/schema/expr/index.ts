@@ -4,7 +4,9 @@
  * A rule's expressions: NFTA_RULE_EXPRESSIONS, a list of NFTA_LIST_ELEM nests, each an
  * NFTA_EXPR_NAME and its NFTA_EXPR_DATA. The expressions nsbox builds have typed codecs; any
  * other (a rule another tool wrote) decodes as `raw`, its data kept as bytes, and encodes back
- * the same.
+ * the same — and so does one of a known kind whose data its codec cannot read (a meta key or
+ * ct key newer than the codec's table, in a rule another tool wrote): reading another
+ * firewall's rules must not fail on the one expression nsbox does not know.
  */
 import { DecodeError } from '../../../../errors.js';
 import type { AttrWriter } from '../../../wire/attr-writer.js';
@@ -70,7 +72,12 @@ export function readExpressions(v: Uint8Array): Expr[] {
     const data = a.get(NFTA_EXPR.DATA) ?? new Uint8Array(0);
     const codec = CODECS.get(name);
     if (codec === undefined) return { type: 'raw', name, data: Uint8Array.from(data) };
-    return codec.decode(attrMap(data));
+    try {
+      return codec.decode(attrMap(data));
+    } catch (err) {
+      if (err instanceof DecodeError) return { type: 'raw', name, data: Uint8Array.from(data) };
+      throw err;
+    }
   });
 }
 
