@@ -79,6 +79,17 @@ export class HostFirewall {
     const network = firewallNetwork(rec);
     if (network === undefined) return [];
     await this.#fw.addNetwork(network, () => this.state());
+    return this.hostKnobs(rec);
+  }
+
+  /**
+   * The host knobs a bridge network needs, set where they are not (idempotent): route_localnet
+   * on its bridge, forwarding unless it is internal. Also after a reboot, when its bridge is
+   * made again (`restore`) and the kernel's knobs are back at their defaults.
+   */
+  hostKnobs(rec: NetworkRecord): HostChange[] {
+    const network = firewallNetwork(rec);
+    if (network === undefined) return [];
     enableRouteLocalnet(network.bridge);
     if (network.internal) return [];
     const changes = enableIPv4Forwarding(this.#settings);

@@ -183,10 +183,14 @@ export class Networks {
 
   /**
    * Make sure a network's host side exists as its record says (a bridge network's bridge, up
-   * and holding the gateways); idempotent. True if this call made it (after a reboot).
+   * and holding the gateways, with the host knobs it needs); idempotent. True if this call made
+   * it (after a reboot).
    */
   async ensureHostSide(network: NetworkRecord): Promise<boolean> {
-    return driverOf(network.driver).setUp(network, this.#context);
+    const made = await driverOf(network.driver).setUp(network, this.#context);
+    // A bridge made again (after a reboot) has its knobs at the kernel's defaults, and so has the host.
+    if (made) this.#hostChanges.push(...this.firewall.hostKnobs(network));
+    return made;
   }
 
   /** The default network nsbox0, created on first use (10.88.0.0/16 or the next free /16). */

@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ip, ipAddrs, ipRoutes } from '../../helpers/iproute.js';
 import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
 import { hostLinkNames, links } from '../../helpers/host-links.js';
@@ -69,6 +70,7 @@ test('restore --recreate after a reboot brings back bridges and sandboxes with t
   const bridges = (hostBefore as { bridge: string }[]).map((h) => h.bridge);
   for (const m of r.netnsMounts()) execFileSync('umount', ['-l', m]);
   for (const br of bridges) ip(undefined, 'link', 'del', br);
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '0'); // a reboot resets the host's knobs too
   await waitUntil('the host veth ends are gone', () => r.taggedHostLinks().length === 0);
   assert.ok(!hostLinkNames().some((n) => bridges.includes(n)));
   const listed = await r.json<{ name: string; state: string }[]>('ls');
@@ -79,6 +81,8 @@ test('restore --recreate after a reboot brings back bridges and sandboxes with t
     [...nets.map((n) => [`network ${n}`, 'recreated']), [a, 'recreated'], [b, 'recreated']].sort());
 
   assert.deepEqual(await hostView(r, nets), hostBefore, 'bridges back with their gateways and one port per connection');
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1', 'the host forwards again');
+  for (const br of bridges) assert.equal(readFileSync(`/proc/sys/net/ipv4/conf/${br}/route_localnet`, 'utf8').trim(), '1', `route_localnet on ${br} again`);
   assert.deepEqual([kernelView(a), kernelView(b)], sandboxesBefore, 'same links, MACs, addresses and routes');
   assert.deepEqual(ipRoutes(a, 'main', 4).find((x) => x.dst === 'default')?.gateway, `${subnets[0]!.base}1`, 'the default route from the first network');
   assert.deepEqual(await leases(), leasesBefore, 'same leases');
