@@ -41,7 +41,7 @@ const REFUSED_CAPABILITIES: Readonly<Record<string, string>> = {
 export interface AttachmentRequests {
   /** Ports to publish (capability portMappings); hostIp undefined for every address. */
   portMappings: PortMapping[];
-  /** Addresses asked for, bare ('10.88.0.7'), in the order the sources are read. */
+  /** Addresses asked for, bare ('10.88.0.7'), each once, in the order the sources are read. */
   ips: string[];
   /** The container interface's MAC, lowercase. */
   mac: string | undefined;
@@ -140,7 +140,7 @@ export function parseAttachmentRequests(raw: JsonObject, cniArgs: CniArgs, ipam:
   const argsMac = cni === undefined ? undefined : optMac(cni, 'mac', 'args.cni');
   const mac = runtimeMac ?? argsMac ?? cniArgs.mac;
   const portMappings = parsePortMappings(optArray(runtimeConfig, 'portMappings', 'runtimeConfig') ?? [], 'runtimeConfig.portMappings');
-  return { portMappings, ips: asked.map((a) => bare(a.ip)), mac, dns: parseRuntimeDns(runtimeConfig) };
+  return { portMappings, ips: [...new Set(asked.map((a) => bare(a.ip)))], mac, dns: parseRuntimeDns(runtimeConfig) };
 }
 
 /** Asked addresses against nsbox's ranges: inside one, not its gateway, one per family. */
