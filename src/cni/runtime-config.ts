@@ -115,6 +115,11 @@ function parseRuntimeDns(runtimeConfig: JsonObject): CniDns | undefined {
   return out;
 }
 
+/** A runtimeConfig value that asks for nothing: absent, null, "", [] or {}. */
+function asksNothing(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isJsonObject(v) && Object.keys(v).length === 0);
+}
+
 /**
  * The requests of an attachment. With nsbox's own IPAM the addresses asked for are checked
  * against its ranges: each inside the range of its family and not its gateway, one per family
@@ -126,7 +131,7 @@ export function parseAttachmentRequests(raw: JsonObject, cniArgs: CniArgs, ipam:
   const cni = args === undefined ? undefined : optObject(args, 'cni', 'args');
   for (const name of Object.keys(REFUSED_CAPABILITIES)) {
     const v = runtimeConfig[name];
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) throw unsupportedField(`runtimeConfig.${name}`, v, REFUSED_CAPABILITIES[name]!);
+    if (!asksNothing(v)) throw unsupportedField(`runtimeConfig.${name}`, v, REFUSED_CAPABILITIES[name]!);
   }
   const ipCheck = (s: string): string | undefined => (isIp(s, { prefix: 'optional' }) ? undefined : `${JSON.stringify(s)} is not ${ipWording('optional')}`);
   const asked: { ip: string; field: string }[] = [];

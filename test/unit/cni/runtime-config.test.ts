@@ -101,7 +101,7 @@ test('dns (CONVENTIONS.md capability dns: servers, searches, options) in the res
 test('runtimeConfig values of capabilities nsbox cannot honour are code 2; unknown keys of runtimeConfig and args are ignored', () => {
   refused(() => requests({ runtimeConfig: { bandwidth: { ingressRate: 2048, ingressBurst: 1600 } } }), 2, 'runtimeConfig.bandwidth', 'traffic shaping');
   refused(() => requests({ runtimeConfig: { aliases: ['db'] } }), 2, 'runtimeConfig.aliases', 'names');
-  assert.doesNotThrow(() => requests({ runtimeConfig: { aliases: [], cgroupPath: '/kubepods', somethingNew: 1 }, args: { cni: { labels: [{ key: 'app', value: 'web' }] }, k8s: {} } }));
+  assert.doesNotThrow(() => requests({ runtimeConfig: { aliases: [], bandwidth: {}, deviceID: '', cgroupPath: '/kubepods', somethingNew: 1 }, args: { cni: { labels: [{ key: 'app', value: 'web' }] }, k8s: {} } }), 'empty values ask nothing');
   refused(() => requests({ runtimeConfig: [] }), 7, 'runtimeConfig', 'not an object');
   refused(() => requests({ args: { cni: 'x' } }), 7, 'args.cni', 'not an object');
 });
