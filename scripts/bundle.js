@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bundle the library (dist/nsbox.mjs, the package entry) and the CLI (dist/cli.mjs) into one
- * ES module each, from tsc's output. Node 20's ESM loader spends most of a cold start
+ * Bundle the library (dist/nsbox.mjs, the package entry), the CLI (dist/cli.mjs) and the CNI
+ * plugin (dist/cni.mjs) into one ES module each, from tsc's output. Node 20's ESM loader spends most of a cold start
  * resolving and linking modules: the library is ~90 files, and loading them one by one costs
  * about 100 ms and 6 MiB more than one file. better-sqlite3 (native) stays external.
  */
@@ -28,4 +28,6 @@ await Promise.all([
     // commander is CommonJS: give the bundle a real require for its node: built-ins.
     banner: { js: "import { createRequire as __nsboxCreateRequire } from 'node:module'; const require = __nsboxCreateRequire(import.meta.url);" },
   }),
+  // Runtimes call VERSION before every command: this one loads neither the addon nor SQLite.
+  build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/cni.mjs' }),
 ]);

@@ -100,6 +100,17 @@ export function categoryOf(err: unknown): ErrorCategory {
   return 'internal';
 }
 
+/**
+ * The code an error is reported with at a process edge (the CLI's `--json`, the CNI plugin's
+ * `details`): its own code when it has one of ours or an errno name, else NSBOX_ERR_USAGE or
+ * NSBOX_ERR_INTERNAL by category.
+ */
+export function reportedCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (err instanceof NsboxError || Object.hasOwn(ERROR_CODES, code) || /^E[A-Z0-9]+$/.test(code))) return code;
+  return categoryOf(err) === 'usage' ? 'NSBOX_ERR_USAGE' : 'NSBOX_ERR_INTERNAL';
+}
+
 export interface NsboxErrorOptions {
   cause?: unknown;
 }

@@ -4,7 +4,7 @@
  * The CLI's exit codes and the one table that maps error categories to them (docs/cli.md,
  * EXIT STATUS). No command picks an exit code for an error: it throws, and main.ts asks here.
  */
-import { ERROR_CODES, NsboxError, categoryOf, type ErrorCategory } from '../errors.js';
+import { categoryOf, type ErrorCategory } from '../errors.js';
 
 export const EXIT = {
   OK: 0,
@@ -27,11 +27,4 @@ const BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
 /** The exit code an error maps to, by its category. */
 export function exitCodeOf(err: unknown): number {
   return BY_CATEGORY[categoryOf(err)];
-}
-
-/** The code an error is reported with: its own, else NSBOX_ERR_USAGE or NSBOX_ERR_INTERNAL by category. */
-export function reportedCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (err instanceof NsboxError || Object.hasOwn(ERROR_CODES, code) || /^E[A-Z0-9]+$/.test(code))) return code;
-  return categoryOf(err) === 'usage' ? 'NSBOX_ERR_USAGE' : 'NSBOX_ERR_INTERNAL';
 }

@@ -5,7 +5,8 @@
  * docs/cli.md), one-line errors, and a progress line on long bulk work when stderr is a
  * terminal.
  */
-import { exitCodeOf, reportedCode } from './exit.js';
+import { reportedCode } from '../errors.js';
+import { exitCodeOf } from './exit.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/package-root.js';
 import {
   AbortError, ClosedError, ConfigError, DecodeError, DumpInterruptedError, ERROR_CODES, NeighborSearchError, NetlinkError, NsboxError,
-  SandboxError, SysError, TimeoutError, categoryOf, type ErrorCategory,
+  SandboxError, SysError, TimeoutError, categoryOf, reportedCode, type ErrorCategory,
 } from '../../src/errors.js';
 import { errnoNumber } from '../../src/errno.js';
 
@@ -88,4 +88,13 @@ test('categoryOf: errno codes by name, TypeError/RangeError as usage, anything f
   assert.equal(categoryOf('a string'), 'internal');
   assert.equal(categoryOf(null), 'internal');
   assert.equal(categoryOf(new AggregateError([new SysError(2, 'x')], 'teardown')), 'internal');
+});
+
+test('reportedCode: its own code or errno name, else NSBOX_ERR_USAGE / NSBOX_ERR_INTERNAL by category', () => {
+  assert.equal(reportedCode(new NsboxError('x', 'NSBOX_ERR_BUSY')), 'NSBOX_ERR_BUSY');
+  assert.equal(reportedCode(new SysError(errnoNumber('EEXIST')!, 'open')), 'EEXIST');
+  assert.equal(reportedCode(Object.assign(new Error('x'), { code: 'ENOENT', errno: -2 })), 'ENOENT');
+  assert.equal(reportedCode(new TypeError('bad name')), 'NSBOX_ERR_USAGE');
+  assert.equal(reportedCode(Object.assign(new Error('x'), { code: 'ERR_INVALID_ARG_TYPE' })), 'NSBOX_ERR_INTERNAL');
+  assert.equal(reportedCode('a string'), 'NSBOX_ERR_INTERNAL');
 });
