@@ -66,6 +66,7 @@ test('npm pack: the bundles, declarations, native sources, binding.gyp and bin; 
   const expected = [
     'package.json', 'README.md', 'binding.gyp', 'bin/nsbox', 'bin/nsbox.js',
     'dist/nsbox.mjs', 'dist/nsbox.mjs.map', 'dist/cli.mjs', 'dist/cli.mjs.map', 'dist/src/index.d.ts',
+    'bin/nsbox-cni.js', 'dist/cni.mjs', 'dist/cni.mjs.map',
     ...readdirSync(join(root, 'native')).map((f) => `native/${f}`),
   ];
   for (const f of expected) assert.ok(packedFiles.includes(f), `the tarball holds ${f}`);
@@ -82,6 +83,17 @@ test('npm i --offline installs the tarball into an empty folder, building the ad
   assert.ok(existsSync(join(app, 'node_modules/nsbox/build/Release/nsbox_native.node')), 'nsbox\'s install script built the addon');
   assert.ok(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')), 'better-sqlite3 built');
   assert.ok(!existsSync(join(app, 'node_modules/nsbox/dist/test')), 'no compiled tests installed');
+});
+
+test('the installed nsbox-cni answers VERSION as the spec says (what a runtime asks first)', () => {
+  requireInstalled();
+  const res = spawnSync(join(app, 'node_modules/.bin/nsbox-cni'), [], {
+    cwd: app, encoding: 'utf8', input: '{"cniVersion":"1.0.0"}', env: { ...process.env, CNI_COMMAND: 'VERSION' }, timeout: 60_000,
+  });
+  assert.equal(res.status, 0, output(res));
+  const answer = JSON.parse(res.stdout) as { cniVersion: string; supportedVersions: string[] };
+  assert.equal(answer.cniVersion, '1.0.0', 'the input\'s version echoed');
+  assert.ok(answer.supportedVersions.includes('1.1.0') && answer.supportedVersions.includes('0.1.0'), res.stdout);
 });
 
 test('npx nsbox run -- ip -br addr prints the addresses of a fresh sandbox, then nothing of it is left', () => {
