@@ -9,7 +9,8 @@
  * `unshare --mount --net --propagation private` re-executes this file, which inside refuses to
  * go on if it is still in the outer network namespace, then mounts a fresh tmpfs on /run (with
  * an empty /run/netns), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on nsbox's
- * default state directory /var/lib/nsbox (made, empty, if missing), brings lo up and runs CMD
+ * default state directory /var/lib/nsbox and one on /etc/netns (each made, empty, if missing),
+ * brings lo up and runs CMD
  * with stdio passed through and NSBOX_THROWAWAY_HOST=1 in its environment. The exit status is
  * CMD's (128 + n when a signal n killed it). Used by scripts/run-tests.js, scripts/run-bench.js
  * and .ci/run (the README's main job); as a module: `privilegedReason()` and
@@ -24,6 +25,8 @@ const SELF = fileURLToPath(import.meta.url);
 const INSIDE_FLAG = '--inside-throwaway-host';
 /** nsbox's default state directory (src/cli/context.ts DEFAULT_ROOT). */
 const STATE_DIR = '/var/lib/nsbox';
+/** Where nsbox (and `ip netns exec`) keep per-namespace /etc files (src/managed/names.ts). */
+const ETC_NETNS_DIR = '/etc/netns';
 
 /** Why a throwaway host cannot be made here (not root, no unshare), or null when it can. */
 export function privilegedReason() {
@@ -76,6 +79,10 @@ function inside(cmd, args) {
   // host still running, whose nsbox would then write its state to the real disk.
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   mount('-t', 'tmpfs', '-o', 'mode=700,size=64m', 'nsbox-throwaway-state', STATE_DIR);
+  // Likewise /etc/netns (0755, as iproute2 makes it): nsbox writes sandboxes' hosts and
+  // resolv.conf there, and none of it may reach the real /etc.
+  mkdirSync(ETC_NETNS_DIR, { recursive: true, mode: 0o755 });
+  mount('-t', 'tmpfs', '-o', 'mode=755,size=16m', 'nsbox-throwaway-etc-netns', ETC_NETNS_DIR);
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { stdio: 'inherit' });
   if (lo.status !== 0) throw new Error('ip link set lo up failed');
   const env = { ...process.env, NSBOX_THROWAWAY_HOST: '1' };
