@@ -4,7 +4,9 @@
  * Processes in sandboxes: `exec` runs a command in a recorded sandbox, `run` in a fresh one
  * connected to networks (nsbox0 by default, created on first use) and removed when the
  * command exits, unless kept. The child is forked from inside a netns window (no `ip`,
- * `nsenter` or shell in between), its stdio inherited; the caller's signals are forwarded to
+ * `nsenter` or shell in between) as the nsbox-exec helper, which gives it `ip netns exec`'s
+ * mount namespace (/sys, the sandbox's /etc/netns files over /etc) and execs the command; its
+ * stdio are inherited; the caller's signals are forwarded to
  * it from before it starts, so one that arrives while it is being started is held and
  * delivered instead of killing the parent and orphaning the child. A run holds its run lock
  * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
@@ -19,6 +21,7 @@ import { goneAware, withAdopted } from './adopt.js';
 import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
+import { etcDirOf, execHelperArgs, execHelperPath } from './exec-helper.js';
 
 /** Label on sandboxes made by `run`: 'ephemeral' ones are gc'ed once their run died. */
 export const RUN_LABEL = 'nsbox.run';
@@ -72,8 +75,13 @@ export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, co
   });
 }
 
-/** Spawn `argv` inside the namespace at `key` with inherited stdio. */
+/**
+ * Spawn `argv` inside sandbox `name` (its namespace at `key`) with inherited stdio, as `ip netns
+ * exec` runs a command: through the nsbox-exec helper, which sets up the child's mount
+ * namespace (/sys, /etc/netns/NAME bound over /etc) and then execs `argv`.
+ */
 async function spawnIn(key: string, name: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const helper = execHelperPath();
   let sandbox: Sandbox;
   try {
     sandbox = await Sandbox.create(key, { isRestore: true });
@@ -81,7 +89,7 @@ async function spawnIn(key: string, name: string, argv: readonly string[], env: 
     throw goneAware(name, err);
   }
   try {
-    return sandbox.spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+    return sandbox.spawn(helper, execHelperArgs(name, etcDirOf(name), argv), { stdio: 'inherit', env });
   } finally {
     sandbox.close();
   }

@@ -178,6 +178,9 @@ export function netnsFiles(root: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
+/** Where `ip netns exec` and nsbox find per-sandbox /etc files (a tmpfs in the throwaway host). */
+export const ETC_NETNS_DIR = '/etc/netns';
+
 /** What a state root left in the kernel and on disk: mounts, netns files, /run/netns symlinks. */
 export function rootLeftovers(root: string): string[] {
   return [
