@@ -18,12 +18,12 @@ const layer = (files, forbidden, why) => ({
  * Netlink protocol families: each is netlink/<family>/{family.ts,schema,ops} (its descriptor, its
  * pure schema, its operations) and never imports another; the socket imports none of them.
  */
-const FAMILIES = ['route'];
+const FAMILIES = ['route', 'nftables', 'conntrack'];
 const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/family*`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
 const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
 
 /** Layers bottom-up (docs/architecture.md); `above(x)` forbids everything over x. */
-const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'network', 'managed'];
+const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'firewall', 'network', 'managed'];
 const EDGES = ['cli', 'cni', 'lab', 'agent'];
 const above = (layer) => [...LAYERS.slice(LAYERS.indexOf(layer) + 1), ...EDGES].map((l) => `**/${l}/**`);
 
@@ -64,6 +64,7 @@ export default tseslint.config(
   layer(['src/sys/**'], ['**/netlink/**', ...above('sys')], 'sys is the bottom layer'),
   layer(['src/sandbox/**'], ['**/sys/binding*', ...above('sandbox')], 'sandbox sits below store, network and the process edges'),
   layer(['src/store/**'], ['**/sys/**', '**/netlink/**', '**/sandbox/**', ...above('store')], 'store only keeps state'),
+  layer(['src/firewall/**'], ['**/sys/binding*', '**/sandbox/**', ...above('firewall')], 'firewall: the nsbox nf_tables table, host ports and sysctls; network drivers call it'),
   layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge).map((e) => `**/${e}/**`)],

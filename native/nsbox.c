@@ -328,6 +328,22 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* sockName(fd, out) -> length: the socket's own address (getsockname) written into the
+ * Uint8Array `out`; the length is the address's, which may exceed out's (then it is cut). */
+static napi_value js_sock_name(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  void *out;
+  size_t cap;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) ||
+      !get_bytes(env, argv[1], &out, &cap))
+    return NULL;
+  socklen_t len = (socklen_t)cap;
+  if (getsockname(fd, (struct sockaddr *)out, &len) != 0)
+    return throw_errno(env, errno, "getsockname", NULL);
+  return make_int(env, (int32_t)len);
+}
+
 /* setsockoptInt(fd, level, name, value). */
 static napi_value js_setsockopt_int(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -598,6 +614,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"writeFileIn", NULL, js_write_file_in, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openProcfs", NULL, js_open_procfs, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sockName", NULL, js_sock_name, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptInt", NULL, js_setsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setsockoptBytes", NULL, js_setsockopt_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -2,16 +2,25 @@
 # Capture the netlink goldens in test/fixtures/netlink/*.hex from the running kernel.
 #
 #   sudo scripts/capture-fixtures.sh                  # (re)capture every fixture
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{rt,wire} constants with
-#                                                     # the uapi headers (needs gcc + linux headers)
+#   sudo scripts/capture-fixtures.sh rtnetlink        # only the iproute2 ones (*.hex but nft-*)
+#   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
+#   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
+#                                                     # constants with the uapi headers (needs gcc
+#                                                     # + linux headers)
+#   sudo scripts/capture-fixtures.sh TARGET NAME…     # (re)capture only these of TARGET; every other
+#                                                     # step still runs (without strace), so the
+#                                                     # kernel state each capture sees is the same
 #
-# Capturing runs iproute2 under strace inside a THROWAWAY network + mount namespace
-# (`unshare --mount --net --propagation private`, tmpfs on /run for `ip netns`) and refuses to run
-# when that namespace is the one it started in: it never touches the machine's real network.
-# Needs root, strace, iproute2 (`ip`, `bridge`).
+# Capturing runs iproute2 and nft (Debian's nftables package) under strace inside a THROWAWAY
+# network + mount namespace (`unshare --mount --net --propagation private`, tmpfs on /run for
+# `ip netns`) and refuses to run when that namespace is the one it started in: it never touches
+# the machine's real network (nor its nf_tables ruleset). Needs root, strace, iproute2 (`ip`,
+# `bridge`) and nftables (`nft`); the conntrack fixtures also need conntrack-tools and python3
+# (the flows).
 #
 # Fixture format (read by test/unit/netlink/fixtures.ts):
-#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; iproute2 ...; date
+#   # <name>: <command>; captured by scripts/capture-fixtures.sh (strace ...); kernel ...; <tool> ...; date
 #   > <hex of one datagram the command sent>
 #   < <hex of one datagram it received>
 # one line per datagram, in order. Captures keep kernel randomness (MAC addresses, seq numbers,
@@ -25,29 +34,52 @@ check_constants() {
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  node - "$repo" "$tmp/c.c" <<'JS'
+  # NSBOX_UAPI_INCLUDE: a directory of newer uapi headers to check against first (e.g. a kernel
+  # tree's usr/include); without it, the system's linux-libc-dev headers.
+  node - "$repo" "$tmp/c.c" "${NSBOX_UAPI_INCLUDE:-}" <<'JS'
 const fs = require('fs');
-const [repo, cfile] = process.argv.slice(2);
+const [repo, cfile, extra] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
-  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR');
-const out = ['#include <stdio.h>', '#include <sys/socket.h>', '#include <linux/netlink.h>',
-  '#include <linux/rtnetlink.h>', '#include <linux/if_link.h>', '#include <linux/if_addr.h>',
-  '#include <linux/neighbour.h>', '#include <linux/net_namespace.h>', '#include <linux/veth.h>',
-  '#include <linux/if_arp.h>', '#include <linux/if.h>', 'int main(void) { int n = 0, bad = 0;'];
-const check = (c, v) => out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
+  read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
+  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts');
+const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_addr.h',
+  'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
+  'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
+  'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
+  'linux/netfilter/nf_conntrack_tcp.h'];
+const includes = headers.map((h) => `#include <${h}>`).join('\n');
+// Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
+// kernel's) from a wrong one.
+const text = require('child_process').execFileSync('gcc', [...(extra ? ['-I', extra] : []), '-E', '-dD', '-x', 'c', '-'], { input: includes, encoding: 'utf8' });
+const out = ['#include <stdio.h>', includes, 'int main(void) { int n = 0, bad = 0;'];
+const absent = [];
+const check = (c, v) => {
+  if (!new RegExp(`\\b${c.replace(/^\(|&.*$/g, '').trim()}\\b`).test(text)) { absent.push(`${c}=${v}`); return; }
+  out.push(`if ((long)(${c}) != (long)(${v})) { bad++; printf("MISMATCH ${c}: header %ld, ours ${v}\\n", (long)(${c})); } else n++;`);
+};
+// CT_STATE_BIT is derived from IP_CT and the NF_CT_STATE_*_BIT macros, which are checked
+const derived = new Set(['CT_STATE_BIT']);
 for (const m of src.matchAll(/export const (\w+) = \{([^}]*)\}/g)) {
+  if (derived.has(m[1])) continue;
   const prefix = m[1] + '_';
-  for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)/gi)) check(prefix + p[1], p[2]);
+  for (const p of (m[2] ?? '').matchAll(/(\w+):\s*(-?0x[0-9a-f]+|-?\d+)\s*[,\n]/gi)) check(prefix + p[1], p[2]);
 }
-for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
+for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NFT|NF|NFNETLINK|NETLINK)_\w+) = (-?0x[0-9a-f]+|-?\d+);/gi)) {
   // the header's NLA_TYPE_MASK is ~(flags), an int; ours is the same mask on the 16-bit type
   check(m[1] === 'NLA_TYPE_MASK' ? '(NLA_TYPE_MASK & 0xffff)' : m[1], m[2]);
 }
-out.push('printf("%d constants match the uapi headers, %d differ\\n", n, bad); return bad != 0; }');
+// a size, not a name the headers define: checked directly
+const nfgenLen = /export const NFGENMSG_LEN = (\d+);/.exec(src)[1];
+out.push(`if (sizeof(struct nfgenmsg) != ${nfgenLen}) { bad++; printf("MISMATCH sizeof(struct nfgenmsg)\\n"); } else n++;`);
+out.push(`printf("%d constants match the uapi headers, %d differ\\n", n, bad);`);
+if (absent.length > 0) {
+  out.push(`printf("${absent.length} are newer than these headers, not checked here (compare with torvalds/linux include/uapi, or set NSBOX_UAPI_INCLUDE): ${absent.join(' ')}\\n");`);
+}
+out.push('return bad != 0; }');
 fs.writeFileSync(cfile, out.join('\n'));
 JS
-  gcc -o "$tmp/c" "$tmp/c.c" && "$tmp/c"
+  gcc ${NSBOX_UAPI_INCLUDE:+-I"$NSBOX_UAPI_INCLUDE"} -o "$tmp/c" "$tmp/c.c" && "$tmp/c"
 }
 
 if [[ "${1:-}" == check-constants ]]; then
@@ -70,22 +102,30 @@ if [[ -z "${NSBOX_OUTER_NETNS:-}" || "$inner" == "$NSBOX_OUTER_NETNS" || "$inner
 fi
 mount -t tmpfs none /run
 
+only=("${@:2}")
 kernel=$(uname -r)
 iproute=$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 strace_opts=(-f -xx -s 65536 -e trace=sendmsg,recvmsg,sendto,recvfrom -e read=all -e write=all)
+# the tool whose version the provenance line names, and strace options for one capture only
+tool=$iproute
+extra_strace=()
 mkdir -p "$out"
 
 # capture NAME CMD...  — run CMD under strace, write NAME.hex (CMD's failure is recorded, not fatal).
 capture() {
   local name=$1
   shift
+  if [[ ${#only[@]} -gt 0 && " ${only[*]} " != *" $name "* ]]; then
+    "$@" >/dev/null 2>&1 || true
+    return
+  fi
   local log
   log=$(mktemp)
-  strace "${strace_opts[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
+  strace "${strace_opts[@]}" "${extra_strace[@]}" -o "$log" -- "$@" >/dev/null 2>&1 || true
   {
     printf '# %s: `%s`; captured by scripts/capture-fixtures.sh in a throwaway netns (unshare --mount --net) with `strace %s`; kernel %s; %s; %s\n' \
-      "$name" "$*" "${strace_opts[*]}" "$kernel" "$iproute" "$when"
+      "$name" "$*" "${strace_opts[*]}${extra_strace[*]:+ ${extra_strace[*]}}" "$kernel" "$tool" "$when"
     # strace prints each syscall line, then for data-carrying calls a hex dump:
     #   " | 00000  20 00 00 00 10 00 05 00  00 00 ...   ascii |"
     awk '
@@ -102,7 +142,86 @@ capture() {
   echo "captured $name ($(grep -c '^[<>]' "$out/$name.hex") datagrams)"
 }
 
+# The ctnetlink fixtures (ct-*.hex): conntrack-tools' requests and the kernel's answers about real
+# flows between two namespaces over a veth pair, tracked in `cth` (the kernel tracks a namespace
+# only once a rule needs conntrack: one nf_tables rule with a ct expression). Fixed ports, so the
+# tests know every tuple.
+capture_conntrack() {
+  tool="conntrack-tools $(conntrack --version 2>&1 | sed -n 's/.*v\([0-9.]*\).*/\1/p')"
+  ip netns add ctc
+  ip netns add cth
+  ip link add ctv0 netns ctc type veth peer name ctv1 netns cth
+  ip -n ctc addr add 10.7.0.1/24 dev ctv0
+  ip -n ctc addr add fd07::1/64 dev ctv0 nodad
+  ip -n cth addr add 10.7.0.2/24 dev ctv1
+  ip -n cth addr add fd07::2/64 dev ctv1 nodad
+  for ns in ctc cth; do ip -n $ns link set lo up; done
+  ip -n ctc link set ctv0 up
+  ip -n cth link set ctv1 up
+  ip netns exec cth nft -f - <<'NFT'
+table inet capture {
+	chain track {
+		type filter hook prerouting priority -300; policy accept;
+		ct state new
+	}
+}
+NFT
+  # one ping each way first: neighbours resolved (and an ICMP and an ICMPv6 entry in the table)
+  ip netns exec ctc ping -c 1 -W 3 10.7.0.2 >/dev/null
+  ip netns exec ctc ping -c 1 -W 3 fd07::2 >/dev/null
+  # TCP servers on 8080 (v4 and v6) that hold each connection open while the captures run
+  ip netns exec cth python3 -c '
+import socket, time
+servers = []
+for family, addr in ((socket.AF_INET, "10.7.0.2"), (socket.AF_INET6, "fd07::2")):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 8080))
+    s.listen()
+    servers.append(s)
+conns = [s.accept()[0] for s in servers]
+time.sleep(30)
+' &
+  local servers=$!
+  sleep 0.5
+  # TCP v4 and v6 from fixed ports, held established; UDP to 8053 (v4 and v6), 8054 and 8055 (v4)
+  ip netns exec ctc python3 -c '
+import socket, time
+flows = []
+for family, src, dst, sport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 41000), (socket.AF_INET6, "fd07::1", "fd07::2", 41001)):
+    c = socket.socket(family, socket.SOCK_STREAM)
+    c.bind((src, sport))
+    c.connect((dst, 8080))
+    flows.append(c)
+for family, src, dst, sport, dport in ((socket.AF_INET, "10.7.0.1", "10.7.0.2", 40000, 8053), (socket.AF_INET6, "fd07::1", "fd07::2", 40001, 8053),
+                                       (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40002, 8054), (socket.AF_INET, "10.7.0.1", "10.7.0.2", 40003, 8055)):
+    u = socket.socket(family, socket.SOCK_DGRAM)
+    u.bind((src, sport))
+    u.sendto(b"x", (dst, dport))
+time.sleep(30)
+' &
+  local clients=$!
+  sleep 1
+  capture ct-dump nsenter --net=/run/netns/cth conntrack -L
+  capture ct-dump-v6 nsenter --net=/run/netns/cth conntrack -L -f ipv6
+  capture ct-delete-udp-8053 nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8053
+  # A delete that finds its entry gone (ENOENT): strace holds conntrack's first recvmsg (the dump)
+  # for a second, and meanwhile another conntrack deletes the entry the dump reported.
+  (sleep 0.4; nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055 >/dev/null 2>&1) &
+  local deleter=$!
+  extra_strace=(-e inject=recvmsg:delay_exit=1000000:when=1)
+  capture ct-delete-gone nsenter --net=/run/netns/cth conntrack -D -p udp --orig-port-dst 8055
+  extra_strace=()
+  wait "$deleter"
+  kill "$clients" "$servers" 2>/dev/null || true
+  wait "$clients" "$servers" 2>/dev/null || true
+  tool=$iproute
+}
+
 ip link set lo up
+
+capture_rtnetlink() {
+tool=$iproute
 ip netns add peerns
 
 # Links: requests + acks, then kernel replies with details and IFLA_STATS64.
@@ -116,6 +235,7 @@ capture link-add-macvlan ip link add mv0 link v0 type macvlan mode bridge
 capture link-add-dummy ip link add d0 type dummy
 ip link add w0 type veth peer name w1
 capture link-set-master ip link set w0 master br0
+capture link-set-hairpin ip link set w0 type bridge_slave hairpin on
 ip link set v0 up
 ip link set w0 up
 ip link set w1 up
@@ -159,3 +279,42 @@ capture nsid-set ip netns set otherns 7
 capture nsid-set-dup ip netns set peerns 8
 capture nsid-dump ip netns list-id
 capture nsid-get ip netns list
+}
+
+# nf_tables: what nft sends (no NLM_F_ACK: only errors come back) and, for `list`, the kernel's
+# dump replies. Each capture runs in a namespace of its own (`ip netns exec`), prepared by nft
+# itself outside strace, so a fixture holds only the command named on its first line.
+capture_nftables() {
+tool="nftables $(nft --version | sed -n 's/^nftables v\([^ ]*\).*/\1/p')"
+local design="$repo/test/fixtures/nftables/nsbox.nft" elements="$repo/test/fixtures/nftables/nsbox-elements.nft"
+nsnew() { ip netns del nft0 2>/dev/null || true; ip netns add nft0; ip -n nft0 link set lo up; }
+nsnew
+capture nft-table-comment ip netns exec nft0 nft add table inet nsbox '{ comment "nsbox layout=1"; }'
+capture nft-chain-base ip netns exec nft0 nft add chain inet nsbox postrouting '{ type nat hook postrouting priority srcnat; policy accept; }'
+capture nft-chain-regular ip netns exec nft0 nft add chain inet nsbox published
+# research/nat-nftables.md §2.7, the worked example
+capture nft-rule-masq ip netns exec nft0 nft add rule inet nsbox postrouting ip saddr 10.88.0.0/16 oifname != '"nsbox0"' masquerade comment '"outbound"'
+capture nft-map-concat ip netns exec nft0 nft add map inet nsbox dnat4 '{ type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; comment "proto . host ip . host port -> sandbox ip . port"; }'
+capture nft-set-pipapo ip netns exec nft0 nft add set inet nsbox own_net4 '{ type ifname . ipv4_addr; flags interval; comment "bridge . its subnet"; }'
+capture nft-set-interval ip netns exec nft0 nft add set inet nsbox nat_nets4 '{ type ipv4_addr; flags interval; }'
+capture nft-elements-map ip netns exec nft0 nft add element inet nsbox dnat4 '{ tcp . 192.0.2.1 . 8081 comment "sandbox=web port=8081/tcp" : 10.88.0.3 . 80, udp . 192.0.2.1 . 8053 : 10.88.0.3 . 53 }'
+capture nft-elements-pipapo ip netns exec nft0 nft add element inet nsbox own_net4 '{ "nsbox0" . 10.88.0.0/16 comment "network=nsbox0", "nsbox1" . 10.89.0.0/16 }'
+capture nft-elements-interval ip netns exec nft0 nft add element inet nsbox nat_nets4 '{ 10.88.0.0/16, 10.89.0.0/16 }'
+# the same key with other data: EEXIST, with the kernel's extack offset inside the element
+capture nft-elements-dup ip netns exec nft0 nft add element inet nsbox dnat4 '{ tcp . 192.0.2.1 . 8081 : 10.88.0.4 . 80 }'
+# the whole research §3.2 table in one batch (23 rules, 11 sets, 7 chains), then its elements,
+# and the kernel's dump of the result
+nsnew
+capture nft-ruleset ip netns exec nft0 nft -f "$design"
+capture nft-ruleset-elements ip netns exec nft0 nft -f "$elements"
+capture nft-list-ruleset ip netns exec nft0 nft list ruleset
+ip netns del nft0
+}
+
+case "${1:-all}" in
+  rtnetlink) capture_rtnetlink ;;
+  nftables) capture_nftables ;;
+  conntrack) capture_conntrack ;;
+  all) capture_rtnetlink; capture_nftables; capture_conntrack ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, all, check-constants)" >&2; exit 2 ;;
+esac

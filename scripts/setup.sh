@@ -1,7 +1,10 @@
 #!/bin/sh
 # Set-up on a fresh Debian machine (as root), from a clone. Leaves a runnable CLI and library:
 #
-#   1. the Debian packages nsbox's build, tests and benchmarks use (apt-get only for missing ones);
+#   1. the Debian packages nsbox's build, tests, benchmarks and fixture captures use (nftables:
+#      `nft`, the integration tests' nf_tables oracle; iptables: the foreign rules the firewall
+#      tests and benchmarks set beside it; strace: scripts/capture-fixtures.sh), apt-get
+#      only for missing ones;
 #   2. node_modules by `npm ci`, whose `install` script builds the addon (build/) and whose
 #      `prepare` script builds the TypeScript (dist/); then the npm cache gets what installing
 #      the packed package resolves, so test/integration/package can install it offline;
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
-  for pkg in iproute2 util-linux iputils-ping procps make g++ python3; do
+  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
   done
   if [ -n "$need" ]; then

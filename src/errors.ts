@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_BUSY: { category: 'conflict', when: 'a sandbox is in the middle of an interrupted operation; run `nsbox gc`' },
   NSBOX_ERR_TIMEOUT: { category: 'transient', when: 'no answer from the kernel within the request timeout (3 s by default)' },
   NSBOX_ERR_DUMP_INTR: { category: 'transient', when: 'a dump was interrupted by concurrent changes on every try; no partial data is returned' },
+  NSBOX_ERR_NFT_GENERATION: { category: 'transient', when: 'an nf_tables transaction was computed against a ruleset generation another process has since changed (nothing was applied): read again and retry' },
   ABORT_ERR: { category: 'transient', when: 'a request was cancelled by its AbortSignal (Node\'s own code for this)' },
   NSBOX_ERR_DECODE: { category: 'internal', when: 'malformed netlink bytes' },
   NSBOX_ERR_CLOSED: { category: 'internal', when: 'a socket or handle was used after close()' },
@@ -164,6 +165,47 @@ export class NetlinkError extends NsboxError {
     this.op = op;
     this.extack = extack;
     this.batchIndex = batchIndex;
+  }
+}
+
+/**
+ * The kernel refused an nf_tables transaction (nothing of it was applied): the NetlinkError of
+ * the failing message, with the object it was about and, for an element list, which element
+ * (located by the extended ack's offset). Message: `NFT_MSG_NEWSETELEM (batch message 3) set inet
+ * nsbox dnat4, element 1: EEXIST`.
+ */
+export class NftError extends NetlinkError {
+  /** What the failing message was about, e.g. 'set inet nsbox dnat4', or 'the transaction' for a commit failure. */
+  readonly object: string;
+  /** For an element list: the index, among the elements the caller gave, of the one the kernel refused. */
+  readonly element: number | undefined;
+
+  constructor(cause: NetlinkError, object: string, element?: number) {
+    super(cause.errno, cause.op, cause.extack, cause.batchIndex);
+    this.object = object;
+    this.element = element;
+    const where = cause.batchIndex === undefined ? cause.op : `${cause.op} (batch message ${cause.batchIndex})`;
+    const text = cause.extack?.message ? `: ${cause.extack.message}` : '';
+    this.message = `${where} ${object}${element === undefined ? '' : `, element ${element}`}: ${cause.code}${text}`;
+  }
+}
+
+/**
+ * An nf_tables transaction carried a generation id (NFNL_BATCH_GENID) and the ruleset has moved
+ * on since (ERESTART): nothing was applied. Read the state again, recompute, and retry.
+ */
+export class GenerationChangedError extends NsboxError {
+  /** The generation the transaction was computed against. */
+  readonly expected: number;
+  readonly retryable = true;
+
+  constructor(expected: number, options?: NsboxErrorOptions) {
+    super(
+      `nf_tables transaction: the ruleset is no longer at generation ${expected} (another process committed meanwhile); nothing was applied — read it again and retry`,
+      'NSBOX_ERR_NFT_GENERATION',
+      options,
+    );
+    this.expected = expected;
   }
 }
 

@@ -23,7 +23,7 @@ export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, ty
 // Errors (docs/errors.md)
 export {
   ERROR_CODES, categoryOf, NsboxError, SysError, NetlinkError, DumpInterruptedError, TimeoutError, DecodeError, ConfigError, ClosedError,
-  AbortError, SandboxError, NeighborSearchError,
+  AbortError, SandboxError, NeighborSearchError, NftError, GenerationChangedError,
   type ErrorCategory, type ErrorCode, type ErrnoCode, type Extack, type NsboxErrorOptions, type SandboxErrorOptions,
 } from './errors.js';
 export { errnoName, errnoNumber, errnoText } from './errno.js';
@@ -43,3 +43,22 @@ export {
   type LinkGetOptions, type Address, type AddressOptions, type AddressListOptions, type Scope, type Route, type RouteOptions, type RouteListOptions,
   type RouteGetOptions, type RouteType, type Neighbor, type NeighborOptions, type NeighborListOptions, type RtEvent, type ResyncEvent, type SubscribeOptions, type SubscriptionGroup,
 } from './netlink/route/ops/index.js';
+export { NFTABLES } from './netlink/nftables/family.js';
+export {
+  Nft, NftTransaction, type NftOptions, type NftListOptions, type NftTable, type NftChain, type NftRule, type NftSet, type NftSetElement,
+  type NftGeneration, type NftCapabilities, type NftTransactionOptions, type AddOptions as NftAddOptions, type TableRef as NftTableRef,
+  type TableSpec as NftTableSpec, type ChainRef as NftChainRef, type ChainSpec as NftChainSpec, type BaseChainSpec as NftBaseChainSpec,
+  type RuleSpec as NftRuleSpec, type RulePlacement as NftRulePlacement, type RuleRef as NftRuleRef, type SetRef as NftSetRef,
+} from './netlink/nftables/ops/index.js';
+export {
+  decodeValues as decodeNftValues, type SetSpec as NftSetSpec, type ElementSpec as NftElementSpec, type Expr as NftExpr, type Verdict as NftVerdict,
+  type NftFamily, type DatatypeName as NftDatatype, type FieldValue as NftFieldValue,
+} from './netlink/nftables/schema/index.js';
+export * as nftStatements from './netlink/nftables/schema/statements.js';
+export * as nftValues from './netlink/nftables/schema/values.js';
+export { CTNETLINK } from './netlink/conntrack/family.js';
+export {
+  Conntrack, type ConntrackOptions, type ConntrackEntry, type ConntrackKey, type ConntrackTuple, type ConntrackProtocol, type ConntrackProtocolName,
+  type ConntrackStatus, type ConntrackTcpState, type ConntrackFilter, type ConntrackFlushFilter, type ConntrackDeleteReport, type ConntrackFlushReport,
+  type ConntrackCapabilities,
+} from './netlink/conntrack/ops/index.js';

@@ -20,13 +20,14 @@ import { register as gw } from './commands/gw.js';
 import { register as neigh } from './commands/neigh.js';
 import { register as network } from './commands/network.js';
 import { register as connect } from './commands/connect.js';
+import { register as port } from './commands/port.js';
 import { register as run } from './commands/run.js';
 import { register as gc } from './commands/gc.js';
 import { register as restore } from './commands/restore.js';
 import { register as version } from './commands/version.js';
 
 /** In the order `nsbox --help` lists them. */
-const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, run, gc, restore, version];
+const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, version];
 
 function program(runner: Runner, writeErr: (s: string) => void): Command {
   const cmd = new Command('nsbox')
@@ -56,6 +57,11 @@ export async function main(argv: string[]): Promise<number> {
       const code = await action(ctx);
       if (typeof code === 'number') exitCode = code;
     } finally {
+      // Said once, the first time nsbox changes the host (e.g. turns on forwarding); with --json
+      // stderr carries errors only (the change is in the state database, host_settings).
+      for (const c of ctx.manager.takeHostChanges()) {
+        if (c.first && !ctx.json) process.stderr.write(`nsbox: set ${c.key} = ${c.value} on this host (it was ${c.previous}; recorded in the state database)\n`);
+      }
       ctx.close();
     }
   };

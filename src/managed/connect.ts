@@ -8,12 +8,16 @@
 import { NsboxError } from '../errors.js';
 import { DEFAULT_NETWORK } from '../network/index.js';
 import { generateIfaceName } from '../sandbox/index.js';
-import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
+import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.js';
+import type { PortMapping } from './port-spec.js';
+import { publishLocked, unpublishLocked } from './ports.js';
 import { withAdopted, type Adopted } from './adopt.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
 
 export interface ConnectOptions {
+  /** Ports to publish to the sandbox once it is connected (Docker's -p, parsed: managed/port-spec.ts). */
+  publish?: readonly PortMapping[];
   /** A static IPv4 address in the network's subnet. */
   ip?: string;
   /** A static IPv6 address in the network's IPv6 subnet. */
@@ -62,10 +66,26 @@ export async function connectAdopted(root: StateRoot, adopted: Adopted, rec: San
   return done!.config.interfaces.find((i) => i.dstName === ifname)!;
 }
 
-/** Give a sandbox an interface on a network, with addresses from its subnets (nsbox0 is made on first use). */
-export async function connect(root: StateRoot, network: string, name: string, o: ConnectOptions = {}): Promise<InterfaceRecord> {
+/** A connection, and the ports published with it. */
+export interface Connection {
+  interface: InterfaceRecord;
+  ports: PortRecord[];
+}
+
+/**
+ * Give a sandbox an interface on a network, with addresses from its subnets (nsbox0 is made on
+ * first use), and publish ports to it. The host ports are held only while this call runs: no
+ * process keeps them afterwards (`run -p` keeps them for its command's life).
+ */
+export async function connect(root: StateRoot, network: string, name: string, o: ConnectOptions = {}): Promise<Connection> {
   if (network === DEFAULT_NETWORK) await root.networks.ensureDefault();
-  return withAdopted(root, name, (adopted, rec) => connectAdopted(root, adopted, rec, network, o));
+  return withAdopted(root, name, async (adopted, rec) => {
+    const row = await connectAdopted(root, adopted, rec, network, o);
+    if (o.publish === undefined || o.publish.length === 0) return { interface: row, ports: [] };
+    const published = await publishLocked(root, root.record(name), o.publish);
+    published.hold.release();
+    return { interface: row, ports: published.ports };
+  });
 }
 
 /** Remove a sandbox's interface on a network and release its addresses; false when it was not connected. */
@@ -76,6 +96,7 @@ export async function disconnect(root: StateRoot, network: string, name: string)
       requireNetwork(root, network);
       return false;
     }
+    await unpublishLocked(root, name, (p) => p.network === network);
     await root.networks.detach(sandbox, network, { owner: rec.key });
     root.records.update(name, (c) => {
       c.interfaces = c.interfaces.filter((i) => i.network !== network);

@@ -17,9 +17,10 @@ import { IPROUTE_NETNS_DIR, type StateRoot } from './root.js';
 import { removeSandboxLocked } from './sandboxes.js';
 import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
 import { undoInterruptedInterfaces } from './undo.js';
+import { unpublishLocked } from './ports.js';
 
 export interface GcAction {
-  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge';
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall';
   name: string;
   reason: string;
 }
@@ -44,6 +45,7 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   await collectRecords(root, result, options.onProgress);
   await collectOrphanFiles(root, result);
   collectLeases(root, result);
+  await collectPorts(root, result);
   await collectHostLinks(root, result);
   return result;
 }
@@ -77,6 +79,12 @@ async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcO
           for (const e of outcome.errors) result.errors.push({ name: rec.name, error: e });
         }
         return true;
+      }
+      for (const p of root.ports.list(rec.name).filter((x) => x.state !== 'active')) {
+        result.removed.push({ kind: 'port', name: `${rec.name} ${p.hostPort}/${p.protocol}`, reason: p.state === 'adding' ? 'publish was interrupted' : 'unpublish was interrupted' });
+      }
+      if (!result.dryRun) {
+        await unpublishLocked(root, rec.name, (x) => x.state !== 'active').catch((err: Error) => result.errors.push({ name: rec.name, error: `published ports: ${err.message}` }));
       }
       for (const row of rec.config.interfaces.filter((r) => r.state === 'adding')) {
         result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted' });
@@ -128,6 +136,30 @@ function collectLeases(root: StateRoot, result: GcResult): void {
     if (keys.has(lease.owner)) continue;
     result.removed.push({ kind: 'lease', name: `${lease.network}/${lease.address}`, reason: `its sandbox ${lease.owner} no longer exists` });
     if (!result.dryRun) root.networks.release(lease.owner, lease.network);
+  }
+}
+
+/**
+ * Published ports of sandboxes that no longer exist, then the nsbox table against the store:
+ * elements nobody recorded removed, recorded ones missing put back, the table rebuilt if it
+ * was flushed or is of another layout.
+ */
+async function collectPorts(root: StateRoot, result: GcResult): Promise<void> {
+  const orphans = [...new Set(root.ports.list().map((p) => p.sandbox))].filter((name) => root.records.get(name) === undefined);
+  for (const name of orphans) {
+    await root.tryLocked(name, async () => {
+      if (root.records.get(name) !== undefined) return; // created meanwhile
+      for (const p of root.ports.list(name)) result.removed.push({ kind: 'port', name: `${name} ${p.hostPort}/${p.protocol}`, reason: `its sandbox ${name} no longer exists` });
+      if (!result.dryRun) await unpublishLocked(root, name).catch((err: Error) => result.errors.push({ name, error: `published ports: ${err.message}` }));
+    });
+  }
+  try {
+    const report = await root.networks.firewall.reconcile({ dryRun: result.dryRun });
+    if (report.rebuilt) result.removed.push({ kind: 'firewall', name: 'inet nsbox', reason: 'the table was missing or of another layout: rebuilt from the store' });
+    for (const e of report.removed) result.removed.push({ kind: 'firewall', name: e, reason: 'no network or published port records it' });
+    for (const e of report.added) result.removed.push({ kind: 'firewall', name: e, reason: 'recorded but missing in the kernel: put back' });
+  } catch (err) {
+    result.errors.push({ name: 'inet nsbox', error: (err as Error).message });
   }
 }
 

@@ -8,15 +8,17 @@
  * at any point leaves what gc finishes or undoes. The CLI, the CNI plugin and labs call this;
  * each method is one line into the module that does the work.
  */
-import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
+import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.js';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
+import type { HostChange } from '../firewall/index.js';
 import { StateRoot, type RootOptions } from './root.js';
 import { createSandbox, kernelView, removeSandbox, statusOf, type KernelView, type RemoveOutcome, type SandboxStatus } from './sandboxes.js';
 import { addInterface, removeInterface, type AddInterfaceOptions } from './interfaces.js';
 import {
   addNeighbor, addRoute, removeNeighbor, removeRoute, setGateway, unsetGateway, type Gateways, type Neighbor, type NeighborSpec, type RouteSpec,
 } from './settings.js';
-import { connect, disconnect, type ConnectOptions } from './connect.js';
+import { connect, disconnect, type ConnectOptions, type Connection } from './connect.js';
+import { listPorts } from './ports.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 import { gc, type GcOptions, type GcResult } from './gc.js';
@@ -44,6 +46,9 @@ export class Manager {
     this.#root.close();
   }
 
+  /** Host-wide settings changed since the last call (forwarding turned on …), for the caller to say once. */
+  takeHostChanges(): HostChange[] { return this.#root.takeHostChanges(); }
+
   /** The namespace file (key) of a sandbox name. */
   keyOf(name: string): string { return this.#root.keyOf(name); }
 
@@ -70,8 +75,11 @@ export class Manager {
   network(name: string): NetworkView { return networkView(this.#root, name); }
   removeNetworks(names: readonly string[]): Promise<{ name: string; removed: boolean }[]> { return removeNetworks(this.#root, names); }
   ensureDefaultNetwork(): Promise<NetworkInfo> { return this.#root.networks.ensureDefault(); }
-  connect(network: string, name: string, options?: ConnectOptions): Promise<InterfaceRecord> { return connect(this.#root, network, name, options); }
+  connect(network: string, name: string, options?: ConnectOptions): Promise<Connection> { return connect(this.#root, network, name, options); }
   disconnect(network: string, name: string): Promise<boolean> { return disconnect(this.#root, network, name); }
+
+  /** Every published port, or a sandbox's. */
+  ports(name?: string): PortRecord[] { if (name !== undefined) this.#root.record(name); return listPorts(this.#root, name); }
 
   // Processes
   exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }

@@ -36,6 +36,14 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
       outcomes.push({ name: `network ${net.name}`, status: 'failed', detail: (err as Error).message });
     }
   }
+  try {
+    const fw = await root.networks.firewall.reconcile();
+    if (fw.rebuilt || fw.added.length > 0 || fw.removed.length > 0) {
+      outcomes.push({ name: 'firewall inet nsbox', status: 'recreated', detail: fw.rebuilt ? 'table rebuilt from the store' : `${fw.added.length} element(s) put back, ${fw.removed.length} removed` });
+    }
+  } catch (err) {
+    outcomes.push({ name: 'firewall inet nsbox', status: 'failed', detail: (err as Error).message });
+  }
   const records = root.records.list();
   for (const [i, listed] of records.entries()) {
     options.onProgress?.(listed.name, i + 1, records.length);

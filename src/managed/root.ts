@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock } from '../sandbox/index.js';
-import { openDb, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
+import { openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
 import { Networks, checkName } from '../network/index.js';
+import type { HostChange } from '../firewall/index.js';
 
 export const DEFAULT_ROOT = '/var/lib/nsbox';
 /** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
@@ -26,6 +27,7 @@ export class StateRoot {
   readonly dir: string;
   #db: Db | undefined;
   #records: SandboxRecords | undefined;
+  #ports: PortRecords | undefined;
   #networks: Networks | undefined;
 
   constructor(options: RootOptions = {}) {
@@ -44,10 +46,21 @@ export class StateRoot {
     return this.#records;
   }
 
+  /** Published ports, in the same database. */
+  get ports(): PortRecords {
+    this.#ports ??= new PortRecords(this.#openDb());
+    return this.#ports;
+  }
+
   /** Networks and leases, in the same database. */
   get networks(): Networks {
     this.#networks ??= new Networks(this.#openDb());
     return this.#networks;
+  }
+
+  /** Host-wide settings the networks changed so far (nothing when they were never opened). */
+  takeHostChanges(): HostChange[] {
+    return this.#networks?.takeHostChanges() ?? [];
   }
 
   /** Close the database and the host handle; they open again on next use. */
@@ -57,6 +70,7 @@ export class StateRoot {
     this.#db?.close();
     this.#db = undefined;
     this.#records = undefined;
+    this.#ports = undefined;
   }
 
   /** The netns file of a sandbox name. */

@@ -22,6 +22,10 @@ import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
 import { etcDirOf, execHelperArgs, execHelperPath } from './exec-helper.js';
+import { publishLocked } from './ports.js';
+import type { PortMapping } from './port-spec.js';
+import type { HostPortHold } from '../firewall/index.js';
+import type { PortRecord } from '../store/index.js';
 
 /** Label on sandboxes made by `run`: 'ephemeral' ones are gc'ed once their run died. */
 export const RUN_LABEL = 'nsbox.run';
@@ -123,6 +127,10 @@ export interface RunOptions {
   /** Keep the sandbox when the command exits. */
   keep?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Ports to publish to the sandbox (Docker's -p, parsed: managed/port-spec.ts); their host ports are held until it is removed. */
+  publish?: readonly PortMapping[];
+  /** Told the published ports (a free host port asked for as 0 has its number) before the command starts. */
+  onPublished?: (ports: readonly PortRecord[]) => void;
   /** Told how the removal afterwards went (also when nsbox's own part failed and nothing ran). */
   onRemoved?: (outcome: RemoveOutcome) => void;
 }
@@ -145,16 +153,23 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
   return root.runLocked(name, async () => {
     await createSandbox(root, name, { [RUN_LABEL]: o.keep ? 'kept' : RUN_EPHEMERAL });
     let outcome: ChildOutcome;
+    let hold: HostPortHold | undefined;
     try {
       await withAdopted(root, name, async (adopted) => {
         for (const [i, net] of networks.entries()) {
           const first = i === 0 ? ip : undefined;
           await connectAdopted(root, adopted, root.record(name), net, first?.family === 6 ? { ip6: first.address } : { ip: first?.address });
         }
+        if (o.publish !== undefined && o.publish.length > 0) {
+          const published = await publishLocked(root, root.record(name), o.publish);
+          hold = published.hold;
+          o.onPublished?.(published.ports);
+        }
       });
       outcome = await superviseChild(spawnIn(root.keyOf(name), name, argv, o.env ?? process.env), argv[0]!);
     } finally {
       if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));
+      hold?.release();
     }
     return { ...outcome, name };
   });

@@ -12,6 +12,7 @@ import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../sandbox/ind
 import { emptyConfig, type SandboxRecord } from '../store/index.js';
 import { checkName } from '../network/index.js';
 import { adopt } from './adopt.js';
+import { unpublishLocked } from './ports.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
 
@@ -54,6 +55,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string): Promis
   root.records.setState(name, 'removing');
   const errors: string[] = [];
   let destroyed = false;
+  await unpublishLocked(root, name).catch((err: Error) => errors.push(`published ports: ${err.message}`));
   if (isNamespaceMounted(rec.key)) {
     let adopted;
     try {

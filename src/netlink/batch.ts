@@ -7,6 +7,7 @@
 import { NLM_F } from './wire/header.js';
 import type { AttrWriter } from './wire/attr.js';
 import type { NlMessage } from './wire/message.js';
+import type { NetlinkError } from '../errors.js';
 
 /** One message of a batch. */
 export interface BatchMessage<T = unknown> {
@@ -24,6 +25,13 @@ export interface BatchMessage<T = unknown> {
    * reports an error for such a message all the same, and it fails the batch.
    */
   ack?: boolean;
+  /**
+   * Turns a kernel error for this message into a result instead of a failed batch: what it
+   * returns (anything but undefined) is added to the message's results and the message counts
+   * as answered, e.g. `(e) => (e.code === 'ENOENT' ? 'gone' : undefined)` for a delete whose
+   * target may be gone already. Returning undefined fails the batch as usual.
+   */
+  tolerate?: (err: NetlinkError) => T | undefined;
 }
 
 /** What requestBatch resolves to: for each message, its decoded replies (none without `decode`). */
@@ -40,6 +48,7 @@ export function checkBatch(messages: readonly BatchMessage[]): void {
   if (!Array.isArray(messages) || messages.length === 0) throw new RangeError('a batch needs at least one message');
   messages.forEach((m, i) => {
     if (typeof m?.body !== 'function') throw new TypeError(`batch message ${i}: body must be a function that writes the message`);
+    if (m.tolerate !== undefined && typeof m.tolerate !== 'function') throw new TypeError(`batch message ${i}: tolerate must be a function`);
     if (m.ack === false && ((m.flags ?? 0) & NLM_F.ACK) !== 0) {
       throw new RangeError(`batch message ${i}: flags ask for an ack (NLM_F_ACK) that ack: false declines`);
     }

@@ -3,11 +3,13 @@
  *
  * A real netlink socket: made inside a namespace by openNetlink (CLOEXEC|NONBLOCK), with
  * extended ACKs and strict dump checking on, a large receive buffer, optional multicast
- * groups, and uv_poll readiness.
+ * groups, capped acks and a larger send buffer, and uv_poll readiness.
  */
 import {
-  MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, Poller, SOL_NETLINK, close, openNetlink, recv, send, setsockoptInt,
+  MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, Poller, SOL_NETLINK, SOL_SOCKET, SO_SNDBUF, SO_SNDBUFFORCE, close, openNetlink, recv, send,
+  setsockoptInt,
 } from '../sys/index.js';
+import { SysError } from '../errors.js';
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
 import type { NetlinkFamily } from './family.js';
 import type { Transport } from './transport.js';
@@ -49,12 +51,24 @@ class NativeTransport implements Transport {
   }
 }
 
+/** SO_SNDBUFFORCE (needs CAP_NET_ADMIN), else SO_SNDBUF (capped by net.core.wmem_max). */
+function setSendBuffer(fd: number, bytes: number): void {
+  try {
+    setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bytes);
+  } catch (err) {
+    if (!(err instanceof SysError && err.code === 'EPERM')) throw err;
+    setsockoptInt(fd, SOL_SOCKET, SO_SNDBUF, bytes);
+  }
+}
+
 /** Open a netlink socket of `protocol` in the namespace given by `netnsFd` (or the caller's), or adopt one. */
 export function openTransport(protocol: number, options: NetlinkSocketOptions = {}): Transport {
   const { fd, portId } =
     options.adopt ?? openNetlink(options.netnsFd ?? -1, protocol, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
   try {
     for (const group of options.groups ?? []) setsockoptInt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    if (options.capAck) setsockoptInt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    if (options.sendBufferBytes !== undefined) setSendBuffer(fd, options.sendBufferBytes);
     return new NativeTransport(fd, portId);
   } catch (err) {
     close(fd);

@@ -20,6 +20,8 @@ export interface AwaitedMessage {
   decode: ((msg: NlMessage) => unknown) | undefined;
   /** Whether the call waits for this message's end. Errors end the call either way. */
   awaited: boolean;
+  /** Turns a kernel error for it into a result (not undefined) that ends it like an ack. */
+  tolerate?: ((err: NetlinkError) => unknown) | undefined;
 }
 
 /** The outcome of a call: its results, an error, or undefined while answers are awaited. */
@@ -44,7 +46,9 @@ export class Replies {
   constructor(messages: readonly AwaitedMessage[], firstSeq: number, batch: boolean) {
     this.firstSeq = firstSeq;
     this.#batch = batch;
-    this.#messages = messages.map((m) => ({ op: m.op, decode: m.decode, awaited: m.awaited, results: [], ended: false, interrupted: false }));
+    this.#messages = messages.map((m) => ({
+      op: m.op, decode: m.decode, awaited: m.awaited, tolerate: m.tolerate, results: [], ended: false, interrupted: false,
+    }));
     for (const m of messages) if (m.awaited) this.#awaiting++;
     this.op = batch ? batchName(messages) : messages[0]?.op ?? 'empty call';
   }
@@ -84,9 +88,14 @@ export class Replies {
     return this.#batch ? this.#messages.map((x) => x.results) : this.#messages[0]?.results;
   }
 
-  #failure(index: number, error: number, extack: NlExtack | undefined): NetlinkError {
-    const op = this.#messages[index]?.op ?? this.op;
-    return new NetlinkError(-error, op, extack, this.#batch ? index : undefined);
+  /** The error for message `index`, or, when its `tolerate` turns the error into a result, that message's end. */
+  #failure(index: number, error: number, extack: NlExtack | undefined): CallOutcome {
+    const m = this.#messages[index];
+    const err = new NetlinkError(-error, m?.op ?? this.op, extack, this.#batch ? index : undefined);
+    const result = m?.tolerate?.(err);
+    if (m === undefined || result === undefined) return err;
+    m.results.push(result);
+    return this.#end(m);
   }
 }
 

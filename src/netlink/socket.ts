@@ -39,6 +39,13 @@ export interface NetlinkSocketOptions {
   /** Multicast groups of the family to join (e.g. RTNLGRP_* numbers). */
   groups?: readonly number[];
   /**
+   * NETLINK_CAP_ACK: an error echoes only the request's header, not the whole request (an
+   * nf_tables batch can be tens of KiB). The extended ack's offset still points into the request.
+   */
+  capAck?: boolean;
+  /** Send buffer size in bytes (SO_SNDBUFFORCE, falling back to SO_SNDBUF): a datagram may not exceed it. */
+  sendBufferBytes?: number;
+  /**
    * A bound netlink socket already made inside the namespace (createNetnsWithNetlink makes
    * one with the namespace): used instead of opening another, and owned (closed) from then
    * on. It must belong to that namespace and to the family's protocol (nothing checks);
@@ -148,7 +155,8 @@ export class NetlinkSocket {
    *
    * The first error the kernel reports for any message of the batch, acked or not, rejects the
    * whole call with a NetlinkError naming that message (`op`, `batchIndex`, errno, extack);
-   * answers still arriving for the batch after that are dropped. What the kernel did with the
+   * answers still arriving for the batch after that are dropped. A message's `tolerate` may turn
+   * its error into a result instead (a delete whose target is gone already), and the batch goes on. What the kernel did with the
    * other messages is the family's rule: rtnetlink carries on with the next message and keeps
    * what succeeded, nfnetlink (BATCH_BEGIN … BATCH_END) applies all or nothing and reports
    * errors only after the whole batch, and a commit failure against BATCH_BEGIN.
@@ -161,7 +169,7 @@ export class NetlinkSocket {
   requestBatch<const M extends readonly BatchMessage[]>(messages: M, options: RequestOptions = {}): Promise<BatchReplies<M>> {
     checkBatch(messages);
     const outgoing = messages.map((m): OutgoingMessage => ({
-      type: m.type, flags: batchMessageFlags(m), body: m.body, op: this.#name(m.type), decode: m.decode, awaited: m.ack !== false,
+      type: m.type, flags: batchMessageFlags(m), body: m.body, op: this.#name(m.type), decode: m.decode, awaited: m.ack !== false, tolerate: m.tolerate,
     }));
     return this.#start(outgoing, true, options) as Promise<BatchReplies<M>>;
   }
@@ -230,7 +238,7 @@ export class NetlinkSocket {
         return;
       }
       if (sent < 0) {
-        this.#settle(call, new SysError(errnoNumber('EAGAIN')!, 'sendto'));
+        this.#settle(call, new SysError(errnoNumber('EAGAIN'), 'sendto'));
         return;
       }
       this.#drain(call);

@@ -81,6 +81,9 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
     name: hostIf, kind: 'veth', mtu: network.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(link.owner), numTxQueues: 1, numRxQueues: 1,
     peer: { name: link.ifname, netnsFd: link.netnsFd, mtu: network.config.mtu, address: link.mac },
   });
+  // Hairpin: with br_netfilter, a sandbox reaching its own published port gets the DNAT'ed
+  // frame back through the port it came in on.
+  await host.link.set({ name: hostIf }, { bridgePort: { hairpin: true } });
   return { hostIf };
 }
 

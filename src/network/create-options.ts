@@ -33,8 +33,10 @@ export interface NetworkCreateOptions {
   /** macvlan: the mode (default bridge). */
   macvlanMode?: MacvlanMode;
   mtu?: number;
-  /** No default route in the sandboxes (no way out through the gateway). */
+  /** No default route in the sandboxes, and (bridge) no way out of the host at all. */
   internal?: boolean;
+  /** bridge: masquerade the sandboxes' traffic to the outside (default true; false to route it as it is). */
+  masquerade?: boolean;
 }
 
 export const DEFAULT_MTU = 1500;

@@ -12,6 +12,7 @@ import { cidrText, subnetContains, subnetsOverlap } from '../net/cidr.js';
 import { ipVersion } from '../net/ip.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
+import { HostFirewall, type HostChange } from '../firewall/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import { checkCreateOptions, withGateways, type NetworkCreateOptions } from './create-options.js';
 import { deleteLink, type DriverContext } from './driver.js';
@@ -68,15 +69,20 @@ function withInfo(rec: NetworkRecord): NetworkInfo {
 
 export class Networks {
   readonly #records: NetworkRecords;
-  readonly #db: Db | undefined;
+  readonly #database: Db;
+  /** The database when this handle opened it (and so closes it). */
+  readonly #ownDb: Db | undefined;
   #host: Rtnl | undefined;
+  #firewall: HostFirewall | undefined;
+  readonly #hostChanges: HostChange[] = [];
   /** What the drivers are lent: the host's rtnetlink, the scope, the records. */
   readonly #context: DriverContext;
 
   /** Networks over an open state database (the CLI shares its own). */
   constructor(db: Db, options: { scope?: string; ownsDb?: boolean } = {}) {
     this.#records = new NetworkRecords(db);
-    this.#db = options.ownsDb ? db : undefined;
+    this.#database = db;
+    this.#ownDb = options.ownsDb ? db : undefined;
     this.#context = { host: () => this.#hostRtnl, scope: options.scope ?? basePath(), networks: () => this.#records.list() };
   }
 
@@ -88,7 +94,9 @@ export class Networks {
   close(): void {
     this.#host?.close();
     this.#host = undefined;
-    this.#db?.close();
+    this.#firewall?.close();
+    this.#firewall = undefined;
+    this.#ownDb?.close();
   }
 
   get #hostRtnl(): Rtnl {
@@ -121,6 +129,7 @@ export class Networks {
     const config: NetworkConfig = {
       subnets: subnets.map((s) => ({ subnet: s.subnet.cidr, gateway: s.gateway })),
       mtu: checked.mtu, internal: options.internal === true, ...plan.config,
+      ...(driver.name === 'bridge' ? { masquerade: options.masquerade !== false } : {}),
     };
     const inserted = this.#records.insert({ name, driver: driver.name, config }, (others) => {
       for (const other of others) {
@@ -136,12 +145,25 @@ export class Networks {
     const rec = this.#records.get(name)!;
     try {
       await driver.setUp(rec, this.#context);
+      this.#hostChanges.push(...await this.firewall.networkUp(rec));
     } catch (err) {
       this.#records.delete(name);
+      await this.firewall.networkDown(rec).catch(() => undefined);
       await driver.tearDown(rec, this.#context);
       throw err;
     }
     return withInfo(rec);
+  }
+
+  /** The host's firewall (nf_tables) and forwarding, kept as these networks and their ports say. */
+  get firewall(): HostFirewall {
+    this.#firewall ??= new HostFirewall(this.#database);
+    return this.#firewall;
+  }
+
+  /** Host-wide settings this handle changed so far (e.g. IPv4 forwarding turned on), for the caller to say once. */
+  takeHostChanges(): HostChange[] {
+    return this.#hostChanges.splice(0);
   }
 
   /**
@@ -177,6 +199,7 @@ export class Networks {
       const owners = [...new Set(this.#records.leasesIn(name).map((l) => l.owner))];
       throw new NsboxError(`network ${name} is in use by ${owners.length} sandbox(es): ${owners.join(', ')}; disconnect them first`, 'NSBOX_ERR_IN_USE');
     }
+    await this.firewall.networkDown(rec);
     await driverOf(rec.driver).tearDown(rec, this.#context);
   }
 

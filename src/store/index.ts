@@ -1,5 +1,5 @@
 /**
- * Layer: store. Embedded state (SQLite): sandboxes now; networks and leases later.
+ * Layer: store. Embedded state (SQLite): sandboxes, networks and leases, published ports.
  */
 export { openDb, SCHEMA_VERSION, type Db } from './db.js';
 export {
@@ -8,3 +8,5 @@ export {
 export {
   NetworkRecords, type NetworkRecord, type NetworkConfig, type SubnetRecord, type Lease,
 } from './network-records.js';
+export { PortRecords, type PortRecord, type PortState, type PortKey } from './port-records.js';
+export { HostSettings, type HostSetting } from './host-settings.js';

@@ -17,6 +17,8 @@ export interface NetworkConfig {
   subnets: SubnetRecord[];
   mtu: number;
   internal: boolean;
+  /** bridge: sandboxes' traffic to the outside is masqueraded (absent in records made before: true). */
+  masquerade?: boolean;
   /** bridge: the host bridge, and whether nsbox created it (and so deletes it). */
   bridge?: string;
   managedBridge?: boolean;

@@ -39,6 +39,7 @@ export interface NativeBinding {
   /** A detached private procfs mount: fsopen("proc") + fsmount; the fd is close-on-exec. */
   openProcfs(): number;
   bind(fd: number, sockaddr: Uint8Array): void;
+  sockName(fd: number, out: Uint8Array): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
   setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void;
   /** Bytes sent, or -1 when the socket would block. */

@@ -8,12 +8,16 @@ export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 
 export const NETLINK_ROUTE = 0;
 
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 
 export const SOL_NETLINK = 270;
@@ -34,6 +38,7 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
 export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;
 export const IPPROTO_ICMPV6 = 58;
 export const IPV6_MULTICAST_IF = 17;
 export const IPV6_MULTICAST_HOPS = 18;

@@ -12,8 +12,8 @@ import { native } from './binding.js';
 import { CLONE_NEWNET } from './constants.js';
 
 /** What destroyNetns takes as "nothing was there": not mounted, no such file. */
-const EINVAL = errnoNumber('EINVAL')!;
-const ENOENT = errnoNumber('ENOENT')!;
+const EINVAL = errnoNumber('EINVAL');
+const ENOENT = errnoNumber('ENOENT');
 
 /**
  * Create a new network namespace pinned by a bind mount on `path` (which must not exist).

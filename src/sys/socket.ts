@@ -31,6 +31,13 @@ export function bind(fd: number, sockaddr: Uint8Array): void {
   native.bind(fd, sockaddr);
 }
 
+/** The socket's own address (getsockname) as raw sockaddr bytes; the kernel's port after a bind to port 0. */
+export function sockName(fd: number): Uint8Array {
+  const out = new Uint8Array(128); // sockaddr_storage
+  const len = native.sockName(fd, out);
+  return out.subarray(0, Math.min(len, out.length));
+}
+
 export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
   native.setsockoptInt(fd, level, name, value);
 }

@@ -125,3 +125,20 @@ export async function hasSettled(p: Promise<unknown>): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
   return done;
 }
+
+/**
+ * A copy of a captured kernel datagram as the answer to `req`: every message in it re-stamped
+ * with the request's sequence number and this fake's port id (a capture carries its own).
+ */
+export function restamp(datagram: Uint8Array, req: NlMessage): Uint8Array {
+  const out = Uint8Array.from(datagram);
+  const dv = new DataView(out.buffer);
+  for (let off = 0; off + 16 <= out.length;) {
+    const len = dv.getUint32(off, true);
+    dv.setUint32(off + 8, req.seq, true);
+    dv.setUint32(off + 12, PORT_ID, true);
+    if (len < 16) break;
+    off += (len + 3) & ~3;
+  }
+  return out;
+}

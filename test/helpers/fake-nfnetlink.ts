@@ -14,7 +14,8 @@ import { NLM_F } from '../../src/netlink/wire/header.js';
 import type { NlMessage } from '../../src/netlink/wire/message.js';
 import { errnoNumber } from '../../src/errno.js';
 import { FakeKernel, ack } from './fake-kernel.js';
-import { NFNL_BATCH_GENID, NFNL_MSG, NFNL_SUBSYS_NFTABLES, NFT_MSG, nfAttrs, nftType, tableName } from './nfnetlink.js';
+import { decodeBatchBegin } from '../../src/netlink/nftables/schema/index.js';
+import { NFNL_MSG, NFNL_SUBSYS, NFT_MSG, nftType, tableName } from './nfnetlink.js';
 
 const errno = (name: string): number => -(errnoNumber(name) ?? 0);
 
@@ -34,9 +35,9 @@ export class FakeNfTables {
   #receive(msgs: NlMessage[]): Uint8Array[] {
     const [begin, ...rest] = msgs;
     if (begin === undefined || begin.type !== NFNL_MSG.BATCH_BEGIN) return msgs.map((m) => ack(m, errno('EINVAL')));
-    if (new DataView(begin.payload.buffer, begin.payload.byteOffset).getUint16(2, false) !== NFNL_SUBSYS_NFTABLES) return [ack(begin, errno('EINVAL'))];
-    const genid = nfAttrs(begin.payload).get(NFNL_BATCH_GENID);
-    if (genid !== undefined && new DataView(genid.buffer, genid.byteOffset).getUint32(0, false) !== this.genid) return [ack(begin, errno('ERESTART'))];
+    const { subsystem, genid } = decodeBatchBegin(begin.payload);
+    if (subsystem !== NFNL_SUBSYS.NFTABLES) return [ack(begin, errno('EINVAL'))];
+    if (genid !== undefined && genid !== this.genid) return [ack(begin, errno('ERESTART'))];
 
     const working = new Set(this.tables);
     const queued: Uint8Array[] = [];

@@ -21,6 +21,7 @@ export const FEATURES = {
   ipvlan: 'ipvlan links (CONFIG_IPVLAN)',
   ip_vs: 'IPVS, the load balancer with the /proc/sys/net/ipv4/vs knobs (CONFIG_IP_VS)',
   'procfs-instance': 'private procfs instances (fsopen("proc") + fsmount) for sandbox sysctls',
+  nft: 'nft, the nf_tables tests\' oracle (Debian package nftables, installed by scripts/setup.sh)',
 } as const;
 
 export type Feature = keyof typeof FEATURES;

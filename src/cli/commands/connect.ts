@@ -3,18 +3,25 @@
  *
  * `nsbox connect NET NAME [--ip IP] [--ip6 IP]`, `nsbox disconnect NET NAME`.
  */
-import type { Register } from '../context.js';
+import { parsePortSpecs, portMappingText } from '../../managed/index.js';
+import { collect, type Register } from '../context.js';
 import { printJson } from '../output.js';
+import { portJson, portMapping } from './port.js';
 
 export const register: Register = (program, run) => {
   program.command('connect').argument('<network>').argument('<name>', 'sandbox')
     .description('give a sandbox an interface on a network, with an address from its subnet')
     .option('--ip <ip>', 'a static IPv4 address in the subnet')
     .option('--ip6 <ip>', 'a static IPv6 address in the IPv6 subnet')
-    .action((network: string, name: string, f: { ip?: string; ip6?: string }) => run(async ({ manager, json }) => {
-      const row = await manager.connect(network, name, f);
-      if (json) printJson({ sandbox: name, network, interface: row });
-      else process.stdout.write(`${row.dstName} ${[row.options.ipv4, row.options.ipv6].filter(Boolean).join(' ')}\n`);
+    .option('-p, --publish <[hostip:]hostport:port[/proto]>', 'publish a port of the sandbox on the host (repeatable; Docker\'s syntax)', collect)
+    .action((network: string, name: string, f: { ip?: string; ip6?: string; publish?: string[] }) => run(async ({ manager, json }) => {
+      const publish = parsePortSpecs(f.publish ?? []);
+      const { interface: row, ports } = await manager.connect(network, name, { ip: f.ip, ip6: f.ip6, publish });
+      if (json) printJson({ sandbox: name, network, interface: row, ports: ports.map(portJson) });
+      else {
+        process.stdout.write(`${row.dstName} ${[row.options.ipv4, row.options.ipv6].filter(Boolean).join(' ')}\n`);
+        for (const p of ports) process.stdout.write(`${portMappingText(portMapping(p))}\n`);
+      }
     }));
 
   program.command('disconnect').argument('<network>').argument('<name>', 'sandbox')

@@ -19,12 +19,14 @@ interface NetworkCreateFlags {
   mode?: string;
   mtu?: string;
   internal?: boolean;
+  masquerade?: boolean;
 }
 
 /** A network as --json shows it (docs/cli.md, "Network object"). */
 function networkJson(n: NetworkView): Record<string, unknown> {
   return {
     name: n.name, driver: n.driver, subnets: n.config.subnets, mtu: n.config.mtu, internal: n.config.internal,
+    masquerade: n.driver === 'bridge' ? n.config.masquerade ?? true : null,
     bridge: n.config.bridge ?? null, parent: n.config.parent ?? null, macvlanMode: n.config.macvlanMode ?? null, createdAt: n.createdAt,
     leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox, ifname: l.ifname })),
   };
@@ -54,11 +56,13 @@ export const register: Register = (program, run) => {
     .option('--parent <if>', 'macvlan: the host interface')
     .option('--mode <mode>', 'macvlan mode: bridge, private, vepa, passthru, source')
     .option('--mtu <n>', 'MTU of the bridge and the sandbox links (default 1500)')
-    .option('--internal', 'no default route in the sandboxes')
+    .option('--internal', 'no way out: no default route in the sandboxes, and (bridge) nothing forwarded out of the host')
+    .option('--no-masquerade', 'bridge: route the sandboxes\' traffic out with their own addresses instead of the host\'s')
     .action((name: string, f: NetworkCreateFlags) => run(async ({ manager, json }) => {
       const view = await manager.createNetwork(name, {
         driver: f.driver, subnets: f.subnet, gateway: f.gateway, ipv6: f.ipv6, bridgeName: f.bridgeName, parent: f.parent,
         macvlanMode: f.mode as MacvlanMode | undefined, mtu: f.mtu === undefined ? undefined : Number(f.mtu), internal: f.internal,
+        masquerade: f.masquerade,
       });
       if (json) printJson(networkJson(view));
       else process.stdout.write(`${name}\n`);

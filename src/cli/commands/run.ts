@@ -5,11 +5,14 @@
  * on networks (nsbox0 by default), removed when CMD exits unless --keep (managed/run.ts).
  */
 import { parseIp } from '../../net/cidr.js';
+import { parsePortSpecs, portMappingText } from '../../managed/index.js';
 import { collect, type Register } from '../context.js';
+import { portMapping } from './port.js';
 import { exitLikeChild } from './exec.js';
 
 interface RunFlags {
   name?: string;
+  publish?: string[];
   network?: string[];
   ip?: string;
   keep?: boolean;
@@ -23,10 +26,14 @@ export const register: Register = (program, run) => {
     .option('--network <net>', 'connect to this network (repeatable; default nsbox0)', collect)
     .option('--ip <ip>', 'static address on the first network')
     .option('--keep', 'keep the sandbox when the command exits')
+    .option('-p, --publish <[hostip:]hostport:port[/proto]>', 'publish a port of the sandbox on the host for the command\'s life (repeatable; Docker\'s syntax; PORT alone picks a free host port)', collect)
     .action((argv: string[], f: RunFlags) => run(async (ctx) => {
       if (f.ip !== undefined) parseIp(f.ip, '--ip');
+      const publish = parsePortSpecs(f.publish ?? []);
       const outcome = await ctx.manager.run(argv, {
-        name: f.name, networks: f.network, ip: f.ip, keep: f.keep,
+        name: f.name, networks: f.network, ip: f.ip, keep: f.keep, publish,
+        // stdout is the command's: the ports (a free one has its number now) go to stderr.
+        onPublished: (ports) => { for (const p of ports) process.stderr.write(`nsbox: published ${portMappingText(portMapping(p))}\n`); },
         onRemoved: (r) => { if (r.errors.length > 0) process.stderr.write(`nsbox: cleaning up ${r.name}: ${r.errors.join('; ')}\n`); },
       });
       if (f.keep && !ctx.json) process.stderr.write(`nsbox: kept sandbox ${outcome.name}\n`);

@@ -8,7 +8,7 @@
  * byte-identical to the captured goldens.
  */
 import type { AttrIndex } from './attr.js';
-import { readBe16, readIp, readMac, readS32, readString, readU16, readU32, readU8 } from './attr.js';
+import { readBe16, readBe32, readBe64, readBeS32, readIp, readMac, readS32, readString, readU16, readU32, readU8 } from './attr.js';
 import type { AttrWriter } from './attr-writer.js';
 import type { EnumCodec } from './enum-codec.js';
 
@@ -23,6 +23,12 @@ export const u16: ValueCodec<number> = { read: readU16, write: (w, t, v) => { w.
 export const u32: ValueCodec<number> = { read: readU32, write: (w, t, v) => { w.u32(t, v); } };
 export const s32: ValueCodec<number> = { read: readS32, write: (w, t, v) => { w.s32(t, v); } };
 export const be16: ValueCodec<number> = { read: readBe16, write: (w, t, v) => { w.be16(t, v); } };
+/** Network byte order, as every nf_tables integer attribute is. */
+export const be32: ValueCodec<number> = { read: readBe32, write: (w, t, v) => { w.be32(t, v); } };
+export const beS32: ValueCodec<number> = { read: readBeS32, write: (w, t, v) => { w.beS32(t, v); } };
+export const be64: ValueCodec<bigint> = { read: readBe64, write: (w, t, v) => { w.be64(t, v); } };
+/** Raw bytes (NLA_BINARY), copied out of the datagram on decode. */
+export const binary: ValueCodec<Uint8Array> = { read: (v) => Uint8Array.from(v), write: (w, t, v) => { w.bytes(t, v); } };
 export const str: ValueCodec<string> = { read: readString, write: (w, t, v) => { w.string(t, v); } };
 export const ip: ValueCodec<string> = { read: readIp, write: (w, t, v) => { w.ip(t, v); } };
 /** A link-layer address; an empty one (some tunnels report it) reads as absent. */

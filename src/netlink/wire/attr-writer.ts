@@ -112,45 +112,68 @@ export class AttrWriter {
 
   u8(type: number, v: number): this {
     checkInt(v, 0, 0xff, 'u8');
-    this.#buf[this.#attr(type, 1)] = v;
+    const at = this.#attr(type, 1); // first: it may grow the buffer and replace #buf
+    this.#buf[at] = v;
     return this;
   }
 
   u16(type: number, v: number): this {
     checkInt(v, 0, 0xffff, 'u16');
-    this.#dv.setUint16(this.#attr(type, 2), v, true);
+    const at = this.#attr(type, 2); // first: it may grow the buffer and replace #dv
+    this.#dv.setUint16(at, v, true);
     return this;
   }
 
   u32(type: number, v: number): this {
     checkInt(v, 0, 0xffffffff, 'u32');
-    this.#dv.setUint32(this.#attr(type, 4), v, true);
+    const at = this.#attr(type, 4); // first: it may grow the buffer and replace #dv
+    this.#dv.setUint32(at, v, true);
     return this;
   }
 
   s32(type: number, v: number): this {
     checkInt(v, -0x80000000, 0x7fffffff, 's32');
-    this.#dv.setInt32(this.#attr(type, 4), v, true);
+    const at = this.#attr(type, 4); // first: it may grow the buffer and replace #dv
+    this.#dv.setInt32(at, v, true);
     return this;
   }
 
   u64(type: number, v: bigint): this {
     if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`u64 out of range: ${v}`);
-    this.#dv.setBigUint64(this.#attr(type, 8), v, true);
+    const at = this.#attr(type, 8); // first: it may grow the buffer and replace #dv
+    this.#dv.setBigUint64(at, v, true);
     return this;
   }
 
   /** A 16-bit value in network byte order (e.g. a UDP port). The NLA_F_NET_BYTEORDER bit is not set, as iproute2 does. */
   be16(type: number, v: number): this {
     checkInt(v, 0, 0xffff, 'be16');
-    this.#dv.setUint16(this.#attr(type, 2), v, false);
+    const at = this.#attr(type, 2); // first: it may grow the buffer and replace #dv
+    this.#dv.setUint16(at, v, false);
     return this;
   }
 
   /** A 32-bit value in network byte order. */
   be32(type: number, v: number): this {
     checkInt(v, 0, 0xffffffff, 'be32');
-    this.#dv.setUint32(this.#attr(type, 4), v, false);
+    const at = this.#attr(type, 4); // first: it may grow the buffer and replace #dv
+    this.#dv.setUint32(at, v, false);
+    return this;
+  }
+
+  /** A signed 32-bit value in network byte order (two's complement). */
+  beS32(type: number, v: number): this {
+    checkInt(v, -0x80000000, 0x7fffffff, 'signed be32');
+    const at = this.#attr(type, 4); // first: it may grow the buffer and replace #dv
+    this.#dv.setInt32(at, v, false);
+    return this;
+  }
+
+  /** A 64-bit value in network byte order. */
+  be64(type: number, v: bigint): this {
+    if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`be64 out of range: ${String(v)}`);
+    const at = this.#attr(type, 8); // first: it may grow the buffer and replace #dv
+    this.#dv.setBigUint64(at, v, false);
     return this;
   }
 

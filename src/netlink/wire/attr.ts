@@ -160,6 +160,16 @@ export function readBe32(v: Uint8Array, what: string): number {
   return fixed(v, 4, what).getUint32(0, false);
 }
 
+/** A signed 32-bit value in network byte order (nf_tables: a hook priority, a verdict code). */
+export function readBeS32(v: Uint8Array, what: string): number {
+  return fixed(v, 4, what).getInt32(0, false);
+}
+
+/** A 64-bit value in network byte order (nf_tables handles and counters). */
+export function readBe64(v: Uint8Array, what: string): bigint {
+  return fixed(v, 8, what).getBigUint64(0, false);
+}
+
 const textDecoder = new TextDecoder('utf-8');
 
 /** A string up to the first NUL (a terminating NUL is not required). Invalid UTF-8 becomes U+FFFD. */

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import {
   ClosedError, NeighborSearchError, Sandbox, SandboxType, type Interface, type StaticRoute,
 } from '../../../src/index.js';
@@ -68,6 +68,9 @@ void test('a sysctl that disables IPv6 drops the IPv6 address: addressIPv6 is un
 void test('per-interface sysctls land in the sandbox under the interface name, not in the host', async () => {
   const [a, b] = hostVeth();
   try {
+    // An earlier test may have left the host forwarding (new links then start with forwarding=1):
+    // the host end starts at 0 so that a knob leaking out of the sandbox would show.
+    writeFileSync(`/proc/sys/net/ipv4/conf/${a}/forwarding`, '0');
     await withSandbox(async (sb) => {
       // The link is named like the host end that stays behind, so the same /proc/sys path exists on both sides.
       await sb.addInterface(b, 'eth', { dstName: a, sysctls: ['net.ipv4.conf.IFNAME.forwarding=1', 'net.ipv4.conf.IFNAME.arp_ignore=2'], ...NO_ADV });

@@ -96,6 +96,26 @@ test('an error for a message that asked for no ack still fails the batch', async
   s.close();
 });
 
+test('tolerate turns an error into a result of its message, and the batch goes on to the last ack', async () => {
+  // -2 ENOENT for 1 and 3, -17 EEXIST for 4: a delete batch where some targets are gone already
+  const k = new FakeKernel((req) => [[1, 3].includes(readItem(req)) ? ack(req, -2) : readItem(req) === 4 ? ack(req, -17) : ack(req)]);
+  const s = new NetlinkSocket(k, RTNETLINK);
+  const seen: NetlinkError[] = [];
+  const gone = (e: NetlinkError): 'gone' | undefined => {
+    seen.push(e);
+    return e.code === 'ENOENT' ? 'gone' : undefined;
+  };
+  const del = (n: number): BatchMessage<'gone'> => ({ type: RTM.DELADDR, body: u32(n), tolerate: gone });
+  assert.deepEqual(await s.requestBatch([del(0), del(1), del(2), del(3)]), [[], ['gone'], [], ['gone']]);
+  assert.deepEqual(seen.map((e) => [e.code, e.batchIndex, e.op]), [['ENOENT', 1, 'RTM_DELADDR'], ['ENOENT', 3, 'RTM_DELADDR']]);
+  // an error it does not tolerate (undefined) fails the batch as usual
+  await assert.rejects(s.requestBatch([del(1), del(4), del(5)]), { name: 'NetlinkError', code: 'EEXIST', batchIndex: 1 });
+  // a tolerated error of a message that asked for no ack is kept; the acked ones settle the batch
+  assert.deepEqual(await s.requestBatch([{ ...del(3), ack: false }, del(6)]), [['gone'], []]);
+  assert.throws(() => s.requestBatch([{ ...del(0), tolerate: 'ENOENT' as unknown as () => undefined }]), /batch message 0: tolerate must be a function/);
+  s.close();
+});
+
 test('answers to a settled batch are dropped: they settle no later call and reach no subscriber', async () => {
   const k = new FakeKernel(() => 'later');
   const s = new NetlinkSocket(k, RTNETLINK);

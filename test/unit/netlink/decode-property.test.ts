@@ -20,6 +20,14 @@ import { decodeLinkMessage } from '../../../src/netlink/route/schema/link.js';
 import { decodeNeighMessage } from '../../../src/netlink/route/schema/neigh.js';
 import { decodeNsidMessage } from '../../../src/netlink/route/schema/nsid.js';
 import { decodeRouteMessage } from '../../../src/netlink/route/schema/route.js';
+import {
+  decodeBatchBegin, decodeChainMessage, decodeGenMessage, decodeRuleMessage, decodeSetElemListMessage, decodeSetMessage, decodeTableMessage,
+  decodeUserdata, decodeValues, readExpressions,
+} from '../../../src/netlink/nftables/schema/index.js';
+import { decodeNfgenmsg } from '../../../src/netlink/wire/nfgen.js';
+import { decodeCtMessage } from '../../../src/netlink/conntrack/schema/message.js';
+import { decodeTuple } from '../../../src/netlink/conntrack/schema/tuple.js';
+import { entryOf } from '../../../src/netlink/conntrack/ops/entry.js';
 import { fixtureMessages, loadFixture, repoRoot } from './fixtures.js';
 
 const DECODERS: [string, (b: Uint8Array) => unknown][] = [
@@ -35,6 +43,20 @@ const DECODERS: [string, (b: Uint8Array) => unknown][] = [
   ['decodeRouteMessage', decodeRouteMessage],
   ['decodeNeighMessage', decodeNeighMessage],
   ['decodeNsidMessage', decodeNsidMessage],
+  ['decodeBatchBegin', decodeBatchBegin],
+  ['decodeTableMessage', decodeTableMessage],
+  ['decodeChainMessage', decodeChainMessage],
+  ['decodeRuleMessage', decodeRuleMessage],
+  ['decodeSetMessage', decodeSetMessage],
+  ['decodeSetElemListMessage', decodeSetElemListMessage],
+  ['decodeGenMessage', decodeGenMessage],
+  ['readExpressions', readExpressions],
+  ['decodeUserdata', decodeUserdata],
+  ['decodeValues(concat)', (b) => decodeValues(['inet_proto', 'ipv4_addr', 'inet_service', 'ifname', 'mark'], b)],
+  ['decodeNfgenmsg', decodeNfgenmsg],
+  ['decodeCtMessage', decodeCtMessage],
+  ['decodeTuple', (b) => decodeTuple(b, 'CTA_TUPLE_ORIG')],
+  ['entryOf(decodeCtMessage)', (b) => entryOf(decodeCtMessage(b))],
 ];
 
 /** A copy of `b` as a view at byteOffset 3 of a larger buffer. */
@@ -66,6 +88,7 @@ const corpus: Uint8Array[] = [
 
 void test('the corpus is the captured kernel traffic', () => {
   assert.ok(names.length >= 30 && corpus.length > 200, `${names.length} fixtures, ${corpus.length} inputs`);
+  assert.ok(names.some((n) => n.startsWith('ct-')), 'the ctnetlink captures are in it');
   for (const b of corpus) onlyDecodeErrors(b);
 });
 
@@ -86,6 +109,29 @@ void test('arbitrary attribute streams: well-formed headers with random lengths 
       }
       onlyDecodeErrors(Buffer.concat(parts));
     }),
+    { numRuns: 3000 },
+  );
+});
+
+void test('arbitrary ctnetlink bodies: an nfgenmsg, then random nests of the attribute types ctnetlink uses', () => {
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.array(tie('node'), { maxLength: 5 }),
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ type: fc.integer({ min: 0, max: 27 }), value: fc.uint8Array({ maxLength: 20 }) }),
+      fc.record({ type: fc.integer({ min: 0, max: 27 }), children: tie('tree') }),
+    ),
+  }));
+  type Node = { type: number; value?: Uint8Array; children?: Node[] };
+  const encode = (nodes: Node[]): Uint8Array => Buffer.concat(nodes.map((n) => {
+    const body = n.children !== undefined ? encode(n.children) : n.value ?? new Uint8Array(0);
+    const h = new Uint8Array(4);
+    new DataView(h.buffer).setUint16(0, 4 + body.length, true);
+    new DataView(h.buffer).setUint16(2, n.type | (n.children !== undefined ? 0x8000 : 0), true);
+    return Buffer.concat([h, body, new Uint8Array((4 - (body.length % 4)) % 4)]);
+  }));
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 12 }), tree, (family, nodes) => onlyDecodeErrors(Buffer.concat([Uint8Array.of(family, 0, 0, 0), encode(nodes as Node[])]))),
     { numRuns: 3000 },
   );
 });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttrWriter } from '../../../src/netlink/wire/attr.js';
+import { NLA_F_NESTED, decodeAttrs, type AttrWriter } from '../../../src/netlink/wire/attr.js';
 import { type NlMessage, encodeMessage, splitMessages } from '../../../src/netlink/wire/message.js';
 
 export interface Datagram {
@@ -63,12 +63,14 @@ export interface FixtureMessage extends NlMessage {
 /**
  * Every message of a fixture, in order, split out of its datagrams. iproute2 sends one request per
  * datagram and sometimes sends its whole request buffer (e.g. 152 bytes for a 24-byte RTM_GETADDR
- * dump request); the kernel stops at nlmsg_len, so for sent datagrams only the first message counts.
+ * dump request); the kernel stops at nlmsg_len, so for its sent datagrams only the first message
+ * counts. nft (the nft-* fixtures) sends a whole nf_tables batch in one datagram: every message counts.
  */
 export function fixtureMessages(name: string): FixtureMessage[] {
   const out: FixtureMessage[] = [];
+  const batches = name.startsWith('nft-');
   for (const d of loadFixture(name).datagrams) {
-    const length = d.dir === 'sent' ? new DataView(d.bytes.buffer, d.bytes.byteOffset).getUint32(0, true) : d.bytes.length;
+    const length = d.dir === 'sent' && !batches ? new DataView(d.bytes.buffer, d.bytes.byteOffset).getUint32(0, true) : d.bytes.length;
     for (const m of splitMessages(d.bytes, length)) {
       const start = m.payload.byteOffset - d.bytes.byteOffset - 16;
       out.push({ ...m, dir: d.dir, bytes: d.bytes.subarray(start, start + 16 + m.payload.length) });
@@ -129,4 +131,21 @@ export function one(name: string, dir: 'sent' | 'received', type: number, index 
   const m = pick(name, dir, type)[index];
   if (m === undefined) throw new Error(`${name}: no ${dir} message of type ${type} at #${index}`);
   return m;
+}
+
+/** An attribute stream as a tree: nests (NLA_F_NESTED) by their children, the rest by their value's hex. */
+export type AttrTree = AttrNode[];
+export type AttrNode = [type: number, value: string | AttrTree];
+
+/** The value of attribute `type` in `tree` (a nest's children, or a value's hex). */
+export function attrAt(tree: AttrTree | string | undefined, type: number): AttrTree | string | undefined {
+  return typeof tree === 'string' ? undefined : tree?.find(([t]) => t === type)?.[1];
+}
+
+/**
+ * The attributes in buf[offset, end) as a tree, for comparing requests by meaning: padding bytes
+ * are left out (conntrack-tools does not zero them), nests are compared child by child.
+ */
+export function attrTree(buf: Uint8Array, offset = 0, end = buf.length): AttrTree {
+  return decodeAttrs(buf, offset, end).map((a): AttrNode => [a.type, (a.flags & NLA_F_NESTED) !== 0 ? attrTree(a.value) : toHex(a.value)]);
 }

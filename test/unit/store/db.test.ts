@@ -42,6 +42,26 @@ const RELEASED: readonly string[] = [
      PRIMARY KEY (network, address)
    ) STRICT;
    CREATE INDEX leases_by_owner ON leases (owner);`,
+  `CREATE TABLE ports (
+     family      INTEGER NOT NULL CHECK (family IN (4, 6)),
+     protocol    TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+     host_ip     TEXT NOT NULL DEFAULT '',
+     host_port   INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+     sandbox     TEXT NOT NULL,
+     network     TEXT NOT NULL,
+     address     TEXT NOT NULL,
+     port        INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+     state       TEXT NOT NULL CHECK (state IN ('adding', 'active', 'removing')),
+     created_at  TEXT NOT NULL,
+     PRIMARY KEY (family, protocol, host_ip, host_port)
+   ) STRICT;
+   CREATE INDEX ports_by_sandbox ON ports (sandbox);
+   CREATE TABLE host_settings (
+     key         TEXT PRIMARY KEY,
+     previous    TEXT NOT NULL,
+     value       TEXT NOT NULL,
+     changed_at  TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 const file = (dir: string): string => join(dir, 'nsbox.db');

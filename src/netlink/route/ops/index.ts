@@ -5,9 +5,8 @@
  * `rtnl.route.*`, `rtnl.neigh.*`, `rtnl.nsid.*` and `rtnl.subscribe()`. The socket is made
  * inside the namespace once and reused; no call ever switches the thread's namespace.
  */
-import { close, closeNetns, openNetns } from '../../../sys/index.js';
-import type { NetlinkSocket, NetlinkSocketOptions } from '../../socket.js';
-import { openNetlinkSocket } from '../../native-transport.js';
+import type { NetlinkSocketOptions } from '../../socket.js';
+import { closeNetnsSocket, openNetnsSocket, type NetnsSocket } from '../../netns-socket.js';
 import { RTNETLINK } from '../family.js';
 import { LinkOps } from './link.js';
 import { AddrOps } from './addr.js';
@@ -30,14 +29,11 @@ export class Rtnl {
   readonly route: RouteOps;
   readonly neigh: NeighOps;
   readonly nsid: NsidOps;
-  readonly #socket: NetlinkSocket;
-  readonly #netnsFd: number;
-  readonly #ownsFd: boolean;
+  readonly #handle: NetnsSocket;
 
-  private constructor(socket: NetlinkSocket, netnsFd: number, ownsFd: boolean) {
-    this.#socket = socket;
-    this.#netnsFd = netnsFd;
-    this.#ownsFd = ownsFd;
+  private constructor(handle: NetnsSocket) {
+    this.#handle = handle;
+    const { socket } = handle;
     this.link = new LinkOps(socket);
     this.addr = new AddrOps(socket);
     this.route = new RouteOps(socket);
@@ -47,46 +43,26 @@ export class Rtnl {
 
   /** Open a handle (synchronous: one socket made inside the namespace). */
   static open(options: RtnlOptions = {}): Rtnl {
-    const { netns, ...socketOptions } = options;
-    const ownsFd = typeof netns === 'string';
-    let fd: number;
-    try {
-      fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
-    } catch (err) {
-      try {
-        if (options.adopt) close(options.adopt.fd); // adopted means owned, also when this fails
-      } catch {
-        // the error that matters is the one above
-      }
-      throw err;
-    }
-    try {
-      return new Rtnl(openNetlinkSocket(RTNETLINK, { ...socketOptions, netnsFd: fd }), fd, ownsFd);
-    } catch (err) {
-      if (ownsFd) closeNetns(fd);
-      throw err;
-    }
+    return new Rtnl(openNetnsSocket(RTNETLINK, options));
   }
 
   /** The namespace fd this handle works in (-1: the caller's namespace). */
   get netnsFd(): number {
-    return this.#netnsFd;
+    return this.#handle.netnsFd;
   }
 
   get closed(): boolean {
-    return this.#socket.closed;
+    return this.#handle.socket.closed;
   }
 
   /** Stream link/addr/route/neigh/nsid changes in this namespace. */
   subscribe(options: SubscribeOptions): AsyncIterableIterator<RtEvent> {
-    return subscribe(this.#netnsFd, options);
+    return subscribe(this.#handle.netnsFd, options);
   }
 
   /** Close the socket (and the netns fd if the handle opened it). Idempotent. */
   close(): void {
-    if (this.#socket.closed) return;
-    this.#socket.close();
-    if (this.#ownsFd) closeNetns(this.#netnsFd);
+    closeNetnsSocket(this.#handle);
   }
 }
 

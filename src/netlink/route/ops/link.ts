@@ -83,6 +83,8 @@ export interface LinkSetOptions {
   group?: number;
   alias?: string;
   addrGenMode?: AddrGenMode;
+  /** Settings of the link as a bridge port (`ip link set DEV type bridge_slave hairpin on`). */
+  bridgePort?: { hairpin?: boolean; learning?: boolean };
 }
 
 export interface LinkListOptions {
@@ -192,6 +194,7 @@ export class LinkOps {
       group: changes.group,
       alias: changes.alias,
       addrGenMode: addrGenModeNumber(changes.addrGenMode),
+      bridgePort: changes.bridgePort,
     };
     await this.#socket.request(RTM.NEWLINK, 0, (w) => encodeLinkMessage(w, msg), undefined, req);
   }
@@ -210,7 +213,7 @@ export class LinkOps {
     if (lean) msg.extMask = RTEXT_FILTER.SKIP_STATS;
     const decodeOptions = lean ? NO_STATS : undefined;
     const [link] = await this.#socket.request(RTM.GETLINK, 0, (w) => encodeLinkMessage(w, msg), (m) => toLink(decodeLinkMessage(m.payload, decodeOptions)), req);
-    if (link === undefined) throw new NetlinkError(errnoNumber('ENODEV')!, `RTM_GETLINK ${describeRef(ref)}`);
+    if (link === undefined) throw new NetlinkError(errnoNumber('ENODEV'), `RTM_GETLINK ${describeRef(ref)}`);
     return link;
   }
 
@@ -234,7 +237,7 @@ export class LinkOps {
   /** `ip -s link show DEV`: the 64-bit counters (IFLA_STATS64). */
   async stats(ref: LinkRef, req?: RequestOptions): Promise<LinkStats64> {
     const link = await this.get(ref, req);
-    if (link.stats64 === undefined) throw new NetlinkError(errnoNumber('ENODATA')!, `RTM_GETLINK ${describeRef(ref)} (no statistics were returned)`);
+    if (link.stats64 === undefined) throw new NetlinkError(errnoNumber('ENODATA'), `RTM_GETLINK ${describeRef(ref)} (no statistics were returned)`);
     return link.stats64;
   }
 }

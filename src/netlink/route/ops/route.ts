@@ -151,7 +151,7 @@ export class RouteOps {
       oif: options.oif,
     };
     const [route] = await this.#socket.request(RTM.GETROUTE, 0, (w) => encodeRouteMessage(w, msg), (m) => toRoute(decodeRouteMessage(m.payload)), req);
-    if (route === undefined) throw new NetlinkError(errnoNumber('EHOSTUNREACH')!, 'RTM_GETROUTE', { message: `the kernel returned no route for ${options.dst}` });
+    if (route === undefined) throw new NetlinkError(errnoNumber('EHOSTUNREACH'), 'RTM_GETROUTE', { message: `the kernel returned no route for ${options.dst}` });
     return route;
   }
 }

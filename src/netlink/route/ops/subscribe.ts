@@ -102,7 +102,7 @@ export function subscribe(netnsFd: number, options: SubscribeOptions): AsyncIter
     if (queue.length >= maxQueued) {
       // The reader fell too far behind: what it would read is stale anyway. Start over.
       queue.length = 0;
-      queue.push({ type: 'resync', reason: 'reader', error: new SysError(errnoNumber('ENOBUFS')!, 'recv') });
+      queue.push({ type: 'resync', reason: 'reader', error: new SysError(errnoNumber('ENOBUFS'), 'recv') });
     }
     queue.push(ev);
     wake?.();

@@ -170,6 +170,21 @@ export const IFLA_IPVLAN = { UNSPEC: 0, MODE: 1, FLAGS: 2 } as const;
 export const IPVLAN_MODE = { L2: 0, L3: 1, L3S: 2 } as const;
 
 /** Inside a bridge's IFLA_INFO_DATA (IFLA_BR_*). Times are in USER_HZ (1/100 s) ticks. */
+/** Bridge port attributes (enum IFLA_BRPORT_*, <linux/if_link.h>), in IFLA_INFO_SLAVE_DATA or IFLA_PROTINFO. */
+export const IFLA_BRPORT = {
+  UNSPEC: 0,
+  STATE: 1,
+  PRIORITY: 2,
+  COST: 3,
+  /** hairpin mode: a frame may leave through the port it came in on */
+  MODE: 4,
+  GUARD: 5,
+  PROTECT: 6,
+  FAST_LEAVE: 7,
+  LEARNING: 8,
+  UNICAST_FLOOD: 9,
+} as const;
+
 export const IFLA_BR = {
   UNSPEC: 0,
   FORWARD_DELAY: 1,

@@ -8,12 +8,14 @@ import type { AttrWriter } from '../../wire/attr-writer.js';
 import { attrMap, readString } from '../../wire/attr.js';
 import { IFLA_INFO } from './constants.js';
 import { type BridgeInfo, decodeBridgeData, encodeBridgeData } from './link-bridge.js';
+import { type BridgePortInfo, decodeBridgePortData, encodeBridgePortData } from './link-bridge-port.js';
 import { type IpvlanInfo, decodeIpvlanData, encodeIpvlanData } from './link-ipvlan.js';
 import { type MacvlanInfo, decodeMacvlanData, encodeMacvlanData } from './link-macvlan.js';
 import { type VethInfo, decodeVethData, encodeVethData } from './link-veth.js';
 import { type VxlanInfo, decodeVxlanData, encodeVxlanData } from './link-vxlan.js';
 
 export type { BridgeInfo } from './link-bridge.js';
+export type { BridgePortInfo } from './link-bridge-port.js';
 export type { IpvlanInfo, IpvlanMode } from './link-ipvlan.js';
 export type { MacvlanInfo, MacvlanMode } from './link-macvlan.js';
 export type { VethInfo, VethPeer } from './link-veth.js';
@@ -77,30 +79,49 @@ const DATA_CODECS: Readonly<Record<string, DataCodec>> = {
   ipvlan: { encode: (w, info) => encodeIpvlanData(w, info as IpvlanInfo), decode: decodeIpvlanData },
 };
 
-/** Write IFLA_LINKINFO: kind, then IFLA_INFO_DATA when the kind has settings, then the slave kind. */
-export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | undefined, slaveKind: string | undefined): void {
+/** What IFLA_LINKINFO carries about the master a link is enslaved to. */
+export interface SlaveInfo {
+  slaveKind?: string;
+  /** IFLA_INFO_SLAVE_DATA of a bridge port (slave kind "bridge" or "bridge_slave"). */
+  bridgePort?: BridgePortInfo;
+}
+
+/**
+ * A request that changes a bridge port names the kind "bridge_slave" in IFLA_INFO_KIND (as
+ * iproute2 does) with the settings in IFLA_INFO_SLAVE_DATA; the kernel reports a port as slave
+ * kind "bridge".
+ */
+const BRIDGE_PORT_KIND = 'bridge_slave';
+
+/** Write IFLA_LINKINFO: kind, then IFLA_INFO_DATA when the kind has settings, then the slave kind and its data. */
+export function encodeLinkInfo(w: AttrWriter, type: number, info: LinkInfo | undefined, slave: SlaveInfo): void {
   w.nest(type, () => {
+    if (info === undefined && slave.bridgePort !== undefined) kindName(w, IFLA_INFO.KIND, BRIDGE_PORT_KIND);
     if (info !== undefined) {
       kindName(w, IFLA_INFO.KIND, info.kind);
       const codec = Object.hasOwn(DATA_CODECS, info.kind) ? DATA_CODECS[info.kind] : undefined;
       if (codec !== undefined && hasData(info)) w.nest(IFLA_INFO.DATA, () => codec.encode(w, info));
     }
-    if (slaveKind !== undefined) kindName(w, IFLA_INFO.SLAVE_KIND, slaveKind);
+    if (slave.slaveKind !== undefined) kindName(w, IFLA_INFO.SLAVE_KIND, slave.slaveKind);
+    const port = slave.bridgePort;
+    if (port !== undefined) w.nest(IFLA_INFO.SLAVE_DATA, () => encodeBridgePortData(w, port));
   });
 }
 
 /** Decode an IFLA_LINKINFO value. Data of kinds not listed in LinkInfo is dropped. */
-export function decodeLinkInfo(value: Uint8Array): { info?: LinkInfo; slaveKind?: string } {
+export function decodeLinkInfo(value: Uint8Array): { info?: LinkInfo } & SlaveInfo {
   const a = attrMap(value);
-  const out: { info?: LinkInfo; slaveKind?: string } = {};
+  const out: { info?: LinkInfo } & SlaveInfo = {};
   const kindBytes = a.get(IFLA_INFO.KIND);
-  if (kindBytes !== undefined) {
-    const kind = readString(kindBytes, 'IFLA_INFO_KIND');
+  const kind = kindBytes === undefined ? undefined : readString(kindBytes, 'IFLA_INFO_KIND');
+  if (kind !== undefined && kind !== BRIDGE_PORT_KIND) {
     const data = a.get(IFLA_INFO.DATA);
     const codec = Object.hasOwn(DATA_CODECS, kind) ? DATA_CODECS[kind] : undefined;
     out.info = data !== undefined && codec !== undefined ? codec.decode(data) : { kind };
   }
   const slave = a.get(IFLA_INFO.SLAVE_KIND);
   if (slave !== undefined) out.slaveKind = readString(slave, 'IFLA_INFO_SLAVE_KIND');
+  const slaveData = a.get(IFLA_INFO.SLAVE_DATA);
+  if (slaveData !== undefined && (kind === BRIDGE_PORT_KIND || out.slaveKind === 'bridge')) out.bridgePort = decodeBridgePortData(slaveData);
   return out;
 }

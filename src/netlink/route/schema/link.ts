@@ -9,7 +9,7 @@ import { attrMap, readS32, readString, readU8 } from '../../wire/attr.js';
 import { FieldTable, bool8, mac, s32, str, u32, u8 } from '../../wire/attr-fields.js';
 import { AF, DEVCONF_DISABLE_IPV6, IFLA, IFLA_INET6 } from './constants.js';
 import { IFINFOMSG_LEN, decodeIfinfomsg, encodeIfinfomsg } from './ifinfomsg.js';
-import { type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
+import { type BridgePortInfo, type LinkInfo, decodeLinkInfo, encodeLinkInfo } from './link-info.js';
 import { type LinkStats64, decodeLinkStats64, encodeLinkStats64 } from './link-stats.js';
 
 export type * from './link-info.js';
@@ -73,6 +73,8 @@ export interface LinkMessage {
   info?: LinkInfo;
   /** IFLA_LINKINFO → IFLA_INFO_SLAVE_KIND */
   slaveKind?: string;
+  /** IFLA_LINKINFO → IFLA_INFO_SLAVE_DATA of a bridge port: hairpin, learning, state */
+  bridgePort?: BridgePortInfo;
   stats64?: LinkStats64;
   minMtu?: number;
   maxMtu?: number;
@@ -115,7 +117,7 @@ export function encodeLinkMessage(w: AttrWriter, m: LinkMessage): void {
     const mode = m.addrGenMode;
     w.nest(IFLA.AF_SPEC, (spec) => spec.nest(AF.INET6, (inet6) => inet6.u8(IFLA_INET6.ADDR_GEN_MODE, mode)));
   }
-  if (m.info !== undefined || m.slaveKind !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m.slaveKind);
+  if (m.info !== undefined || m.slaveKind !== undefined || m.bridgePort !== undefined) encodeLinkInfo(w, IFLA.LINKINFO, m.info, m);
 }
 
 /** Options that leave the 64-bit counters out (decodeLinkMessage, link.get, link.find). */
@@ -141,9 +143,10 @@ export function decodeLinkMessage(payload: Uint8Array, options: { stats?: boolea
   }
   const linkinfo = a.get(IFLA.LINKINFO);
   if (linkinfo !== undefined) {
-    const { info, slaveKind } = decodeLinkInfo(linkinfo);
+    const { info, slaveKind, bridgePort } = decodeLinkInfo(linkinfo);
     if (info !== undefined) m.info = info;
     if (slaveKind !== undefined) m.slaveKind = slaveKind;
+    if (bridgePort !== undefined) m.bridgePort = bridgePort;
   }
   const stats = options.stats === false ? undefined : a.get(IFLA.STATS64);
   if (stats !== undefined) m.stats64 = decodeLinkStats64(stats);

@@ -191,6 +191,24 @@ test('link.set master/nomaster by index', async () => {
   assert.equal(mustLink(ns.name, 've0').master, undefined);
 });
 
+test('link.set bridgePort: hairpin and learning of a bridge port, as ip reports them; get reads them back', async () => {
+  using ns = makeNetns();
+  using rtnl = openRtnl(ns);
+  ip(ns.name, 'link', 'add', 'br0', 'type', 'bridge');
+  ip(ns.name, 'link', 'add', 've0', 'type', 'veth', 'peer', 'name', 've1');
+  ip(ns.name, 'link', 'set', 've0', 'master', 'br0');
+  const slaveData = (): Record<string, unknown> | undefined => (mustLink(ns.name, 've0').linkinfo as { info_slave_data?: Record<string, unknown> } | undefined)?.info_slave_data;
+  assert.equal(slaveData()?.hairpin, false, 'off by default');
+  await rtnl.link.set({ name: 've0' }, { bridgePort: { hairpin: true } });
+  assert.equal(slaveData()?.hairpin, true);
+  assert.equal(slaveData()?.learning, true, 'untouched');
+  assert.deepEqual((await rtnl.link.get({ name: 've0' }, { stats: false })).bridgePort?.hairpin, true);
+  await rtnl.link.set({ name: 've0' }, { bridgePort: { hairpin: false, learning: false } });
+  assert.deepEqual([slaveData()?.hairpin, slaveData()?.learning], [false, false]);
+  // A link that is not a bridge port has nothing to set: the kernel says so.
+  await assert.rejects(rtnl.link.set({ name: 've1' }, { bridgePort: { hairpin: true } }), (err: unknown) => err instanceof NetlinkError && err.op === 'RTM_NEWLINK');
+});
+
 test('link.set netns by fd moves the link to another namespace', async () => {
   using a = makeNetns();
   using b = makeNetns();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../../../src/errors.js';
 import { AttrWriter, attrMap, decodeAttrs } from '../../../../src/netlink/wire/attr.js';
-import { FieldTable, be16, bool8, ip, mac, named, s32, str, u16, u32, u8 } from '../../../../src/netlink/wire/attr-fields.js';
+import { FieldTable, be16, be32, bool8, ip, mac, named, s32, str, u16, u32, u8 } from '../../../../src/netlink/wire/attr-fields.js';
 import { enumCodec } from '../../../../src/netlink/wire/enum-codec.js';
 
 interface Sample {
@@ -22,6 +22,7 @@ interface Sample {
   g?: string;
   h?: string;
   i?: boolean;
+  j?: number;
 }
 
 const TABLE = new FieldTable<Sample>({
@@ -34,6 +35,7 @@ const TABLE = new FieldTable<Sample>({
   f: [6, 'T_F', str],
   g: [7, 'T_G', ip],
   i: [8, 'T_I', bool8],
+  j: [10, 'T_J', be32],
 });
 
 function roundTrip(m: Sample): { types: number[]; back: Sample } {
@@ -57,13 +59,19 @@ void test('every codec round-trips its whole range', () => {
     fc.record({
       a: fc.integer({ min: 0, max: 0xff }), b: fc.integer({ min: 0, max: 0xffff }), c: fc.integer({ min: 0, max: 0xffffffff }),
       d: fc.integer({ min: -0x80000000, max: 0x7fffffff }), e: fc.integer({ min: 0, max: 0xffff }), f: fc.string({ unit: 'grapheme-ascii' }).filter((s) => !s.includes('\0')),
-      g: fc.oneof(fc.ipV4(), fc.constantFrom('fe80::1', '2001:db8::', '::')), i: fc.boolean(),
+      g: fc.oneof(fc.ipV4(), fc.constantFrom('fe80::1', '2001:db8::', '::')), i: fc.boolean(), j: fc.integer({ min: 0, max: 0xffffffff }),
     }, { requiredKeys: [] }),
     (generated) => {
       const m: Sample = { ...generated }; // fast-check makes null-prototype records
       assert.deepEqual(roundTrip(m).back, m);
     },
   ));
+});
+
+void test('be16 and be32 are big-endian on the wire', () => {
+  const w = new AttrWriter();
+  TABLE.encode(w, { e: 0x1f75, j: 0x0a070002 });
+  assert.deepEqual(decodeAttrs(w.finish()).map((a) => [a.type, [...a.value]]), [[5, [0x1f, 0x75]], [10, [0x0a, 0x07, 0x00, 0x02]]]);
 });
 
 void test('an empty link-layer address reads as absent; a wrong-sized value names its attribute', () => {

@@ -37,6 +37,21 @@ void test('padding is zeroed even when the buffer is reused after growth', () =>
   assert.deepEqual([...out.subarray(13)], [0, 0, 0]);
 });
 
+void test('a typed writer that grows the buffer writes its value into the new one (every width, both byte orders)', () => {
+  const writers: [string, (w: AttrWriter) => void, string][] = [
+    ['u8', (w) => w.u8(1, 0xab), 'ab'], ['u16', (w) => w.u16(1, 0x1234), '3412'], ['u32', (w) => w.u32(1, 0x12345678), '78563412'],
+    ['s32', (w) => w.s32(1, -2), 'feffffff'], ['u64', (w) => w.u64(1, 0x0102030405060708n), '0807060504030201'],
+    ['be16', (w) => w.be16(1, 0x1234), '1234'], ['be32', (w) => w.be32(1, 0x12345678), '12345678'],
+    ['beS32', (w) => w.beS32(1, -3), 'fffffffd'], ['be64', (w) => w.be64(1, 0x0102030405060708n), '0102030405060708'],
+  ];
+  for (const [name, write, value] of writers) {
+    const w = new AttrWriter(16);
+    w.raw(new Uint8Array(16)); // full: the next attribute must grow the buffer
+    write(w);
+    assert.equal(toHex(w.finish().subarray(20, 20 + value.length / 2)), value, name);
+  }
+});
+
 void test('typed writers and readers: host order, network order, strings, flags, addresses', () => {
   const w = new AttrWriter();
   w.u8(1, 0xfe).u16(2, 0x1234).u32(3, 0xdeadbeef).s32(4, -2).u64(5, 0x0102030405060708n);
@@ -62,6 +77,25 @@ void test('typed writers and readers: host order, network order, strings, flags,
   assert.equal(readIp(get(10), 'X'), '10.0.0.1');
   assert.equal(readIp(get(11), 'X'), 'fe80::1');
   assert.equal(readMac(get(12), 'X'), '02:00:00:00:00:01');
+});
+
+void test('an integer attribute that makes the buffer grow lands in the grown buffer, whatever its writer', () => {
+  // Each writer once at the exact point where its attribute outgrows the buffer: the value must be
+  // written into the new buffer (it was written into the discarded one: a zero, or a RangeError).
+  const writers: [string, (w: AttrWriter) => void, string][] = [
+    ['u8', (w) => w.u8(1, 0xfe), 'fe'], ['u16', (w) => w.u16(1, 0x1234), '3412'], ['u32', (w) => w.u32(1, 0xdeadbeef), 'efbeadde'],
+    ['s32', (w) => w.s32(1, -2), 'feffffff'], ['u64', (w) => w.u64(1, 0x0102030405060708n), '0807060504030201'],
+    ['be16', (w) => w.be16(1, 4789), '12b5'], ['be32', (w) => w.be32(1, 0x0a000001), '0a000001'],
+  ];
+  for (const [name, write, valueHex] of writers) {
+    for (const filled of [12, 16]) { // the attribute ends past 16 bytes: growth inside the write; or starts at 16
+      const w = new AttrWriter(16);
+      w.reserve(filled);
+      write(w);
+      const [attr] = decodeAttrs(w.finish(), filled);
+      assert.equal(attr && toHex(attr.value), valueHex, `${name} after ${filled} bytes`);
+    }
+  }
 });
 
 void test('readString stops at the first NUL and needs none', () => {

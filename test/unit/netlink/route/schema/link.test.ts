@@ -91,6 +91,15 @@ void test('golden: ip link set w0 master br0', () => {
   assert.equal(linkRequest('link-set-master').flags, NLM_F.REQUEST | NLM_F.ACK);
 });
 
+void test('golden: ip link set w0 type bridge_slave hairpin on (a bridge port setting in IFLA_INFO_SLAVE_DATA)', () => {
+  golden('link-set-hairpin', { ...HDR, index: 8, bridgePort: { hairpin: true } });
+  // The kernel reports the port as slave kind "bridge", with its settings, in the link it echoes.
+  const echoed = pick('link-set-hairpin', 'received', RTM.NEWLINK).map((r) => decodeLinkMessage(r.payload, NO_STATS)).find((l) => l.name === 'w0');
+  assert.equal(echoed?.slaveKind, 'bridge');
+  assert.equal(echoed?.bridgePort?.hairpin, false, 'as the kernel reported it before the change');
+  assert.equal(typeof echoed?.bridgePort?.learning, 'boolean');
+});
+
 void test('golden: RTM_GETLINK by name with IFLA_EXT_MASK (ip -d link show dev v0)', () => {
   golden('link-get-veth', { ...HDR, name: 'v0', extMask: RTEXT_FILTER.VF | RTEXT_FILTER.SKIP_STATS }, RTM.GETLINK);
 });
