@@ -4,23 +4,15 @@
  * The nsbox-exec helper (native/nsbox-exec.c, built by binding.gyp next to the addon): what
  * `exec` and `run` start inside the sandbox's network namespace in place of the command. It
  * gives the command what `ip netns exec` gives it — a private mount namespace with / rslave, a
- * sysfs of the sandbox's namespace on /sys, the files of /etc/netns/NAME bound over /etc — then
- * execs it, so the pid nsbox supervises is the command's. It is a process of its own because
- * Node, being multithreaded, cannot unshare a mount namespace, and child_process runs nothing
- * between fork and exec.
+ * sysfs of the sandbox's namespace on /sys, the files of /etc/netns/NAME bound over /etc (what
+ * nsbox puts there: names.ts) — then execs it, so the pid nsbox supervises is the command's. It
+ * is a process of its own because Node, being multithreaded, cannot unshare a mount namespace,
+ * and child_process runs nothing between fork and exec.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-
-/** Where `ip netns exec NAME` (and the helper, for nsbox) finds the files it binds over /etc. */
-export const ETC_NETNS_DIR = '/etc/netns';
-
-/** The directory whose files are bound over /etc for sandbox `name`: /etc/netns/NAME. */
-export function etcDirOf(name: string): string {
-  return join(ETC_NETNS_DIR, name);
-}
 
 let found: string | undefined;
 

@@ -9,19 +9,23 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ETC_NETNS_DIR, finished, firstLine, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
-/** A sandbox with a directory /etc/netns/NAME of our own (as a user makes one for ip netns exec), removed when the test ends. */
-async function sandboxWithEtc(t: TestContext, r: NsboxRoot, files: Record<string, string>): Promise<string> {
+/**
+ * A sandbox, and a file of our own put next to nsbox's resolv.conf and hosts in its
+ * /etc/netns/NAME (as a user adds one for ip netns exec); the directory, which rm then leaves
+ * with our file, is removed when the test ends.
+ */
+async function sandboxWithEtcFile(t: TestContext, r: NsboxRoot, file: string, text: string): Promise<string> {
   const name = randomName();
   await r.json('create', name);
   const dir = join(ETC_NETNS_DIR, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  assert.deepEqual(readdirSync(dir).sort(), ['hosts', 'resolv.conf'], 'nsbox made the directory with its two files');
+  writeFileSync(join(dir, file), text);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return name;
 }
@@ -38,12 +42,14 @@ function hostView(): unknown {
 test('exec binds the files of /etc/netns/NAME over /etc and mounts the sandbox\'s sysfs, as ip netns exec does; the host stays as it was', async (t) => {
   const r = rootForTest(t);
   const missing = `nsbt-no-such-etc-file-${randomName('')}`;
-  const name = await sandboxWithEtc(t, r, { hosts: '192.0.2.1\tfrom-netns-etc\n', 'resolv.conf': 'nameserver 192.0.2.53\n', [missing]: 'x\n' });
+  const name = await sandboxWithEtcFile(t, r, missing, 'x\n');
   const before = hostView();
 
   const res = await r.run('exec', name, '--', 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf; ls /sys/class/net');
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(res.stdout, '192.0.2.1\tfrom-netns-etc\nnameserver 192.0.2.53\nlo\n');
+  const dir = join(ETC_NETNS_DIR, name);
+  assert.equal(res.stdout, `${readFileSync(join(dir, 'hosts'), 'utf8')}${readFileSync(join(dir, 'resolv.conf'), 'utf8')}lo\n`);
+  assert.match(res.stdout, new RegExp(`^# nsbox: hosts of sandbox ${name},`), 'nsbox\'s own files');
   assert.equal(res.stderr, `nsbox: bind ${ETC_NETNS_DIR}/${name}/${missing} over /etc/${missing}: ENOENT: No such file or directory\n`,
     'a file with nothing to cover in /etc is reported and skipped');
   const viaIp = execFileSync('ip', ['netns', 'exec', name, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf; ls /sys/class/net'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -55,15 +61,17 @@ test('exec binds the files of /etc/netns/NAME over /etc and mounts the sandbox\'
   assert.deepEqual(hostView(), before, 'the host\'s /etc files, mount table and sysfs are untouched');
 });
 
-test('without /etc/netns/NAME nothing is bound: the child sees the host\'s /etc, and its own /sys', async (t) => {
+test('without /etc/netns/NAME (removed by hand) nothing is bound: the child sees the host\'s /etc, and its own /sys; exec does not make it again', async (t) => {
   const r = rootForTest(t);
   const name = randomName();
   await r.json('create', name);
+  rmSync(join(ETC_NETNS_DIR, name), { recursive: true });
   const before = hostView();
   const res = await r.run('exec', name, '--', 'sh', '-c', 'cat /etc/hosts; ls /sys/class/net');
   assert.deepEqual([res.code, res.stderr], [0, '']);
   assert.equal(res.stdout, `${readFileSync('/etc/hosts', 'utf8')}lo\n`);
   assert.deepEqual(hostView(), before);
+  assert.equal(existsSync(join(ETC_NETNS_DIR, name)), false);
 });
 
 test('the command is the process nsbox supervises: the helper execs it (same pid, inside the sandbox)', async (t) => {
