@@ -8,7 +8,8 @@
  *
  * `unshare --mount --net --propagation private` re-executes this file, which inside refuses to
  * go on if it is still in the outer network namespace, then mounts a fresh tmpfs on /run (with
- * an empty /run/netns), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on nsbox's
+ * an empty /run/netns, and the host's /run/systemd/resolve moved in read-only when there is
+ * one), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on nsbox's
  * default state directory /var/lib/nsbox and one on /etc/netns (each made, empty, if missing),
  * brings lo up and runs CMD
  * with stdio passed through and NSBOX_THROWAWAY_HOST=1 in its environment. The exit status is
@@ -17,7 +18,7 @@
  * `runInThrowawayHost(cmd, args, options)`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +28,8 @@ const INSIDE_FLAG = '--inside-throwaway-host';
 const STATE_DIR = '/var/lib/nsbox';
 /** Where nsbox (and `ip netns exec`) keep per-namespace /etc files (src/managed/names.ts). */
 const ETC_NETNS_DIR = '/etc/netns';
+/** systemd-resolved's files: /etc/resolv.conf is often a symlink into it. */
+const RESOLVED_DIR = '/run/systemd/resolve';
 
 /** Why a throwaway host cannot be made here (not root, no unshare), or null when it can. */
 export function privilegedReason() {
@@ -71,8 +74,20 @@ function inside(cmd, args) {
     console.error('throwaway-host: still in the outer network namespace, refusing to run');
     return 99;
   }
+  // Where the host's /etc/resolv.conf is systemd-resolved's stub (a symlink into /run), the
+  // resolver's files must outlive the fresh /run, or every sandbox would get a resolv.conf with
+  // no server and a dangling /etc/resolv.conf to bind over. Held aside by a bind mount, moved
+  // in after, read-only: nothing here may write to the real /run.
+  const resolved = existsSync(RESOLVED_DIR) ? mkdtempSync('/tmp/nsbox-throwaway-resolve-') : undefined;
+  if (resolved !== undefined) mount('--bind', RESOLVED_DIR, resolved);
   mount('-t', 'tmpfs', '-o', 'mode=755,size=256m', 'nsbox-throwaway-run', '/run');
   mkdirSync('/run/netns', { recursive: true });
+  if (resolved !== undefined) {
+    mkdirSync(RESOLVED_DIR, { recursive: true });
+    mount('--move', resolved, RESOLVED_DIR);
+    mount('-o', 'remount,bind,ro', RESOLVED_DIR);
+    rmdirSync(resolved);
+  }
   mount('-t', 'sysfs', 'nsbox-throwaway-sys', '/sys');
   // The mount point, if missing, is made on the real file system as nsbox itself would make it
   // (empty, 0700) and stays: removing it afterwards could detach the tmpfs of another throwaway
