@@ -154,21 +154,18 @@ const LOCALHOST = [
   'ff02::2\tip6-allrouters',
 ];
 
-function namesOf(a: NamedAddress): string {
-  return a.network === undefined ? a.name : `${a.name} ${a.name}.${a.network}`;
-}
-
-/** A sandbox's hosts file. */
+/** A sandbox's hosts file (built with plain pushes: with many peers it is written for each of them). */
 export function renderHosts(input: HostsInput): string {
   const lines = [
     `# nsbox: hosts of sandbox ${input.name}, bound over /etc/hosts for its processes (nsbox exec/run, ip netns exec ${input.name}).`,
     '# Rewritten when a sandbox joins or leaves one of its networks: edits are lost.',
     ...LOCALHOST,
-    ...input.own.map((a) => `${a.address}\t${namesOf({ ...a, name: input.name })}`),
-    ...input.peers.map((p) => `${p.address}\t${namesOf(p)}`),
   ];
+  for (const a of input.own) lines.push(a.network === undefined ? `${a.address}\t${input.name}` : `${a.address}\t${input.name} ${input.name}.${a.network}`);
+  for (const p of input.peers) lines.push(`${p.address}\t${p.name} ${p.name}.${p.network}`);
   if (input.host !== undefined && input.host.trim() !== '') {
-    lines.push('', '# The host\'s /etc/hosts when this was written:', ...input.host.replace(/\n+$/, '').split('\n'));
+    lines.push('', '# The host\'s /etc/hosts when this was written:', input.host.replace(/\n+$/, ''));
   }
-  return `${lines.join('\n')}\n`;
+  lines.push('');
+  return lines.join('\n');
 }

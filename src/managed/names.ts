@@ -48,6 +48,8 @@ export function etcDirOf(name: string): string {
   return join(ETC_NETNS_DIR, name);
 }
 
+const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
 function markerOf(root: StateRoot, name: string): string {
   return join(root.dir, MARKERS, name);
 }
@@ -55,6 +57,16 @@ function markerOf(root: StateRoot, name: string): string {
 /** Whether nsbox (this root) made /etc/netns/NAME. */
 function ownsEtcDir(root: StateRoot, name: string): boolean {
   return existsSync(markerOf(root, name));
+}
+
+/** The sandboxes whose /etc/netns directory nsbox (this root) made: one read for a whole section. */
+function ownedEtcDirs(root: StateRoot): Set<string> {
+  try {
+    return new Set(readdirSync(join(root.dir, MARKERS)));
+  } catch (err) {
+    if (isMissing(err)) return new Set();
+    throw err;
+  }
 }
 
 function exists(path: string): boolean {
@@ -70,7 +82,7 @@ function readIfThere(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }
@@ -94,22 +106,28 @@ export function checkEtcDirFree(root: StateRoot, name: string): void {
 
 /**
  * Write `text` to `path` in place (the same inode: bind mounts of it see the change) if it
- * differs; a missing file is created (0644: every user in the sandbox reads it). True if written.
+ * differs; a missing file is created (0644: every user in the sandbox reads it), a missing
+ * directory is not.
  */
-function writeInPlace(path: string, text: string): boolean {
+function writeInPlace(path: string, text: string): 'written' | 'unchanged' | 'no-directory' {
   let fd: number;
   try {
     fd = openSync(path, 'r+');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    fd = openSync(path, 'wx+', 0o644);
+    if (!isMissing(err)) throw err;
+    try {
+      fd = openSync(path, 'wx+', 0o644);
+    } catch (err2) {
+      if (isMissing(err2)) return 'no-directory';
+      throw err2;
+    }
     fchmodSync(fd, 0o644);
   }
   try {
-    if (readFileSync(fd, 'utf8') === text) return false;
+    if (readFileSync(fd, 'utf8') === text) return 'unchanged';
     ftruncateSync(fd, 0);
     writeSync(fd, text, 0, 'utf8');
-    return true;
+    return 'written';
   } finally {
     closeSync(fd);
   }
@@ -178,34 +196,41 @@ function addressOf(cidr: string): string {
   return slash < 0 ? cidr : cidr.slice(0, slash);
 }
 
-/** The store as the hosts files need it: records by key, and the leases of recorded sandboxes. */
+/** The store as the hosts files need it, grouped once per section. */
 interface Membership {
-  byKey: Map<string, SandboxRecord>;
-  leases: Lease[];
+  /** Each recorded sandbox's leases, by its key. */
+  leasesOf: Map<string, Lease[]>;
+  /** Each network's members (recorded sandboxes), in lease order. */
+  members: Map<string, Required<NamedAddress>[]>;
 }
 
 function membershipOf(root: StateRoot, records: readonly SandboxRecord[]): Membership {
-  const byKey = new Map(records.map((r) => [r.key, r]));
-  return { byKey, leases: root.networks.allLeases().filter((l) => byKey.has(l.owner)) };
+  const nameOf = new Map(records.map((r) => [r.key, r.name]));
+  const m: Membership = { leasesOf: new Map(), members: new Map() };
+  for (const l of root.networks.allLeases()) {
+    const name = nameOf.get(l.owner);
+    if (name === undefined) continue;
+    let own = m.leasesOf.get(l.owner);
+    if (own === undefined) m.leasesOf.set(l.owner, (own = []));
+    own.push(l);
+    let members = m.members.get(l.network);
+    if (members === undefined) m.members.set(l.network, (members = []));
+    members.push({ name, address: l.address, network: l.network });
+  }
+  return m;
 }
 
 /** The hosts file of `rec`: its addresses, then the other sandboxes on its networks (in the order it joined them). */
 function hostsOf(rec: SandboxRecord, m: Membership, hostHosts: string | undefined): string {
-  const own = m.leases.filter((l) => l.owner === rec.key);
-  const networks = [...new Set([...rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : [i.network])), ...own.map((l) => l.network)])]
-    .filter((n) => own.some((l) => l.network === n));
+  const own = m.leasesOf.get(rec.key) ?? [];
+  const joined = new Set(own.map((l) => l.network));
+  const networks = [...new Set([...rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : [i.network])), ...joined])].filter((n) => joined.has(n));
   const others = rec.config.interfaces.filter((i) => i.network === undefined && i.state === 'ready')
     .flatMap((i) => [i.options.ipv4, i.options.ipv6].filter((a): a is string => a !== undefined).map((a) => ({ address: addressOf(a) })));
-  const peers: Required<NamedAddress>[] = [];
-  for (const network of networks) {
-    for (const l of m.leases) {
-      if (l.network === network && l.owner !== rec.key) peers.push({ name: m.byKey.get(l.owner)!.name, address: l.address, network });
-    }
-  }
   return renderHosts({
     name: rec.name,
     own: [...networks.flatMap((n) => own.filter((l) => l.network === n).map((l) => ({ address: l.address, network: n }))), ...others],
-    peers,
+    peers: networks.flatMap((n) => (m.members.get(n) ?? []).filter((p) => p.name !== rec.name)),
     host: hostHosts,
   });
 }
@@ -226,16 +251,17 @@ export function refreshNames(root: StateRoot, scope: NamesScope): Map<string, Re
     const records = root.records.list();
     const m = membershipOf(root, records);
     const names = new Set(scope.all ? records.map((r) => r.name) : scope.sandboxes ?? []);
-    for (const l of m.leases) if (scope.networks?.includes(l.network)) names.add(m.byKey.get(l.owner)!.name);
+    for (const network of scope.networks ?? []) for (const member of m.members.get(network) ?? []) names.add(member.name);
     if (names.size === 0) return written;
+    const owned = ownedEtcDirs(root);
     const host = readHostFiles();
     for (const rec of records) {
       if (!names.has(rec.name)) continue;
-      if (!ownsEtcDir(root, rec.name) && !(scope.ensure && rec.state === 'ready' && claimLocked(root, rec.name) === 'ours')) continue;
+      if (!owned.has(rec.name) && !(scope.ensure && rec.state === 'ready' && claimLocked(root, rec.name) === 'ours')) continue;
       const dir = etcDirOf(rec.name);
       try {
-        if (!exists(dir)) continue; // removed by hand: made again by restore (ensure), not here
-        writeInPlace(join(dir, HOSTS), hostsOf(rec, m, host.hosts));
+        // A directory removed by hand stays removed (restore makes it again, with ensure).
+        if (writeInPlace(join(dir, HOSTS), hostsOf(rec, m, host.hosts)) === 'no-directory') continue;
         if (scope.resolv || scope.ensure) {
           const resolv = resolvOf(rec, host);
           writeInPlace(join(dir, RESOLV), resolv.text);
@@ -295,11 +321,5 @@ export function removeEtcDir(root: StateRoot, name: string): string[] {
 
 /** Sandboxes of this root whose /etc/netns directory nsbox made and that have no record (for gc). */
 export function orphanEtcDirs(root: StateRoot): string[] {
-  let markers: string[];
-  try {
-    markers = readdirSync(join(root.dir, MARKERS));
-  } catch {
-    return [];
-  }
-  return markers.filter((name) => root.records.get(name) === undefined);
+  return [...ownedEtcDirs(root)].filter((name) => root.records.get(name) === undefined);
 }
