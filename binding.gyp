@@ -5,6 +5,13 @@
       "sources": ["native/nsbox.c", "native/napi-helpers.c", "native/netns-ops.c"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    },
+    {
+      "target_name": "nsbox-exec",
+      "type": "executable",
+      "sources": ["native/nsbox-exec.c"],
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }

@@ -44,7 +44,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_ROUTE_CONFLICT: { category: 'conflict', when: 'an address\'s subnet overlaps an existing route' },
   NSBOX_ERR_IN_USE: { category: 'conflict', when: 'an address, a network or a host port is in use' },
   NSBOX_ERR_EXHAUSTED: { category: 'conflict', when: 'a network has no free address left' },
-  NSBOX_ERR_CONFLICT: { category: 'conflict', when: 'a name nsbox would use is held by something nsbox did not make (e.g. /run/netns/NAME)' },
+  NSBOX_ERR_CONFLICT: { category: 'conflict', when: 'a name nsbox would use is held by something nsbox did not make (e.g. /run/netns/NAME, /etc/netns/NAME)' },
   NSBOX_ERR_BUSY: { category: 'conflict', when: 'a sandbox is in the middle of an interrupted operation; run `nsbox gc`' },
   NSBOX_ERR_TIMEOUT: { category: 'transient', when: 'no answer from the kernel within the request timeout (3 s by default)' },
   NSBOX_ERR_DUMP_INTR: { category: 'transient', when: 'a dump was interrupted by concurrent changes on every try; no partial data is returned' },

@@ -21,6 +21,11 @@ export class Context {
     this.json = options.json === true;
   }
 
+  /** Say the manager's warnings on stderr, each once (with --json, stderr carries errors only). */
+  sayWarnings(): void {
+    for (const w of this.manager.takeWarnings()) if (!this.json) process.stderr.write(`nsbox: ${w}\n`);
+  }
+
   close(): void {
     this.manager.close();
   }

@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       // Said once, the first time nsbox changes the host (e.g. turns on forwarding); with --json
       // stderr carries errors only (the change is in the state database, host_settings).
+      ctx.sayWarnings();
       for (const c of ctx.manager.takeHostChanges()) {
         if (c.first && !ctx.json) process.stderr.write(`nsbox: set ${c.key} = ${c.value} on this host (it was ${c.previous}; recorded in the state database)\n`);
       }

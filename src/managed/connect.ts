@@ -3,7 +3,8 @@
  *
  * Connect a recorded sandbox to a network and disconnect it: the interface row is recorded in
  * state 'adding' before the kernel work, marked ready (with its addresses and MAC) after, and
- * dropped on failure; a process killed in between leaves the row for gc to undo.
+ * dropped on failure; a process killed in between leaves the row for gc to undo. Either way
+ * the hosts files of the network's sandboxes are written again (names.ts).
  */
 import { NsboxError } from '../errors.js';
 import { DEFAULT_NETWORK } from '../network/index.js';
@@ -14,6 +15,7 @@ import { publishLocked, unpublishLocked } from './ports.js';
 import { withAdopted, type Adopted } from './adopt.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
+import { refreshNames } from './names.js';
 
 export interface ConnectOptions {
   /** Ports to publish to the sandbox once it is connected (Docker's -p, parsed: managed/port-spec.ts). */
@@ -48,6 +50,7 @@ export async function connectAdopted(root: StateRoot, adopted: Adopted, rec: San
     await pausePoint('connect:kernel');
   } catch (err) {
     root.records.update(rec.name, (c) => { c.interfaces = c.interfaces.filter((i) => i.dstName !== ifname); });
+    refreshNames(root, { networks: [network] }); // another command may have listed the lease meanwhile
     throw err;
   }
   const prefix = (cidr: string | undefined): string => (cidr ? cidr.slice(cidr.indexOf('/')) : '');
@@ -63,7 +66,13 @@ export async function connectAdopted(root: StateRoot, adopted: Adopted, rec: San
       c.gatewayIPv6 = adopted.sandbox.gatewayIPv6;
     }
   });
+  sayIfNoResolver(root, rec.name, refreshNames(root, { networks: [network], sandboxes: [rec.name], resolv: true, ensure: true }).get(rec.name)?.problem);
   return done!.config.interfaces.find((i) => i.dstName === ifname)!;
+}
+
+/** Once per command: a sandbox on a network whose resolv.conf names no server, and what to do. */
+function sayIfNoResolver(root: StateRoot, name: string, problem: string | undefined): void {
+  if (problem !== undefined) root.warn(`sandbox ${name} has no DNS server: ${problem}; give one with --dns IP (nsbox create, nsbox run)`);
 }
 
 /** A connection, and the ports published with it. */
@@ -118,4 +127,5 @@ async function disconnectAdopted(root: StateRoot, { sandbox }: Adopted, rec: San
     c.gateway = sandbox.gateway;
     c.gatewayIPv6 = sandbox.gatewayIPv6;
   });
+  refreshNames(root, { networks: [network], sandboxes: [rec.name] });
 }

@@ -4,9 +4,11 @@
  * Make kernel and state agree. gc removes what nsbox made and nothing else: interrupted
  * creates and removals, records whose namespace is gone, `nsbox run` sandboxes whose process
  * died, interfaces left half added, netns files and mounts in nsbox's own directory with no
- * record, nsbox's /run/netns symlinks with no record, leases of sandboxes that no longer
- * exist, and host links and bridges nsbox tagged for sandboxes and networks that no longer
- * exist. A sandbox another nsbox process is working on is skipped.
+ * record, nsbox's /run/netns symlinks with no record, /etc/netns directories nsbox made for
+ * sandboxes that no longer exist, leases of sandboxes that no longer exist, and host links
+ * and bridges nsbox tagged for sandboxes and networks that no longer exist; then every
+ * sandbox's hosts file is written again from the store (a command killed before it rewrote
+ * them left stale ones). A sandbox another nsbox process is working on is skipped.
  */
 import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +20,10 @@ import { removeSandboxLocked } from './sandboxes.js';
 import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
 import { undoInterruptedInterfaces } from './undo.js';
 import { unpublishLocked } from './ports.js';
+import { etcDirOf, orphanEtcDirs, refreshNames, removeEtcDir } from './names.js';
 
 export interface GcAction {
-  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall';
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall';
   name: string;
   reason: string;
 }
@@ -44,9 +47,11 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   const result: GcResult = { dryRun: options.dryRun === true, removed: [], inUse: [], errors: [] };
   await collectRecords(root, result, options.onProgress);
   await collectOrphanFiles(root, result);
+  await collectEtcDirs(root, result);
   collectLeases(root, result);
   await collectPorts(root, result);
   await collectHostLinks(root, result);
+  if (!result.dryRun) refreshNames(root, { all: true });
   return result;
 }
 
@@ -125,6 +130,17 @@ async function collectOrphanFiles(root: StateRoot, result: GcResult): Promise<vo
         result.removed.push({ kind: 'symlink', name: link, reason: 'no record' });
         if (!result.dryRun) unlinkSync(link);
       }
+    });
+  }
+}
+
+/** /etc/netns directories nsbox made (their marker in the state root says so) for sandboxes with no record. */
+async function collectEtcDirs(root: StateRoot, result: GcResult): Promise<void> {
+  for (const name of orphanEtcDirs(root)) {
+    await root.tryLocked(name, async () => {
+      if (root.records.get(name) !== undefined) return; // created meanwhile
+      result.removed.push({ kind: 'names', name: etcDirOf(name), reason: 'no record' });
+      if (!result.dryRun) for (const error of removeEtcDir(root, name)) result.errors.push({ name: etcDirOf(name), error });
     });
   }
 }

@@ -4,13 +4,14 @@
  */
 export { Manager } from './manager.js';
 export { DEFAULT_ROOT, IPROUTE_NETNS_DIR, type RootOptions } from './root.js';
-export type { RemoveOutcome, SandboxStatus, KernelView } from './sandboxes.js';
+export type { CreateSandboxOptions, RemoveOutcome, SandboxStatus, KernelView } from './sandboxes.js';
 export type { AddInterfaceOptions } from './interfaces.js';
 export type { RouteSpec, Gateways, NeighborSpec, Neighbor } from './settings.js';
 export { checkRoute } from './settings.js';
 export type { ConnectOptions, Connection } from './connect.js';
 export { parsePortSpec, parsePortSpecs, portMappingText, type PortMapping, type PortProtocol } from './port-spec.js';
 export type { NetworkView, NamedLease } from './networks.js';
+export { checkDnsServers } from './names.js';
 export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 export type { GcAction, GcOptions, GcResult } from './gc.js';
 export type { RestoreOptions, RestoreOutcome } from './restore.js';

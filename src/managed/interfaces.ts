@@ -12,6 +12,7 @@ import type { InterfaceRecord } from '../store/index.js';
 import { withAdopted } from './adopt.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
+import { refreshNames } from './names.js';
 
 export interface AddInterfaceOptions {
   /** Name it this inside the sandbox (default: `prefix` + the lowest free index). */
@@ -87,6 +88,7 @@ export async function addInterface(root: StateRoot, name: string, src: string, o
         if (iface.addressIPv6 === undefined) delete r.options.ipv6;
       }
     });
+    refreshNames(root, { sandboxes: [name] }); // its own name for the new addresses
     return added!.config.interfaces.find((i) => i.srcName === src)!;
   });
 }
@@ -99,6 +101,7 @@ export async function removeInterface(root: StateRoot, name: string, ifname: str
     const iface = sandbox.interfaces().find((i) => i.srcName === row.srcName);
     if (iface !== undefined) await iface.remove();
     root.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== row.srcName); });
+    refreshNames(root, { sandboxes: [name] });
     return row;
   });
 }

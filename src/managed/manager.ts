@@ -12,7 +12,9 @@ import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 import { DEFAULT_ROOT, StateRoot, type RootOptions } from './root.js';
-import { createSandbox, kernelView, removeSandbox, statusOf, type KernelView, type RemoveOutcome, type SandboxStatus } from './sandboxes.js';
+import {
+  createSandbox, kernelView, removeSandbox, statusOf, type CreateSandboxOptions, type KernelView, type RemoveOutcome, type SandboxStatus,
+} from './sandboxes.js';
 import { addInterface, removeInterface, type AddInterfaceOptions } from './interfaces.js';
 import {
   addNeighbor, addRoute, removeNeighbor, removeRoute, setGateway, unsetGateway, type Gateways, type Neighbor, type NeighborSpec, type RouteSpec,
@@ -55,11 +57,14 @@ export class Manager {
   /** Forward chains of other firewalls that drop the traffic of networks created since the last call, with the commands that let it through. */
   takeForwardFindings(): ForwardFinding[] { return this.#root.takeForwardFindings(); }
 
+  /** Warnings since the last call, each once (e.g. a sandbox on a network with no DNS server it can reach), for the caller to say. */
+  takeWarnings(): string[] { return this.#root.takeWarnings(); }
+
   /** The namespace file (key) of a sandbox name. */
   keyOf(name: string): string { return this.#root.keyOf(name); }
 
   // Sandboxes
-  createSandbox(name: string, options: { labels?: Record<string, string> } = {}): Promise<SandboxRecord> { return createSandbox(this.#root, name, options.labels); }
+  createSandbox(name: string, options?: CreateSandboxOptions): Promise<SandboxRecord> { return createSandbox(this.#root, name, options); }
   removeSandbox(name: string): Promise<RemoveOutcome> { return removeSandbox(this.#root, name); }
   sandbox(name: string): SandboxStatus { return statusOf(this.#root.record(name)); }
   sandboxes(): SandboxStatus[] { return this.#root.records.list().map(statusOf); }

@@ -4,14 +4,17 @@
  * After nsbox (or whatever drove it) died, re-adopt every live sandbox from its record; with
  * `recreate`, rebuild the ones whose namespace is gone (after a reboot) from their records:
  * network bridges first, then namespace, interfaces (a veth whose peer stayed in the host is
- * made again, born inside), addresses, routes, gateways, neighbours. With `firewallOnly`, only
- * the nsbox table is made to hold what the store says (rebuilt whole, in one transaction, when
- * it is missing): what a hook after `nft flush ruleset` needs, and nothing that touches links,
+ * made again, born inside), addresses, routes, gateways, neighbours; last, every sandbox's
+ * names files are written again (resolv.conf from the host's resolver now, which a reboot may
+ * have changed; the directory made where it went missing). With `firewallOnly`, only the nsbox
+ * table is made to hold what the store says (rebuilt whole, in one transaction, when it is
+ * missing): what a hook after `nft flush ruleset` needs, and nothing that touches links,
  * namespaces or locks.
  */
 import { Sandbox, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
 import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
 import { adopt } from './adopt.js';
+import { refreshNames } from './names.js';
 import type { StateRoot } from './root.js';
 
 export interface RestoreOutcome {
@@ -60,6 +63,7 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
     });
     outcomes.push(outcome ?? { name: listed.name, status: 'in-use', detail: 'another nsbox process is working on it' });
   }
+  refreshNames(root, { all: true, resolv: true, ensure: true });
   return outcomes;
 }
 

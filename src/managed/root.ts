@@ -3,13 +3,13 @@
  *
  * One nsbox state root: where the database, the locks and the namespace files live
  * (`root`, `NSBOX_ROOT`, default /var/lib/nsbox), the store opened on first use, the
- * per-sandbox locks, sandbox names and keys, and the /run/netns symlinks that make
- * sandboxes visible to iproute2.
+ * per-sandbox locks and the names lock, sandbox names and keys, the /run/netns symlinks that
+ * make sandboxes visible to iproute2, and the warnings a command has to say once.
  */
 import { join } from 'node:path';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
-import { basePath, setBasePath, withFileLock } from '../sandbox/index.js';
+import { basePath, setBasePath, withFileLock, withFileLockSync } from '../sandbox/index.js';
 import { openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
 import { Networks, checkName } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
@@ -29,6 +29,7 @@ export class StateRoot {
   #records: SandboxRecords | undefined;
   #ports: PortRecords | undefined;
   #networks: Networks | undefined;
+  readonly #warnings = new Set<string>();
 
   constructor(options: RootOptions = {}) {
     this.dir = options.root ?? process.env.NSBOX_ROOT ?? DEFAULT_ROOT;
@@ -68,6 +69,18 @@ export class StateRoot {
     return this.#networks?.takeForwardFindings() ?? [];
   }
 
+  /** Note something the caller should say once (the same text twice is said once). */
+  warn(text: string): void {
+    this.#warnings.add(text);
+  }
+
+  /** The warnings noted since the last call. */
+  takeWarnings(): string[] {
+    const out = [...this.#warnings];
+    this.#warnings.clear();
+    return out;
+  }
+
   /** Close the database and the host handle; they open again on next use. */
   close(): void {
     this.#networks?.close();
@@ -99,7 +112,8 @@ export class StateRoot {
 
   /**
    * Cross-process locks in ROOT/locks: `NAME.lock` serialises work on a sandbox; `NAME.run` is
-   * held by a `nsbox run` for its whole life (gc collects runs whose lock is free).
+   * held by a `nsbox run` for its whole life (gc collects runs whose lock is free);
+   * `_names.lock` (no sandbox name starts with `_`) serialises the names files (managed/names.ts).
    */
   async #withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const res = await withFileLock(join(this.dir, 'locks', file), fn);
@@ -125,6 +139,14 @@ export class StateRoot {
   /** Hold the run lock of a `nsbox run` sandbox for its whole life. */
   runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.#withLock(`${name}.run`, fn);
+  }
+
+  /**
+   * Run the synchronous `fn` holding the names lock; taken last (never while waiting for another
+   * lock) and never held across an await, so it cannot deadlock.
+   */
+  namesLocked<T>(fn: () => T): T {
+    return withFileLockSync(join(this.dir, 'locks', '_names.lock'), fn);
   }
 
   /** Whether a `nsbox run` still holds the sandbox's run lock. */

@@ -4,7 +4,9 @@
  * Processes in sandboxes: `exec` runs a command in a recorded sandbox, `run` in a fresh one
  * connected to networks (nsbox0 by default, created on first use) and removed when the
  * command exits, unless kept. The child is forked from inside a netns window (no `ip`,
- * `nsenter` or shell in between), its stdio inherited; the caller's signals are forwarded to
+ * `nsenter` or shell in between) as the nsbox-exec helper, which gives it `ip netns exec`'s
+ * mount namespace (/sys, the sandbox's /etc/netns files over /etc) and execs the command; its
+ * stdio are inherited; the caller's signals are forwarded to
  * it from before it starts, so one that arrives while it is being started is held and
  * delivered instead of killing the parent and orphaning the child. A run holds its run lock
  * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
@@ -19,6 +21,8 @@ import { goneAware, withAdopted } from './adopt.js';
 import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
+import { execHelperArgs, execHelperPath } from './exec-helper.js';
+import { checkDnsServers, etcDirOf, refreshNames } from './names.js';
 import { publishLocked } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import type { HostPortHold } from '../firewall/index.js';
@@ -76,8 +80,13 @@ export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, co
   });
 }
 
-/** Spawn `argv` inside the namespace at `key` with inherited stdio. */
+/**
+ * Spawn `argv` inside sandbox `name` (its namespace at `key`) with inherited stdio, as `ip netns
+ * exec` runs a command: through the nsbox-exec helper, which sets up the child's mount
+ * namespace (/sys, /etc/netns/NAME bound over /etc) and then execs `argv`.
+ */
 async function spawnIn(key: string, name: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const helper = execHelperPath();
   let sandbox: Sandbox;
   try {
     sandbox = await Sandbox.create(key, { isRestore: true });
@@ -85,7 +94,7 @@ async function spawnIn(key: string, name: string, argv: readonly string[], env: 
     throw goneAware(name, err);
   }
   try {
-    return sandbox.spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+    return sandbox.spawn(helper, execHelperArgs(name, etcDirOf(name), argv), { stdio: 'inherit', env });
   } finally {
     sandbox.close();
   }
@@ -101,10 +110,14 @@ export interface ExecOptions {
   beforeSpawn?: () => void;
 }
 
-/** Run a command inside a recorded sandbox and wait for it. */
+/**
+ * Run a command inside a recorded sandbox and wait for it. Its names files are brought up to
+ * date first (a host whose resolver or /etc/hosts changed since; written only if they differ).
+ */
 export async function exec(root: StateRoot, name: string, argv: readonly string[], o: ExecOptions = {}): Promise<ChildOutcome> {
   checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
   const rec = root.record(name);
+  refreshNames(root, { sandboxes: [name], resolv: true });
   o.beforeSpawn?.();
   return superviseChild(spawnIn(rec.key, name, argv, o.env ?? process.env), argv[0]!);
 }
@@ -119,10 +132,14 @@ export interface RunOptions {
   /** Keep the sandbox when the command exits. */
   keep?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** DNS servers for the sandbox's resolv.conf instead of the host's. */
+  dns?: readonly string[];
   /** Ports to publish to the sandbox (Docker's -p, parsed: managed/port-spec.ts); their host ports are held until it is removed. */
   publish?: readonly PortMapping[];
   /** Told the published ports (a free host port asked for as 0 has its number) before the command starts. */
   onPublished?: (ports: readonly PortRecord[]) => void;
+  /** Called once the sandbox is ready, before the command starts (the CLI says its warnings there). */
+  beforeSpawn?: () => void;
   /** Told how the removal afterwards went (also when nsbox's own part failed and nothing ran). */
   onRemoved?: (outcome: RemoveOutcome) => void;
 }
@@ -136,6 +153,7 @@ export interface RunOutcome extends ChildOutcome {
 export async function run(root: StateRoot, argv: readonly string[], o: RunOptions = {}): Promise<RunOutcome> {
   checkArgv(argv, 'nsbox run [options] -- CMD [ARGS…]');
   const ip = o.ip === undefined ? undefined : parseIp(o.ip);
+  const dns = checkDnsServers(o.dns);
   const networks = o.networks?.length ? [...new Set(o.networks)] : [DEFAULT_NETWORK];
   for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
   const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
@@ -143,7 +161,7 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
   if (networks.includes(DEFAULT_NETWORK)) await root.networks.ensureDefault();
   // Held from before the sandbox exists until it is gone: if this process dies, gc knows.
   return root.runLocked(name, async () => {
-    await createSandbox(root, name, { [RUN_LABEL]: o.keep ? 'kept' : RUN_EPHEMERAL });
+    await createSandbox(root, name, { labels: { [RUN_LABEL]: o.keep ? 'kept' : RUN_EPHEMERAL }, dns });
     let outcome: ChildOutcome;
     let hold: HostPortHold | undefined;
     try {
@@ -158,6 +176,7 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
           o.onPublished?.(published.ports);
         }
       });
+      o.beforeSpawn?.();
       outcome = await superviseChild(spawnIn(root.keyOf(name), name, argv, o.env ?? process.env), argv[0]!);
     } finally {
       if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));

@@ -1,9 +1,9 @@
 /**
  * Layer: managed.
  *
- * The life of a recorded sandbox: create (record, then namespace and symlink, then ready;
- * undone on failure), remove (interfaces back to the host, namespace, leases, symlink,
- * record; every step runs), and what the kernel holds for one.
+ * The life of a recorded sandbox: create (record, then namespace, symlink and /etc/netns
+ * directory, then ready; undone on failure), remove (interfaces back to the host, namespace,
+ * leases, names, symlink, record; every step runs), and what the kernel holds for one.
  */
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
@@ -15,13 +15,26 @@ import { adopt } from './adopt.js';
 import { unpublishLocked } from './ports.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
+import { checkDnsServers, checkEtcDirFree, makeEtcDir, refreshNames, removeEtcDir } from './names.js';
 
-/** Record, then create: a namespace with lo up and its /run/netns symlink; undone on failure. */
-export async function createSandbox(root: StateRoot, name: string, labels: Record<string, string> = {}): Promise<SandboxRecord> {
+export interface CreateSandboxOptions {
+  labels?: Record<string, string>;
+  /** DNS servers for its resolv.conf instead of the host's (kept in the record). */
+  dns?: readonly string[];
+}
+
+/**
+ * Record, then create: a namespace with lo up, its /run/netns symlink and its /etc/netns
+ * directory (resolv.conf, hosts); undone on failure.
+ */
+export async function createSandbox(root: StateRoot, name: string, o: CreateSandboxOptions = {}): Promise<SandboxRecord> {
   checkName('sandbox', name);
+  const dns = checkDnsServers(o.dns);
   const key = root.keyOf(name);
   return root.locked(name, async () => {
-    if (!root.records.insert({ name, key, labels, config: emptyConfig() })) {
+    checkEtcDirFree(root, name);
+    const config = dns === undefined ? emptyConfig() : { ...emptyConfig(), dns };
+    if (!root.records.insert({ name, key, labels: o.labels ?? {}, config })) {
       throw new NsboxError(`a sandbox named ${name} already exists`, 'NSBOX_ERR_EXISTS');
     }
     let sandbox: Sandbox | undefined;
@@ -29,10 +42,14 @@ export async function createSandbox(root: StateRoot, name: string, labels: Recor
       sandbox = await Sandbox.create(key);
       await pausePoint('create:netns');
       root.linkForIproute(name);
+      makeEtcDir(root, name);
+      await pausePoint('create:names');
       root.records.setState(name, 'ready');
       sandbox.close();
     } catch (err) {
       await sandbox?.destroy().catch(() => undefined);
+      removeEtcDir(root, name);
+      root.unlinkForIproute(name);
       root.records.delete(name);
       throw err;
     }
@@ -79,7 +96,10 @@ export async function removeSandboxLocked(root: StateRoot, name: string): Promis
   }
   const hostEnds = rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
   for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
+  const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);
+  errors.push(...removeEtcDir(root, name));
+  refreshNames(root, { networks }); // its peers forget it
   if (!destroyed) {
     // Not adopted (no namespace, or an interrupted create) or destroy failed: still clear the file.
     try {

@@ -3,7 +3,8 @@
  *
  * Crash-test hook: with NSBOX_TEST_PAUSE=<point>, the process stops at that point, says so on
  * stderr and waits for ever, so an end-to-end test can SIGKILL it exactly there. Points:
- * `create:netns` (namespace made, record not ready), `iface-add:recorded` (row recorded,
+ * `create:netns` (namespace made, record not ready), `create:names` (its /etc/netns directory
+ * made too, record not ready), `iface-add:recorded` (row recorded,
  * nothing moved), `iface-add:kernel` (link moved and configured, record still 'adding'),
  * `connect:kernel` (network link made, record still 'adding'), `publish:recorded` (host ports
  * held, rows 'adding', no element yet), `publish:kernel` (elements in, rows still 'adding'),

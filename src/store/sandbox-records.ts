@@ -39,6 +39,8 @@ export interface SandboxConfig {
   gateway?: string;
   gatewayIPv6?: string;
   neighbors: { ip: string; mac: string; linkName?: string }[];
+  /** DNS servers given with --dns: the sandbox's resolv.conf names them instead of the host's. */
+  dns?: string[];
 }
 
 export interface SandboxRecord {

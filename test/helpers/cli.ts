@@ -4,8 +4,8 @@
  * host). Two kinds of root, checked differently:
  *
  * - `rootForFile()`: a path; every test removes what it made, and after all tests of the file
- *   `registerCliLeakCheck()` requires each root to hold nothing (no record, mount, netns file
- *   or /run/netns symlink), then cleans up anyway.
+ *   `registerCliLeakCheck()` requires each root to hold nothing (no record, mount, netns file,
+ *   /run/netns symlink or /etc/netns directory), then cleans up anyway.
  * - `rootForTest(t)`: an `NsboxRoot` (run/ok/json/fails…); when the test ends it removes every
  *   sandbox and network it holds, then requires that nothing of it is left in the kernel.
  */
@@ -179,12 +179,25 @@ export function netnsFiles(root: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-/** What a state root left in the kernel and on disk: mounts, netns files, /run/netns symlinks. */
+/** Where `ip netns exec` and nsbox find per-sandbox /etc files (a tmpfs in the throwaway host). */
+export const ETC_NETNS_DIR = '/etc/netns';
+
+/**
+ * Sandboxes whose /etc/netns directory a state root says it made (its markers in
+ * `<root>/etc-netns`, src/managed/names.ts).
+ */
+export function etcNetnsMarkers(root: string): string[] {
+  const dir = join(root, 'etc-netns');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** What a state root left in the kernel and on disk: mounts, netns files, /run/netns symlinks, /etc/netns directories. */
 export function rootLeftovers(root: string): string[] {
   return [
     ...netnsMounts(root).map((m) => `mount ${m}`),
     ...netnsFiles(root).map((f) => `netns file ${f}`),
     ...netnsSymlinks(root).map((s) => `symlink /run/netns/${s}`),
+    ...etcNetnsMarkers(root).map((n) => `${existsSync(join(ETC_NETNS_DIR, n)) ? 'directory' : 'marker of'} ${ETC_NETNS_DIR}/${n}`),
   ];
 }
 

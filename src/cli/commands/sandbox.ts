@@ -5,7 +5,7 @@
  */
 import { NsboxError } from '../../errors.js';
 import { checkName } from '../../network/index.js';
-import type { KernelView, SandboxStatus } from '../../managed/index.js';
+import { checkDnsServers, type KernelView, type SandboxStatus } from '../../managed/index.js';
 import { collect, type Register } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 
@@ -24,6 +24,7 @@ function sandboxJson({ record: rec, state }: SandboxStatus): Record<string, unkn
   return {
     name: rec.name, netns: rec.key, state, createdAt: rec.createdAt, labels: rec.labels, interfaces: rec.config.interfaces,
     routes: rec.config.routes, gateway: rec.config.gateway ?? null, gatewayIPv6: rec.config.gatewayIPv6 ?? null, neighbors: rec.config.neighbors,
+    dns: rec.config.dns ?? [],
   };
 }
 
@@ -36,6 +37,7 @@ function inspectText(status: SandboxStatus, kernel: KernelView | undefined): str
     `Created:   ${rec.createdAt}`,
     `Labels:    ${Object.entries(rec.labels).map(([a, b]) => `${a}=${b}`).join(' ') || '-'}`,
     `Gateway:   ${[rec.config.gateway, rec.config.gatewayIPv6].filter(Boolean).join(' ') || '-'}`,
+    `DNS:       ${rec.config.dns?.join(' ') || '- (the host\'s)'}`,
     'Interfaces:',
     ...rec.config.interfaces.map((i) => `  ${i.dstName} (from ${i.srcName})${i.options.ipv4 ? ` ${i.options.ipv4}` : ''}${i.options.ipv6 ? ` ${i.options.ipv6}` : ''}${i.options.mac ? ` ${i.options.mac}` : ''}`),
     'Routes:',
@@ -53,10 +55,12 @@ function inspectText(status: SandboxStatus, kernel: KernelView | undefined): str
 
 export const register: Register = (program, run) => {
   program.command('create').argument('<name>', 'sandbox name (letters, digits, _ . -)')
-    .description('create a sandbox: a network namespace with lo up, visible to `ip netns`')
+    .description('create a sandbox: a network namespace with lo up, visible to `ip netns`, with its own /etc/netns/NAME (resolv.conf, hosts)')
     .option('--label <key=value>', 'attach a label (repeatable)', collect)
-    .action((name: string, o: { label?: string[] }) => run(async ({ manager, json }) => {
-      const rec = await manager.createSandbox(name, { labels: parseLabels(o.label) });
+    .option('--dns <ip>', 'DNS server for its resolv.conf instead of the host\'s (repeatable)', collect)
+    .action((name: string, o: { label?: string[]; dns?: string[] }) => run(async ({ manager, json }) => {
+      const dns = checkDnsServers(o.dns, '--dns');
+      const rec = await manager.createSandbox(name, { labels: parseLabels(o.label), dns });
       if (json) printJson(sandboxJson(manager.sandbox(rec.name)));
       else process.stdout.write(`${name}\n`);
     }));

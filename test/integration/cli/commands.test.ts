@@ -38,6 +38,7 @@ interface SandboxJson {
   gateway: string | null;
   gatewayIPv6: string | null;
   neighbors: { ip: string; mac: string; linkName?: string }[];
+  dns: string[];
   kernel?: {
     links: { index: number; name: string; kind: string | null; mtu: number; address: string | null; up: boolean }[];
     addresses: { index: number; address: string }[];
@@ -45,7 +46,7 @@ interface SandboxJson {
   };
 }
 
-const SANDBOX_KEYS = ['name', 'netns', 'state', 'createdAt', 'labels', 'interfaces', 'routes', 'gateway', 'gatewayIPv6', 'neighbors'];
+const SANDBOX_KEYS = ['name', 'netns', 'state', 'createdAt', 'labels', 'interfaces', 'routes', 'gateway', 'gatewayIPv6', 'neighbors', 'dns'];
 
 async function create(root: string, ...args: string[]): Promise<SandboxJson> {
   return nsboxJson<SandboxJson>(root, 'create', randomName(), ...args);
@@ -65,7 +66,7 @@ test('create (with labels), ls, inspect, rm: JSON fields, the kernel and the sta
   const key = join(root, 'run', 'netns', name);
   assert.deepEqual({ ...created, createdAt: '' }, {
     name, netns: key, state: 'ready', createdAt: '', labels: { team: 'net', empty: '', eq: 'a=b' },
-    interfaces: [], routes: [], gateway: null, gatewayIPv6: null, neighbors: [],
+    interfaces: [], routes: [], gateway: null, gatewayIPv6: null, neighbors: [], dns: [],
   });
   // An ISO 8601 UTC time taken while the command ran (ISO strings of one format sort as times).
   assert.equal(new Date(created.createdAt).toISOString(), created.createdAt);

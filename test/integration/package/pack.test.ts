@@ -3,8 +3,9 @@
  * it. `npm pack` makes the tarball (its `prepare` builds dist/); the tarball holds the bundles,
  * the type declarations, the native sources, binding.gyp and bin, and no tests or compiled
  * tests. `npm i --offline` installs it into an empty folder from the npm cache that
- * scripts/setup.sh primed, building the addon (and better-sqlite3, whose prebuilt download
- * fails without a network) from source. There, `npx nsbox run -- ip -br addr` prints the
+ * scripts/setup.sh primed, building the addon and the nsbox-exec helper (and better-sqlite3,
+ * whose prebuilt download fails without a network) from source. There, `npx nsbox run -- ip
+ * -br addr` (through the helper) prints the
  * addresses of a fresh sandbox (lo and eth0 with 10.88.x.y/16 on nsbox0), an ES module doing
  * `import { Sandbox, generateKey } from 'nsbox'` creates and destroys a sandbox, and a
  * TypeScript file importing 'nsbox' type-checks against the shipped declarations, strictly and
@@ -81,6 +82,7 @@ test('npm i --offline installs the tarball into an empty folder, building the ad
   const hint = /ENOTCACHED/.test(installed.stderr) ? '\n(the npm cache lacks what the install resolves: run `sh scripts/setup.sh` with a network, which primes it)' : '';
   assert.equal(installed.status, 0, `${output(installed)}${hint}`);
   assert.ok(existsSync(join(app, 'node_modules/nsbox/build/Release/nsbox_native.node')), 'nsbox\'s install script built the addon');
+  assert.ok(existsSync(join(app, 'node_modules/nsbox/build/Release/nsbox-exec')), 'and the nsbox-exec helper `exec` and `run` start');
   assert.ok(existsSync(join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')), 'better-sqlite3 built');
   assert.ok(!existsSync(join(app, 'node_modules/nsbox/dist/test')), 'no compiled tests installed');
 });

@@ -1,7 +1,8 @@
 /**
  * Unit (no root): src/store/sandbox-records.ts on a temporary database. Insert, get, list,
  * setState, update and delete; a taken name or key is refused; update is one read-modify-write
- * transaction, so two connections updating the same record lose nothing.
+ * transaction, so two connections updating the same record lose nothing; the --dns servers
+ * ride along in the configuration.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,14 @@ void test('a record stored with part of its configuration gets the defaults for 
   db.prepare("INSERT INTO sandboxes (name, key, state, created_at, config) VALUES ('old', '/k', 'ready', '2020-01-01T00:00:00.000Z', ?)")
     .run(JSON.stringify({ gateway: '10.0.0.1' }));
   assert.deepEqual(new SandboxRecords(db).get('old')?.config, { interfaces: [], routes: [], neighbors: [], gateway: '10.0.0.1' });
+  assert.equal(new SandboxRecords(db).get('old')?.config.dns, undefined, 'a record from before --dns: the host\'s servers');
+});
+
+void test('the --dns servers are kept with the configuration (no migration: the configuration is one JSON column)', (t) => {
+  const records = new SandboxRecords(openTestDb(t, tempStoreDir(t)));
+  records.insert({ name: 'a', key: '/k', labels: {}, config: { ...emptyConfig(), dns: ['192.0.2.53', '2001:db8::53'] } });
+  records.update('a', (c) => { c.routes.push({ destination: '10.1.0.0/16', nextHop: '10.0.0.1' }); });
+  assert.deepEqual(records.get('a')?.config.dns, ['192.0.2.53', '2001:db8::53']);
 });
 
 void test('update is read-modify-write in one transaction: another connection cannot write between the read and the write', (t) => {
