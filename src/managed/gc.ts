@@ -20,7 +20,7 @@ import { removeSandboxLocked } from './sandboxes.js';
 import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
 import { undoInterruptedInterfaces } from './undo.js';
 import { unpublishLocked } from './ports.js';
-import { etcDirOf, orphanEtcDirs, refreshNames, removeEtcDir } from './names.js';
+import { etcDirOf, exists, orphanEtcDirs, refreshNames, removeEtcDir } from './names.js';
 
 export interface GcAction {
   kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall';
@@ -211,15 +211,6 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -69,7 +69,8 @@ function ownedEtcDirs(root: StateRoot): Set<string> {
   }
 }
 
-function exists(path: string): boolean {
+/** Whether something (anything, a dangling symlink too) is at `path`. */
+export function exists(path: string): boolean {
   try {
     lstatSync(path);
     return true;

@@ -1,8 +1,9 @@
 /**
- * Test helper: a namespace playing the outside world, as test/integration/firewall/nat.test.ts
- * makes it: reached from the throwaway host over a veth (the world is 192.0.2.254/24, the host
- * 192.0.2.1/24) and with no route back to any sandbox subnet, so only masqueraded traffic gets
- * an answer. Servers run in it with `ip netns exec`.
+ * Test helper: a namespace playing the outside world for the firewall and names tests: reached
+ * from the throwaway host over a veth (the world is 192.0.2.254/24 and 2001:db8::254/64, the
+ * host 192.0.2.1/24 and 2001:db8::1/64) and with no route back to any sandbox subnet, so only
+ * masqueraded traffic gets an answer. Servers run in it with `ip netns exec`; `exec` runs a
+ * client there.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ip } from './iproute.js';
@@ -11,10 +12,14 @@ import { waitForOutput } from './cli.js';
 
 export const HOST_ADDRESS = '192.0.2.1';
 export const WORLD_ADDRESS = '192.0.2.254';
+export const HOST_ADDRESS6 = '2001:db8::1';
+export const WORLD_ADDRESS6 = '2001:db8::254';
 
 export interface World {
   /** Its name in /run/netns. */
   name: string;
+  /** The host's end of the veth. */
+  uplink: string;
   /** Start `argv` inside it; resolves once it printed `ready` on stdout. Killed by dispose. */
   serve(argv: readonly string[]): Promise<ChildProcessWithoutNullStreams>;
   /** Kill its servers, delete the veth, destroy the namespace. */
@@ -27,13 +32,16 @@ export function makeWorld(): World {
   const uplink = `nsbup${ns.name.slice(-6)}`;
   ip(undefined, 'link', 'add', uplink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name);
   ip(undefined, 'addr', 'add', `${HOST_ADDRESS}/24`, 'dev', uplink);
+  ip(undefined, 'addr', 'add', `${HOST_ADDRESS6}/64`, 'dev', uplink, 'nodad');
   ip(undefined, 'link', 'set', uplink, 'up');
   ip(ns.name, 'addr', 'add', `${WORLD_ADDRESS}/24`, 'dev', 'eth0');
+  ip(ns.name, 'addr', 'add', `${WORLD_ADDRESS6}/64`, 'dev', 'eth0', 'nodad');
   ip(ns.name, 'link', 'set', 'eth0', 'up');
   ip(ns.name, 'link', 'set', 'lo', 'up');
   const servers: ChildProcessWithoutNullStreams[] = [];
   return {
     name: ns.name,
+    uplink,
     async serve(argv) {
       const child = spawn('ip', ['netns', 'exec', ns.name, ...argv]);
       servers.push(child);

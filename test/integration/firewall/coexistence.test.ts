@@ -18,23 +18,20 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ip } from '../../helpers/iproute.js';
-import { makeNetns, type TestNetns } from '../../helpers/netns.js';
+import { HOST_ADDRESS, WORLD_ADDRESS, makeWorld, type World } from '../../helpers/world.js';
 import { NSBOX_BIN, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 import { clientArgv, serverArgv } from '../../helpers/probe-servers.js';
 
-const HOST = '192.0.2.1';
-const WORLD = '192.0.2.254';
+const HOST = HOST_ADDRESS;
+const WORLD = WORLD_ADDRESS;
 const WORLD_PORT = 9000;
-let world: TestNetns;
-let worldServer: ChildProcessWithoutNullStreams;
-let uplink = '';
+let world: World;
 /** The throwaway host's forwarding before the file (nsbox turns it on for its networks): put back after. */
 const FORWARDING = '/proc/sys/net/ipv4/ip_forward';
 let forwarding = '';
@@ -62,22 +59,12 @@ function iptablesSave(): string[] {
 
 before(async () => {
   forwarding = readFileSync(FORWARDING, 'utf8');
-  world = makeNetns();
-  uplink = `nsbcx${world.name.slice(-6)}`;
-  ip(undefined, 'link', 'add', uplink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', world.name);
-  ip(undefined, 'addr', 'add', `${HOST}/24`, 'dev', uplink);
-  ip(undefined, 'link', 'set', uplink, 'up');
-  ip(world.name, 'addr', 'add', `${WORLD}/24`, 'dev', 'eth0');
-  ip(world.name, 'link', 'set', 'eth0', 'up');
-  ip(world.name, 'link', 'set', 'lo', 'up');
-  worldServer = spawn('ip', ['netns', 'exec', world.name, ...serverArgv('world', WORLD_PORT)]);
-  await waitForOutput(worldServer, 'stdout', 'ready');
+  world = makeWorld();
+  await world.serve(serverArgv('world', WORLD_PORT));
 });
 
 after(() => {
-  worldServer.kill();
-  ip(undefined, 'link', 'del', uplink);
-  world[Symbol.dispose]();
+  world.dispose();
   writeFileSync(FORWARDING, forwarding);
 });
 

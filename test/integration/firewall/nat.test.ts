@@ -11,26 +11,25 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Nft } from '../../../src/netlink/nftables/ops/index.js';
 import { ip } from '../../helpers/iproute.js';
-import { makeNetns, type TestNetns } from '../../helpers/netns.js';
+import { makeNetns } from '../../helpers/netns.js';
+import { HOST_ADDRESS, HOST_ADDRESS6, WORLD_ADDRESS, WORLD_ADDRESS6, makeWorld, type World } from '../../helpers/world.js';
 import { rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 import { clientArgv, serverArgv } from '../../helpers/probe-servers.js';
 
-const HOST = '192.0.2.1';
-const WORLD = '192.0.2.254';
-const HOST6 = '2001:db8::1';
-const WORLD6 = '2001:db8::254';
+const HOST = HOST_ADDRESS;
+const WORLD = WORLD_ADDRESS;
+const HOST6 = HOST_ADDRESS6;
+const WORLD6 = WORLD_ADDRESS6;
 const WORLD_PORT = 9000;
-let world: TestNetns;
-let worldServer: ChildProcessWithoutNullStreams;
-let uplink = '';
+let world: World;
 
 /** A free-looking high port for this file (the kernel picks none here: tests name them). */
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
@@ -44,26 +43,11 @@ function probe(where: string | undefined, proto: 'tcp' | 'udp', host: string, p:
 }
 
 before(async () => {
-  world = makeNetns();
-  uplink = `nsbup${world.name.slice(-6)}`;
-  ip(undefined, 'link', 'add', uplink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', world.name);
-  ip(undefined, 'addr', 'add', `${HOST}/24`, 'dev', uplink);
-  ip(undefined, 'addr', 'add', '2001:db8::1/64', 'dev', uplink, 'nodad');
-  ip(undefined, 'link', 'set', uplink, 'up');
-  ip(world.name, 'addr', 'add', `${WORLD}/24`, 'dev', 'eth0');
-  ip(world.name, 'addr', 'add', '2001:db8::254/64', 'dev', 'eth0', 'nodad');
-  ip(world.name, 'link', 'set', 'eth0', 'up');
-  ip(world.name, 'link', 'set', 'lo', 'up');
-  const argv = serverArgv('world', WORLD_PORT);
-  worldServer = spawn('ip', ['netns', 'exec', world.name, ...argv]);
-  await waitForOutput(worldServer, 'stdout', 'ready');
+  world = makeWorld();
+  await world.serve(serverArgv('world', WORLD_PORT));
 });
 
-after(() => {
-  worldServer.kill();
-  ip(undefined, 'link', 'del', uplink);
-  world[Symbol.dispose]();
-});
+after(() => world.dispose());
 
 async function network(r: NsboxRoot, ...flags: string[]): Promise<{ name: string; base: string }> {
   const s = uniqueSubnet();
