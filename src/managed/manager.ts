@@ -13,7 +13,7 @@ import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 import { DEFAULT_ROOT, StateRoot, type RootOptions } from './root.js';
 import {
-  createSandbox, kernelView, removeSandbox, statusOf, type CreateSandboxOptions, type KernelView, type RemoveOutcome, type SandboxStatus,
+  createSandbox, kernelView, removeSandbox, removeSandboxes, statusOf, type CreateSandboxOptions, type KernelView, type RemoveOutcome, type SandboxStatus,
 } from './sandboxes.js';
 import { addInterface, removeInterface, type AddInterfaceOptions } from './interfaces.js';
 import {
@@ -66,6 +66,9 @@ export class Manager {
   // Sandboxes
   createSandbox(name: string, options?: CreateSandboxOptions): Promise<SandboxRecord> { return createSandbox(this.#root, name, options); }
   removeSandbox(name: string): Promise<RemoveOutcome> { return removeSandbox(this.#root, name); }
+  removeSandboxes(names: readonly string[], onProgress?: (name: string, done: number, total: number) => void): Promise<RemoveOutcome[]> {
+    return removeSandboxes(this.#root, names, onProgress);
+  }
   sandbox(name: string): SandboxStatus { return statusOf(this.#root.record(name)); }
   sandboxes(): SandboxStatus[] { return this.#root.records.list().map(statusOf); }
   kernelView(name: string): Promise<KernelView> { return kernelView(this.#root.record(name)); }

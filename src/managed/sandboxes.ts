@@ -65,8 +65,11 @@ export interface RemoveOutcome {
   errors: string[];
 }
 
-/** Remove a sandbox; the caller holds its lock. */
-export async function removeSandboxLocked(root: StateRoot, name: string): Promise<RemoveOutcome> {
+/**
+ * Remove a sandbox; the caller holds its lock. Its peers' hosts files are rewritten, unless the
+ * caller collects the networks in `namesOf` to rewrite them once after removing many.
+ */
+export async function removeSandboxLocked(root: StateRoot, name: string, namesOf?: Set<string>): Promise<RemoveOutcome> {
   const rec = root.records.get(name);
   if (rec === undefined) return { name, removed: false, errors: [] };
   root.records.setState(name, 'removing');
@@ -99,7 +102,8 @@ export async function removeSandboxLocked(root: StateRoot, name: string): Promis
   const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);
   errors.push(...removeEtcDir(root, name));
-  refreshNames(root, { networks }); // its peers forget it
+  if (namesOf === undefined) refreshNames(root, { networks }); // its peers forget it
+  else for (const n of networks) namesOf.add(n);
   if (!destroyed) {
     // Not adopted (no namespace, or an interrupted create) or destroy failed: still clear the file.
     try {
@@ -117,6 +121,26 @@ export async function removeSandboxLocked(root: StateRoot, name: string): Promis
 export function removeSandbox(root: StateRoot, name: string): Promise<RemoveOutcome> {
   checkName('sandbox', name);
   return root.locked(name, () => removeSandboxLocked(root, name));
+}
+
+/**
+ * Remove several sandboxes, one after the other, each under its lock; their peers' hosts files
+ * are rewritten once at the end instead of after each (N sandboxes on a network would otherwise
+ * cost N² file writes). A process killed in between leaves hosts files that `gc` rewrites.
+ */
+export async function removeSandboxes(root: StateRoot, names: readonly string[], onProgress?: (name: string, done: number, total: number) => void): Promise<RemoveOutcome[]> {
+  for (const name of names) checkName('sandbox', name);
+  const touched = new Set<string>();
+  const outcomes: RemoveOutcome[] = [];
+  try {
+    for (const [i, name] of names.entries()) {
+      onProgress?.(name, i + 1, names.length);
+      outcomes.push(await root.locked(name, () => removeSandboxLocked(root, name, touched)));
+    }
+  } finally {
+    if (touched.size > 0) refreshNames(root, { networks: [...touched] });
+  }
+  return outcomes;
 }
 
 /** A record, whether its namespace is mounted, and its state ('gone' when a ready sandbox lost its namespace). */

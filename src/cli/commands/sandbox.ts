@@ -94,11 +94,7 @@ export const register: Register = (program, run) => {
       for (const n of names) checkName('sandbox', n);
       const targets = o.all ? manager.sandboxes().map((s) => s.record.name) : names;
       const progress = new Progress('removing');
-      const results = [];
-      for (const [i, name] of targets.entries()) {
-        progress.step(name, i + 1, targets.length);
-        results.push(await manager.removeSandbox(name));
-      }
+      const results = await manager.removeSandboxes(targets, (name, done, total) => progress.step(name, done, total));
       progress.end();
       if (json) printJson(results);
       else for (const r of results) process.stdout.write(r.removed ? `${r.name}\n` : `${r.name}: already gone\n`);
