@@ -81,8 +81,9 @@ async function ensureNetwork(manager: Manager, config: PluginConfig, ipam: Nsbox
       });
       return;
     } catch (err) {
+      // Another process made it meanwhile (its name, or its bridge, taken first): check that one.
       net = existing();
-      if (net === undefined || (err as { code?: unknown }).code !== 'NSBOX_ERR_EXISTS') throw err;
+      if (net === undefined) throw err;
     }
   }
   checkSameNetwork(config, ipam, net);

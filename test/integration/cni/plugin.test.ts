@@ -11,7 +11,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { rootForTest, type NetworkJson, type NsboxRoot, type SandboxJson } from '../../helpers/cli.js';
 import { links } from '../../helpers/host-links.js';
@@ -43,6 +43,23 @@ function cni(root: NsboxRoot, call: Call): Outcome {
   };
   const res = spawnSync(process.execPath, [CNI_BIN], { input: JSON.stringify(call.config), encoding: 'utf8', env });
   return { status: res.status, json: res.stdout.trim() === '' ? undefined : JSON.parse(res.stdout) as Record<string, unknown>, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** The same, without waiting: for parallel calls. */
+function cniAsync(root: NsboxRoot, call: Call): Promise<Outcome> {
+  const env = {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root,
+    CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns, CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH: '/opt/cni/bin',
+  };
+  const child = spawn(process.execPath, [CNI_BIN], { env });
+  child.stdin.end(JSON.stringify(call.config));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  return new Promise((resolve) => child.on('close', (status) => {
+    resolve({ status, json: stdout.trim() === '' ? undefined : JSON.parse(stdout) as Record<string, unknown>, stdout, stderr });
+  }));
 }
 
 function ok(root: NsboxRoot, call: Call): Record<string, unknown> | undefined {
@@ -221,5 +238,31 @@ test('CHECK: ok, then 101 once the interface is gone, 3 for an attachment nsbox 
   assert.match(String(gone.details), /no interface eth0/);
   ok(root, { command: 'DEL', containerId: 'ctr-a', netns: a.path, config });
   assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual(hostVeths(), []);
+});
+
+test('parallel ADDs on a network nobody made yet: one network, distinct addresses; nsbox gc keeps them, nsbox rm of one unpins and leaves the runtime\'s namespace', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr } = uniqueSubnet();
+  const config = conf(net, cidr);
+  const spaces = Array.from({ length: 6 }, () => runtimeNetns(t));
+  const outcomes = await Promise.all(spaces.map((ns, i) => cniAsync(root, { command: 'ADD', containerId: `ctr-${i}`, netns: ns.path, config })));
+  for (const o of outcomes) assert.equal(o.status, 0, `${o.stdout}${o.stderr}`);
+  const addresses = outcomes.map((o) => (o.json as unknown as Result).ips[0]!.address);
+  assert.equal(new Set(addresses).size, spaces.length);
+  assert.equal((await root.json<NetworkJson[]>('network', 'ls')).filter((n) => n.name === net).length, 1);
+
+  await root.ok('gc');
+  const listed = await cniRecords(root);
+  assert.equal(listed.length, spaces.length);
+  const first = listed.find((s) => addressesIn(spaces[0]!.name, 'eth0').length > 0 && s.interfaces[0]?.options.ipv4 === addressesIn(spaces[0]!.name, 'eth0')[0])!;
+  await root.ok('rm', first.name);
+  assert.ok(!ipJson<{ ifname: string }[]>(spaces[0]!.name, 'link', 'show').some((l) => l.ifname === 'eth0'));
+  assert.doesNotThrow(() => execFileSync('ip', ['-n', spaces[0]!.name, 'link', 'show', 'lo']));
+  const dels = await Promise.all(spaces.map((ns, i) => cniAsync(root, { command: 'DEL', containerId: `ctr-${i}`, netns: ns.path, config })));
+  for (const o of dels) assert.equal(o.status, 0, `${o.stdout}${o.stderr}`);
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual((await root.network(net)).leases, []);
   assert.deepEqual(hostVeths(), []);
 });
