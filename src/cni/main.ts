@@ -12,9 +12,9 @@
  * with exit code 1, as libcni reads it.
  *
  * `main` is the `nsbox-cni` process (bin/nsbox-cni.js): it reads the real environment and
- * stdin and runs with the backend of this build (unimplemented-backend.ts, until the one over
- * the managed layer exists). This module loads neither the addon nor SQLite: VERSION is
- * called by runtimes before every command, and must stay cheap.
+ * stdin and runs with the backend over the managed layer (managed-backend.ts; GC still refused
+ * by unimplemented-backend.ts), loaded only when a checked call reaches it: VERSION is called by
+ * runtimes before every command, and must stay cheap.
  */
 import type { CniBackend, CniCall } from './backend.js';
 import { decodeConfig, parseEnvelope, parsePluginConfig, type ConfigEnvelope } from './config.js';
@@ -121,9 +121,35 @@ async function processStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The backend over the managed layer, loaded only when runCni calls it (after every check, so
+ * VERSION and refused input load neither the managed layer's modules nor SQLite), on the
+ * state root NSBOX_ROOT (default /var/lib/nsbox). GC is still the unimplemented backend's.
+ */
+function lazyManagedBackend(): { backend: CniBackend; close(): void } {
+  let loaded: Promise<{ backend: CniBackend; close(): void }> | undefined;
+  const load = (): Promise<{ backend: CniBackend; close(): void }> => {
+    loaded ??= import('./managed-backend.js').then(({ ManagedBackend, Manager }) => {
+      const manager = Manager.open();
+      return { backend: new ManagedBackend(manager), close: () => manager.close() };
+    });
+    return loaded;
+  };
+  const backend: CniBackend = {
+    add: async (r) => (await load()).backend.add(r),
+    del: async (r) => (await load()).backend.del(r),
+    check: async (r) => (await load()).backend.check(r),
+    status: async (r) => (await load()).backend.status(r),
+    gc: UNIMPLEMENTED_BACKEND.gc,
+  };
+  return { backend, close: () => { void loaded?.then((l) => l.close()); } };
+}
+
 /** The nsbox-cni process: returns the exit code (bin/nsbox-cni.js sets it). */
 export async function main(): Promise<number> {
-  const outcome = await runCni(process.env, processStdin, UNIMPLEMENTED_BACKEND);
+  const { backend, close } = lazyManagedBackend();
+  const outcome = await runCni(process.env, processStdin, backend);
+  close();
   process.stdout.write(outcome.stdout);
   return outcome.exitCode;
 }

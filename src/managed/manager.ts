@@ -27,6 +27,7 @@ import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type R
 import { gc, type GcOptions, type GcResult } from './gc.js';
 import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
 import { doctor, type DoctorReport } from './doctor.js';
+import { attachExternal, type AttachExternalOptions, type ExternalAttachment } from './external.js';
 import { installFirewallHook, type FirewallHook, type FirewallHookOptions } from './firewall-hook.js';
 
 export class Manager {
@@ -72,6 +73,8 @@ export class Manager {
   sandbox(name: string): SandboxStatus { return statusOf(this.#root.record(name)); }
   sandboxes(): SandboxStatus[] { return this.#root.records.list().map(statusOf); }
   kernelView(name: string): Promise<KernelView> { return kernelView(this.#root.record(name)); }
+  /** A sandbox over a namespace made outside nsbox (a container runtime's), attached to one network: all or nothing. `removeSandbox` undoes it (and unpins, never destroys, the namespace). */
+  attachExternal(name: string, options: AttachExternalOptions): Promise<ExternalAttachment> { return attachExternal(this.#root, name, options); }
 
   // Interfaces, routes, gateways, neighbours
   addInterface(name: string, src: string, options?: AddInterfaceOptions): Promise<InterfaceRecord> { return addInterface(this.#root, name, src, options); }

@@ -14,6 +14,7 @@
 import { Sandbox, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
 import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
 import { adopt } from './adopt.js';
+import { EXTERNAL_LABEL, isExternal } from './external.js';
 import { refreshNames } from './names.js';
 import type { StateRoot } from './root.js';
 
@@ -56,6 +57,7 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
       try {
         if (isNamespaceMounted(rec.key)) return await adoptLive(rec);
         if (!options.recreate) return { name: rec.name, status: 'gone', detail: 'network namespace gone; run `nsbox restore --recreate`' };
+        if (isExternal(rec)) return { name: rec.name, status: 'gone', detail: `its namespace was ${rec.labels[EXTERNAL_LABEL]}, made outside nsbox: nothing to recreate; run \`nsbox gc\`` };
         return await recreate(root, rec);
       } catch (err) {
         return { name: rec.name, status: 'failed', detail: (err as Error).message };

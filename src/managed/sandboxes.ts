@@ -10,7 +10,8 @@ import { Rtnl } from '../netlink/route/ops/index.js';
 import { IFF, RT_TABLE } from '../netlink/route/schema/constants.js';
 import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../store/index.js';
-import { checkName } from '../network/index.js';
+import { checkName, deleteLink } from '../network/index.js';
+import { isExternal } from './external.js';
 import { adopt } from './adopt.js';
 import { unpublishLocked } from './ports.js';
 import type { StateRoot } from './root.js';
@@ -57,6 +58,24 @@ export async function createSandbox(root: StateRoot, name: string, o: CreateSand
   });
 }
 
+/**
+ * The network links of a sandbox over an outside namespace (external.ts), deleted: inside
+ * (when it is reachable) by name, then the host ends and the leases. Already gone is success.
+ */
+async function detachExternalLinks(root: StateRoot, rec: SandboxRecord, inside: Rtnl | undefined): Promise<string[]> {
+  const errors: string[] = [];
+  for (const row of rec.config.interfaces) {
+    if (row.network === undefined) continue;
+    try {
+      if (inside !== undefined) await deleteLink(inside, row.dstName);
+      await root.networks.releaseOutside(row.network, rec.key);
+    } catch (err) {
+      errors.push(`interface ${row.dstName}: ${(err as Error).message}`);
+    }
+  }
+  return errors;
+}
+
 export interface RemoveOutcome {
   name: string;
   /** False when there was no such sandbox (removing what is gone succeeds). */
@@ -75,6 +94,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
   root.records.setState(name, 'removing');
   const errors: string[] = [];
   let destroyed = false;
+  const external = isExternal(rec);
   await unpublishLocked(root, name).catch((err: Error) => errors.push(`published ports: ${err.message}`));
   if (isNamespaceMounted(rec.key)) {
     let adopted;
@@ -83,7 +103,11 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
     } catch (err) {
       errors.push((err as Error).message);
     }
-    if (adopted) {
+    if (adopted && external) {
+      // Not nsbox's namespace: its network links are deleted here (they would outlive the pin).
+      errors.push(...await detachExternalLinks(root, rec, adopted.sandbox.netlink));
+      await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
+    } else if (adopted) {
       // Links a network made die with the namespace; links from the host go back to it.
       const networkLinks = new Set(rec.config.interfaces.filter((i) => i.network !== undefined).map((i) => i.dstName));
       for (const iface of [...adopted.sandbox.interfaces()].reverse()) {
@@ -97,7 +121,8 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
       await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
     }
   }
-  const hostEnds = rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
+  if (external && !destroyed) errors.push(...await detachExternalLinks(root, rec, undefined));
+  const hostEnds = external ? [] : rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
   for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
   const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);

@@ -11,3 +11,4 @@ export { subnetsOverlap, type Cidr } from '../net/cidr.js';
 export { vethTag, bridgeTag, checkName } from './names.js';
 export type { Lease } from '../store/index.js';
 export { DRIVER_NAMES } from './drivers.js';
+export { deleteLink } from './driver.js';

@@ -40,6 +40,8 @@ export interface AttachOptions {
   owner?: string;
   /** Unsolicited ARP/NA messages after the link comes up (0..3, default 3). */
   advertiseAddrNMsgs?: number;
+  /** Give the sandbox its default route through the gateways when it has none (default: unless the network is internal). */
+  defaultRoute?: boolean;
 }
 
 export interface Attachment {
@@ -276,7 +278,7 @@ export class Networks {
         advertiseAddrNMsgs: o.advertiseAddrNMsgs,
       });
       let gateway = false;
-      if (!rec.config.internal) {
+      if (!rec.config.internal && o.defaultRoute !== false) {
         if (v4 && ipv4 && sandbox.gateway === undefined) {
           await sandbox.setGateway(v4.gateway);
           gateway = true;

@@ -1,23 +1,24 @@
 /**
  * Unit: the nsbox-cni process (package.json "bin", bin/nsbox-cni.js over the bundled
  * dist/cni.mjs), run as a runtime runs it: environment and stdin in, one JSON document on
- * stdout, exit 0 or 1. VERSION works; bad input gets its spec code; a valid request gets this
- * build's refusal. The bundle loads neither the addon nor SQLite (runtimes call VERSION before
- * every command).
+ * stdout, exit 0 or 1. VERSION works; bad input gets its spec code; GC gets this build's
+ * refusal. VERSION and refused input load neither the addon nor SQLite (runtimes call VERSION
+ * before every command); ADD, DEL and CHECK are the integration tests' (test/integration/cni).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
 
 const root = packageRoot();
 const bin = join(root, 'bin/nsbox-cni.js');
 
-function run(env: Record<string, string>, stdin: string): { status: number | null; json: Record<string, unknown>; stderr: string } {
+function run(env: Record<string, string>, stdin: string, nodeArgs: string[] = []): { status: number | null; json: Record<string, unknown>; stderr: string } {
   // A runtime's environment (libcni passes its own along); nothing of the test's.
-  const res = spawnSync(process.execPath, [bin], { input: stdin, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', ...env } });
+  const res = spawnSync(process.execPath, [...nodeArgs, bin], { input: stdin, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', ...env } });
   return { status: res.status, json: JSON.parse(res.stdout) as Record<string, unknown>, stderr: res.stderr };
 }
 
@@ -33,26 +34,31 @@ test('VERSION, as libcni asks it (GetVersionInfo: CNI_NETNS, CNI_IFNAME, CNI_PAT
   assert.deepEqual(res.json, { cniVersion: '1.1.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
 });
 
-test('bad input: its spec code on stdout, exit 1; a valid request: this build\'s refusal', () => {
+test('bad input: its spec code on stdout, exit 1; GC: this build\'s refusal', () => {
   const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'n1', type: 'nsbox-cni', isGateway: true, ipam: { type: 'nsbox', subnet: '10.88.0.0/16' } });
   const attach = { CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0' };
+  const gcConf = JSON.stringify({ ...JSON.parse(conf) as object, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] });
   const cases: [Record<string, string>, string, number][] = [
     [{ CNI_COMMAND: 'ADD' }, conf, 4],
     [{ CNI_COMMAND: 'ADD', ...attach }, '{"name":', 6],
     [{ CNI_COMMAND: 'ADD', ...attach }, conf.replace('1.0.0', '3.0.0'), 1],
     [{ CNI_COMMAND: 'ADD', ...attach }, conf.replace('"isGateway":true', '"isGateway":true,"mtu":-5'), 7],
-    [{ CNI_COMMAND: 'ADD', ...attach }, conf, 4], // not implemented yet: 4 naming CNI_COMMAND
+    [{ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf, 4], // not implemented yet: 4 naming CNI_COMMAND
   ];
   for (const [env, stdin, code] of cases) {
     const res = run(env, stdin);
     assert.equal(res.status, 1, JSON.stringify(res.json));
     assert.equal(res.json.code, code, JSON.stringify(res.json));
   }
-  assert.match(String(run({ CNI_COMMAND: 'ADD', ...attach }, conf).json.msg), /CNI_COMMAND=ADD is not implemented/);
+  assert.match(String(run({ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf).json.msg), /CNI_COMMAND=GC is not implemented/);
 });
 
-test('the bundle loads neither the addon nor SQLite', () => {
-  const bundle = readFileSync(join(root, 'dist/cni.mjs'), 'utf8');
-  assert.doesNotMatch(bundle, /better-sqlite3/);
-  assert.doesNotMatch(bundle, /\.node['"]|process\.dlopen|node-gyp-build/);
+test('VERSION and refused input load neither the addon nor SQLite (no native module is opened)', () => {
+  // Every native module (the addon, better-sqlite3) is loaded through process.dlopen.
+  const preload = join(mkdtempSync(join(tmpdir(), 'nsbox-cni-')), 'no-dlopen.cjs');
+  writeFileSync(preload, 'process.dlopen = (m, f) => { throw new Error(`dlopen ${f}`); };\n');
+  const version = run({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}', ['--require', preload]);
+  assert.equal(version.status, 0, JSON.stringify(version));
+  const refused = run({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0' }, '{"cniVersion":"1.0.0","name":"n","type":"nsbox-cni","isGateway":false,"ipam":{"type":"nsbox","subnet":"10.88.0.0/16"}}', ['--require', preload]);
+  assert.equal(refused.json.code, 2, JSON.stringify(refused));
 });

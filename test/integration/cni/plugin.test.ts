@@ -1,0 +1,268 @@
+/**
+ * Integration (root, throwaway host): the nsbox-cni bin run as a runtime runs it (CNI_*
+ * environment, the config on stdin, a namespace the "runtime" made with `ip netns add`), over
+ * nsbox's own IPAM and a bridge network made from the config. ADD gives the container
+ * CNI_IFNAME with the result's address, a default route with isDefaultGateway, and it pings
+ * its gateway and another container; results checked in 1.0.0 and 0.4.0 shapes; `nsbox ls`
+ * shows the attachments. DEL leaves nothing (records, leases, host links, the container's
+ * interface), twice, and after the namespace was deleted. A failed ADD (pool exhausted, a bad
+ * subnet, a config contradicting the network) leaves nothing. CHECK passes, then fails with
+ * 101 once the interface is gone, and with 3 for an attachment nsbox never made.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { rootForTest, type NetworkJson, type NsboxRoot, type SandboxJson } from '../../helpers/cli.js';
+import { links } from '../../helpers/host-links.js';
+import { networkName, uniqueSubnet } from '../../helpers/networks.js';
+import { randomName } from '../../helpers/names.js';
+
+const CNI_BIN = fileURLToPath(new URL('../../../../bin/nsbox-cni.js', import.meta.url));
+
+interface Outcome {
+  status: number | null;
+  json: Record<string, unknown> | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+interface Call {
+  command: 'ADD' | 'DEL' | 'CHECK';
+  containerId: string;
+  netns: string;
+  ifname?: string;
+  config: Record<string, unknown>;
+}
+
+/** Run the plugin as libcni does: the environment is the runtime's plus CNI_*, the config on stdin. */
+function cni(root: NsboxRoot, call: Call): Outcome {
+  const env = {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root,
+    CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns, CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH: '/opt/cni/bin',
+  };
+  const res = spawnSync(process.execPath, [CNI_BIN], { input: JSON.stringify(call.config), encoding: 'utf8', env });
+  return { status: res.status, json: res.stdout.trim() === '' ? undefined : JSON.parse(res.stdout) as Record<string, unknown>, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** The same, without waiting: for parallel calls. */
+function cniAsync(root: NsboxRoot, call: Call): Promise<Outcome> {
+  const env = {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root,
+    CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns, CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH: '/opt/cni/bin',
+  };
+  const child = spawn(process.execPath, [CNI_BIN], { env });
+  child.stdin.end(JSON.stringify(call.config));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  return new Promise((resolve) => child.on('close', (status) => {
+    resolve({ status, json: stdout.trim() === '' ? undefined : JSON.parse(stdout) as Record<string, unknown>, stdout, stderr });
+  }));
+}
+
+function ok(root: NsboxRoot, call: Call): Record<string, unknown> | undefined {
+  const res = cni(root, call);
+  assert.equal(res.status, 0, `${call.command}: ${res.stdout}${res.stderr}`);
+  return res.json;
+}
+
+function fails(root: NsboxRoot, call: Call, code: number): Record<string, unknown> {
+  const res = cni(root, call);
+  assert.equal(res.status, 1, `${call.command} should fail: ${res.stdout}${res.stderr}`);
+  assert.equal(res.json?.code, code, `${call.command}: ${res.stdout}`);
+  return res.json!;
+}
+
+/** A namespace the "runtime" made, deleted when the test ends; returns its path. */
+function runtimeNetns(t: TestContext): { name: string; path: string } {
+  const name = randomName();
+  execFileSync('ip', ['netns', 'add', name]);
+  t.after(() => { spawnSync('ip', ['netns', 'del', name]); });
+  return { name, path: `/run/netns/${name}` };
+}
+
+function conf(network: string, subnet: string, extra: Record<string, unknown> = {}, cniVersion = '1.0.0'): Record<string, unknown> {
+  return { cniVersion, name: network, type: 'nsbox-cni', bridge: `br${network}`.slice(0, 15), isGateway: true, isDefaultGateway: true, ipMasq: true, ipam: { type: 'nsbox', subnet }, ...extra };
+}
+
+function ipJson<T>(ns: string, ...args: string[]): T {
+  return JSON.parse(execFileSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' })) as T;
+}
+
+function addressesIn(ns: string, ifname: string): string[] {
+  const rows = ipJson<{ ifname: string; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(ns, 'addr', 'show');
+  return (rows.find((r) => r.ifname === ifname)?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+function pingFrom(ns: string, address: string): boolean {
+  return spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '2', address]).status === 0;
+}
+
+interface Result {
+  cniVersion: string;
+  interfaces: { name: string; mac?: string; sandbox?: string }[];
+  ips: { address: string; gateway?: string; interface?: number; version?: string }[];
+  routes?: { dst: string; gw?: string }[];
+}
+
+/** The result's shape in its version, and what it says of the container interface. */
+function checkResult(raw: Record<string, unknown> | undefined, version: string, ifname: string, netns: string, gateway: string): string {
+  const result = raw as unknown as Result;
+  assert.equal(result.cniVersion, version);
+  const ip = result.ips[0]!;
+  assert.equal(result.ips.length, 1);
+  if (version === '1.0.0') assert.equal(ip.version, undefined);
+  else assert.equal(ip.version, '4');
+  assert.equal(ip.gateway, gateway);
+  const iface = result.interfaces[ip.interface!]!;
+  assert.equal(iface.name, ifname);
+  assert.equal(iface.sandbox, netns);
+  assert.match(iface.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  for (const i of result.interfaces) assert.match(i.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, JSON.stringify(i));
+  assert.deepEqual(result.routes, [{ dst: '0.0.0.0/0', gw: gateway }]);
+  return ip.address;
+}
+
+const cniRecords = async (root: NsboxRoot): Promise<SandboxJson[]> => (await root.json<SandboxJson[]>('ls')).filter((s) => s.name.startsWith('cni-'));
+const hostVeths = (): string[] => links().filter((l) => l.ifname.startsWith('vnsb')).map((l) => l.ifname);
+
+test('ADD: the interface with the result\'s address, pings to the gateway and between containers; CHECK ok; DEL leaves nothing, twice', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr, base } = uniqueSubnet();
+  const gateway = `${base}1`;
+  const a = runtimeNetns(t);
+  const b = runtimeNetns(t);
+  const config = conf(net, cidr);
+  const ra = ok(root, { command: 'ADD', containerId: 'ctr-a', netns: a.path, config });
+  const rb = ok(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, config });
+  const addrA = checkResult(ra, '1.0.0', 'eth0', a.path, gateway);
+  const addrB = checkResult(rb, '1.0.0', 'eth0', b.path, gateway);
+  assert.deepEqual(addressesIn(a.name, 'eth0'), [addrA]);
+  assert.deepEqual(addressesIn(b.name, 'eth0'), [addrB]);
+  const routes = ipJson<{ dst: string; gateway?: string }[]>(a.name, 'route', 'show');
+  assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === gateway), JSON.stringify(routes));
+  assert.ok(pingFrom(a.name, gateway), 'a pings its gateway');
+  assert.ok(pingFrom(a.name, addrB.split('/')[0]!), 'a pings b');
+  assert.ok(pingFrom(b.name, addrA.split('/')[0]!), 'b pings a');
+
+  const network = await root.network(net);
+  assert.equal(network.bridge, config.bridge);
+  assert.deepEqual(network.subnets, [{ subnet: cidr, gateway }]);
+  assert.equal(network.leases.length, 2);
+  const listed = await cniRecords(root);
+  assert.equal(listed.length, 2);
+  assert.ok(listed.every((s) => s.state === 'ready'), JSON.stringify(listed));
+
+  ok(root, { command: 'CHECK', containerId: 'ctr-a', netns: a.path, config: { ...config, prevResult: ra } });
+
+  for (const [id, ns] of [['ctr-a', a], ['ctr-b', b]] as const) {
+    assert.equal(ok(root, { command: 'DEL', containerId: id, netns: ns.path, config }), undefined);
+    assert.deepEqual(addressesIn(ns.name, 'eth0'), []);
+    assert.ok(!ipJson<{ ifname: string }[]>(ns.name, 'link', 'show').some((l) => l.ifname === 'eth0'));
+    ok(root, { command: 'DEL', containerId: id, netns: ns.path, config }); // twice
+  }
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual((await root.network(net)).leases, []);
+  assert.deepEqual(hostVeths(), []);
+  // The runtime's namespaces are still there: nsbox only pinned them.
+  assert.doesNotThrow(() => execFileSync('ip', ['-n', a.name, 'link', 'show', 'lo']));
+});
+
+test('0.4.0 results; DEL after the namespace was deleted, and with CNI_NETNS empty, cleans up', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr, base } = uniqueSubnet();
+  const a = runtimeNetns(t);
+  const b = runtimeNetns(t);
+  const config = conf(net, cidr, {}, '0.4.0');
+  checkResult(ok(root, { command: 'ADD', containerId: 'ctr-a', netns: a.path, config }), '0.4.0', 'eth0', a.path, `${base}1`);
+  checkResult(ok(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, ifname: 'net1', config }), '0.4.0', 'net1', b.path, `${base}1`);
+  assert.equal(hostVeths().length, 2);
+  execFileSync('ip', ['netns', 'del', a.name]);
+  ok(root, { command: 'DEL', containerId: 'ctr-a', netns: a.path, config });
+  ok(root, { command: 'DEL', containerId: 'ctr-b', netns: '', ifname: 'net1', config });
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual((await root.network(net)).leases, []);
+  assert.deepEqual(hostVeths(), []);
+  assert.ok(!ipJson<{ ifname: string }[]>(b.name, 'link', 'show').some((l) => l.ifname === 'net1'));
+});
+
+test('a failed ADD leaves nothing: pool exhausted (100), a bad subnet (7), a config contradicting the network (7 naming the field), DEL of the unknown succeeds', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { base } = uniqueSubnet();
+  const a = runtimeNetns(t);
+  const b = runtimeNetns(t);
+  const small = conf(net, `${base}0/30`); // gateway .1, one host .2
+  ok(root, { command: 'ADD', containerId: 'ctr-a', netns: a.path, config: small });
+  const exhausted = fails(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, config: small }, 100);
+  assert.match(String(exhausted.details), /NSBOX_ERR_EXHAUSTED/);
+  assert.equal((await cniRecords(root)).length, 1);
+  assert.equal((await root.network(net)).leases.length, 1);
+  assert.equal(hostVeths().length, 1);
+  assert.ok(!ipJson<{ ifname: string }[]>(b.name, 'link', 'show').some((l) => l.ifname === 'eth0'));
+  ok(root, { command: 'DEL', containerId: 'ctr-b', netns: b.path, config: small }); // what the runtime does after a failed ADD
+
+  const contradicting = fails(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, config: conf(net, `${base}0/29`) }, 7);
+  assert.match(String(contradicting.msg), /ipam\.ranges/);
+  const masq = fails(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, config: { ...small, ipMasq: false } }, 7);
+  assert.match(String(masq.msg), /ipMasq/);
+
+  const other = networkName();
+  const bad = fails(root, { command: 'ADD', containerId: 'ctr-b', netns: b.path, config: conf(other, `${base}5/24`) }, 7);
+  assert.match(String(bad.msg), /ipam\.subnet/);
+  assert.equal((await root.json<NetworkJson[]>('network', 'ls')).filter((n) => n.name === other).length, 0);
+  assert.equal((await cniRecords(root)).length, 1);
+  assert.equal(hostVeths().length, 1);
+
+  ok(root, { command: 'DEL', containerId: 'ctr-a', netns: a.path, config: small });
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual(hostVeths(), []);
+});
+
+test('CHECK: ok, then 101 once the interface is gone, 3 for an attachment nsbox never made', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr } = uniqueSubnet();
+  const a = runtimeNetns(t);
+  const config = conf(net, cidr, {}, '1.1.0');
+  const result = ok(root, { command: 'ADD', containerId: 'ctr-a', netns: a.path, config });
+  const withPrev = { ...config, prevResult: result };
+  ok(root, { command: 'CHECK', containerId: 'ctr-a', netns: a.path, config: withPrev });
+  fails(root, { command: 'CHECK', containerId: 'ctr-other', netns: a.path, config: withPrev }, 3);
+  execFileSync('ip', ['-n', a.name, 'link', 'del', 'eth0']);
+  const gone = fails(root, { command: 'CHECK', containerId: 'ctr-a', netns: a.path, config: withPrev }, 101);
+  assert.match(String(gone.details), /no interface eth0/);
+  ok(root, { command: 'DEL', containerId: 'ctr-a', netns: a.path, config });
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual(hostVeths(), []);
+});
+
+test('parallel ADDs on a network nobody made yet: one network, distinct addresses; nsbox gc keeps them, nsbox rm of one unpins and leaves the runtime\'s namespace', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr } = uniqueSubnet();
+  const config = conf(net, cidr);
+  const spaces = Array.from({ length: 6 }, () => runtimeNetns(t));
+  const outcomes = await Promise.all(spaces.map((ns, i) => cniAsync(root, { command: 'ADD', containerId: `ctr-${i}`, netns: ns.path, config })));
+  for (const o of outcomes) assert.equal(o.status, 0, `${o.stdout}${o.stderr}`);
+  const addresses = outcomes.map((o) => (o.json as unknown as Result).ips[0]!.address);
+  assert.equal(new Set(addresses).size, spaces.length);
+  assert.equal((await root.json<NetworkJson[]>('network', 'ls')).filter((n) => n.name === net).length, 1);
+
+  await root.ok('gc');
+  const listed = await cniRecords(root);
+  assert.equal(listed.length, spaces.length);
+  const first = listed.find((s) => addressesIn(spaces[0]!.name, 'eth0').length > 0 && s.interfaces[0]?.options.ipv4 === addressesIn(spaces[0]!.name, 'eth0')[0])!;
+  await root.ok('rm', first.name);
+  assert.ok(!ipJson<{ ifname: string }[]>(spaces[0]!.name, 'link', 'show').some((l) => l.ifname === 'eth0'));
+  assert.doesNotThrow(() => execFileSync('ip', ['-n', spaces[0]!.name, 'link', 'show', 'lo']));
+  const dels = await Promise.all(spaces.map((ns, i) => cniAsync(root, { command: 'DEL', containerId: `ctr-${i}`, netns: ns.path, config })));
+  for (const o of dels) assert.equal(o.status, 0, `${o.stdout}${o.stderr}`);
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual((await root.network(net)).leases, []);
+  assert.deepEqual(hostVeths(), []);
+});
