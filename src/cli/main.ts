@@ -47,6 +47,9 @@ function program(runner: Runner, writeErr: (s: string) => void): Command {
 
 /** Parse argv, run the command, return the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that went away (`nsbox ls | head -1`) must not crash the command half-way through
+  // its work: what it still prints is lost, the work and the exit status are not.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
   let exitCode: number = EXIT.OK;
   const dash = argv.indexOf('--');
   let json = (dash < 0 ? argv : argv.slice(0, dash)).includes('--json');

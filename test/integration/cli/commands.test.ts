@@ -387,3 +387,15 @@ test('version, --version, -V and --help of every command exit 0', async () => {
   }
   assert.deepEqual(netnsFiles(root), []);
 });
+
+test('a reader that goes away (`nsbox rm a b c | head -0`) does not stop the work or crash nsbox: every sandbox is removed, exit 0, no stack trace', async () => {
+  const root = rootForFile();
+  const names = [randomName(), randomName(), randomName()];
+  for (const n of names) await nsboxOk(root, 'create', n);
+  const child = startNsbox(root, ['rm', ...names]);
+  child.stdout.destroy(); // the reader is gone before nsbox writes a line
+  const res = await finished(child);
+  assert.equal(res.code, 0, res.stderr);
+  assert.doesNotMatch(res.stderr, /EPIPE|at .*\.js:\d+/, 'no stack trace');
+  assert.deepEqual((await nsboxJson<{ name: string }[]>(root, 'ls')).filter((s) => names.includes(s.name)), [], 'all three removed');
+});
