@@ -1,7 +1,7 @@
 /**
  * Layer: netlink/socket.
  *
- * How a family's handle (Rtnl, Conntrack) gets its socket: made inside a namespace named by a
+ * How a family's handle (Rtnl, Nft, Conntrack) gets its socket: made inside a namespace named by a
  * path (opened here, owned by the handle), by an open fd (the caller's, kept open by the caller
  * until the handle closes), or by nothing (the caller's namespace); or adopted, already bound
  * in there. Whatever fails on the way is undone, and an adopted socket is closed then too:

@@ -9,9 +9,8 @@
  * namespace.
  */
 import { DecodeError } from '../../../errors.js';
-import { close, closeNetns, openNetns } from '../../../sys/index.js';
-import type { NetlinkSocket, NetlinkSocketOptions, RequestOptions } from '../../socket.js';
-import { openNetlinkSocket } from '../../native-transport.js';
+import type { NetlinkSocket, RequestOptions } from '../../socket.js';
+import { closeNetnsSocket, openNetnsSocket, type NetnsSocket, type NetnsSocketOptions } from '../../netns-socket.js';
 import type { NlMessage } from '../../wire/message.js';
 import { NFTABLES, nftMessageType } from '../family.js';
 import {
@@ -25,13 +24,8 @@ import { probeCapabilities, type NftCapabilities } from './probe.js';
 /** The send buffer a handle asks for: a transaction is one datagram, and may not exceed it. */
 export const NFT_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
-export interface NftOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'groups' | 'capAck'> {
-  /**
-   * The namespace: a path to a netns file (opened and owned by the handle), an open netns fd
-   * (which the caller keeps open until close), or omitted for the caller's namespace.
-   */
-  netns?: string | number;
-}
+/** The namespace (a netns path, an fd, or omitted for the caller's) and the socket's own options. */
+export type NftOptions = Omit<NetnsSocketOptions, 'groups' | 'capAck'>;
 
 /** A filter for dumps: a family ('unspec' or omitted: all) and a table. */
 export interface NftListOptions {
@@ -52,43 +46,22 @@ const familyNumber = (f: NftFamily | undefined): number => NFT_FAMILIES.encode(f
 const dumpType = (msg: number): number => nftMessageType(msg);
 
 export class Nft {
+  readonly #handle: NetnsSocket;
   readonly #socket: NetlinkSocket;
-  readonly #netnsFd: number;
-  readonly #ownsFd: boolean;
 
-  private constructor(socket: NetlinkSocket, netnsFd: number, ownsFd: boolean) {
-    this.#socket = socket;
-    this.#netnsFd = netnsFd;
-    this.#ownsFd = ownsFd;
+  private constructor(handle: NetnsSocket) {
+    this.#handle = handle;
+    this.#socket = handle.socket;
   }
 
   /** Open a handle (synchronous: one socket made inside the namespace). Needs CAP_NET_ADMIN there. */
   static open(options: NftOptions = {}): Nft {
-    const { netns, ...socketOptions } = options;
-    const ownsFd = typeof netns === 'string';
-    let fd: number;
-    try {
-      fd = typeof netns === 'string' ? openNetns(netns) : netns ?? -1;
-    } catch (err) {
-      try {
-        if (options.adopt) close(options.adopt.fd);
-      } catch {
-        // the error that matters is the one above
-      }
-      throw err;
-    }
-    try {
-      const socket = openNetlinkSocket(NFTABLES, { sendBufferBytes: NFT_SEND_BUFFER_BYTES, ...socketOptions, capAck: true, netnsFd: fd });
-      return new Nft(socket, fd, ownsFd);
-    } catch (err) {
-      if (ownsFd) closeNetns(fd);
-      throw err;
-    }
+    return new Nft(openNetnsSocket(NFTABLES, { sendBufferBytes: NFT_SEND_BUFFER_BYTES, ...options, capAck: true }));
   }
 
   /** The namespace fd this handle works in (-1: the caller's namespace). */
   get netnsFd(): number {
-    return this.#netnsFd;
+    return this.#handle.netnsFd;
   }
 
   get closed(): boolean {
@@ -170,9 +143,7 @@ export class Nft {
 
   /** Close the socket (and the netns fd if the handle opened it). Idempotent. */
   close(): void {
-    if (this.#socket.closed) return;
-    this.#socket.close();
-    if (this.#ownsFd) closeNetns(this.#netnsFd);
+    closeNetnsSocket(this.#handle);
   }
 }
 
