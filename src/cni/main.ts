@@ -12,8 +12,7 @@
  * with exit code 1, as libcni reads it.
  *
  * `main` is the `nsbox-cni` process (bin/nsbox-cni.js): it reads the real environment and
- * stdin and runs with the backend over the managed layer (managed-backend.ts; GC still refused
- * by unimplemented-backend.ts), loaded only when a checked call reaches it: VERSION is called by
+ * stdin and runs with the backend over the managed layer (managed-backend.ts), loaded only when a checked call reaches it: VERSION is called by
  * runtimes before every command, and must stay cheap.
  */
 import type { CniBackend, CniCall } from './backend.js';
@@ -22,7 +21,6 @@ import { readCniEnv, type CniCommand, type CniEnv, type Environment } from './en
 import { CNI_ERR, CniError, cniErrorOf, encodeCniError, invalidField } from './errors.js';
 import { NSBOX_IPAM } from './ipam-config.js';
 import { checkAddExpressible, encodeResult } from './result.js';
-import { UNIMPLEMENTED_BACKEND } from './unimplemented-backend.js';
 import { CURRENT_VERSION, checkCommandVersion, isCniVersion, versionAnswer } from './version.js';
 
 /** What a call prints and exits with. */
@@ -124,7 +122,7 @@ async function processStdin(): Promise<string> {
 /**
  * The backend over the managed layer, loaded only when runCni calls it (after every check, so
  * VERSION and refused input load neither the managed layer's modules nor SQLite), on the
- * state root NSBOX_ROOT (default /var/lib/nsbox). GC is still the unimplemented backend's.
+ * state root NSBOX_ROOT (default /var/lib/nsbox).
  */
 function lazyManagedBackend(): { backend: CniBackend; close(): void } {
   let loaded: Promise<{ backend: CniBackend; close(): void }> | undefined;
@@ -140,7 +138,7 @@ function lazyManagedBackend(): { backend: CniBackend; close(): void } {
     del: async (r) => (await load()).backend.del(r),
     check: async (r) => (await load()).backend.check(r),
     status: async (r) => (await load()).backend.status(r),
-    gc: UNIMPLEMENTED_BACKEND.gc,
+    gc: async (r) => (await load()).backend.gc(r),
   };
   return { backend, close: () => { void loaded?.then((l) => l.close()); } };
 }

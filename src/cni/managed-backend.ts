@@ -10,21 +10,27 @@
  *   `cni-` + a hash of the three (attachmentName), labelled with them, over the runtime's
  *   namespace (adopted and pinned, never created or destroyed: Manager.attachExternal);
  * - DEL removes that record (interface, host veth, leases, pin), whatever CNI_NETNS says;
- * - CHECK compares the record and prevResult with the namespace.
+ * - CHECK compares the record and prevResult with the namespace;
+ * - GC removes, as DEL does, every attachment record of this network (labelled with it, and
+ *   named as attachmentName names it) whose (container id, ifname) is not in the valid list;
+ *   other networks' attachments and sandboxes that are not CNI attachments are never touched;
+ * - STATUS is code 50 when the network exists and some subnet of it has no free address (an
+ *   ADD would fail with 100), or when the store cannot be opened; a network not made yet is
+ *   fine (ADD makes it).
  *
  * Not yet (code 2 before anything is done): a delegated IPAM plugin, `ipam.routes`, a MAC
- * asked for, published ports; GC is refused as by the unimplemented backend.
+ * asked for, published ports.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { Manager, type ExternalAttachment, type NetworkView } from '../managed/index.js';
-import type { AddRequest, CheckRequest, CniBackend, DelRequest, StatusRequest } from './backend.js';
+import type { AddRequest, CheckRequest, CniBackend, DelRequest, GcRequest, StatusRequest } from './backend.js';
 import type { PluginConfig } from './config.js';
 import { CNI_ERR, CniError, invalidField, unsupportedField } from './errors.js';
 import type { IpamRange } from './ipam-config.js';
 import type { CniInterface, CniIpConfig, CniResult, CniRoute } from './result.js';
-import { UNIMPLEMENTED_BACKEND } from './unimplemented-backend.js';
+import { nextFree, parseSubnet } from '../network/index.js';
 
 export { Manager };
 import { ipFamily } from '../net/ip.js';
@@ -178,10 +184,40 @@ export class ManagedBackend implements CniBackend {
   }
 
   async status(request: StatusRequest): Promise<void> {
-    nsboxIpamOf(request.config);
-    this.#manager.networks(); // the store opens
+    const { config } = request;
+    nsboxIpamOf(config);
+    const net = this.#manager.networks().find((n) => n.name === config.name); // the store opens (else 50)
+    if (net === undefined) return; // ADD makes it
+    const taken = new Set(net.leases.map((l) => l.address));
+    for (const s of net.config.subnets) {
+      if (nextFree(parseSubnet(s.subnet), s.gateway, taken) === undefined) {
+        throw new CniError(CNI_ERR.NOT_AVAILABLE, 'IP pool exhausted', { details: `network ${net.name}: subnet ${s.subnet} has no free address left (${net.leases.length} leased)` });
+      }
+    }
     return Promise.resolve();
   }
 
-  gc = UNIMPLEMENTED_BACKEND.gc;
+  async gc(request: GcRequest): Promise<void> {
+    const network = request.config.name;
+    const valid = new Set(request.validAttachments.map((a) => attachmentName(network, a.containerId, a.ifname)));
+    const stale = this.#manager.sandboxes().map((s) => s.record).filter((rec) => {
+      const { labels } = rec;
+      if (labels[CNI_LABELS.network] !== network) return false;
+      const container = labels[CNI_LABELS.container];
+      const ifname = labels[CNI_LABELS.ifname];
+      // Only nsbox-cni's own records: the name is the hash of the labels.
+      if (container === undefined || ifname === undefined || rec.name !== attachmentName(network, container, ifname)) return false;
+      return !valid.has(rec.name);
+    });
+    const errors: string[] = [];
+    for (const rec of stale) {
+      try {
+        const outcome = await this.#manager.removeSandbox(rec.name);
+        for (const e of outcome.errors) errors.push(`${rec.name}: ${e}`);
+      } catch (err) {
+        errors.push(`${rec.name}: ${(err as Error).message}`);
+      }
+    }
+    if (errors.length > 0) throw new NsboxError(`GC of network ${network} left: ${errors.join('; ')}`, 'NSBOX_ERR_TEARDOWN');
+  }
 }

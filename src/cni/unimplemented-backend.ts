@@ -1,7 +1,7 @@
 /**
  * Layer: cni (process edge).
  *
- * The backend `nsbox-cni` runs with until the one over the managed layer exists: every
+ * A backend that does nothing (kept for the unit tests of runCni, which need one): every
  * operation refuses with a spec error saying so, and nothing pretends to succeed.
  *
  * - ADD, DEL, CHECK, GC: code 4, naming CNI_COMMAND. The spec has no "not implemented" code;

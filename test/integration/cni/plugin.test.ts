@@ -7,7 +7,9 @@
  * shows the attachments. DEL leaves nothing (records, leases, host links, the container's
  * interface), twice, and after the namespace was deleted. A failed ADD (pool exhausted, a bad
  * subnet, a config contradicting the network) leaves nothing. CHECK passes, then fails with
- * 101 once the interface is gone, and with 3 for an attachment nsbox never made.
+ * 101 once the interface is gone, and with 3 for an attachment nsbox never made. GC removes the
+ * attachments of its network that are not valid (and nothing else), twice; STATUS is 50 while
+ * the pool is exhausted.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,29 +30,29 @@ interface Outcome {
 }
 
 interface Call {
-  command: 'ADD' | 'DEL' | 'CHECK';
-  containerId: string;
-  netns: string;
+  command: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS';
+  /** Not set for GC and STATUS, as libcni does. */
+  containerId?: string;
+  netns?: string;
   ifname?: string;
   config: Record<string, unknown>;
 }
 
+function envOf(root: NsboxRoot, call: Call): Record<string, string> {
+  const attachment: Record<string, string> = call.containerId === undefined ? {} : { CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns ?? '', CNI_IFNAME: call.ifname ?? 'eth0' };
+  return { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root, CNI_COMMAND: call.command, CNI_PATH: '/opt/cni/bin', ...attachment };
+}
+
 /** Run the plugin as libcni does: the environment is the runtime's plus CNI_*, the config on stdin. */
 function cni(root: NsboxRoot, call: Call): Outcome {
-  const env = {
-    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root,
-    CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns, CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH: '/opt/cni/bin',
-  };
+  const env = envOf(root, call);
   const res = spawnSync(process.execPath, [CNI_BIN], { input: JSON.stringify(call.config), encoding: 'utf8', env });
   return { status: res.status, json: res.stdout.trim() === '' ? undefined : JSON.parse(res.stdout) as Record<string, unknown>, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** The same, without waiting: for parallel calls. */
 function cniAsync(root: NsboxRoot, call: Call): Promise<Outcome> {
-  const env = {
-    PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root,
-    CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns, CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH: '/opt/cni/bin',
-  };
+  const env = envOf(root, call);
   const child = spawn(process.execPath, [CNI_BIN], { env });
   child.stdin.end(JSON.stringify(call.config));
   let stdout = '';
@@ -113,7 +115,7 @@ function checkResult(raw: Record<string, unknown> | undefined, version: string, 
   assert.equal(result.cniVersion, version);
   const ip = result.ips[0]!;
   assert.equal(result.ips.length, 1);
-  if (version === '1.0.0') assert.equal(ip.version, undefined);
+  if (version.startsWith('1.')) assert.equal(ip.version, undefined);
   else assert.equal(ip.version, '4');
   assert.equal(ip.gateway, gateway);
   const iface = result.interfaces[ip.interface!]!;
@@ -265,4 +267,69 @@ test('parallel ADDs on a network nobody made yet: one network, distinct addresse
   assert.deepEqual(await cniRecords(root), []);
   assert.deepEqual((await root.network(net)).leases, []);
   assert.deepEqual(hostVeths(), []);
+});
+
+test('GC: removes the attachments of this network not in the valid list, and nothing else; twice is fine', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const other = networkName();
+  const { cidr, base } = uniqueSubnet();
+  const { cidr: otherCidr } = uniqueSubnet();
+  const gateway = `${base}1`;
+  const config = conf(net, cidr, {}, '1.1.0');
+  const spaces = [runtimeNetns(t), runtimeNetns(t), runtimeNetns(t)];
+  const results = spaces.map((ns, i) => ok(root, { command: 'ADD', containerId: `ctr-${i}`, netns: ns.path, config }));
+  const addrs = results.map((r, i) => checkResult(r, '1.1.0', 'eth0', spaces[i]!.path, gateway));
+  // The same container id and ifname on another network: not this GC's.
+  const o = runtimeNetns(t);
+  const otherConfig = conf(other, otherCidr, {}, '1.1.0');
+  ok(root, { command: 'ADD', containerId: 'ctr-2', netns: o.path, config: otherConfig });
+  // A sandbox nsbox made, on the same network.
+  const plain = randomName();
+  await root.json('create', plain);
+  await root.ok('connect', net, plain);
+  assert.equal((await root.network(net)).leases.length, 4);
+  const vethsBefore = hostVeths().length;
+
+  const gc = { ...config, 'cni.dev/valid-attachments': [{ containerID: 'ctr-0', ifname: 'eth0' }], 'cni.dev/attachments': [{ containerID: 'ctr-1', ifname: 'eth0' }] };
+  for (let round = 0; round < 2; round++) {
+    assert.equal(ok(root, { command: 'GC', config: gc }), undefined);
+    assert.ok(!ipJson<{ ifname: string }[]>(spaces[2]!.name, 'link', 'show').some((l) => l.ifname === 'eth0'), 'the third\'s interface is gone');
+    const leases = (await root.network(net)).leases;
+    assert.equal(leases.length, 3, JSON.stringify(leases));
+    assert.ok(!leases.some((l) => l.address === addrs[2]!.split('/')[0]), JSON.stringify(leases));
+    assert.equal(hostVeths().length, vethsBefore - 1);
+    const names = (await root.json<SandboxJson[]>('ls')).map((s) => s.name).sort();
+    assert.equal(names.filter((n) => n.startsWith('cni-')).length, 3);
+    assert.ok(names.includes(plain));
+    for (const i of [0, 1]) assert.ok(pingFrom(spaces[i]!.name, gateway), `ctr-${i} still pings its gateway`);
+    assert.deepEqual(addressesIn(o.name, 'eth0').length, 1);
+    assert.equal((await root.network(other)).leases.length, 1);
+  }
+  // The runtime's namespace of the removed attachment is still there: only unpinned.
+  assert.doesNotThrow(() => execFileSync('ip', ['-n', spaces[2]!.name, 'link', 'show', 'lo']));
+  // A GC with nothing to do on a network nsbox never saw.
+  ok(root, { command: 'GC', config: { ...conf(networkName(), uniqueSubnet().cidr, {}, '1.1.0'), 'cni.dev/valid-attachments': [] } });
+
+  for (const i of [0, 1]) ok(root, { command: 'DEL', containerId: `ctr-${i}`, netns: spaces[i]!.path, config });
+  ok(root, { command: 'DEL', containerId: 'ctr-2', netns: o.path, config: otherConfig });
+  await root.ok('rm', plain);
+  assert.deepEqual(await cniRecords(root), []);
+  assert.deepEqual(hostVeths(), []);
+});
+
+test('STATUS: ok on a network not made yet and with room; 50 once the /30 pool is exhausted; ok again after a DEL', (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { base } = uniqueSubnet();
+  const small = conf(net, `${base}0/30`, {}, '1.1.0'); // gateway .1, one host .2
+  const a = runtimeNetns(t);
+  ok(root, { command: 'STATUS', config: small });
+  assert.equal(cni(root, { command: 'STATUS', config: small }).stdout, '');
+  ok(root, { command: 'ADD', containerId: 'ctr-a', netns: a.path, config: small });
+  const full = fails(root, { command: 'STATUS', config: small }, 50);
+  assert.equal(full.cniVersion, '1.1.0');
+  assert.match(String(full.details), new RegExp(`${base.replaceAll('.', '\\.')}0/30`));
+  ok(root, { command: 'DEL', containerId: 'ctr-a', netns: a.path, config: small });
+  ok(root, { command: 'STATUS', config: small });
 });
