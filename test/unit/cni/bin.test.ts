@@ -1,9 +1,9 @@
 /**
  * Unit: the nsbox-cni process (package.json "bin", bin/nsbox-cni.js over the bundled
  * dist/cni.mjs), run as a runtime runs it: environment and stdin in, one JSON document on
- * stdout, exit 0 or 1. VERSION works; bad input gets its spec code; GC gets this build's
- * refusal. VERSION and refused input load neither the addon nor SQLite (runtimes call VERSION
- * before every command); ADD, DEL and CHECK are the integration tests' (test/integration/cni).
+ * stdout, exit 0 or 1. VERSION works; bad input gets its spec code (GC without its list, or
+ * below 1.1.0, refused before anything is done). VERSION and refused input load neither the addon nor SQLite (runtimes call VERSION
+ * before every command); ADD, DEL, CHECK, GC and STATUS are the integration tests' (test/integration/cni).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,23 +34,24 @@ test('VERSION, as libcni asks it (GetVersionInfo: CNI_NETNS, CNI_IFNAME, CNI_PAT
   assert.deepEqual(res.json, { cniVersion: '1.1.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
 });
 
-test('bad input: its spec code on stdout, exit 1; GC: this build\'s refusal', () => {
+test('bad input: its spec code on stdout, exit 1; GC without cni.dev/valid-attachments (7) or below 1.1.0 (1)', () => {
   const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'n1', type: 'nsbox-cni', isGateway: true, ipam: { type: 'nsbox', subnet: '10.88.0.0/16' } });
   const attach = { CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0' };
-  const gcConf = JSON.stringify({ ...JSON.parse(conf) as object, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] });
+  const gcConf = JSON.stringify({ ...JSON.parse(conf) as object, cniVersion: '1.1.0' }); // no list: refused before the store is opened
   const cases: [Record<string, string>, string, number][] = [
     [{ CNI_COMMAND: 'ADD' }, conf, 4],
     [{ CNI_COMMAND: 'ADD', ...attach }, '{"name":', 6],
     [{ CNI_COMMAND: 'ADD', ...attach }, conf.replace('1.0.0', '3.0.0'), 1],
     [{ CNI_COMMAND: 'ADD', ...attach }, conf.replace('"isGateway":true', '"isGateway":true,"mtu":-5'), 7],
-    [{ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf, 4], // not implemented yet: 4 naming CNI_COMMAND
+    [{ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf, 7],
+    [{ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, JSON.stringify({ ...JSON.parse(conf) as object, 'cni.dev/valid-attachments': [] }), 1], // 1.0.0 has no GC
   ];
   for (const [env, stdin, code] of cases) {
     const res = run(env, stdin);
     assert.equal(res.status, 1, JSON.stringify(res.json));
     assert.equal(res.json.code, code, JSON.stringify(res.json));
   }
-  assert.match(String(run({ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf).json.msg), /CNI_COMMAND=GC is not implemented/);
+  assert.match(String(run({ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, gcConf).json.msg), /cni\.dev\/valid-attachments/);
 });
 
 test('VERSION and refused input load neither the addon nor SQLite (no native module is opened)', () => {
