@@ -3,8 +3,12 @@
 #
 #   1. the Debian packages nsbox's build, tests, benchmarks and fixture captures use (nftables:
 #      `nft`, the integration tests' nf_tables oracle; iptables: the foreign rules the firewall
-#      tests and benchmarks set beside it; strace: scripts/capture-fixtures.sh), apt-get
-#      only for missing ones;
+#      tests and benchmarks set beside it; strace: scripts/capture-fixtures.sh and the CNI
+#      kill matrix; containernetworking-plugins: the reference CNI plugins in /usr/lib/cni,
+#      delegated IPAM, the CNI benchmark and differential conformance runs; podman, crun,
+#      conmon and busybox-static: the podman test, offline with a busybox rootfs; golang-go
+#      and golang-github-appc-cni-dev: the libcni driver the CNI tests build), apt-get only
+#      for missing ones;
 #   2. node_modules by `npm ci`, whose `install` script builds the addon (build/) and whose
 #      `prepare` script builds the TypeScript (dist/); then the npm cache gets what installing
 #      the packed package resolves, so test/integration/package can install it offline;
@@ -20,7 +24,8 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
-  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables; do
+  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables \
+      containernetworking-plugins podman crun conmon busybox-static golang-go golang-github-appc-cni-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
   done
   if [ -n "$need" ]; then
