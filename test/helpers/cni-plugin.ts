@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { NsboxRoot } from './cli.js';
@@ -14,6 +15,12 @@ export const CNI_BIN = fileURLToPath(new URL('../../../bin/nsbox-cni.js', import
 
 /** Where Debian's containernetworking-plugins installs the reference plugins (host-local, static, dhcp…). */
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
+
+/** What is missing of the reference plugins (and busybox) the delegation tests run, or undefined. */
+export function referencePluginsMissing(...names: string[]): string | undefined {
+  const missing = names.map((n) => (n === 'busybox' ? '/bin/busybox' : `${REFERENCE_PLUGINS}/${n}`)).filter((f) => !existsSync(f));
+  return missing.length === 0 ? undefined : `no ${missing.join(', ')}`;
+}
 
 export interface CniOutcome {
   status: number | null;

@@ -22,6 +22,7 @@ export const FEATURES = {
   ip_vs: 'IPVS, the load balancer with the /proc/sys/net/ipv4/vs knobs (CONFIG_IP_VS)',
   'procfs-instance': 'private procfs instances (fsopen("proc") + fsmount) for sandbox sysctls',
   nft: 'nft, the nf_tables tests\' oracle (Debian package nftables, installed by scripts/setup.sh)',
+  'cni-plugins': 'the reference CNI plugins in /usr/lib/cni and busybox (Debian packages containernetworking-plugins and busybox-static, installed by scripts/setup.sh)',
 } as const;
 
 export type Feature = keyof typeof FEATURES;
