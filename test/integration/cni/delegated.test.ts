@@ -73,11 +73,11 @@ test('host-local: addresses from its ranges, its routes through the gateway, the
   // An ADD that fails after host-local ran (its host port is taken): host-local's DEL runs too.
   const c = runtimeNetns(t);
   const port = 22000 + Math.floor(Math.random() * 20000);
-  const withPort = (id: string): Record<string, unknown> => ({ ...config, capabilities: { portMappings: true }, runtimeConfig: { portMappings: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] }, _id: id });
+  const withPort = (): Record<string, unknown> => ({ ...config, capabilities: { portMappings: true }, runtimeConfig: { portMappings: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] } });
   cniOk(root, { command: 'DEL', containerId: 'hl-b', netns: b.path, config, cniPath: REFERENCE_PLUGINS });
-  cniOk(root, { command: 'ADD', containerId: 'hl-b', netns: b.path, config: withPort('b'), cniPath: REFERENCE_PLUGINS });
+  cniOk(root, { command: 'ADD', containerId: 'hl-b', netns: b.path, config: withPort(), cniPath: REFERENCE_PLUGINS });
   const veths = hostVeths().length;
-  cniFails(root, { command: 'ADD', containerId: 'hl-c', netns: c.path, config: withPort('c'), cniPath: REFERENCE_PLUGINS }, 100);
+  cniFails(root, { command: 'ADD', containerId: 'hl-c', netns: c.path, config: withPort(), cniPath: REFERENCE_PLUGINS }, 100);
   assert.equal(hostVeths().length, veths);
   assert.deepEqual(ipJson<{ ifname: string }[]>(c.name, 'link', 'show').map((l) => l.ifname), ['lo']);
   assert.equal(hostLocalLeases(dataDir, net).length, 2, 'host-local gave c an address and took it back');
