@@ -289,8 +289,8 @@ export class ManagedBackend implements CniBackend {
 
   async status(request: StatusRequest): Promise<void> {
     const { config } = request;
-    if (config.ipam.kind === 'delegate') return delegate(config.ipam.type, 'STATUS', request);
     const net = this.#manager.networks().find((n) => n.name === config.name); // the store opens (else 50)
+    if (config.ipam.kind === 'delegate') return delegate(config.ipam.type, 'STATUS', request); // its pool is its own
     if (net === undefined) return; // ADD makes it
     const taken = new Set(net.leases.map((l) => l.address));
     for (const s of net.config.subnets) {
