@@ -76,16 +76,22 @@ function cacheEntries(network: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${network}-`)) : [];
 }
 
-/** What is left of podman's containers on `n`: records, leases, host veths, published ports, podman's netns files, libcni's cache. */
-async function leftovers(n: Net): Promise<string[]> {
+/**
+ * What is left of podman's containers on the networks `nets`: attachment records, leases, host
+ * veths on their bridges, published ports, podman's netns files, libcni's cache entries.
+ */
+async function leftovers(...nets: Net[]): Promise<string[]> {
   const out: string[] = [];
-  out.push(...(await attachments()).filter((r) => r.labels['nsbox.cni/network'] === n.name).map((r) => `record ${r.name}`));
-  const nets = await root.json<{ name: string }[]>('network', 'ls');
-  if (nets.some((x) => x.name === n.name)) out.push(...(await root.json<NetworkJson>('network', 'inspect', n.name)).leases.map((l) => `lease ${l.address}`));
-  out.push(...links().filter((l) => l.master === n.bridge).map((l) => `host veth ${l.ifname}`));
+  const names = new Set(nets.map((n) => n.name));
+  out.push(...(await attachments()).filter((r) => names.has(r.labels['nsbox.cni/network'] ?? '')).map((r) => `record ${r.name}`));
+  const known = new Set((await root.json<{ name: string }[]>('network', 'ls')).map((x) => x.name));
+  for (const n of nets) {
+    if (known.has(n.name)) out.push(...(await root.json<NetworkJson>('network', 'inspect', n.name)).leases.map((l) => `lease ${l.address} on ${n.name}`));
+    out.push(...links().filter((l) => l.master === n.bridge).map((l) => `host veth ${l.ifname} on ${n.bridge}`));
+    out.push(...cacheEntries(n.name).map((f) => `libcni cache ${f}`));
+  }
   out.push(...(await root.json<{ sandbox: string; hostPort: number }[]>('port', 'ls')).map((p) => `published port ${p.hostPort} of ${p.sandbox}`));
   out.push(...PodmanWorld.netnsFiles().map((f) => `podman netns ${f}`));
-  out.push(...cacheEntries(n.name).map((f) => `libcni cache ${f}`));
   return out;
 }
 
@@ -183,7 +189,7 @@ test('`podman run --rm` on two networks: eth0 and eth1 with an address of each; 
   // The cleanup process may still be finishing when `run --rm` returns.
   let left: string[] = [];
   for (let i = 0; i < 50; i++) {
-    left = [...await leftovers(A), ...await leftovers(B)];
+    left = await leftovers(A, B);
     if (left.length === 0) break;
     await sleep(100);
   }
