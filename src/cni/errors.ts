@@ -54,13 +54,14 @@ export interface CniErrorObject {
 
 /** A failure with its CNI code, thrown inside this layer and printed by `runCni`. */
 export class CniError extends Error {
-  readonly cniCode: CniErrorCode;
+  /** One of CNI_ERR, or a delegated plugin's own code passed on as it gave it. */
+  readonly cniCode: number;
   /** A longer explanation (the spec's `details`). */
   readonly details: string | undefined;
   /** The config field or environment variable at fault, as a path ('ipam.ranges[0][0].subnet', 'CNI_IFNAME'). */
   readonly field: string | undefined;
 
-  constructor(cniCode: CniErrorCode, msg: string, options: { details?: string; field?: string; cause?: unknown } = {}) {
+  constructor(cniCode: CniErrorCode | number, msg: string, options: { details?: string; field?: string; cause?: unknown } = {}) {
     super(msg, options.cause === undefined ? undefined : { cause: options.cause });
     this.cniCode = cniCode;
     this.details = options.details;

@@ -18,22 +18,30 @@
  *   ADD would fail with 100), or when the store cannot be opened; a network not made yet is
  *   fine (ADD makes it).
  *
- * Not yet (code 2 before anything is done): a delegated IPAM plugin, `ipam.routes`, a MAC
- * asked for, published ports.
+ * With a delegated IPAM plugin (`ipam.type` host-local, static, dhcp…) the network's addresses
+ * are the plugin's: the nsbox network is made without subnets and learns them from its answers
+ * (Networks.attach's `assign`); ADD runs the plugin once the interface is inside and up (the
+ * reference's order: dhcp needs the link) and its DEL when a later step fails; DEL, CHECK,
+ * STATUS and GC are passed on to it with the same stdin and environment (SPEC §4). ADD also
+ * honours `ipam.routes` (or the plugin's routes), a MAC asked for, `hairpinMode` and the
+ * `portMappings` capability (published through nsbox's firewall, with the attachment), and
+ * passes `prevResult` through with its own interfaces, addresses and routes after it.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
-import { Manager, type ExternalAttachment, type NetworkView } from '../managed/index.js';
+import { Manager, type ExternalAttachment, type ExtraRoute, type NetworkView } from '../managed/index.js';
+import { bigIntToIp, ipToBigInt, networkOf, parseCidr } from '../net/cidr.js';
+import { ipFamily } from '../net/ip.js';
+import { nextFree, parseSubnet, type AssignedAddresses, type NetworkCreateOptions } from '../network/index.js';
 import type { AddRequest, CheckRequest, CniBackend, DelRequest, GcRequest, StatusRequest } from './backend.js';
-import type { PluginConfig } from './config.js';
+import type { ConfigEnvelope, PluginConfig } from './config.js';
+import { delegate, delegateAdd } from './delegate.js';
 import { CNI_ERR, CniError, invalidField, unsupportedField } from './errors.js';
-import type { IpamRange } from './ipam-config.js';
-import type { CniInterface, CniIpConfig, CniResult, CniRoute } from './result.js';
-import { nextFree, parseSubnet } from '../network/index.js';
+import { NSBOX_IPAM, type IpamRange } from './ipam-config.js';
+import { checkResultExpressible, type CniInterface, type CniIpConfig, type CniResult, type CniRoute } from './result.js';
 
 export { Manager };
-import { ipFamily } from '../net/ip.js';
 
 /** Labels of an attachment's sandbox record. */
 export const CNI_LABELS = { network: 'nsbox.cni/network', container: 'nsbox.cni/container', ifname: 'nsbox.cni/ifname' } as const;
@@ -43,48 +51,75 @@ export function attachmentName(network: string, containerId: string, ifname: str
   return `cni-${createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest('hex').slice(0, 16)}`;
 }
 
-type NsboxIpam = Extract<PluginConfig['ipam'], { kind: 'nsbox' }>;
 
-/** What nsbox cannot do yet with this config: code 2, before anything is done. */
-function nsboxIpamOf(config: PluginConfig): NsboxIpam {
-  if (config.ipam.kind !== 'nsbox') throw unsupportedField('ipam.type', config.ipam.type, 'delegation to IPAM plugins is not implemented by this nsbox-cni yet; use "type": "nsbox"');
-  if (config.ipam.routes.length > 0) throw unsupportedField('ipam.routes', config.ipam.routes, 'routes from the IPAM section are not implemented by this nsbox-cni yet (isDefaultGateway gives the default route)');
-  if (config.requests.mac !== undefined) throw unsupportedField('mac', config.requests.mac, 'choosing the container interface\'s MAC is not implemented by this nsbox-cni yet');
-  if (config.requests.portMappings.length > 0) throw unsupportedField('runtimeConfig.portMappings', config.requests.portMappings, 'published ports are not implemented by this nsbox-cni yet');
-  return config.ipam;
+/** The route fields of CNI 1.1 an nsbox route cannot carry: code 2 naming the field. */
+function plainRoutes(routes: readonly CniRoute[], field: string): ExtraRoute[] {
+  return routes.map((r, i) => {
+    for (const key of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {
+      if (r[key] !== undefined) throw unsupportedField(`${field}[${i}].${key}`, r[key], 'nsbox adds routes with a destination and a next hop only');
+    }
+    return r.gw === undefined ? { dst: r.dst } : { dst: r.dst, gw: r.gw };
+  });
+}
+
+const isDefault = (dst: string): boolean => dst === '0.0.0.0/0' || dst === '::/0';
+
+/**
+ * The routes to add besides the default routes `isDefaultGateway` gives: a default route of
+ * the config's is that one already when it goes through the gateway (or names none).
+ */
+function extraRoutes(routes: readonly ExtraRoute[], isDefaultGateway: boolean, gateways: { v4?: string; v6?: string }): ExtraRoute[] {
+  if (!isDefaultGateway) return [...routes];
+  return routes.filter((r) => !(isDefault(r.dst) && (r.gw === undefined || r.gw === (r.dst.includes(':') ? gateways.v6 : gateways.v4))));
 }
 
 const rangeOf = (ranges: readonly IpamRange[], family: 4 | 6): IpamRange | undefined => ranges.find((r) => r.subnet.family === family);
 
-/** Code 7 naming the first field of the config that contradicts the existing network. */
-function checkSameNetwork(config: PluginConfig, ipam: NsboxIpam, net: NetworkView): void {
-  const differs = (field: string, ours: unknown, theirs: unknown): CniError => invalidField(field, `${JSON.stringify(ours)} contradicts the existing nsbox network ${net.name}, which has ${JSON.stringify(theirs)}`);
-  if (net.driver !== 'bridge') throw differs('name', 'a bridge network', `a ${net.driver} network`);
-  if (net.config.bridge !== config.bridge.bridge) throw differs('bridge', config.bridge.bridge, net.config.bridge);
-  for (const family of [4, 6] as const) {
-    const ours = rangeOf(ipam.ranges, family);
-    const theirs = net.config.subnets.find((s) => ipFamily(s.subnet.slice(0, s.subnet.indexOf('/'))) === family);
-    if (ours?.subnet.cidr !== theirs?.subnet) throw differs('ipam.ranges', ours?.subnet.cidr ?? `no IPv${family} subnet`, theirs?.subnet ?? `no IPv${family} subnet`);
-    if (ours !== undefined && theirs !== undefined && ours.gateway !== theirs.gateway) throw differs('ipam.ranges', `gateway ${ours.gateway}`, `gateway ${theirs.gateway}`);
-  }
+/** Code 7 naming a field of the config that contradicts the existing network. */
+function contradiction(net: NetworkView, field: string, ours: unknown, theirs: unknown): CniError {
+  return invalidField(field, `${JSON.stringify(ours)} contradicts the existing nsbox network ${net.name}, which has ${JSON.stringify(theirs)}`);
+}
+
+/** The bridge fields against the existing network: the same kind, bridge, masquerade and MTU, a way out. */
+function checkSameBridge(config: PluginConfig, net: NetworkView): void {
+  if (net.driver !== 'bridge') throw contradiction(net, 'name', 'a bridge network', `a ${net.driver} network`);
+  if (net.config.bridge !== config.bridge.bridge) throw contradiction(net, 'bridge', config.bridge.bridge, net.config.bridge);
   const masquerade = net.config.masquerade ?? true;
-  if (masquerade !== config.bridge.ipMasq) throw differs('ipMasq', config.bridge.ipMasq, masquerade);
-  if (config.bridge.mtu !== undefined && config.bridge.mtu !== net.config.mtu) throw differs('mtu', config.bridge.mtu, net.config.mtu);
-  if (net.config.internal) throw differs('name', 'a network with a way out', 'an internal network');
+  if (masquerade !== config.bridge.ipMasq) throw contradiction(net, 'ipMasq', config.bridge.ipMasq, masquerade);
+  if (config.bridge.mtu !== undefined && config.bridge.mtu !== net.config.mtu) throw contradiction(net, 'mtu', config.bridge.mtu, net.config.mtu);
+  if (net.config.internal) throw contradiction(net, 'name', 'a network with a way out', 'an internal network');
+  const ipamType = config.ipam.kind === 'nsbox' ? NSBOX_IPAM : config.ipam.type;
+  if ((net.config.ipamPlugin ?? NSBOX_IPAM) !== ipamType) throw contradiction(net, 'ipam.type', ipamType, net.config.ipamPlugin ?? NSBOX_IPAM);
+}
+
+/** Code 7 naming the first field of the config that contradicts the existing network. */
+function checkSameNetwork(config: PluginConfig, net: NetworkView): void {
+  checkSameBridge(config, net);
+  if (config.ipam.kind !== 'nsbox') return; // the subnets are the IPAM plugin's
+  for (const family of [4, 6] as const) {
+    const ours = rangeOf(config.ipam.ranges, family);
+    const theirs = net.config.subnets.find((s) => ipFamily(s.subnet.slice(0, s.subnet.indexOf('/'))) === family);
+    if (ours?.subnet.cidr !== theirs?.subnet) throw contradiction(net, 'ipam.ranges', ours?.subnet.cidr ?? `no IPv${family} subnet`, theirs?.subnet ?? `no IPv${family} subnet`);
+    if (ours !== undefined && theirs !== undefined && ours.gateway !== theirs.gateway) throw contradiction(net, 'ipam.ranges', `gateway ${ours.gateway}`, `gateway ${theirs.gateway}`);
+  }
+}
+
+/** The nsbox network's options for a CNI network made from its config. */
+function networkOptions(config: PluginConfig): NetworkCreateOptions {
+  const base: NetworkCreateOptions = { driver: 'bridge', bridgeName: config.bridge.bridge, mtu: config.bridge.mtu, masquerade: config.bridge.ipMasq };
+  if (config.ipam.kind !== 'nsbox') return { ...base, ipamPlugin: config.ipam.type };
+  const v4 = rangeOf(config.ipam.ranges, 4);
+  const v6 = rangeOf(config.ipam.ranges, 6);
+  return { ...base, subnets: config.ipam.ranges.map((r) => r.subnet.cidr), gateway: v4?.gateway, gateway6: v6?.gateway, ipv6: v6 !== undefined };
 }
 
 /** The nsbox network of a CNI network: made from the config on first use (a racing process's is checked instead), else checked against it. */
-async function ensureNetwork(manager: Manager, config: PluginConfig, ipam: NsboxIpam): Promise<void> {
+async function ensureNetwork(manager: Manager, config: PluginConfig): Promise<void> {
   const existing = (): NetworkView | undefined => manager.networks().find((n) => n.name === config.name);
   let net = existing();
   if (net === undefined) {
-    const v4 = rangeOf(ipam.ranges, 4);
-    const v6 = rangeOf(ipam.ranges, 6);
     try {
-      await manager.createNetwork(config.name, {
-        driver: 'bridge', bridgeName: config.bridge.bridge, subnets: ipam.ranges.map((r) => r.subnet.cidr),
-        gateway: v4?.gateway, gateway6: v6?.gateway, ipv6: v6 !== undefined, mtu: config.bridge.mtu, masquerade: config.bridge.ipMasq,
-      });
+      await manager.createNetwork(config.name, networkOptions(config));
       return;
     } catch (err) {
       // Another process made it meanwhile (its name, or its bridge, taken first): check that one.
@@ -92,25 +127,47 @@ async function ensureNetwork(manager: Manager, config: PluginConfig, ipam: Nsbox
       if (net === undefined) throw err;
     }
   }
-  checkSameNetwork(config, ipam, net);
+  checkSameNetwork(config, net);
 }
 
-/** ADD's result from what the attachment made. */
-function resultOf(request: AddRequest, att: ExternalAttachment): CniResult {
-  const interfaces: CniInterface[] = [];
+/**
+ * The addresses of a delegated IPAM plugin's result, one per family (an nsbox interface has
+ * one of each), each with its gateway: the result's, or the subnet's first address, as the
+ * reference bridge plugin computes it for `isGateway`.
+ */
+function assignedOf(type: string, result: CniResult): AssignedAddresses {
+  const out: AssignedAddresses = {};
+  for (const ip of result.ips) {
+    const cidr = parseCidr(ip.address, `address from IPAM plugin ${type}`);
+    const key = cidr.family === 4 ? 'ipv4' : 'ipv6';
+    if (out[key] !== undefined) throw unsupportedField('ipam', type, `the IPAM plugin gave more than one IPv${cidr.family} address (${out[key].address}, ${cidr.address}): an nsbox interface has one address per family`);
+    const net = networkOf(cidr);
+    const gateway = ip.gateway ?? bigIntToIp(ipToBigInt(net.address) + 1n, cidr.family);
+    out[key] = { address: cidr.address, prefixLen: cidr.prefixLen, gateway };
+  }
+  if (out.ipv4 === undefined && out.ipv6 === undefined) throw new CniError(CNI_ERR.NSBOX_INTERNAL, `IPAM plugin ${type} gave no address`);
+  return out;
+}
+
+/** ADD's result from what the attachment made, after the results before it (prevResult), with its own DNS when it has one. */
+function resultOf(request: AddRequest, att: ExternalAttachment, ipam: CniResult | undefined): CniResult {
+  const prev = request.config.prevResult;
+  const interfaces: CniInterface[] = [...(prev?.interfaces ?? [])];
   const push = (i: CniInterface): number => interfaces.push(i) - 1;
   if (att.bridge !== undefined) push({ name: att.bridge, ...(att.bridgeMac ? { mac: att.bridgeMac } : {}) });
   if (att.hostIf !== undefined) push({ name: att.hostIf, ...(att.hostMac ? { mac: att.hostMac } : {}) });
   const index = push({ name: att.interface.dstName, ...(att.interface.options.mac ? { mac: att.interface.options.mac } : {}), sandbox: request.netns });
-  const ips: CniIpConfig[] = [];
-  const routes: CniRoute[] = [];
+  const ips: CniIpConfig[] = [...(prev?.ips ?? [])];
+  const routes: CniRoute[] = [...(prev?.routes ?? [])];
   const { isDefaultGateway } = request.config.bridge;
   for (const [address, gateway, dst] of [[att.interface.options.ipv4, att.gateway4, '0.0.0.0/0'], [att.interface.options.ipv6, att.gateway6, '::/0']] as const) {
     if (address === undefined) continue;
     ips.push({ address, ...(gateway ? { gateway } : {}), interface: index });
     if (isDefaultGateway && gateway !== undefined) routes.push({ dst, gw: gateway });
   }
-  const dns = { ...request.config.dns, ...request.config.requests.dns };
+  for (const r of att.routes) routes.push({ dst: r.destination, gw: r.nextHop });
+  const own = { ...ipam?.dns, ...request.config.dns, ...request.config.requests.dns };
+  const dns = Object.keys(own).length > 0 ? own : prev?.dns ?? {};
   return { interfaces, ips, routes, dns };
 }
 
@@ -124,6 +181,12 @@ function nsIdentity(path: string): string | undefined {
   }
 }
 
+/** The delegated IPAM plugin of a config's envelope, if it names one. */
+function delegatedType(envelope: ConfigEnvelope): string | undefined {
+  const type = envelope.ipamType;
+  return type === undefined || type === NSBOX_IPAM ? undefined : type;
+}
+
 export class ManagedBackend implements CniBackend {
   readonly #manager: Manager;
 
@@ -133,27 +196,62 @@ export class ManagedBackend implements CniBackend {
 
   async add(request: AddRequest): Promise<CniResult> {
     const { config, attachment } = request;
-    const ipam = nsboxIpamOf(config);
-    await ensureNetwork(this.#manager, config, ipam);
-    const ip = config.requests.ips.find((a) => ipFamily(a) === 4);
-    const ip6 = config.requests.ips.find((a) => ipFamily(a) === 6);
-    const att = await this.#manager.attachExternal(attachmentName(config.name, attachment.containerId, attachment.ifname), {
-      netns: request.netns, network: config.name, ifname: attachment.ifname, ip, ip6, defaultRoute: config.bridge.isDefaultGateway,
+    await ensureNetwork(this.#manager, config);
+    const name = attachmentName(config.name, attachment.containerId, attachment.ifname);
+    const base = {
+      netns: request.netns, network: config.name, ifname: attachment.ifname, defaultRoute: config.bridge.isDefaultGateway,
+      mac: config.requests.mac, hairpin: config.bridge.hairpinMode, ports: config.requests.portMappings,
       labels: { [CNI_LABELS.network]: config.name, [CNI_LABELS.container]: attachment.containerId, [CNI_LABELS.ifname]: attachment.ifname },
-    });
-    return resultOf(request, att);
+    };
+    if (config.ipam.kind === 'nsbox') {
+      const ipam = config.ipam;
+      const gateways = { v4: rangeOf(ipam.ranges, 4)?.gateway, v6: rangeOf(ipam.ranges, 6)?.gateway };
+      const att = await this.#manager.attachExternal(name, {
+        ...base, routes: extraRoutes(plainRoutes(ipam.routes, 'ipam.routes'), config.bridge.isDefaultGateway, gateways),
+        ip: config.requests.ips.find((a) => ipFamily(a) === 4), ip6: config.requests.ips.find((a) => ipFamily(a) === 6),
+      });
+      return resultOf(request, att, undefined);
+    }
+    // A delegated IPAM plugin, run once the interface is inside and up (as the reference does:
+    // the dhcp plugin needs it); its DEL runs when anything after its ADD fails.
+    const type = config.ipam.type;
+    let ipam: CniResult | undefined;
+    let assigned: AssignedAddresses | undefined;
+    try {
+      const att = await this.#manager.attachExternal(name, {
+        ...base,
+        assign: async () => {
+          ipam = await delegateAdd(type, request, config.cniVersion);
+          checkResultExpressible(ipam, config.cniVersion, `result of IPAM plugin ${type}`);
+          assigned = assignedOf(type, ipam);
+          return assigned;
+        },
+        routes: () => extraRoutes(plainRoutes(ipam!.routes, `result of IPAM plugin ${type}.routes`), config.bridge.isDefaultGateway, { v4: assigned?.ipv4?.gateway, v6: assigned?.ipv6?.gateway }),
+      });
+      return resultOf(request, att, ipam);
+    } catch (err) {
+      if (ipam !== undefined) await delegate(type, 'DEL', request).catch(() => undefined);
+      throw err;
+    }
   }
 
   async del(request: DelRequest): Promise<void> {
     const name = attachmentName(request.config.name, request.attachment.containerId, request.attachment.ifname);
     const rec = this.#manager.sandboxes().find((s) => s.record.name === name)?.record;
-    if (rec === undefined || rec.labels[CNI_LABELS.container] !== request.attachment.containerId) return; // unknown: nothing to do
-    const outcome = await this.#manager.removeSandbox(name);
-    if (outcome.errors.length > 0) throw new NsboxError(`DEL of ${name} left: ${outcome.errors.join('; ')}`, 'NSBOX_ERR_TEARDOWN');
+    const errors: string[] = [];
+    if (rec !== undefined && rec.labels[CNI_LABELS.container] === request.attachment.containerId) { // else unknown: nothing of nsbox's to do
+      const outcome = await this.#manager.removeSandbox(name);
+      errors.push(...outcome.errors);
+    }
+    // The delegate's DEL, always: it forgets what it gave (a second DEL is nothing to it either).
+    const type = delegatedType(request.config);
+    if (type !== undefined) await delegate(type, 'DEL', request).catch((err: Error) => errors.push(err.message));
+    if (errors.length > 0) throw new NsboxError(`DEL of ${name} left: ${errors.join('; ')}`, 'NSBOX_ERR_TEARDOWN');
   }
 
   async check(request: CheckRequest): Promise<void> {
     const { config, attachment } = request;
+    if (config.ipam.kind === 'delegate') await delegate(config.ipam.type, 'CHECK', request);
     const name = attachmentName(config.name, attachment.containerId, attachment.ifname);
     const status = this.#manager.sandboxes().find((s) => s.record.name === name);
     if (status === undefined || status.record.labels[CNI_LABELS.container] !== attachment.containerId) {
@@ -185,7 +283,7 @@ export class ManagedBackend implements CniBackend {
 
   async status(request: StatusRequest): Promise<void> {
     const { config } = request;
-    nsboxIpamOf(config);
+    if (config.ipam.kind === 'delegate') return delegate(config.ipam.type, 'STATUS', request);
     const net = this.#manager.networks().find((n) => n.name === config.name); // the store opens (else 50)
     if (net === undefined) return; // ADD makes it
     const taken = new Set(net.leases.map((l) => l.address));
@@ -218,6 +316,8 @@ export class ManagedBackend implements CniBackend {
         errors.push(`${rec.name}: ${(err as Error).message}`);
       }
     }
+    const type = delegatedType(request.config);
+    if (type !== undefined) await delegate(type, 'GC', request).catch((err: Error) => errors.push(err.message));
     if (errors.length > 0) throw new NsboxError(`GC of network ${network} left: ${errors.join('; ')}`, 'NSBOX_ERR_TEARDOWN');
   }
 }

@@ -11,15 +11,21 @@
  * symlink (the runtime names its own).
  *
  * `attachExternal` is one network attachment, all or nothing: record (state creating), pin,
- * the interface on the network (state adding), ready; on failure every step is undone (the
- * link, the leases, the pin, the record).
+ * the interface on the network (state adding; its addresses leased, or given by an IPAM
+ * plugin through `assign`), its routes, ready, its published ports; on failure every step is
+ * undone (the ports, the link, the leases, the pin, the record).
  */
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { Sandbox } from '../sandbox/index.js';
 import { emptyConfig, type InterfaceRecord, type SandboxRecord } from '../store/index.js';
 import { checkName } from '../network/index.js';
+import type { AttachOptions, NetworkInfo } from '../network/index.js';
+import type { PortRecord } from '../store/index.js';
 import { requireNetwork } from './connect.js';
+import type { PortMapping } from './port-spec.js';
+import { publishLocked } from './ports.js';
+import { checkRoute, type RouteSpec } from './settings.js';
 import type { StateRoot } from './root.js';
 import { refreshNames } from './names.js';
 
@@ -42,6 +48,25 @@ export interface AttachExternalOptions {
   defaultRoute?: boolean;
   /** More labels for the record (the caller's identity of the attachment). */
   labels?: Record<string, string>;
+  /** The interface's MAC (default: derived from its IPv4 address). */
+  mac?: string;
+  /** The hairpin flag of the host veth (default on). */
+  hairpin?: boolean;
+  /**
+   * More routes inside, each through `gw` or, without one, through the gateway of its family;
+   * or a function giving them once the interface has its addresses (an IPAM plugin's routes).
+   */
+  routes?: readonly ExtraRoute[] | (() => readonly ExtraRoute[]);
+  /** Ports to publish to the attachment (all or none, with the rest of it). */
+  ports?: readonly PortMapping[];
+  /** The addresses, for a network whose addresses come from an IPAM plugin (Networks.attach's `assign`). */
+  assign?: AttachOptions['assign'];
+}
+
+/** A route to add inside: to `dst`, through `gw` or the gateway of its family. */
+export interface ExtraRoute {
+  dst: string;
+  gw?: string;
 }
 
 /** What an external attachment made, for a CNI result. */
@@ -59,11 +84,23 @@ export interface ExternalAttachment {
   gateway6: string | undefined;
   /** Whether the default routes were set. */
   defaultRoute: boolean;
+  /** The routes added from `routes`, with their next hops. */
+  routes: RouteSpec[];
+  /** The published ports (one row per family). */
+  ports: PortRecord[];
 }
 
 async function macOf(host: Rtnl, name: string | undefined): Promise<string | undefined> {
   if (name === undefined) return undefined;
   return (await host.link.find({ name }))?.address ?? undefined;
+}
+
+/** The gateway of the network's subnet of the family of `dst`. */
+function gatewayFor(net: NetworkInfo, dst: string): string {
+  const v6 = dst.includes(':');
+  const gw = v6 ? net.gateway6 : net.gateway;
+  if (gw === undefined) throw new NsboxError(`a route to ${dst} needs a next hop: network ${net.name} has no IPv${v6 ? 6 : 4} gateway`, 'NSBOX_ERR_CONFIG');
+  return gw;
 }
 
 /** Attach the outside namespace `o.netns` to a network, as sandbox `name` (which must not exist). */
@@ -85,8 +122,14 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
       }
       const row: InterfaceRecord = { srcName: o.ifname, dstPrefix: 'eth', dstName: o.ifname, state: 'adding', network: o.network, options: { createdInContainer: true } };
       root.records.update(name, (c) => { c.interfaces.push(row); });
-      const att = await root.networks.attach(sandbox, o.network, { ifname: o.ifname, owner: key, ip: o.ip, ip6: o.ip6, defaultRoute: o.defaultRoute === true });
+      const att = await root.networks.attach(sandbox, o.network, {
+        ifname: o.ifname, owner: key, ip: o.ip, ip6: o.ip6, defaultRoute: o.defaultRoute === true, mac: o.mac, hairpin: o.hairpin, assign: o.assign,
+      });
       attached = true;
+      const net = root.networks.get(o.network)!; // its subnets now, also those an IPAM plugin's answer added
+      const extra = typeof o.routes === 'function' ? o.routes() : o.routes ?? [];
+      const routes = extra.map((r) => checkRoute({ destination: r.dst, nextHop: r.gw ?? gatewayFor(net, r.dst) }));
+      for (const route of routes) await sandbox.addStaticRoute(route);
       const prefix = (cidr: string | undefined): string => (cidr ? cidr.slice(cidr.indexOf('/')) : '');
       root.records.update(name, (c) => {
         const r = c.interfaces.find((i) => i.dstName === o.ifname)!;
@@ -96,9 +139,15 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
         if (att.ipv6) r.options.ipv6 = `${att.ipv6}${prefix(att.interface.addressIPv6)}`;
         c.gateway = sandbox!.gateway;
         c.gatewayIPv6 = sandbox!.gatewayIPv6;
+        c.routes.push(...routes);
       });
       root.records.setState(name, 'ready');
-      const net = root.networks.get(o.network)!;
+      let ports: PortRecord[] = [];
+      if (o.ports !== undefined && o.ports.length > 0) {
+        const published = await publishLocked(root, root.record(name), o.ports);
+        published.hold.release(); // the kernel's DNAT carries them; nothing on the host listens
+        ports = published.ports;
+      }
       const host = Rtnl.open();
       let hostMac: string | undefined;
       let bridgeMac: string | undefined;
@@ -114,7 +163,7 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
       return {
         record, interface: record.config.interfaces.find((i) => i.dstName === o.ifname)!,
         hostIf: att.hostIf, hostMac, bridge: net.config.bridge, bridgeMac,
-        gateway4: net.gateway, gateway6: net.gateway6, defaultRoute: att.gateway,
+        gateway4: net.gateway, gateway6: net.gateway6, defaultRoute: att.gateway, routes, ports,
       };
     } catch (err) {
       if (sandbox !== undefined) {

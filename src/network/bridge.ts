@@ -3,8 +3,8 @@
  *
  * The bridge driver: a host bridge holding the gateway addresses (made, or adopted when it
  * exists), and per sandbox a veth whose sandbox end is born inside the namespace and whose
- * host end is a port of the bridge. A network given no IPv4 subnet gets a free /16, and no
- * subnet may overlap a host route.
+ * host end is a port of the bridge. A network given no IPv4 subnet gets a free /16 (unless its
+ * addresses come from an IPAM plugin), and no subnet may overlap a host route.
  */
 import { NetlinkError, ConfigError } from '../errors.js';
 import { cidrText, subnetsOverlap } from '../net/cidr.js';
@@ -23,7 +23,7 @@ async function validate({ name, options, subnets }: CreateRequest, ctx: DriverCo
   const routes = await foreignRoutes(ctx.host(), () => new Set(ctx.networks().flatMap((n) => n.config.bridge ?? [])));
   const others = ctx.networks();
   const all = [...subnets];
-  if (!all.some((s) => s.family === 4)) {
+  if (!all.some((s) => s.family === 4) && options.ipamPlugin === undefined) {
     const taken = [...routes.map((r) => r.subnet), ...others.flatMap((n) => n.config.subnets.map((s) => parseSubnet(s.subnet)))];
     all.unshift(parseSubnet(pickFreeSubnet(taken)));
   }
@@ -83,7 +83,7 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
   });
   // Hairpin: with br_netfilter, a sandbox reaching its own published port gets the DNAT'ed
   // frame back through the port it came in on.
-  await host.link.set({ name: hostIf }, { bridgePort: { hairpin: true } });
+  if (link.hairpin !== false) await host.link.set({ name: hostIf }, { bridgePort: { hairpin: true } });
   return { hostIf };
 }
 

@@ -37,6 +37,12 @@ export interface NetworkCreateOptions {
   internal?: boolean;
   /** bridge: masquerade the sandboxes' traffic to the outside (default true; false to route it as it is). */
   masquerade?: boolean;
+  /**
+   * bridge: the CNI IPAM plugin that gives the addresses (nsbox-cni with a delegated `ipam`).
+   * No subnets are given: they are learned from the plugin's answers (`Networks.attach` with
+   * `assign`), and `nsbox connect` refuses the network.
+   */
+  ipamPlugin?: string;
 }
 
 export const DEFAULT_MTU = 1500;
@@ -60,6 +66,13 @@ export function checkCreateOptions(options: NetworkCreateOptions): CheckedCreate
   const mtu = options.mtu ?? DEFAULT_MTU;
   if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) throw new ConfigError(`invalid MTU ${String(options.mtu)}: ${MIN_MTU} to ${MAX_MTU}`, 'mtu');
   const subnets = (options.subnets ?? []).map(parseSubnet);
+  if (options.ipamPlugin !== undefined) {
+    if (options.driver !== undefined && options.driver !== 'bridge') throw new ConfigError('addresses from an IPAM plugin need a bridge network', 'driver');
+    if (subnets.length > 0 || options.ipv6 || options.gateway !== undefined || options.gateway6 !== undefined) {
+      throw new ConfigError(`the subnets of a network whose addresses come from the IPAM plugin ${options.ipamPlugin} are learned from its answers; give none`, 'subnet');
+    }
+    return { mtu, subnets };
+  }
   if (subnets.filter((s) => s.family === 4).length > 1 || subnets.filter((s) => s.family === 6).length > 1) {
     throw new ConfigError('give at most one IPv4 and one IPv6 subnet', 'subnet');
   }

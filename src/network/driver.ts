@@ -76,6 +76,8 @@ export interface LinkRequest {
   /** The link's name inside the sandbox. */
   ifname: string;
   mac: string;
+  /** bridge: the hairpin flag of the host end (default on: a sandbox reaches its own published ports). */
+  hairpin?: boolean;
 }
 
 export interface NetworkDriver {

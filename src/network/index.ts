@@ -3,7 +3,7 @@
  * sandboxes to them.
  */
 export {
-  Networks, DEFAULT_NETWORK, type NetworkInfo, type AttachOptions, type Attachment,
+  Networks, DEFAULT_NETWORK, type NetworkInfo, type AttachOptions, type Attachment, type AssignedAddress, type AssignedAddresses,
 } from './networks.js';
 export type { NetworkCreateOptions, MacvlanMode } from './create-options.js';
 export { parseSubnet, nextFree, checkAssignable, macFromIPv4, type Subnet } from './ipam.js';

@@ -8,7 +8,7 @@
  * gives it). The driver makes the links.
  */
 import { ConfigError, NsboxError } from '../errors.js';
-import { cidrText, subnetContains, subnetsOverlap } from '../net/cidr.js';
+import { cidrText, networkOf, subnetContains, subnetsOverlap } from '../net/cidr.js';
 import { ipVersion } from '../net/ip.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sandbox/index.js';
@@ -42,6 +42,30 @@ export interface AttachOptions {
   advertiseAddrNMsgs?: number;
   /** Give the sandbox its default route through the gateways when it has none (default: unless the network is internal). */
   defaultRoute?: boolean;
+  /** The interface's MAC (default: derived from its IPv4 address, else random). */
+  mac?: string;
+  /** bridge: the hairpin flag of the host veth (default on). */
+  hairpin?: boolean;
+  /**
+   * For a network whose addresses come from an IPAM plugin (and only for one): called once the
+   * interface is inside the sandbox and up (a DHCP client needs it), before any address is put
+   * on it; returns the addresses to use. Their subnets join the network's when it has none of
+   * their family yet (its bridge then holds their gateways); they are recorded as leases.
+   */
+  assign?: (link: { ifname: string; mac: string }) => Promise<AssignedAddresses>;
+}
+
+/** An address an IPAM plugin gave, with its subnet's prefix length and gateway. */
+export interface AssignedAddress {
+  address: string;
+  prefixLen: number;
+  gateway: string;
+}
+
+/** What `AttachOptions.assign` returns: at most one address per family. */
+export interface AssignedAddresses {
+  ipv4?: AssignedAddress;
+  ipv6?: AssignedAddress;
 }
 
 export interface Attachment {
@@ -133,6 +157,7 @@ export class Networks {
       subnets: subnets.map((s) => ({ subnet: s.subnet.cidr, gateway: s.gateway })),
       mtu: checked.mtu, internal: options.internal === true, ...plan.config,
       ...(driver.name === 'bridge' ? { masquerade: options.masquerade !== false } : {}),
+      ...(options.ipamPlugin !== undefined ? { ipamPlugin: options.ipamPlugin } : {}),
     };
     const inserted = this.#records.insert({ name, driver: driver.name, config }, (others) => {
       for (const other of others) {
@@ -255,22 +280,33 @@ export class Networks {
 
   /** `nsbox connect NET SANDBOX`: give the sandbox an interface on the network. */
   async attach(sandbox: Sandbox, network: string, o: AttachOptions = {}): Promise<Attachment> {
-    const rec = this.#require(network);
+    let rec = this.#require(network);
     const owner = o.owner ?? sandbox.key;
+    const plugin = rec.config.ipamPlugin;
+    if (plugin !== undefined && o.assign === undefined) {
+      throw new ConfigError(`network ${network} takes its addresses from the CNI IPAM plugin ${plugin}: only nsbox-cni attaches to it`, 'network');
+    }
+    if (plugin === undefined && o.assign !== undefined) throw new ConfigError(`network ${network} leases its own addresses: it takes none from an IPAM plugin`, 'network');
     if (this.#records.leasesOf(owner, network).length > 0) {
       throw new NsboxError(`sandbox ${owner} is already connected to network ${network}`, 'NSBOX_ERR_EXISTS');
     }
     const ifname = o.ifname ?? generateIfaceName('eth', sandbox.interfaces().map((i) => i.dstName));
-    const { ipv4, ipv6 } = this.#leaseAddresses(rec, owner, ifname, o);
-    const v4 = subnetOf(rec.config, 4);
-    const v6 = subnetOf(rec.config, 6);
-    const mac = ipv4 !== undefined ? macFromIPv4(ipv4) : randomMac();
+    let { ipv4, ipv6 } = plugin === undefined ? this.#leaseAddresses(rec, owner, ifname, o) : { ipv4: undefined, ipv6: undefined };
+    const mac = o.mac ?? (ipv4 !== undefined ? macFromIPv4(ipv4) : randomMac());
     const driver = driverOf(rec.driver);
     let hostIf: string | undefined;
     let made = false;
     try {
-      ({ hostIf } = await driver.attach(rec, { netnsFd: sandbox.netnsFd, owner, ifname, mac }, this.#context));
+      ({ hostIf } = await driver.attach(rec, { netnsFd: sandbox.netnsFd, owner, ifname, mac, hairpin: o.hairpin }, this.#context));
       made = true;
+      if (o.assign !== undefined) {
+        await sandbox.netlink.link.set({ name: ifname }, { up: true });
+        const assigned = await o.assign({ ifname, mac });
+        rec = await this.#adoptSubnets(rec, assigned);
+        ({ ipv4, ipv6 } = this.#leaseAssigned(rec, owner, ifname, assigned));
+      }
+      const v4 = subnetOf(rec.config, 4);
+      const v6 = subnetOf(rec.config, 6);
       const iface = await sandbox.addInterface(ifname, 'eth', {
         createdInContainer: true, dstName: ifname, mac,
         ipv4: ipv4 && v4 ? cidrText({ address: ipv4, prefixLen: v4.subnet.prefixLen }) : undefined,
@@ -299,6 +335,60 @@ export class Networks {
       this.#records.release(owner, network);
       throw err;
     }
+  }
+
+  /**
+   * The subnets of addresses an IPAM plugin gave, joined to the network where it has none of
+   * their family (checked against the other networks in the same transaction, so two
+   * processes agree), then its bridge holds their gateways and the firewall knows them. A
+   * subnet or gateway that differs from the network's for its family is refused.
+   */
+  async #adoptSubnets(rec: NetworkRecord, assigned: AssignedAddresses): Promise<NetworkRecord> {
+    const wanted = ([[4, assigned.ipv4], [6, assigned.ipv6]] as const).flatMap(([family, a]) => {
+      if (a === undefined) return [];
+      if (ipVersion(a.address) !== family) throw new ConfigError(`the IPAM plugin gave ${a.address} as an IPv${family} address`, 'ipam');
+      const subnet = parseSubnet(cidrText(networkOf({ address: a.address, prefixLen: a.prefixLen, family })));
+      checkAssignable(subnet, a.gateway, a.address);
+      return [{ subnet, gateway: a.gateway }];
+    });
+    if (wanted.length === 0) throw new ConfigError(`the IPAM plugin ${rec.config.ipamPlugin} gave no address`, 'ipam');
+    const missing = wanted.filter((w) => subnetOf(rec.config, w.subnet.family) === undefined);
+    for (const w of wanted) {
+      const have = subnetOf(rec.config, w.subnet.family);
+      if (have !== undefined && (have.subnet.cidr !== w.subnet.cidr || have.gateway !== w.gateway)) {
+        throw new ConfigError(`the IPAM plugin gave an address in ${w.subnet.cidr} (gateway ${w.gateway}), but network ${rec.name} has ${have.subnet.cidr} (gateway ${have.gateway}) for IPv${w.subnet.family}: an nsbox network has one subnet per family`, 'ipam');
+      }
+    }
+    if (missing.length === 0) return rec;
+    const updated = this.#records.update(rec.name, (config, others) => {
+      for (const w of missing) {
+        const now = config.subnets.find((s) => parseSubnet(s.subnet).family === w.subnet.family);
+        if (now !== undefined) {
+          if (now.subnet !== w.subnet.cidr || now.gateway !== w.gateway) throw new ConfigError(`network ${rec.name} took ${now.subnet} for IPv${w.subnet.family} meanwhile; the IPAM plugin gave ${w.subnet.cidr}`, 'ipam');
+          continue;
+        }
+        for (const other of others) {
+          const clash = other.config.subnets.find((o) => subnetsOverlap(w.subnet, parseSubnet(o.subnet)));
+          if (clash) throw new ConfigError(`the IPAM plugin's subnet ${w.subnet.cidr} overlaps ${clash.subnet} of network ${other.name}`, 'ipam');
+        }
+        config.subnets.push({ subnet: w.subnet.cidr, gateway: w.gateway });
+      }
+    });
+    if (updated === undefined) throw new NsboxError(`network ${rec.name} was removed meanwhile`, 'NSBOX_ERR_NOT_FOUND');
+    await driverOf(updated.driver).setUp(updated, this.#context);
+    this.#hostChanges.push(...await this.firewall.networkUp(updated));
+    return updated;
+  }
+
+  /** Leases for the addresses an IPAM plugin gave (an address leased already is refused: two attachments never share one). */
+  #leaseAssigned(rec: NetworkRecord, owner: string, ifname: string, assigned: AssignedAddresses): { ipv4?: string; ipv6?: string } {
+    const addresses = [assigned.ipv4?.address, assigned.ipv6?.address].filter((a): a is string => a !== undefined);
+    this.#records.lease(rec.name, owner, ifname, (taken) => {
+      const dup = addresses.find((a) => taken.has(a));
+      if (dup !== undefined) throw new NsboxError(`the IPAM plugin ${rec.config.ipamPlugin} gave ${dup}, which another attachment on network ${rec.name} holds`, 'NSBOX_ERR_IN_USE');
+      return addresses;
+    });
+    return { ipv4: assigned.ipv4?.address, ipv6: assigned.ipv6?.address };
   }
 
   /** `nsbox disconnect NET SANDBOX`: remove its interface and release its addresses. Not connected: nothing to do. */

@@ -25,6 +25,11 @@ export interface NetworkConfig {
   /** macvlan: the parent link and mode. */
   parent?: string;
   macvlanMode?: string;
+  /**
+   * bridge: the addresses come from this CNI IPAM plugin (nsbox-cni delegates to it), not from
+   * nsbox's leases: the subnets are learned from its answers, and only nsbox-cni attaches.
+   */
+  ipamPlugin?: string;
 }
 
 export interface NetworkRecord {
@@ -78,6 +83,22 @@ export class NetworkRecords {
 
   list(): NetworkRecord[] {
     return (this.#db.prepare('SELECT * FROM networks ORDER BY created_at, name').all() as NetworkRow[]).map(fromRow);
+  }
+
+  /**
+   * Change a network's config in one transaction: `change` edits a copy (or throws), given the
+   * other networks. Returns the record as written, or undefined when there is no such network.
+   */
+  update(name: string, change: (config: NetworkConfig, others: NetworkRecord[]) => void): NetworkRecord | undefined {
+    return this.#db.transaction(() => {
+      const all = this.list();
+      const rec = all.find((r) => r.name === name);
+      if (rec === undefined) return undefined;
+      const config = structuredClone(rec.config);
+      change(config, all.filter((r) => r.name !== name));
+      this.#db.prepare('UPDATE networks SET config = ? WHERE name = ?').run(JSON.stringify(config), name);
+      return { ...rec, config };
+    }).immediate();
   }
 
   /** Delete a network with no leases; returns 'in-use' if it has some. */
