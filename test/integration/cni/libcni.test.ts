@@ -4,7 +4,7 @@
  * through the tests' own driver (test/fixtures/libcni-driver, built here once, offline, against
  * the packaged libcni 1.1.2). libcni 1.1.2 has no GC or STATUS (they came with libcni 1.2 and
  * spec 1.1.0); what it has is run: VERSION (GetVersionInfo, ValidateNetworkList), ADD, CHECK,
- * DEL, the cached result. Checked against the kernel (the address in the namespace, the host
+ * DEL, the cached result (and a 1.1.0 conflist, whose results libcni 1.1.2 cannot read). Checked against the kernel (the address in the namespace, the host
  * veth on the bridge, both gone after DEL) and against libcni's own cache (the result written
  * under CacheDir/results on ADD, read back as CHECK's and DEL's prevResult, removed by DEL).
  */
@@ -47,14 +47,14 @@ interface Net {
 }
 
 /** A network of its own: a conflist file for nsbox-cni with nsbox's IPAM, a state root, a libcni cache dir. */
-function network(t: TestContext, extra: Record<string, unknown> = {}): Net {
+function network(t: TestContext, extra: Record<string, unknown> = {}, cniVersion = '1.0.0'): Net {
   const root = rootForTest(t);
   const name = networkName();
   const { cidr, base } = uniqueSubnet();
   const bridge = `cb${name}`.slice(0, 15);
   const conflist = join(work, `${name}.conflist`);
   writeFileSync(conflist, JSON.stringify({
-    cniVersion: '1.0.0', name, plugins: [{
+    cniVersion, name, plugins: [{
       type: 'nsbox-cni', bridge, isGateway: true, isDefaultGateway: true,
       ipam: { type: 'nsbox', ranges: [[{ subnet: cidr }]] }, ...extra,
     }],
@@ -211,4 +211,20 @@ test('portMappings through libcni: CapabilityArgs become runtimeConfig, the port
   ok(net, 'del', at);
   assert.deepEqual(await net.root.json<unknown[]>('port', 'ls'), []);
   assert.deepEqual(await cniRecords(net.root), []);
+});
+
+test('a 1.1.0 conflist under libcni 1.1.2: VERSION passes, the ADD is made but libcni cannot read its result; the runtime\'s DEL cleans up', async (t) => {
+  if (skipIfMissing(t, 'libcni', missing)) return;
+  const net = network(t, {}, '1.1.0');
+  const ns = runtimeNetns(t);
+  const at = { netns: ns.path, containerId: 'ctr-v' };
+  assert.deepEqual(ok(net, 'validate'), []);
+  const add = call(net, 'add', at);
+  assert.equal(add.status, 3, JSON.stringify(add.json));
+  assert.match(add.json.error ?? '', /unsupported CNI result version "1\.1\.0"/);
+  assert.equal(existsSync(cacheFile(net, 'ctr-v')), false);
+  assert.equal((await cniRecords(net.root)).length, 1, 'the plugin made the attachment');
+  ok(net, 'del', at);
+  assert.deepEqual(await cniRecords(net.root), []);
+  assert.deepEqual(addressesIn(ns.name, 'eth0'), []);
 });
