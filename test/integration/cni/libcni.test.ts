@@ -4,9 +4,10 @@
  * through the tests' own driver (test/fixtures/libcni-driver, built here once, offline, against
  * the packaged libcni 1.1.2). libcni 1.1.2 has no GC or STATUS (they came with libcni 1.2 and
  * spec 1.1.0); what it has is run: VERSION (GetVersionInfo, ValidateNetworkList), ADD, CHECK,
- * DEL, the cached result (and a 1.1.0 conflist, whose results libcni 1.1.2 cannot read). Checked against the kernel (the address in the namespace, the host
- * veth on the bridge, both gone after DEL) and against libcni's own cache (the result written
- * under CacheDir/results on ADD, read back as CHECK's and DEL's prevResult, removed by DEL).
+ * DEL, the cached result, and a 1.1.0 conflist, whose results libcni 1.1.2 cannot read.
+ * Checked against the kernel (the address in the namespace, the host veth on the bridge, both
+ * gone after DEL) and against libcni's own cache (the result written under CacheDir/results on
+ * ADD, read back as CHECK's and DEL's prevResult, removed by DEL).
  */
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
