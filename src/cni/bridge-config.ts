@@ -41,7 +41,7 @@ export const BRIDGE_FIELDS: Readonly<Record<string, { support: FieldSupport; nsb
   ipMasq: { support: 'supported', nsbox: 'masquerade in nsbox\'s own nf_tables table (docs/firewall.md), per network; no iptables' },
   ipMasqBackend: { support: 'partly', nsbox: 'absent or `nftables` (nsbox\'s own table); `iptables` is refused: nsbox writes no iptables rules' },
   mtu: { support: 'supported', nsbox: 'the bridge (when nsbox makes it) and both veth ends; 0 or absent: the kernel\'s default' },
-  hairpinMode: { support: 'supported', nsbox: 'the hairpin flag of the host veth (nsbox\'s own networks always set it)' },
+  hairpinMode: { support: 'supported', nsbox: 'the hairpin flag of the host veth (nsbox\'s own `connect` always sets it); without it a container cannot reach its own published ports through the host' },
   promiscMode: { support: 'partly', nsbox: '`false` only: nsbox does not put bridges in promiscuous mode' },
   vlan: { support: 'partly', nsbox: '0 only (0 to 4094 are valid values): nsbox bridges do not filter VLANs' },
   vlanTrunk: { support: 'partly', nsbox: 'absent or empty only (entries are still checked as the reference does)' },

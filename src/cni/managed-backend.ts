@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { Manager, type ExternalAttachment, type ExtraRoute, type NetworkView } from '../managed/index.js';
-import { bigIntToIp, ipToBigInt, networkOf, parseCidr } from '../net/cidr.js';
+import { bigIntToIp, cidrText, ipToBigInt, networkOf, parseCidr } from '../net/cidr.js';
 import { ipFamily } from '../net/ip.js';
 import { nextFree, parseSubnet, type AssignedAddresses, type NetworkCreateOptions } from '../network/index.js';
 import type { AddRequest, CheckRequest, CniBackend, DelRequest, GcRequest, StatusRequest } from './backend.js';
@@ -273,11 +273,17 @@ export class ManagedBackend implements CniBackend {
     for (const address of wanted) {
       if (address !== undefined && !have.has(address)) throw missing(`address ${address} is not on ${attachment.ifname}`);
     }
-    for (const gw of [rec.config.gateway, rec.config.gatewayIPv6]) {
-      if (gw !== undefined && !view.routes.some((r) => r.gateway === gw)) throw missing(`no default route through ${gw}`);
-    }
-    for (const route of request.prevResult.routes) {
-      if (route.gw !== undefined && !view.routes.some((r) => r.gateway === route.gw)) throw missing(`no route to ${route.dst} through ${route.gw}`);
+    const wantedRoutes = [
+      ...[[rec.config.gateway, '0.0.0.0/0'], [rec.config.gatewayIPv6, '::/0']].flatMap(([gw, dst]) => (gw === undefined ? [] : [{ dst: dst!, gw }])),
+      ...rec.config.routes.map((r) => ({ dst: r.destination, gw: r.nextHop })),
+      ...request.prevResult.routes,
+    ];
+    for (const route of wantedRoutes) {
+      const net = networkOf(parseCidr(route.dst, 'route destination'));
+      const dst = net.prefixLen === 0 ? 'default' : cidrText(net); // as the kernel view names them
+      if (!view.routes.some((r) => r.destination === dst && (route.gw === undefined || r.gateway === route.gw))) {
+        throw missing(`no route to ${route.dst}${route.gw === undefined ? '' : ` through ${route.gw}`}`);
+      }
     }
   }
 

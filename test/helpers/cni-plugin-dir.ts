@@ -5,9 +5,7 @@
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const CNI_BIN = fileURLToPath(new URL('../../../bin/nsbox-cni.js', import.meta.url));
+import { CNI_BIN } from './cni-plugin.js';
 
 /** Make `dir` (if missing) with `dir/<type>` linked to the nsbox-cni bin; returns dir. */
 export function cniPluginDir(dir: string, type = 'nsbox-cni'): string {

@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { rootForTest, type NetworkJson, type NsboxRoot, type SandboxJson } from '../../helpers/cli.js';
 import { cniPluginDir } from '../../helpers/cni-plugin-dir.js';
+import { addressesIn, runtimeNetns } from '../../helpers/cni-plugin.js';
 import { links } from '../../helpers/host-links.js';
 import { buildLibcniDriver, libcniMissing, runDriver, type DriverCall, type DriverOutcome } from '../../helpers/libcni-driver.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
@@ -64,14 +65,6 @@ function network(t: TestContext, extra: Record<string, unknown> = {}, cniVersion
   return { root, name, bridge, gateway: `${base}1`, conflist, cacheDir };
 }
 
-/** A namespace the "runtime" made, deleted when the test ends. */
-function runtimeNetns(t: TestContext): { name: string; path: string } {
-  const name = randomName();
-  execFileSync('ip', ['netns', 'add', name]);
-  t.after(() => { spawnSync('ip', ['netns', 'del', name]); });
-  return { name, path: `/run/netns/${name}` };
-}
-
 function call(net: Net, command: DriverCall['command'], more: Partial<DriverCall> = {}): DriverOutcome {
   return runDriver(driver, {
     command, conflist: net.conflist, path: pluginDir, cacheDir: net.cacheDir,
@@ -90,11 +83,6 @@ interface Result {
   interfaces: { name: string; mac?: string; sandbox?: string }[];
   ips: { address: string; gateway?: string; interface?: number }[];
   routes?: { dst: string; gw?: string }[];
-}
-
-function addressesIn(ns: string, ifname: string): string[] {
-  const rows = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'addr', 'show'], { encoding: 'utf8' })) as { ifname: string; addr_info: { family: string; local: string; prefixlen: number }[] }[];
-  return (rows.find((r) => r.ifname === ifname)?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 const cacheFile = (net: Net, id: string, ifname = 'eth0'): string => join(net.cacheDir, 'results', `${net.name}-${id}-${ifname}`);

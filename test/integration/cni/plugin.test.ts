@@ -11,95 +11,17 @@
  * attachments of its network that are not valid (and nothing else), twice; STATUS is 50 while
  * the pool is exhausted.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { rootForTest, type NetworkJson, type NsboxRoot, type SandboxJson } from '../../helpers/cli.js';
+import { addressesIn, cni, cniAsync, cniFails as fails, cniOk as ok, ipJson, pingFrom, runtimeNetns } from '../../helpers/cni-plugin.js';
 import { links } from '../../helpers/host-links.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 import { randomName } from '../../helpers/names.js';
 
-const CNI_BIN = fileURLToPath(new URL('../../../../bin/nsbox-cni.js', import.meta.url));
-
-interface Outcome {
-  status: number | null;
-  json: Record<string, unknown> | undefined;
-  stdout: string;
-  stderr: string;
-}
-
-interface Call {
-  command: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS';
-  /** Not set for GC and STATUS, as libcni does. */
-  containerId?: string;
-  netns?: string;
-  ifname?: string;
-  config: Record<string, unknown>;
-}
-
-function envOf(root: NsboxRoot, call: Call): Record<string, string> {
-  const attachment: Record<string, string> = call.containerId === undefined ? {} : { CNI_CONTAINERID: call.containerId, CNI_NETNS: call.netns ?? '', CNI_IFNAME: call.ifname ?? 'eth0' };
-  return { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NSBOX_ROOT: root.root, CNI_COMMAND: call.command, CNI_PATH: '/opt/cni/bin', ...attachment };
-}
-
-/** Run the plugin as libcni does: the environment is the runtime's plus CNI_*, the config on stdin. */
-function cni(root: NsboxRoot, call: Call): Outcome {
-  const env = envOf(root, call);
-  const res = spawnSync(process.execPath, [CNI_BIN], { input: JSON.stringify(call.config), encoding: 'utf8', env });
-  return { status: res.status, json: res.stdout.trim() === '' ? undefined : JSON.parse(res.stdout) as Record<string, unknown>, stdout: res.stdout, stderr: res.stderr };
-}
-
-/** The same, without waiting: for parallel calls. */
-function cniAsync(root: NsboxRoot, call: Call): Promise<Outcome> {
-  const env = envOf(root, call);
-  const child = spawn(process.execPath, [CNI_BIN], { env });
-  child.stdin.end(JSON.stringify(call.config));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  return new Promise((resolve) => child.on('close', (status) => {
-    resolve({ status, json: stdout.trim() === '' ? undefined : JSON.parse(stdout) as Record<string, unknown>, stdout, stderr });
-  }));
-}
-
-function ok(root: NsboxRoot, call: Call): Record<string, unknown> | undefined {
-  const res = cni(root, call);
-  assert.equal(res.status, 0, `${call.command}: ${res.stdout}${res.stderr}`);
-  return res.json;
-}
-
-function fails(root: NsboxRoot, call: Call, code: number): Record<string, unknown> {
-  const res = cni(root, call);
-  assert.equal(res.status, 1, `${call.command} should fail: ${res.stdout}${res.stderr}`);
-  assert.equal(res.json?.code, code, `${call.command}: ${res.stdout}`);
-  return res.json!;
-}
-
-/** A namespace the "runtime" made, deleted when the test ends; returns its path. */
-function runtimeNetns(t: TestContext): { name: string; path: string } {
-  const name = randomName();
-  execFileSync('ip', ['netns', 'add', name]);
-  t.after(() => { spawnSync('ip', ['netns', 'del', name]); });
-  return { name, path: `/run/netns/${name}` };
-}
-
 function conf(network: string, subnet: string, extra: Record<string, unknown> = {}, cniVersion = '1.0.0'): Record<string, unknown> {
   return { cniVersion, name: network, type: 'nsbox-cni', bridge: `br${network}`.slice(0, 15), isGateway: true, isDefaultGateway: true, ipMasq: true, ipam: { type: 'nsbox', subnet }, ...extra };
-}
-
-function ipJson<T>(ns: string, ...args: string[]): T {
-  return JSON.parse(execFileSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' })) as T;
-}
-
-function addressesIn(ns: string, ifname: string): string[] {
-  const rows = ipJson<{ ifname: string; addr_info: { family: string; local: string; prefixlen: number }[] }[]>(ns, 'addr', 'show');
-  return (rows.find((r) => r.ifname === ifname)?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-}
-
-function pingFrom(ns: string, address: string): boolean {
-  return spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '2', address]).status === 0;
 }
 
 interface Result {
