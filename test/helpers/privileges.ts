@@ -16,12 +16,14 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/package-root.js';
 
-/** The kernel features tests may find missing, and what each means. */
+/** The kernel features (and the tools of the oracles and clients) tests may find missing, and what each means. */
 export const FEATURES = {
   ipvlan: 'ipvlan links (CONFIG_IPVLAN)',
   ip_vs: 'IPVS, the load balancer with the /proc/sys/net/ipv4/vs knobs (CONFIG_IP_VS)',
   'procfs-instance': 'private procfs instances (fsopen("proc") + fsmount) for sandbox sysctls',
   nft: 'nft, the nf_tables tests\' oracle (Debian package nftables, installed by scripts/setup.sh)',
+  podman: 'podman with crun and conmon, and busybox-static for the rootfs (Debian packages podman, crun, conmon, busybox-static, installed by scripts/setup.sh)',
+  libcni: 'Go and the libcni sources the libcni driver is built against (Debian packages golang-go, golang-github-appc-cni-dev, installed by scripts/setup.sh)',
   'cni-plugins': 'the reference CNI plugins in /usr/lib/cni and busybox (Debian packages containernetworking-plugins and busybox-static, installed by scripts/setup.sh)',
 } as const;
 
