@@ -6,7 +6,7 @@
  * per-sandbox locks and the names lock, sandbox names and keys, the /run/netns symlinks that
  * make sandboxes visible to iproute2, and the warnings a command has to say once.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock, withFileLockSync } from '../sandbox/index.js';
@@ -32,7 +32,9 @@ export class StateRoot {
   readonly #warnings = new Set<string>();
 
   constructor(options: RootOptions = {}) {
-    this.dir = options.root ?? process.env.NSBOX_ROOT ?? DEFAULT_ROOT;
+    // An empty NSBOX_ROOT is an unset one (a runtime passing the variable on without a value),
+    // and a relative one is taken from the working directory.
+    this.dir = resolve(options.root ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT));
     // The namespace files move with the root, so separate roots never see each other's.
     setBasePath(this.dir === DEFAULT_ROOT ? '/run/nsbox' : join(this.dir, 'run'));
   }

@@ -7,7 +7,7 @@
  * address, the sandbox's interface and its default route (the first network a sandbox joins
  * gives it). The driver makes the links.
  */
-import { ConfigError, NsboxError } from '../errors.js';
+import { ConfigError, NetlinkError, NsboxError } from '../errors.js';
 import { cidrText, networkOf, subnetContains, subnetsOverlap } from '../net/cidr.js';
 import { ipVersion } from '../net/ip.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
@@ -87,6 +87,23 @@ function subnetOf(cfg: NetworkConfig, family: 4 | 6): { subnet: Subnet; gateway:
     if (parsed.family === family) return { subnet: parsed, gateway: s.gateway };
   }
   return undefined;
+}
+
+/**
+ * The sandbox's default route through `gw`, as its gateway. In a namespace someone else made
+ * (a runtime's, with another plugin's or another network's default route already) the route
+ * goes beside the one there, as `ip route append` adds it and the reference CNI bridge plugin
+ * does; it dies with the interface. True when a route was added.
+ */
+async function setDefaultRoute(sandbox: Sandbox, gw: string, family: 4 | 6): Promise<boolean> {
+  try {
+    if (family === 4) await sandbox.setGateway(gw);
+    else await sandbox.setGatewayIPv6(gw);
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.code === 'EEXIST') && !(err instanceof Error && err.cause instanceof NetlinkError && err.cause.code === 'EEXIST')) throw err;
+    await sandbox.netlink.route.append({ gateway: gw, scope: 'global' });
+  }
+  return true;
 }
 
 function withInfo(rec: NetworkRecord): NetworkInfo {
@@ -315,14 +332,8 @@ export class Networks {
       });
       let gateway = false;
       if (!rec.config.internal && o.defaultRoute !== false) {
-        if (v4 && ipv4 && sandbox.gateway === undefined) {
-          await sandbox.setGateway(v4.gateway);
-          gateway = true;
-        }
-        if (v6 && ipv6 && sandbox.gatewayIPv6 === undefined) {
-          await sandbox.setGatewayIPv6(v6.gateway);
-          gateway = true;
-        }
+        if (v4 && ipv4 && sandbox.gateway === undefined) gateway = await setDefaultRoute(sandbox, v4.gateway, 4);
+        if (v6 && ipv6 && sandbox.gatewayIPv6 === undefined) gateway = await setDefaultRoute(sandbox, v6.gateway, 6) || gateway;
       }
       return { network, interface: iface, ifname, ipv4, ipv6, mac, hostIf, gateway };
     } catch (err) {

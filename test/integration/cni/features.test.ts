@@ -137,3 +137,22 @@ test('prevResult is passed through: its interfaces, addresses and routes first, 
   assert.deepEqual(r.dns, prevResult.dns, 'no DNS of its own: the previous one stays');
   cniOk(root, { command: 'DEL', containerId: 'pr', netns: a.path, config: conf(net, cidr) });
 });
+
+test('two networks with isDefaultGateway in one container: the second default route goes beside the first (as the reference does), and each DEL takes its own', async (t) => {
+  const root = rootForTest(t);
+  const [n1, n2] = [networkName(), networkName()];
+  const [s1, s2] = [uniqueSubnet(), uniqueSubnet()];
+  const a = runtimeNetns(t);
+  const c1 = conf(n1, s1.cidr);
+  const c2 = conf(n2, s2.cidr);
+  cniOk(root, { command: 'ADD', containerId: 'dg', netns: a.path, ifname: 'eth0', config: c1 });
+  const r2 = cniOk(root, { command: 'ADD', containerId: 'dg', netns: a.path, ifname: 'eth1', config: c2 }) as unknown as Result;
+  assert.deepEqual(r2.routes, [{ dst: '0.0.0.0/0', gw: `${s2.base}1` }]);
+  const defaults = (): string[] => ipJson<{ dst: string; gateway?: string; dev: string }[]>(a.name, 'route', 'show', 'default').map((r) => `${r.gateway} ${r.dev}`).sort();
+  assert.deepEqual(defaults(), [`${s1.base}1 eth0`, `${s2.base}1 eth1`].sort());
+  cniOk(root, { command: 'CHECK', containerId: 'dg', netns: a.path, ifname: 'eth1', config: { ...c2, prevResult: r2 } });
+  cniOk(root, { command: 'DEL', containerId: 'dg', netns: a.path, ifname: 'eth1', config: c2 });
+  assert.deepEqual(defaults(), [`${s1.base}1 eth0`]);
+  cniOk(root, { command: 'DEL', containerId: 'dg', netns: a.path, ifname: 'eth0', config: c1 });
+  assert.deepEqual(defaults(), []);
+});

@@ -102,6 +102,12 @@ export class RouteOps {
     await this.#socket.request(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, (w) => encodeRouteMessage(w, msg), undefined, req);
   }
 
+  /** `ip route append …`: beside routes to the same destination (another default route), never EEXIST. */
+  async append(options: RouteOptions, req?: RequestOptions): Promise<void> {
+    const msg = buildMessage(options, false);
+    await this.#socket.request(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.APPEND, (w) => encodeRouteMessage(w, msg), undefined, req);
+  }
+
   /** `ip route replace …`. */
   async replace(options: RouteOptions, req?: RequestOptions): Promise<void> {
     const msg = buildMessage(options, false);
