@@ -5,7 +5,7 @@
  */
 import { NsboxError } from '../../errors.js';
 import { checkName } from '../../network/index.js';
-import { checkDnsServers, type KernelView, type SandboxStatus } from '../../managed/index.js';
+import { EXTERNAL_LABEL, checkDnsServers, type KernelView, type SandboxStatus } from '../../managed/index.js';
 import { collect, type Register } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 
@@ -30,14 +30,16 @@ function sandboxJson({ record: rec, state }: SandboxStatus): Record<string, unkn
 
 function inspectText(status: SandboxStatus, kernel: KernelView | undefined): string {
   const { record: rec } = status;
+  // Over a runtime's namespace (a CNI attachment): nsbox pins it, and the runtime names it.
+  const outside = rec.labels[EXTERNAL_LABEL];
   const lines = [
     `Name:      ${rec.name}`,
     `State:     ${status.state}`,
-    `Netns:     ${rec.key} (ip netns exec ${rec.name} …)`,
+    outside === undefined ? `Netns:     ${rec.key} (ip netns exec ${rec.name} …)` : `Netns:     ${outside} (a runtime's; pinned at ${rec.key})`,
     `Created:   ${rec.createdAt}`,
     `Labels:    ${Object.entries(rec.labels).map(([a, b]) => `${a}=${b}`).join(' ') || '-'}`,
     `Gateway:   ${[rec.config.gateway, rec.config.gatewayIPv6].filter(Boolean).join(' ') || '-'}`,
-    `DNS:       ${rec.config.dns?.join(' ') || '- (the host\'s)'}`,
+    `DNS:       ${rec.config.dns?.join(' ') || (outside === undefined ? '- (the host\'s)' : '- (the runtime\'s)')}`,
     'Interfaces:',
     ...rec.config.interfaces.map((i) => `  ${i.dstName} (from ${i.srcName})${i.options.ipv4 ? ` ${i.options.ipv4}` : ''}${i.options.ipv6 ? ` ${i.options.ipv6}` : ''}${i.options.mac ? ` ${i.options.mac}` : ''}`),
     'Routes:',
