@@ -35,6 +35,8 @@ export interface CaseSpec {
   group: string;
   title: string;
   level?: Level;
+  /** A case run with no attachment left: after it failed with a leak, later cases compare to the state after it. */
+  rebaseline?: boolean;
 }
 
 /** What a passing case says: a short note and its fingerprint for differential mode. */
@@ -119,7 +121,7 @@ export class Context {
     }
     if (outcome.status === 'fail' && this.o.expectFail.has(spec.id)) outcome.expected = true;
     // A leak found is reported once, by the case that made it: later cases compare to the state after it.
-    if (outcome.status === 'fail' && this.baseline !== undefined && this.hostLeaks().length > 0) this.baseline = this.hostSnapshot();
+    if (outcome.status === 'fail' && spec.rebaseline === true && this.baseline !== undefined && this.hostLeaks().length > 0) this.baseline = this.hostSnapshot();
     this.outcomes.push(outcome);
     this.o.log(`${outcome.status === 'fail' ? (outcome.expected === true ? 'XFAIL' : 'FAIL ') : outcome.status === 'pass' ? 'pass ' : 'skip '} ${spec.id}${outcome.reason === '' ? '' : ` — ${outcome.reason}`}`);
   }

@@ -87,8 +87,8 @@ export interface TracedOutcome extends Outcome {
   killed: boolean;
   /** The syscall the injection hit, from the log. */
   syscall: string;
-  /** Per (thread, syscall) counts of the traced set, when counting. */
-  maxCount: number;
+  /** For each traced syscall, the most invocations one thread made (strace's `when` counts per thread). */
+  counts: Map<string, number>;
 }
 
 /**
@@ -127,7 +127,11 @@ export function runTraced(opts: ExecOptions, call: Call, syscalls: string[], whe
     const m = /^(\d+)\s+([a-z0-9_]+)\(/.exec(l);
     if (m !== null) perThread.set(`${m[1]}:${m[2]}`, (perThread.get(`${m[1]}:${m[2]}`) ?? 0) + 1);
   }
-  const maxCount = Math.max(0, ...perThread.values());
+  const counts = new Map<string, number>();
+  for (const [key, n] of perThread) {
+    const name = key.split(':')[1]!;
+    counts.set(name, Math.max(n, counts.get(name) ?? 0));
+  }
   // strace re-raises the tracee's fatal signal on itself: its status says the plugin was killed.
-  return { ...out, killed: killedLine >= 0, syscall, maxCount };
+  return { ...out, killed: killedLine >= 0, syscall, counts };
 }

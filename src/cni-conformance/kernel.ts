@@ -10,7 +10,7 @@
  * compare as text lines.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function run(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -90,6 +90,15 @@ export function routesIn(ns?: string): IpRoute[] {
 }
 
 export const routeText = (r: IpRoute): string => `${r.type ?? 'unicast'} ${r.dst}${r.gateway === undefined ? '' : ` via ${r.gateway}`}${r.dev === undefined ? '' : ` dev ${r.dev}`} table ${r.table ?? 'main'}`;
+
+/** A host link's /sys/class/net/NAME/addr_assign_type (0 permanent, 1 random, 2 stolen, 3 set), or -1. */
+export function addrAssignType(ifname: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${ifname}/addr_assign_type`, 'utf8').trim());
+  } catch {
+    return -1;
+  }
+}
 
 /** Ping `address` once from inside `ns` (a /run/netns name); true when answered. */
 export function ping(ns: string, address: string): boolean {

@@ -28,11 +28,13 @@ export interface CaseOutcome {
 }
 
 export interface KillPoint {
-  n: number;
-  /** Whether the SIGKILL was injected (false: the ADD ran to its end, the matrix's last point). */
-  killed: boolean;
-  /** The call the SIGKILL was injected at (from strace's log, arguments cut), or 'none'. */
+  /** The syscall the SIGKILL was injected at, and at which of its invocations (per thread). */
   syscall: string;
+  n: number;
+  /** Whether the SIGKILL was injected (false: the ADD ran to its end but something failed). */
+  killed: boolean;
+  /** The call killed, from strace's log (arguments cut). */
+  at: string;
   ok: boolean;
   /** What went wrong after the kill: DEL failed, what leaked, the next ADD failed. */
   problems: string[];
@@ -40,7 +42,7 @@ export interface KillPoint {
 
 export interface KillMatrix {
   syscalls: string[];
-  /** The kill points the full matrix has (the ADD was killed at each), or undefined when it was not enumerated to the end. */
+  /** The kill points of the whole matrix (the ADD was killed at each), or undefined when it was sampled or cut. */
   total?: number;
   ran: number;
   passed: number;
@@ -98,7 +100,10 @@ function pluginText(r: PluginReport, title: string): string[] {
   const m = r.killMatrix;
   if (m !== undefined) {
     lines.push(`  [kill matrix] SIGKILL at ${m.syscalls.join(',')}: ${m.ran} kill points run${m.total === undefined ? ' (sampled)' : ` (of ${m.total})`}, ${m.passed} passed, ${m.failed} failed`);
-    for (const p of m.points.filter((x) => !x.ok)) lines.push(`    N=${p.n} (${p.syscall}): ${p.problems.join('; ')}`);
+    const per = new Map<string, number>();
+    for (const p of m.points.filter((x) => x.killed)) per.set(p.syscall, (per.get(p.syscall) ?? 0) + 1);
+    lines.push(`    points per syscall: ${[...per].map(([s, n]) => `${s} ${n}`).join(', ')}`);
+    for (const p of m.points.filter((x) => !x.ok)) lines.push(`    ${p.syscall} N=${p.n} at ${p.at}: ${p.problems.join('; ')}`);
   }
   if (r.networkLeftovers.length > 0) lines.push(`  kept per network (allowed): ${r.networkLeftovers.join('; ')}`);
   const c = counts(r);

@@ -79,7 +79,7 @@ export function runSuite(o: SuiteOptions): PluginReport {
   if (o.killMatrix && address !== undefined && ctx.selected('KILL')) {
     matrix = killMatrix(ctx, { syscalls: o.killSyscalls, sample: o.killSample, max: o.killMax, address, workdir: o.workdir });
     ctx.case({ id: 'KILL-MATRIX', group: 'kill-matrix', title: 'after a SIGKILL at each state-changing syscall of ADD: DEL succeeds, nothing is left, the address is allocatable again' }, () => {
-      if (matrix!.failed > 0) fail(`${matrix!.failed} of ${matrix!.ran} kill points failed (first: N=${matrix!.points.find((p) => !p.ok)!.n}: ${matrix!.points.find((p) => !p.ok)!.problems.join('; ')})`);
+      if (matrix!.failed > 0) fail(`${matrix!.failed} of ${matrix!.ran} kill points failed (first: ${matrix!.points.find((p) => !p.ok)!.syscall} N=${matrix!.points.find((p) => !p.ok)!.n}: ${matrix!.points.find((p) => !p.ok)!.problems.join('; ')})`);
       return { reason: `${matrix!.ran} kill points` };
     });
   }

@@ -31,19 +31,19 @@ function withCapability(ctx: Context, cap: string, args: Record<string, unknown>
 }
 
 export function capabilityCases(ctx: Context, ipsAddress: string | undefined): void {
-  ctx.case({ id: 'CAP-MAC', group: G, title: 'runtimeConfig.mac: the container interface has that MAC' }, () => {
+  ctx.case({ id: 'CAP-MAC', group: G, rebaseline: true, title: 'runtimeConfig.mac: the container interface has that MAC' }, () => {
     withCapability(ctx, 'mac', { mac: MAC }, (a) => {
       const link = linksIn(a.ns).find((l) => l.ifname === a.ifname);
       if (link?.mac !== MAC) fail(`${a.ifname} has ${String(link?.mac)}`);
     });
   });
-  ctx.case({ id: 'CAP-IPS', group: G, title: 'runtimeConfig.ips: the container interface has that address' }, () => {
+  ctx.case({ id: 'CAP-IPS', group: G, rebaseline: true, title: 'runtimeConfig.ips: the container interface has that address' }, () => {
     if (ipsAddress === undefined) skip('no address known to ask for');
     withCapability(ctx, 'ips', { ips: [ipsAddress] }, (a) => {
       if (a.address !== ipsAddress) fail(`asked for ${ipsAddress}, got ${String(a.address)}`);
     });
   });
-  ctx.case({ id: 'CAP-PORTMAPPINGS', group: G, title: 'runtimeConfig.portMappings: ADD succeeds, DEL leaves no rule behind' }, () => {
+  ctx.case({ id: 'CAP-PORTMAPPINGS', group: G, rebaseline: true, title: 'runtimeConfig.portMappings: ADD succeeds, DEL leaves no rule behind' }, () => {
     withCapability(ctx, 'portMappings', { portMappings: [{ hostPort: 18080, containerPort: 80, protocol: 'tcp' }] }, () => undefined);
   });
 }

@@ -49,7 +49,7 @@ export function gcStatusCases(ctx: Context): void {
     const problem = reusable(ctx, b);
     if (problem !== '') fail(problem);
   });
-  ctx.case({ id: ids[1][0], group: G, title: ids[1][1] }, () => {
+  ctx.case({ id: ids[1][0], group: G, rebaseline: true, title: ids[1][1] }, () => {
     if (!ok) fail(`ADD ${detail(a.add.status === 0 ? b.add : a.add)}`);
     ctx.dropNetns(a);
     const g = gc(ctx, []);
