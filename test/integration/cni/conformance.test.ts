@@ -50,7 +50,7 @@ const NSBOX_FAILS = ['K-BRIDGE-MAC-FIXED'];
 const nsboxArgs = (version: string): string[] => ['--plugin', NSBOX_CNI, '--config', `${FIXTURES}/nsbox-${version}.conflist`, '--env', 'NSBOX_ROOT=$WORKDIR/nsbox', '--expect-fail', NSBOX_FAILS.join(',')];
 
 test('nsbox-cni, cniVersion 1.1.0: every case passes but its one known failure (GC and STATUS included), and a sample of the kill matrix', () => {
-  const { status, report, stderr } = suite([...nsboxArgs('1.1.0'), '--state-cmd', `${process.execPath} ${repo('bin/nsbox.js')} ls`, '--kill-matrix', '--kill-sample', '5']);
+  const { status, report, stderr } = suite([...nsboxArgs('1.1.0'), '--state-cmd', `${process.execPath} ${repo('bin/nsbox.js')} ls`, '--kill-matrix', '--kill-sample', '4']);
   assert.deepEqual(unexpectedFailures(report.plugin), [], stderr);
   assert.equal(status, 0);
   assert.ok(report.plugin.supportedVersions.includes('1.1.0'));
@@ -61,7 +61,9 @@ test('nsbox-cni, cniVersion 1.1.0: every case passes but its one known failure (
 });
 
 test('nsbox-cni, cniVersion 1.0.0, differentially against the reference bridge: nsbox passes, the differences are the reference\'s known failures and result shapes', { skip: existsSync(REFERENCE) ? false : `${REFERENCE} is not installed (scripts/setup.sh)` }, () => {
-  const { status, report, stderr } = suite([...nsboxArgs('1.0.0'), '--reference', REFERENCE, '--reference-config', `${FIXTURES}/bridge-1.0.0.conflist`, '--reference-state-dir', '$WORKDIR/host-local']);
+  const { status, report, stderr } = suite([...nsboxArgs('1.0.0'), '--reference', REFERENCE, '--reference-config', `${FIXTURES}/bridge-1.0.0.conflist`, '--reference-state-dir', '$WORKDIR/host-local',
+    // What the first test covered already (the version cycles, each missing variable, GC), left out to keep CI short.
+    '--only', '^(?!GC-|STATUS-|E-ENV-|ADD-RESULT-0\\.)']);
   assert.deepEqual(unexpectedFailures(report.plugin), [], stderr);
   assert.equal(status, 0);
   const diffs = new Set(report.differences!.map((d) => d.id));
