@@ -1,7 +1,8 @@
 // Lint: typescript-eslint recommended (type-aware) plus the layer rules of
 // docs/architecture.md: imports point down only, the leaves (errno.ts, errors.ts, net/) import
-// no layer, netlink families stay apart, process edges (cli/, cni/, lab/, agent/) never import
-// each other or sys/, and only src/sys/binding.ts loads the addon.
+// no layer, netlink families stay apart, process edges (cli/, cni/, cni-conformance/, lab/, agent/) never import
+// each other or sys/, only src/sys/binding.ts loads the addon, and cni-conformance/ (a black-box
+// client of any CNI plugin) imports nothing of nsbox but net/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -24,7 +25,7 @@ const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) =
 
 /** Layers bottom-up (docs/architecture.md); `above(x)` forbids everything over x. */
 const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'firewall', 'network', 'managed'];
-const EDGES = ['cli', 'cni', 'lab', 'agent'];
+const EDGES = ['cli', 'cni', 'cni-conformance', 'lab', 'agent'];
 const above = (layer) => [...LAYERS.slice(LAYERS.indexOf(layer) + 1), ...EDGES].map((l) => `**/${l}/**`);
 
 export default tseslint.config(
@@ -69,4 +70,7 @@ export default tseslint.config(
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge).map((e) => `**/${e}/**`)],
     `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge`)),
+  // The conformance suite is a black-box client of any CNI plugin: nothing of nsbox but the pure address helpers.
+  layer(['src/cni-conformance/**'], [...LAYERS, ...EDGES.filter((e) => e !== 'cni-conformance')].map((l) => `**/${l}/**`).concat(['../errors*', '../errno*', '../index*', '../package-root*']),
+    'cni-conformance/ is a black-box client: it may import only net/ (pure address helpers), never nsbox itself'),
 );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bundle the library (dist/nsbox.mjs, the package entry), the CLI (dist/cli.mjs) and the CNI
- * plugin (dist/cni.mjs) into one ES module each, from tsc's output. Node 20's ESM loader spends most of a cold start
+ * Bundle the library (dist/nsbox.mjs, the package entry), the CLI (dist/cli.mjs), the CNI
+ * plugin (dist/cni.mjs) and the CNI conformance suite (dist/cni-conformance.mjs) into one ES module each, from tsc's output. Node 20's ESM loader spends most of a cold start
  * resolving and linking modules: the library is ~90 files, and loading them one by one costs
  * about 100 ms and 6 MiB more than one file. better-sqlite3 (native) stays external.
  */
@@ -30,4 +30,6 @@ await Promise.all([
   }),
   // Runtimes call VERSION before every command: this one loads neither the addon nor SQLite.
   build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/cni.mjs' }),
+  // The conformance suite (docs/cni.md "Conformance"): a black-box client, nothing of nsbox but net/.
+  build({ ...common, entryPoints: ['dist/src/cni-conformance/main.js'], outfile: 'dist/cni-conformance.mjs' }),
 ]);

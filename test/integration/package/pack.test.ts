@@ -68,6 +68,7 @@ test('npm pack: the bundles, declarations, native sources, binding.gyp and bin; 
     'package.json', 'README.md', 'binding.gyp', 'bin/nsbox', 'bin/nsbox.js',
     'dist/nsbox.mjs', 'dist/nsbox.mjs.map', 'dist/cli.mjs', 'dist/cli.mjs.map', 'dist/src/index.d.ts',
     'bin/nsbox-cni.js', 'dist/cni.mjs', 'dist/cni.mjs.map',
+    'bin/nsbox-cni-conformance.js', 'dist/cni-conformance.mjs', 'dist/cni-conformance.mjs.map',
     ...readdirSync(join(root, 'native')).map((f) => `native/${f}`),
   ];
   for (const f of expected) assert.ok(packedFiles.includes(f), `the tarball holds ${f}`);
