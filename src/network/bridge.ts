@@ -14,7 +14,7 @@ import type { NetworkRecord } from '../store/index.js';
 import { asConfigError } from './config-error.js';
 import { deleteLink, type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
 import { foreignRoutes, pickFreeSubnet } from './host-routes.js';
-import { parseSubnet } from './ipam.js';
+import { parseSubnet, randomMac } from './ipam.js';
 import { bridgeTag, defaultBridgeName, hostVethName, vethTag } from './names.js';
 
 async function validate({ name, options, subnets }: CreateRequest, ctx: DriverContext): Promise<DriverPlan> {
@@ -52,7 +52,10 @@ async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolea
   let br = await host.link.find({ name });
   if (br === undefined) {
     try {
-      await host.link.add({ name, kind: 'bridge', mtu: network.config.mtu, up: true });
+      // A MAC of its own (the kernel then marks it set): a bridge without one takes the lowest
+      // of its ports' and changes it as containers come and go, leaving results and the
+      // containers' neighbour entries for the gateway stale.
+      await host.link.add({ name, kind: 'bridge', mtu: network.config.mtu, up: true, address: randomMac() });
       made = true;
     } catch (err) {
       if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // else another process made it meanwhile

@@ -1,7 +1,7 @@
 /**
  * Integration (root, throwaway host): the conformance suite `nsbox-cni-conformance` (docs/cni.md
  * "Conformance") run as a user runs it, against nsbox-cni (configs in cniVersion 1.1.0 and
- * 1.0.0, nsbox's IPAM) expecting no failure but its one known (NSBOX_FAILS), with a sample of the kill matrix; differentially
+ * 1.0.0, nsbox's IPAM, the capabilities declared in 1.1.0) expecting no failure, with a sample of the kill matrix; differentially
  * against the Debian reference bridge + host-local; and against the reference alone with its
  * known failures listed as expected, each of which must still be found (so a regression of the
  * plugin, of the reference, or of the suite's oracles shows). The full kill matrix runs on
@@ -10,8 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { referencePluginsMissing } from '../../helpers/cni-plugin.js';
+import { skipIfMissing } from '../../helpers/privileges.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
 const SUITE = repo('bin/nsbox-cni-conformance.js');
@@ -41,26 +42,21 @@ function suite(args: string[]): { status: number | null; report: ReportJson; std
 
 const failed = (p: PluginJson): CaseJson[] => p.cases.filter((c) => c.status === 'fail');
 const unexpectedFailures = (p: PluginJson): CaseJson[] => failed(p).filter((c) => c.expected !== true);
-/**
- * nsbox-cni's one known failure, reported to be fixed in the network layer: its bridge's MAC is
- * not set, so the kernel gives it the lowest port MAC and a result's bridge MAC goes stale as
- * containers come and go (docs/cni.md "Conformance"). Remove it here once fixed.
- */
-const NSBOX_FAILS = ['K-BRIDGE-MAC-FIXED'];
-const nsboxArgs = (version: string): string[] => ['--plugin', NSBOX_CNI, '--config', `${FIXTURES}/nsbox-${version}.conflist`, '--env', 'NSBOX_ROOT=$WORKDIR/nsbox', '--expect-fail', NSBOX_FAILS.join(',')];
+const nsboxArgs = (version: string): string[] => ['--plugin', NSBOX_CNI, '--config', `${FIXTURES}/nsbox-${version}.conflist`, '--env', 'NSBOX_ROOT=$WORKDIR/nsbox'];
 
-test('nsbox-cni, cniVersion 1.1.0: every case passes but its one known failure (GC and STATUS included), and a sample of the kill matrix', () => {
+test('nsbox-cni, cniVersion 1.1.0: every case passes (GC, STATUS and the capabilities included), and a sample of the kill matrix', () => {
   const { status, report, stderr } = suite([...nsboxArgs('1.1.0'), '--state-cmd', `${process.execPath} ${repo('bin/nsbox.js')} ls`, '--kill-matrix', '--kill-sample', '4']);
   assert.deepEqual(unexpectedFailures(report.plugin), [], stderr);
   assert.equal(status, 0);
   assert.ok(report.plugin.supportedVersions.includes('1.1.0'));
   const ids = new Set(report.plugin.cases.filter((c) => c.status === 'pass').map((c) => c.id));
-  for (const id of ['ADD-RESULT-1.1.0', 'ADD-RESULT-0.2.0', 'K-RESULT-KERNEL', 'K-PING-PEER', 'CHECK-TAMPERED', 'DEL-NO-NETNS', 'GC-KEEP-VALID', 'STATUS-OK', 'KILL-MATRIX', 'RUN-LEFTOVERS']) assert.ok(ids.has(id), `${id} did not pass`);
+  for (const id of ['ADD-RESULT-1.1.0', 'ADD-RESULT-0.2.0', 'K-RESULT-KERNEL', 'K-BRIDGE-MAC-FIXED', 'CAP-MAC', 'CAP-IPS', 'CAP-PORTMAPPINGS', 'K-PING-PEER', 'CHECK-TAMPERED', 'DEL-NO-NETNS', 'GC-KEEP-VALID', 'STATUS-OK', 'KILL-MATRIX', 'RUN-LEFTOVERS']) assert.ok(ids.has(id), `${id} did not pass`);
   assert.ok(report.plugin.killMatrix!.ran >= 3, JSON.stringify(report.plugin.killMatrix));
   assert.equal(report.plugin.killMatrix!.failed, 0);
 });
 
-test('nsbox-cni, cniVersion 1.0.0, differentially against the reference bridge: nsbox passes, the differences are the reference\'s known failures and result shapes', { skip: existsSync(REFERENCE) ? false : `${REFERENCE} is not installed (scripts/setup.sh)` }, () => {
+test('nsbox-cni, cniVersion 1.0.0, differentially against the reference bridge: nsbox passes, the differences are the reference\'s known failures and result shapes', (t) => {
+  if (skipIfMissing(t, 'cni-plugins', referencePluginsMissing('bridge', 'host-local'))) return;
   const { status, report, stderr } = suite([...nsboxArgs('1.0.0'), '--reference', REFERENCE, '--reference-config', `${FIXTURES}/bridge-1.0.0.conflist`, '--reference-state-dir', '$WORKDIR/host-local',
     // What the first test covered already (the version cycles, each missing variable, GC), left out to keep CI short.
     '--only', '^(?!GC-|STATUS-|E-ENV-|ADD-RESULT-0\\.)']);
@@ -70,7 +66,8 @@ test('nsbox-cni, cniVersion 1.0.0, differentially against the reference bridge: 
   for (const id of ['V-ECHO', 'E-OBJECT-CNIVERSION', 'DEL-NETNS-GONE']) assert.ok(diffs.has(id), `no difference at ${id}: ${[...diffs].join(', ')}`);
 });
 
-test('the reference bridge + host-local: only its known failures, each still found', { skip: existsSync(REFERENCE) ? false : `${REFERENCE} is not installed (scripts/setup.sh)` }, () => {
+test('the reference bridge + host-local: only its known failures, each still found', (t) => {
+  if (skipIfMissing(t, 'cni-plugins', referencePluginsMissing('bridge', 'host-local'))) return;
   const { status, report, stderr } = suite(['--plugin', REFERENCE, '--config', `${FIXTURES}/bridge-1.0.0.conflist`, '--state-dir', '$WORKDIR/host-local', '--expect-fail', REFERENCE_FAILS.join(','), '--kill-matrix', '--kill-sample', '4']);
   assert.deepEqual(unexpectedFailures(report.plugin), [], stderr);
   assert.equal(status, 0);
