@@ -11,7 +11,8 @@
  * separate pass under /usr/bin/time -f %M: GNU time reads the child's rusage), the agent's
  * RSS, and its own time per call (its log lines). The environment of every call is the same
  * and clean (PATH, CNI_*, NSBOX_ROOT; no NODE_EXTRA_CA_CERTS). Runs in the throwaway host of
- * scripts/run-bench.js. `npm run bench -- cni [rounds] [parallel]`.
+ * scripts/run-bench.js. `npm run bench -- cni [rounds] [parallel]` (NSBOX_BENCH_CNI_ONLY=REGEX: only
+ * the variants whose name matches, and the reference).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ function config(kind: 'ref' | 'nsbox', tag: string, ipMasq: boolean): Record<str
 }
 
 const NO_AGENT = { NSBOX_AGENT_SOCKET: `${root}/no-agent.sock` };
-const variants: Variant[] = [
+const allVariants: Variant[] = [
   { name: 'reference bridge + host-local', argv: ['/usr/lib/cni/bridge'], extraEnv: {}, config: config('ref', 'ref', false) },
   { name: 'nsbox-cni: shim + agent', argv: [SHIM], extraEnv: {}, config: config('nsbox', 'agt', false) },
   { name: 'nsbox-cni: shim, no agent (fallback)', argv: [SHIM], extraEnv: NO_AGENT, config: config('nsbox', 'fbk', false) },
@@ -53,6 +54,9 @@ const variants: Variant[] = [
   { name: 'reference, ipMasq true', argv: ['/usr/lib/cni/bridge'], extraEnv: {}, config: config('ref', 'rfm', true) },
   { name: 'nsbox-cni: shim + agent, ipMasq true', argv: [SHIM], extraEnv: {}, config: config('nsbox', 'agm', true) },
 ];
+/** NSBOX_BENCH_CNI_ONLY=REGEX runs only the variants whose name matches (the first is kept: the ratios' base). */
+const only = process.env.NSBOX_BENCH_CNI_ONLY;
+const variants = only === undefined ? allVariants : allVariants.filter((v, i) => i === 0 || new RegExp(only).test(v.name));
 
 function sh(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -146,7 +150,7 @@ for (const v of variants) {
 
 // Peak RSS per call, under GNU time.
 const rssRows: [string, number, number][] = [];
-for (const v of variants.slice(0, 4)) {
+for (const v of variants.filter((x) => !x.name.includes('ipMasq'))) {
   const add: number[] = [];
   const del: number[] = [];
   for (let r = 0; r < 5; r++) {
@@ -166,9 +170,9 @@ agent.child.kill('SIGTERM');
 
 const f = (ms: number): string => ms.toFixed(1);
 const ref = variants[0]!.name;
-const refMasq = variants[4]!.name;
+const refMasq = allVariants[4]!.name;
 const ratio = (name: string, x: number, table: Map<string, number[]> | [string, number, number][], col = 1): string => {
-  const base = name.includes('ipMasq') ? refMasq : ref;
+  const base = name.includes('ipMasq') && variants.some((v) => v.name === refMasq) ? refMasq : ref;
   const b = table instanceof Map ? median(table.get(base)!) : table.find((r) => r[0] === base)![col] as number;
   return `${(x / b).toFixed(2)}×`;
 };
