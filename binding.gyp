@@ -12,6 +12,13 @@
       "sources": ["native/nsbox-exec.c"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
       "defines": ["_GNU_SOURCE"]
+    },
+    {
+      "target_name": "nsbox-cni",
+      "type": "executable",
+      "sources": ["native/cni-shim.c"],
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
+      "defines": ["_GNU_SOURCE", "NSBOX_PACKAGE_DIR=\"<(module_root_dir)\"", "NSBOX_NODE=\"<!(node -p process.execPath)\""]
     }
   ]
 }

@@ -12,7 +12,8 @@
 #   2. node_modules by `npm ci`, whose `install` script builds the addon (build/) and whose
 #      `prepare` script builds the TypeScript (dist/); then the npm cache gets what installing
 #      the packed package resolves, so test/integration/package can install it offline;
-#   3. the addon, rebuilt when native/ or binding.gyp changed;
+#   3. the addon (and its executables nsbox-exec and the nsbox-cni shim), rebuilt when native/
+#      or binding.gyp changed;
 #   4. dist/, rebuilt when the TypeScript sources changed.
 #
 # Idempotent: each of 2–4 is skipped when its stamp (node_modules/.nsbox-setup, build/…,
@@ -72,7 +73,7 @@ if ! current node_modules/.nsbox-setup "$deps"; then
   if [ -f dist/cli.mjs ] && [ -f dist/nsbox.mjs ]; then echo "$ts" >dist/.nsbox-setup; fi
   did="$did node_modules"
 fi
-if ! [ -f build/Release/nsbox_native.node ] || ! current build/.nsbox-setup "$addon"; then
+if ! [ -f build/Release/nsbox_native.node ] || ! [ -f build/Release/nsbox-cni ] || ! current build/.nsbox-setup "$addon"; then
   npm run --silent build:addon
   echo "$addon" >build/.nsbox-setup
   did="$did addon"
@@ -84,6 +85,7 @@ if ! [ -f dist/cli.mjs ] || ! [ -f dist/nsbox.mjs ] || ! current dist/.nsbox-set
 fi
 
 test -f build/Release/nsbox_native.node || { echo "setup: the native addon did not build" >&2; exit 1; }
+test -x build/Release/nsbox-cni || { echo "setup: the nsbox-cni shim did not build" >&2; exit 1; }
 test -f dist/cli.mjs || { echo "setup: the TypeScript did not build" >&2; exit 1; }
 if [ -n "$did" ]; then
   echo "setup: built$did" >&2

@@ -1,0 +1,187 @@
+/**
+ * Layer: agent (process edge).
+ *
+ * The nsbox host agent: a long-running process that answers requests on a unix socket, one
+ * per connection (protocol.ts), each by the service of its kind (service.ts; "cni" is the
+ * first). It exists so that a CNI call costs a small native shim's exec and a socket round
+ * trip instead of Node's start (docs/cni.md, "The agent").
+ *
+ * - The socket is root's alone: made with umask 0177 (so it is born 0600, never briefly
+ *   wider), chmod'ed 0600 again, in a directory owned by this user that no one else may write
+ *   to (made 0700 when missing; refused otherwise), so nobody else can connect or replace it.
+ * - One agent per socket: it holds `SOCKET.lock` (flock, dropped by the kernel however the
+ *   agent dies) for its whole life; a second agent finds it held and is refused. Holding the
+ *   lock proves any socket file already there is a dead agent's, so it is replaced.
+ * - Calls run concurrently; the managed layer's locks serialise what must be (in-process
+ *   queues in front of its flocks, sandbox/file-lock.ts).
+ * - stop() (SIGTERM, SIGINT): no new connection is accepted, the calls in flight finish and
+ *   are answered, the socket file is removed, the services closed, the lock released.
+ * - One log line per call: kind, what the service says the call is, milliseconds, exit code.
+ */
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { NsboxError } from '../errors.js';
+import { withFileLock } from '../sandbox/index.js';
+import { STATUS, decodeRequest, encodeReply, type AgentReply, type AgentRequest } from './protocol.js';
+import type { AgentService } from './service.js';
+import { MAX_SOCKET_PATH, socketLock } from './socket-path.js';
+
+export interface AgentOptions {
+  socket: string;
+  services: ReadonlyMap<string, AgentService>;
+  /** Where log lines go (default: stderr, prefixed "nsbox agent: "). */
+  log?: (line: string) => void;
+}
+
+const stderrLog = (line: string): void => { process.stderr.write(`nsbox agent: ${line}\n`); };
+
+/** The socket's directory: this user's, and nobody else may create or replace files in it. */
+function checkDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  const uid = process.getuid?.() ?? 0;
+  if (st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new NsboxError(`the agent's socket directory ${dir} must belong to uid ${uid} and be writable by it alone (it is uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): choose another --socket`, 'NSBOX_ERR_USAGE');
+  }
+}
+
+/** Remove a dead agent's socket file; refuse to remove anything that is not a socket. */
+function removeStale(socket: string): void {
+  let st;
+  try {
+    st = lstatSync(socket);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!st.isSocket()) throw new NsboxError(`${socket} exists and is not a socket: not replacing it`, 'NSBOX_ERR_CONFLICT');
+  unlinkSync(socket);
+}
+
+export class Agent {
+  readonly socket: string;
+  readonly #services: ReadonlyMap<string, AgentService>;
+  readonly #log: (line: string) => void;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Connections that have not sent a whole request yet. */
+  readonly #idle = new Set<Socket>();
+  #server: Server | undefined;
+  #stopped: (() => void) | undefined;
+  #stopping = false;
+
+  constructor(options: AgentOptions) {
+    this.socket = options.socket;
+    this.#services = options.services;
+    this.#log = options.log ?? stderrLog;
+  }
+
+  /**
+   * Serve until stop(): resolves once stopped and cleaned up. Rejects at once when another
+   * agent holds the socket, or the socket's place is not safe.
+   */
+  async serve(onListening?: () => void): Promise<void> {
+    if (Buffer.byteLength(this.socket) > MAX_SOCKET_PATH) throw new NsboxError(`socket path ${this.socket} is longer than ${MAX_SOCKET_PATH} bytes`, 'NSBOX_ERR_USAGE');
+    checkDirectory(dirname(this.socket));
+    const held = await withFileLock(socketLock(this.socket), async () => {
+      removeStale(this.socket);
+      await this.#listen();
+      onListening?.();
+      await new Promise<void>((resolve) => { this.#stopped = resolve; if (this.#stopping) resolve(); });
+      await this.#drain();
+    }, { wait: false });
+    if (!held.locked) throw new NsboxError(`another nsbox agent serves ${this.socket} (it holds ${socketLock(this.socket)})`, 'NSBOX_ERR_IN_USE');
+  }
+
+  /** Stop accepting, finish the calls in flight, remove the socket; serve() then resolves. */
+  stop(): void {
+    this.#stopping = true;
+    this.#stopped?.();
+  }
+
+  async #listen(): Promise<void> {
+    const server = createServer({ allowHalfOpen: true }, (conn) => this.#accept(conn));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const previous = process.umask(0o177); // bind() makes the file 0600 from the start
+      try {
+        server.listen(this.socket, () => { server.off('error', reject); resolve(); });
+      } finally {
+        process.umask(previous);
+      }
+    });
+    chmodSync(this.socket, 0o600);
+    server.on('error', (err) => this.#log(`socket error: ${err.message}`));
+    this.#log(`listening on ${this.socket} (pid ${process.pid})`);
+  }
+
+  async #drain(): Promise<void> {
+    const server = this.#server!;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Connections that have not sent a whole request yet are idle: end them.
+    for (const conn of this.#idle) conn.destroy();
+    await Promise.all([...this.#inFlight]);
+    await closed;
+    try {
+      removeStale(this.socket); // libuv unlinks it on close; this makes sure
+    } catch (err) {
+      this.#log(`removing ${this.socket}: ${(err as Error).message}`);
+    }
+    for (const service of this.#services.values()) service.close();
+    this.#log('stopped');
+  }
+
+  #accept(conn: Socket): void {
+    if (this.#stopping) {
+      conn.destroy();
+      return;
+    }
+    this.#idle.add(conn);
+    conn.on('close', () => this.#idle.delete(conn));
+    conn.on('error', () => undefined); // a client gone away: its call still finishes, the answer is dropped
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      let request: AgentRequest | undefined;
+      try {
+        request = decodeRequest(buf);
+      } catch (err) {
+        this.#log(`bad request: ${(err as Error).message}`);
+        conn.destroy();
+        return;
+      }
+      if (request === undefined) return;
+      conn.off('data', onData);
+      this.#idle.delete(conn);
+      const call = this.#call(conn, request).finally(() => this.#inFlight.delete(call));
+      this.#inFlight.add(call);
+    };
+    conn.on('data', onData);
+  }
+
+  async #call(conn: Socket, request: AgentRequest): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    const service = this.#services.get(request.kind);
+    let reply: AgentReply;
+    let what = '';
+    if (service === undefined) {
+      reply = { status: STATUS.declined, exitCode: 0, stdout: '', stderr: `this agent serves no kind ${JSON.stringify(request.kind)}` };
+    } else {
+      what = service.describe(request);
+      try {
+        reply = await service.handle(request);
+      } catch (err) {
+        reply = { status: STATUS.served, exitCode: 1, stdout: '', stderr: `nsbox agent: ${(err as Error).message}\n` };
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const outcome = reply.status === STATUS.declined ? `declined: ${reply.stderr}` : `exit ${reply.exitCode}`;
+    this.#log(`${request.kind} ${what} ${ms.toFixed(1)} ms ${outcome}`.replace(/ {2,}/g, ' '));
+    await new Promise<void>((resolve) => {
+      if (conn.destroyed) { resolve(); return; }
+      conn.end(encodeReply(reply), () => resolve());
+      conn.once('close', () => resolve());
+    });
+  }
+}
