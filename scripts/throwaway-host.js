@@ -9,7 +9,7 @@
  * `unshare --mount --net --propagation private` re-executes this file, which inside refuses to
  * go on if it is still in the outer network namespace, then mounts a fresh tmpfs on /run (with
  * an empty /run/netns, and the host's /run/systemd/resolve moved in read-only when there is
- * one), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on nsbox's
+ * one), a fresh sysfs on /sys (this namespace's links), a fresh tmpfs on /dev/shm, one on nsbox's
  * default state directory /var/lib/nsbox and one on /etc/netns (each made, empty, if missing),
  * brings lo up and runs CMD
  * with stdio passed through and NSBOX_THROWAWAY_HOST=1 in its environment. The exit status is
@@ -89,6 +89,9 @@ function inside(cmd, args) {
     rmdirSync(resolved);
   }
   mount('-t', 'sysfs', 'nsbox-throwaway-sys', '/sys');
+  // Shared memory of its own: what runs here (podman's lock file, libpod_lock) never lands in
+  // the real /dev/shm.
+  if (existsSync('/dev/shm')) mount('-t', 'tmpfs', '-o', 'mode=1777,size=64m', 'nsbox-throwaway-shm', '/dev/shm');
   // The mount point, if missing, is made on the real file system as nsbox itself would make it
   // (empty, 0700) and stays: removing it afterwards could detach the tmpfs of another throwaway
   // host still running, whose nsbox would then write its state to the real disk.
