@@ -303,7 +303,7 @@ class Checker {
     if (p.ready !== undefined) {
       const r = p.ready;
       const kinds = (['tcp', 'command', 'log'] as const).filter((k) => r[k] !== undefined);
-      if (kinds.length !== 1) this.problem([...at, 'ready'], kinds.length === 0 ? 'give one of tcp, command or log' : `give one of ${kinds.join(', ')}, not ${kinds.length}`);
+      if (kinds.length !== 1) this.problem([...at, 'ready'], kinds.length === 0 ? 'give one of tcp, command or log' : `give only one of tcp, command or log (here: ${kinds.join(', ')})`);
       const timeoutMs = parseDuration(r.timeout);
       const intervalMs = parseDuration(r.interval);
       if (!(timeoutMs > 0)) this.problem([...at, 'ready', 'timeout'], 'the timeout must be more than 0');
@@ -393,8 +393,9 @@ class Checker {
     const active = new Set<string>();
     for (const s of steps) {
       const path: PathSegment[] = ['schedule', s.index, s.action];
-      if (s.action === 'apply' && active.has(s.fault)) this.problem(path, `${s.fault} is applied already at ${s.atMs} ms`);
-      else if (s.action === 'heal' && !active.has(s.fault)) this.problem(path, `${s.fault} is not applied at ${s.atMs} ms: nothing to heal`);
+      const when = s.atMs % 1000 === 0 ? `${s.atMs / 1000}s` : `${s.atMs}ms`;
+      if (s.action === 'apply' && active.has(s.fault)) this.problem(path, `${s.fault} is applied already at ${when}`);
+      else if (s.action === 'heal' && !active.has(s.fault)) this.problem(path, `${s.fault} is not applied at ${when}: nothing to heal`);
       if (s.action === 'apply') active.add(s.fault);
       else active.delete(s.fault);
     }

@@ -75,7 +75,13 @@ const argv = z.union([
   z.string().min(1).meta({ description: 'a command line run by /bin/sh -c' }),
   z.array(z.string()).min(1).meta({ description: 'argv, run as it is (no shell)' }),
 ]);
-const env = z.record(z.string().regex(new RegExp(ENV_PATTERN)), scalar).meta({ description: 'environment variables (numbers and booleans are written as text)' });
+const envName = checkedString((s) => {
+  if (!new RegExp(ENV_PATTERN).test(s)) throw new TypeError(`invalid environment variable name ${JSON.stringify(s)}: letters, digits and '_', not starting with a digit`);
+}, { description: 'environment variable name', pattern: ENV_PATTERN });
+const sysctlName = checkedString((s) => {
+  if (!new RegExp(SYSCTL_PATTERN).test(s)) throw new TypeError(`invalid sysctl ${JSON.stringify(s)}: a node is a network namespace, its sysctls are net.* (e.g. net.ipv4.ip_forward)`);
+}, { description: 'a net.* sysctl', pattern: SYSCTL_PATTERN });
+const env = z.record(envName, scalar).meta({ description: 'environment variables (numbers and booleans are written as text)' });
 
 // ---- networks
 
@@ -146,7 +152,7 @@ export const ProcessSchema = z.strictObject({
 export const NodeSchema = z.strictObject({
   interfaces: z.record(ifname, InterfaceSchema).optional(),
   routes: z.array(RouteSchema).optional(),
-  sysctls: z.record(z.string().regex(new RegExp(SYSCTL_PATTERN)), scalar).optional()
+  sysctls: z.record(sysctlName, scalar).optional()
     .meta({ description: 'net.* sysctls of the node (true/false are written as 1/0); interface ones may name the node\'s interfaces' }),
   forwarding: z.boolean().default(false).meta({ description: 'net.ipv4.ip_forward and net.ipv6.conf.all.forwarding set to 1' }),
   env: env.optional().meta({ description: 'environment of every process of the node' }),
