@@ -1,8 +1,9 @@
 // Lint: typescript-eslint recommended (type-aware) plus the layer rules of
 // docs/architecture.md: imports point down only, the leaves (errno.ts, errors.ts, net/) import
-// no layer, netlink families stay apart, process edges (cli/, cni/, cni-conformance/, lab/, agent/) never import
-// each other (but cli/ -> agent/ -> cni/) or sys/, only src/sys/binding.ts loads the addon, and
-// cni-conformance/ (a black-box client of any CNI plugin) imports nothing of nsbox but net/.
+// no layer, netlink families stay apart, lab/ sits over managed/ and under the process edges, process
+// edges (cli/, cni/, cni-conformance/, agent/) never import each other (but cli/ -> agent/ -> cni/) or
+// sys/, only src/sys/binding.ts loads the addon, and cni-conformance/ (a black-box client of any CNI
+// plugin) imports nothing of nsbox but net/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -24,8 +25,8 @@ const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/famil
 const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
 
 /** Layers bottom-up (docs/architecture.md); `above(x)` forbids everything over x. */
-const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'firewall', 'network', 'managed'];
-const EDGES = ['cli', 'cni', 'cni-conformance', 'lab', 'agent'];
+const LAYERS = ['sys', 'netlink', 'sandbox', 'store', 'firewall', 'network', 'managed', 'lab'];
+const EDGES = ['cli', 'cni', 'cni-conformance', 'agent'];
 /**
  * The only edge-to-edge imports: the agent serves other edges' protocols in-process (cni/'s
  * runCni), and the CLI starts the agent (`nsbox agent`) and installs its shim (`nsbox cni install`).
@@ -73,6 +74,7 @@ export default tseslint.config(
   layer(['src/firewall/**'], ['**/sys/binding*', '**/sandbox/**', ...above('firewall')], 'firewall: the nsbox nf_tables table, host ports and sysctls; network drivers call it'),
   layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
+  layer(['src/lab/**'], ['**/sys/**', ...above('lab')], 'lab (topology files, their resources, later the applier over managed/) sits under the process edges, sys-free'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge && !(EDGE_USES[edge] ?? []).includes(e)).map((e) => `**/${e}/**`)],
     `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge${EDGE_USES[edge] ? ` but ${EDGE_USES[edge].join(', ')}` : ''}`)),
   // The conformance suite is a black-box client of any CNI plugin: nothing of nsbox but the pure address helpers.

@@ -33,6 +33,7 @@ interface CodeInfo {
 export const ERROR_CODES = {
   NSBOX_ERR_USAGE: { category: 'usage', when: 'bad arguments to a command: a name, address, CIDR, MAC, label or option combination' },
   NSBOX_ERR_CONFIG: { category: 'usage', when: 'bad configuration: an interface option, a master that is not a bridge, network settings (subnet, gateway, MTU, parent, driver)' },
+  NSBOX_ERR_LAB_FILE: { category: 'usage', when: 'a lab topology file (docs/labs.md) that is not valid YAML or not a valid lab: every problem listed as FILE:LINE:COL: path: message' },
   NSBOX_ERR_NAME: { category: 'usage', when: 'a generated interface name would exceed 15 bytes' },
   NSBOX_ERR_NOT_NETNS: { category: 'usage', when: 'a file given as a network namespace is not one' },
   NSBOX_ERR_NOT_FOUND: { category: 'not-found', when: 'no such sandbox, network, interface, host link, route or default route' },
@@ -270,6 +271,36 @@ export class ConfigError extends NsboxError {
   constructor(message: string, field: string, options?: NsboxErrorOptions) {
     super(message, 'NSBOX_ERR_CONFIG', options);
     this.field = field;
+  }
+}
+
+/** One problem of a lab file: where (when known) and the dotted path of the value (docs/labs.md). */
+export interface LabProblem {
+  /** The file, when the lab came from one. */
+  readonly file?: string;
+  /** 1-based line and column of the YAML node the problem is about (or of its nearest parent). */
+  readonly line?: number;
+  readonly col?: number;
+  /** Dotted path in the file ('nodes.n1.interfaces.eth0.address'); '' for the file as a whole. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** `FILE:LINE:COL: path: message`, leaving out what is not known. */
+export function formatLabProblem(p: LabProblem): string {
+  const where = p.file === undefined ? '' : p.line === undefined ? `${p.file}: ` : `${p.file}:${p.line}:${p.col ?? 1}: `;
+  return `${where}${p.path === '' ? '' : `${p.path}: `}${p.message}`;
+}
+
+/** A lab file that does not parse or validate; `problems` lists every one, the message one per line. */
+export class LabFileError extends NsboxError {
+  readonly file: string | undefined;
+  readonly problems: readonly LabProblem[];
+
+  constructor(file: string | undefined, problems: readonly LabProblem[]) {
+    super(problems.map(formatLabProblem).join('\n'), 'NSBOX_ERR_LAB_FILE');
+    this.file = file;
+    this.problems = problems;
   }
 }
 
