@@ -7,6 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DecodeError } from '../../../../../src/errors.js';
+import { TCA } from '../../../../../src/netlink/route/schema/constants.js';
 import { AttrWriter } from '../../../../../src/netlink/wire/attr.js';
 import { NLMSG } from '../../../../../src/netlink/wire/header.js';
 import { decodeError } from '../../../../../src/netlink/wire/error.js';
@@ -224,4 +227,22 @@ void test('xmitTime/xmitSize: tc_core.c\'s conversions', () => {
   assert.equal(xmitSize(1_250_000, 51187, KERNEL_PSCHED), 4093);
   assert.equal(xmitTime(1_250_000, 8, KERNEL_PSCHED), 93, 'the first slot of the golden rate table');
   assert.equal(xmitTime(1, 2 ** 32, KERNEL_PSCHED), 0xffffffff, 'saturates at UINT_MAX');
+});
+
+void test('arbitrary TCA_OPTIONS of every known kind: decode returns or throws DecodeError', () => {
+  const kinds = ['tbf', 'htb', 'netem', 'pfifo', 'bfifo', 'ingress', 'clsact'];
+  fc.assert(fc.property(fc.constantFrom(...kinds), fc.uint8Array({ maxLength: 120 }), fc.boolean(), (kind, raw, nested) => {
+    const w = new AttrWriter();
+    w.reserve(TCMSG_LEN);
+    w.string(TCA.KIND, kind);
+    if (nested) w.nest(TCA.OPTIONS, () => w.raw(raw));
+    else w.bytes(TCA.OPTIONS, raw);
+    for (const decode of [decodeQdiscMessage, decodeClassMessage]) {
+      try {
+        decode(w.finish());
+      } catch (e) {
+        if (!(e instanceof DecodeError)) assert.fail(`${kind}: ${String(e)} on ${toHex(raw)}`);
+      }
+    }
+  }), { numRuns: 3000 });
 });
