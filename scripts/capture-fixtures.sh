@@ -5,6 +5,7 @@
 #   sudo scripts/capture-fixtures.sh rtnetlink        # only the iproute2 ones (*.hex but nft-*)
 #   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
 #   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
+#   sudo scripts/capture-fixtures.sh tc               # only the traffic-control ones (tc-*.hex)
 #   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
 #                                                     # constants with the uapi headers (needs gcc
 #                                                     # + linux headers)
@@ -47,7 +48,8 @@ const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/
   'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
   'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
   'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
-  'linux/netfilter/nf_conntrack_tcp.h', 'linux/netfilter/nf_tables_compat.h', 'linux/netfilter/xt_conntrack.h', 'linux/netfilter/xt_state.h'];
+  'linux/netfilter/nf_conntrack_tcp.h', 'linux/netfilter/nf_tables_compat.h', 'linux/netfilter/xt_conntrack.h', 'linux/netfilter/xt_state.h',
+  'linux/pkt_sched.h', 'linux/gen_stats.h'];
 const includes = headers.map((h) => `#include <${h}>`).join('\n');
 // Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
 // kernel's) from a wrong one.
@@ -322,10 +324,49 @@ capture nft-iptables-forward "${fwd[@]}" -S FORWARD
 ip netns del nft0
 }
 
+# Traffic control (tc-*.hex): tc's qdisc and class requests on one end of a veth pair in a
+# namespace of its own, and the kernel's dumps. netem is not built into every kernel (not into the
+# capture machine's: CONFIG_NET_SCH_NETEM unset): its fixture then holds tc's request and the
+# kernel's ENOENT. tc reads /proc/net/psched for its tick conversions; the provenance line says
+# what it held.
+capture_tc() {
+tool="$iproute, /proc/net/psched $(cat /proc/net/psched)"
+ip netns del tc0 2>/dev/null || true
+ip netns add tc0
+ip -n tc0 link set lo up
+ip -n tc0 link add t0 type veth peer name t1
+ip -n tc0 link set t0 up
+ip -n tc0 link set t1 up
+local tc=(ip netns exec tc0 tc)
+capture tc-qdisc-add-tbf "${tc[@]}" qdisc add dev t0 root tbf rate 10mbit burst 32kbit latency 50ms
+capture tc-qdisc-replace-tbf "${tc[@]}" qdisc replace dev t0 root tbf rate 40gbit burst 64kb limit 100000 peakrate 50gbit mtu 2000
+capture tc-qdisc-change-tbf "${tc[@]}" qdisc change dev t0 root tbf rate 50mbit burst 64kbit latency 50ms
+capture tc-qdisc-show-tbf "${tc[@]}" -j -s qdisc show dev t0
+capture tc-qdisc-del-root "${tc[@]}" qdisc del dev t0 root
+capture tc-qdisc-add-htb "${tc[@]}" qdisc add dev t0 root handle 1: htb default 10 r2q 5 direct_qlen 100
+capture tc-class-add-htb "${tc[@]}" class add dev t0 parent 1: classid 1:10 htb rate 25mbit ceil 30mbit prio 1 quantum 1500
+capture tc-class-add-htb-64 "${tc[@]}" class add dev t0 parent 1: classid 1:20 htb rate 40gbit burst 15k cburst 20k
+capture tc-qdisc-show-htb "${tc[@]}" -j -s qdisc show dev t0
+capture tc-class-show-htb "${tc[@]}" -j -s class show dev t0
+capture tc-class-del-htb "${tc[@]}" class del dev t0 classid 1:20
+"${tc[@]}" qdisc del dev t0 root
+capture tc-qdisc-add-netem "${tc[@]}" qdisc add dev t0 root netem limit 2000 delay 20ms 5ms loss 1.5% duplicate 2% corrupt 0.5% rate 100mbit
+capture tc-qdisc-add-pfifo "${tc[@]}" qdisc add dev t0 root handle 2: pfifo limit 50
+"${tc[@]}" qdisc del dev t0 root
+capture tc-qdisc-add-ingress "${tc[@]}" qdisc add dev t0 ingress
+"${tc[@]}" qdisc del dev t0 ingress
+capture tc-qdisc-add-clsact "${tc[@]}" qdisc add dev t0 clsact
+capture tc-qdisc-show-clsact "${tc[@]}" -j qdisc show dev t0
+capture tc-qdisc-del-clsact "${tc[@]}" qdisc del dev t0 clsact
+ip netns del tc0
+tool=$iproute
+}
+
 case "${1:-all}" in
   rtnetlink) capture_rtnetlink ;;
   nftables) capture_nftables ;;
   conntrack) capture_conntrack ;;
-  all) capture_rtnetlink; capture_nftables; capture_conntrack ;;
-  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, all, check-constants)" >&2; exit 2 ;;
+  tc) capture_tc ;;
+  all) capture_rtnetlink; capture_nftables; capture_conntrack; capture_tc ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, tc, all, check-constants)" >&2; exit 2 ;;
 esac

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   ABORT_ERR: { category: 'transient', when: 'a request was cancelled by its AbortSignal (Node\'s own code for this)' },
   NSBOX_ERR_DECODE: { category: 'internal', when: 'malformed netlink bytes' },
   NSBOX_ERR_CLOSED: { category: 'internal', when: 'a socket or handle was used after close()' },
+  NSBOX_ERR_KERNEL_FEATURE: { category: 'internal', when: 'the running kernel lacks what a request needs (e.g. a qdisc kind it was built without, such as netem): nothing was changed' },
   NSBOX_ERR_SYSCTL: { category: 'internal', when: 'a sysctl is not a sysctl file, cannot be read or written, or IPv6 could not be disabled' },
   NSBOX_ERR_SANDBOX: { category: 'internal', when: 'a sandbox step failed with an error that has no code of its own' },
   NSBOX_ERR_TEARDOWN: { category: 'internal', when: 'some steps of a teardown failed (every step still ran)' },

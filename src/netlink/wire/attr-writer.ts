@@ -201,6 +201,21 @@ export class AttrWriter {
     return this.bytes(type, encodeMac(addr));
   }
 
+  /**
+   * An attribute whose value `body` writes into this same writer, WITHOUT NLA_F_NESTED: for
+   * values that are a fixed struct followed by attributes (a netem's TCA_OPTIONS).
+   */
+  struct(type: number, body: (w: this) => void): this {
+    checkType(type);
+    const at = this.reserve(HDR);
+    body(this);
+    const len = this.#len - at;
+    if (len > MAX_ATTR_LEN) throw new RangeError(`attribute ${type} of ${len} bytes exceeds the 16-bit nla_len`);
+    this.#dv.setUint16(at, len, true);
+    this.#dv.setUint16(at + 2, type, true);
+    return this;
+  }
+
   /** A nested attribute (NLA_F_NESTED set) whose contents `body` writes into this same writer. */
   nest(type: number, body: (w: this) => void): this {
     checkType(type);

@@ -20,6 +20,7 @@ import { decodeLinkMessage } from '../../../src/netlink/route/schema/link.js';
 import { decodeNeighMessage } from '../../../src/netlink/route/schema/neigh.js';
 import { decodeNsidMessage } from '../../../src/netlink/route/schema/nsid.js';
 import { decodeRouteMessage } from '../../../src/netlink/route/schema/route.js';
+import { decodeClassMessage, decodeQdiscMessage } from '../../../src/netlink/route/schema/tc.js';
 import {
   decodeBatchBegin, decodeChainMessage, decodeGenMessage, decodeRuleMessage, decodeSetElemListMessage, decodeSetMessage, decodeTableMessage,
   decodeUserdata, decodeValues, readExpressions,
@@ -43,6 +44,8 @@ const DECODERS: [string, (b: Uint8Array) => unknown][] = [
   ['decodeRouteMessage', decodeRouteMessage],
   ['decodeNeighMessage', decodeNeighMessage],
   ['decodeNsidMessage', decodeNsidMessage],
+  ['decodeQdiscMessage', (b) => decodeQdiscMessage(b)],
+  ['decodeClassMessage', (b) => decodeClassMessage(b)],
   ['decodeBatchBegin', decodeBatchBegin],
   ['decodeTableMessage', decodeTableMessage],
   ['decodeChainMessage', decodeChainMessage],

@@ -2,7 +2,8 @@
  * Layer: netlink/route/ops — rtnetlink operations.
  *
  * An rtnetlink handle bound to one network namespace: `rtnl.link.*`, `rtnl.addr.*`,
- * `rtnl.route.*`, `rtnl.neigh.*`, `rtnl.nsid.*` and `rtnl.subscribe()`. The socket is made
+ * `rtnl.route.*`, `rtnl.neigh.*`, `rtnl.nsid.*`, `rtnl.qdisc.*`, `rtnl.tclass.*` and
+ * `rtnl.subscribe()`. The socket is made
  * inside the namespace once and reused; no call ever switches the thread's namespace.
  */
 import type { NetlinkSocketOptions } from '../../socket.js';
@@ -13,6 +14,8 @@ import { AddrOps } from './addr.js';
 import { RouteOps } from './route.js';
 import { NeighOps } from './neigh.js';
 import { NsidOps } from './nsid.js';
+import { QdiscOps } from './qdisc.js';
+import { ClassOps } from './tclass.js';
 import { subscribe, type RtEvent, type SubscribeOptions } from './subscribe.js';
 
 export interface RtnlOptions extends Omit<NetlinkSocketOptions, 'netnsFd' | 'groups'> {
@@ -29,6 +32,10 @@ export class Rtnl {
   readonly route: RouteOps;
   readonly neigh: NeighOps;
   readonly nsid: NsidOps;
+  /** Queueing disciplines (`tc qdisc`). */
+  readonly qdisc: QdiscOps;
+  /** Traffic classes (`tc class`; `class` is a keyword). */
+  readonly tclass: ClassOps;
   readonly #handle: NetnsSocket;
 
   private constructor(handle: NetnsSocket) {
@@ -39,6 +46,8 @@ export class Rtnl {
     this.route = new RouteOps(socket);
     this.neigh = new NeighOps(socket);
     this.nsid = new NsidOps(socket);
+    this.qdisc = new QdiscOps(socket);
+    this.tclass = new ClassOps(socket);
   }
 
   /** Open a handle (synchronous: one socket made inside the namespace). */
@@ -71,6 +80,8 @@ export type { Link, LinkAddOptions, LinkSetOptions, LinkListOptions, LinkCommonO
 export type { Address, AddressOptions, AddressListOptions, Scope } from './addr.js';
 export type { Route, RouteOptions, RouteListOptions, RouteGetOptions, RouteType } from './route.js';
 export type { Neighbor, NeighborOptions, NeighborListOptions } from './neigh.js';
+export type { Qdisc, QdiscSpec, QdiscRef, QdiscKindOptions, QdiscListOptions, TcPlace } from './qdisc.js';
+export type { TrafficClass, ClassSpec, ClassKindOptions } from './tclass.js';
 export type { RtEvent, ResyncEvent, SubscribeOptions, SubscriptionGroup } from './subscribe.js';
 export { NO_STATS } from '../schema/link.js';
 export { checkLinkName } from './ref.js';

@@ -25,6 +25,15 @@ export const RTM = {
   NEWRULE: 32,
   DELRULE: 33,
   GETRULE: 34,
+  NEWQDISC: 36,
+  DELQDISC: 37,
+  GETQDISC: 38,
+  NEWTCLASS: 40,
+  DELTCLASS: 41,
+  GETTCLASS: 42,
+  NEWTFILTER: 44,
+  DELTFILTER: 45,
+  GETTFILTER: 46,
   NEWNSID: 88,
   DELNSID: 89,
   GETNSID: 90,
@@ -469,3 +478,74 @@ export const RTEXT_FILTER = {
   CFM_STATUS: 0x40,
   MST: 0x80,
 } as const;
+
+/** Traffic-control message attributes (enum TCA_*, <linux/rtnetlink.h>), after struct tcmsg. */
+export const TCA = {
+  UNSPEC: 0,
+  KIND: 1,
+  OPTIONS: 2,
+  STATS: 3,
+  XSTATS: 4,
+  RATE: 5,
+  FCNT: 6,
+  STATS2: 7,
+  STAB: 8,
+  PAD: 9,
+  DUMP_INVISIBLE: 10,
+  CHAIN: 11,
+  HW_OFFLOAD: 12,
+  INGRESS_BLOCK: 13,
+  EGRESS_BLOCK: 14,
+  DUMP_FLAGS: 15,
+  EXT_WARN_MSG: 16,
+} as const;
+
+/** Inside TCA_STATS2 (enum TCA_STATS_*, <linux/gen_stats.h>). */
+export const TCA_STATS = { UNSPEC: 0, BASIC: 1, RATE_EST: 2, QUEUE: 3, APP: 4, RATE_EST64: 5, PAD: 6, BASIC_HW: 7, PKT64: 8 } as const;
+
+/**
+ * Handles and parents (TC_H_*, <linux/pkt_sched.h>): major in the upper 16 bits, minor in the
+ * lower. ROOT is the egress root; INGRESS (= TC_H_CLSACT) the parent of ingress/clsact; their
+ * filter hooks are MIN_INGRESS/MIN_EGRESS under major 0xffff.
+ */
+export const TC_H = {
+  MAJ_MASK: 0xffff0000,
+  MIN_MASK: 0x0000ffff,
+  UNSPEC: 0,
+  ROOT: 0xffffffff,
+  INGRESS: 0xfffffff1,
+  CLSACT: 0xfffffff1,
+  MIN_PRIORITY: 0xffe0,
+  MIN_INGRESS: 0xfff2,
+  MIN_EGRESS: 0xfff3,
+} as const;
+
+/** tc_ratespec.linklayer (TC_LINKLAYER_*, <linux/pkt_sched.h>). */
+export const TC_LINKLAYER = { UNAWARE: 0, ETHERNET: 1, ATM: 2 } as const;
+
+/** Inside a tbf's TCA_OPTIONS (TCA_TBF_*). */
+export const TCA_TBF = { UNSPEC: 0, PARMS: 1, RTAB: 2, PTAB: 3, RATE64: 4, PRATE64: 5, BURST: 6, PBURST: 7, PAD: 8 } as const;
+
+/** Inside an htb's TCA_OPTIONS (TCA_HTB_*): INIT for the qdisc, PARMS and the tables for a class. */
+export const TCA_HTB = { UNSPEC: 0, PARMS: 1, INIT: 2, CTAB: 3, RTAB: 4, DIRECT_QLEN: 5, RATE64: 6, CEIL64: 7, PAD: 8, OFFLOAD: 9 } as const;
+
+/** After struct tc_netem_qopt in a netem's TCA_OPTIONS (TCA_NETEM_*). */
+export const TCA_NETEM = {
+  UNSPEC: 0,
+  CORR: 1,
+  DELAY_DIST: 2,
+  REORDER: 3,
+  CORRUPT: 4,
+  LOSS: 5,
+  RATE: 6,
+  ECN: 7,
+  RATE64: 8,
+  PAD: 9,
+  LATENCY64: 10,
+  JITTER64: 11,
+  SLOT: 12,
+  SLOT_DIST: 13,
+} as const;
+
+/** Inside TCA_NETEM_LOSS (NETEM_LOSS_*): the loss models' structs. */
+export const NETEM_LOSS = { UNSPEC: 0, GI: 1, GE: 2 } as const;

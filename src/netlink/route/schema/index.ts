@@ -9,3 +9,6 @@ export * from './addr.js';
 export * from './route.js';
 export * from './neigh.js';
 export * from './nsid.js';
+export * from './tc.js';
+export * from './tc-handle.js';
+export * from './tc-units.js';
