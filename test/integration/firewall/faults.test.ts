@@ -8,7 +8,7 @@
  * dropped = sent, and nft's own listing agrees), and the sender never sees a send error;
  * setLoss changes it in place (the rules keep their handles) and 0 removes it. Partitions: each
  * side blocking the other cuts A→B and B→A while A→C still works; a one-way block (on B only)
- * drops A→B and lets B→A through; heal restores all. heal() and remove() leave a foreign table
+ * drops A→B and lets B→A through; heal restores all; an IPv6 source is blocked apart from IPv4. heal() and remove() leave a foreign table
  * of the same namespace as it was. A router's table drops forwarded traffic too (prerouting).
  * "Did not arrive" is never a timeout: the test waits until the kernel's drop counter has
  * counted the datagrams, then checks that none arrived.
@@ -29,10 +29,11 @@ const ADDR = {
   aB: '10.90.1.1', b: '10.90.1.2',
   aC: '10.90.2.1', c: '10.90.2.2',
   aR: '10.90.3.1', rA: '10.90.3.254', rC: '10.90.4.254', cR: '10.90.4.2',
+  aC6: 'fd90:2::1', c6: 'fd90:2::2',
 } as const;
 
 let a: TestNetns, b: TestNetns, c: TestNetns, r: TestNetns;
-let faultsA: FaultTable, faultsB: FaultTable, faultsR: FaultTable;
+let faultsA: FaultTable, faultsB: FaultTable, faultsR: FaultTable, faultsC: FaultTable;
 let nextPort = 30000 + Math.floor(Math.random() * 20000);
 const port = (): number => nextPort++;
 
@@ -48,7 +49,7 @@ function wire(x: TestNetns, xName: string, xAddr: string, y: TestNetns, yName: s
 
 // registered first, so it runs before the leak check's own after hook (whose fd snapshot is taken here, before the namespaces)
 after(() => {
-  for (const f of [faultsA, faultsB, faultsR]) f?.close();
+  for (const f of [faultsA, faultsB, faultsR, faultsC]) f?.close();
   for (const ns of [a, b, c, r]) ns?.[Symbol.dispose]();
 });
 checkLeaksAfterAll();
@@ -57,6 +58,8 @@ before(() => {
   [a, b, c, r] = [makeNetns(), makeNetns(), makeNetns(), makeNetns()];
   wire(a, 'vab', ADDR.aB, b, 'vb', ADDR.b);
   wire(a, 'vac', ADDR.aC, c, 'vc', ADDR.c);
+  ip(a.name, 'addr', 'add', `${ADDR.aC6}/64`, 'dev', 'vac', 'nodad');
+  ip(c.name, 'addr', 'add', `${ADDR.c6}/64`, 'dev', 'vc', 'nodad');
   wire(a, 'var', ADDR.aR, r, 'ra', ADDR.rA);
   wire(r, 'rc', ADDR.rC, c, 'vcr', ADDR.cR);
   ip(a.name, 'route', 'add', '10.90.4.0/24', 'via', ADDR.rA);
@@ -65,6 +68,7 @@ before(() => {
   faultsA = FaultTable.open({ netns: a.path });
   faultsB = FaultTable.open({ netns: b.path });
   faultsR = FaultTable.open({ netns: r.path });
+  faultsC = FaultTable.open({ netns: c.path });
 });
 
 /** A sender in one namespace and a receiver in another. */
@@ -215,6 +219,19 @@ test('a router\'s table drops forwarded traffic too (prerouting): loss and a blo
   await allArrive(f);
   await faultsR.remove();
   assert.equal((await faultsR.state()).present, false);
+});
+
+test('an IPv6 source blocked at C: A→C over IPv6 dropped while IPv4 on the same link arrives; unblock restores it', async () => {
+  using v6 = flow(a, ADDR.aC6, c, ADDR.c6);
+  using v4 = flow(a, ADDR.aC, c, ADDR.c);
+  await allArrive(v6, 3);
+  await faultsC.block([ADDR.aC6]);
+  assert.deepEqual((await faultsC.state()).blocked, [ADDR.aC6]);
+  await noneArrive(v6, faultsC, 'blocked6');
+  await allArrive(v4);
+  await faultsC.unblock([ADDR.aC6]);
+  await allArrive(v6);
+  await faultsC.remove();
 });
 
 const FOREIGN = `
