@@ -310,6 +310,16 @@ nsnew
 capture nft-ruleset ip netns exec nft0 nft -f "$design"
 capture nft-ruleset-elements ip netns exec nft0 nft -f "$elements"
 capture nft-list-ruleset ip netns exec nft0 nft list ruleset
+# Lab faults (firewall/fault-table.ts, research/labs-overlay.md §A2.2): `numgen random` and its
+# `byteorder` hton in a concatenated lookup, the typeof set over them, a range element (20% loss on
+# packets arriving on vb), and the kernel's dump of the rule (numgen, byteorder, counter).
+nsnew
+ip netns exec nft0 nft add table inet nsbox_fault
+ip netns exec nft0 nft add chain inet nsbox_fault pre '{ type filter hook prerouting priority -300; policy accept; }'
+capture nft-fault-set ip netns exec nft0 nft add set inet nsbox_fault loss '{ typeof meta iifname . numgen random mod 1000000; flags interval; }'
+capture nft-fault-rule ip netns exec nft0 nft add rule inet nsbox_fault pre meta iifname . numgen random mod 1000000 @loss counter drop
+capture nft-fault-elements ip netns exec nft0 nft add element inet nsbox_fault loss '{ "vb" . 0-199999 }'
+capture nft-fault-list ip netns exec nft0 nft list table inet nsbox_fault
 # Another firewall's forward chain as the kernel dumps it to `iptables-nft -S` (firewall/coexistence.ts
 # reads such chains): iptables-nft's own encoding, xtables matches and targets inside nf_tables.
 nsnew

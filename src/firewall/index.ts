@@ -1,6 +1,7 @@
 /**
  * Layer: firewall. The nsbox table in nf_tables (NAT, published ports, isolation), the host
- * ports published ports hold, and the host sysctls they need.
+ * ports published ports hold, and the host sysctls they need; lab faults (loss, partitions) in
+ * a node's namespace.
  */
 export { HostFirewall, firewallNetwork, firewallPort } from './host-firewall.js';
 export { Firewall, type FirewallState, type ReconcileReport } from './firewall.js';
@@ -12,3 +13,6 @@ export {
   type ForwardReport, type TrafficKind,
 } from './coexistence.js';
 export { LAYOUT_COMMENT, LAYOUT_VERSION, TABLE } from './layout.js';
+export {
+  FAULT_LAYOUT_COMMENT, FAULT_LAYOUT_VERSION, FAULT_TABLE, FaultTable, LOSS_SCALE, type FaultState,
+} from './fault-table.js';

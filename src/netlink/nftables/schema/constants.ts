@@ -545,6 +545,35 @@ export const NFTA_COUNTER = {
   PACKETS: 2,
 } as const;
 
+/** numgen expression (enum nft_ng_attributes; SET_NAME and SET_ID are deprecated and not used). */
+export const NFTA_NG = {
+  DREG: 1,
+  MODULUS: 2,
+  TYPE: 3,
+  OFFSET: 4,
+} as const;
+
+/** numgen types (enum nft_ng_types). */
+export const NFT_NG = {
+  INCREMENTAL: 0,
+  RANDOM: 1,
+} as const;
+
+/** byteorder expression (enum nft_byteorder_attributes). */
+export const NFTA_BYTEORDER = {
+  SREG: 1,
+  DREG: 2,
+  OP: 3,
+  LEN: 4,
+  SIZE: 5,
+} as const;
+
+/** byteorder operators (enum nft_byteorder_ops). */
+export const NFT_BYTEORDER = {
+  NTOH: 0,
+  HTON: 1,
+} as const;
+
 /** reject types (enum nft_reject_types). */
 export const NFT_REJECT = {
   ICMP_UNREACH: 0,

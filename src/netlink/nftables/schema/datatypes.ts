@@ -15,7 +15,7 @@ import { IFNAMSIZ, inetProto, ipv4, ipv6, port, u32host, type InetProtoName } fr
 export type FieldValue = string | number;
 
 /** The datatypes nsbox knows, by nft's names. */
-export type DatatypeName = 'ipv4_addr' | 'ipv6_addr' | 'inet_proto' | 'inet_service' | 'mark' | 'ifname';
+export type DatatypeName = 'ipv4_addr' | 'ipv6_addr' | 'inet_proto' | 'inet_service' | 'mark' | 'ifname' | 'integer';
 
 /** BYTEORDER_* of nft (enum byteorder): 0 invalid (a concatenation), 1 host, 2 big-endian. */
 export const BYTEORDER = { INVALID: 0, HOST: 1, BIG: 2 } as const;
@@ -31,6 +31,8 @@ export interface Datatype {
   readonly prefixes: boolean;
   encode(v: FieldValue): Uint8Array;
   decode(b: Uint8Array): FieldValue;
+  /** A range value ('0-199999') as its first and last (inclusive) bytes, for a field of a concatenated interval set; undefined for a single value */
+  range?(v: FieldValue): { first: Uint8Array; last: Uint8Array } | undefined;
 }
 
 /** TYPE_BITS: how far each field of a concatenated type id is shifted. */
@@ -48,6 +50,10 @@ function str(v: FieldValue, name: string): string {
 function num(v: FieldValue, name: string): number {
   if (typeof v !== 'number') throw new TypeError(`a ${name} value must be a number, got ${JSON.stringify(v)}`);
   return v;
+}
+function be32(n: number, what: string): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`invalid ${what} ${n}: 0 to 2^32-1`);
+  return Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }
 function sized(b: Uint8Array, len: number, name: string): Uint8Array {
   if (b.length < len) throw new DecodeError(name, 0, `needs ${len} bytes, got ${b.length}`);
@@ -75,6 +81,20 @@ export const DATATYPES: Readonly<Record<DatatypeName, Datatype>> = {
   mark: {
     name: 'mark', id: 19, len: 4, byteorder: BYTEORDER.HOST, prefixes: false,
     encode: (v) => u32host(num(v, 'mark')), decode: (b) => new DataView(sized(b, 4, 'mark').slice().buffer).getUint32(0, true),
+  },
+  // nft's TYPE_INTEGER as a 4-byte big-endian number: what `numgen` loads after its hton
+  integer: {
+    name: 'integer', id: 4, len: 4, byteorder: BYTEORDER.BIG, prefixes: false,
+    encode: (v) => be32(num(v, 'integer'), 'integer'),
+    decode: (b) => new DataView(sized(b, 4, 'integer').slice().buffer).getUint32(0, false),
+    range: (v) => {
+      if (typeof v !== 'string') return undefined;
+      const m = /^(\d+)-(\d+)$/.exec(v);
+      if (m === null) throw new TypeError(`an integer range is 'FIRST-LAST', got ${JSON.stringify(v)}`);
+      const [first, last] = [Number(m[1]), Number(m[2])];
+      if (first > last) throw new RangeError(`integer range ${v}: first above last`);
+      return { first: be32(first, 'integer'), last: be32(last, 'integer') };
+    },
   },
   ifname: {
     name: 'ifname', id: 41, len: IFNAMSIZ, byteorder: BYTEORDER.HOST, prefixes: false,

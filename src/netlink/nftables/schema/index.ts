@@ -20,5 +20,6 @@ export * from './expr/index.js';
 export * from './values.js';
 export * from './datatypes.js';
 export * from './set-spec.js';
+export * from './typeof.js';
 export * from './xt.js';
 export * as statements from './statements.js';

@@ -17,6 +17,7 @@ import type { SetMessage } from './set.js';
 import type { SetElement } from './element.js';
 import { UDATA_SET, commentItem, encodeUserdata, type UserdataItem } from './userdata.js';
 import { concat, prefixBounds, type PrefixBounds } from './values.js';
+import { typeofUserdata, type TypeofField } from './typeof.js';
 
 /** A set or map, by the types of its key (and data). */
 export interface SetSpec {
@@ -29,6 +30,11 @@ export interface SetSpec {
   data?: DatatypeName | readonly DatatypeName[] | 'verdict';
   /** `flags interval`: elements may be prefixes (with a concatenated key: the pipapo backend) */
   interval?: boolean;
+  /**
+   * The key as nft's `typeof` declared it (expressions, for `nft list`); the datatypes in `key`
+   * must be what they load (meta iifname: ifname, numgen: integer)
+   */
+  keyTypeof?: readonly TypeofField[];
   /** More NFT_SET_* flags (CONSTANT, TIMEOUT …) */
   flags?: number;
   comment?: string;
@@ -95,7 +101,10 @@ export function setMessage(spec: SetSpec, id?: number): SetMessage {
     const order = data === 'verdict' || data.length > 1 ? BYTEORDER.INVALID : data[0]!.byteorder;
     udata.push({ type: UDATA_SET.DATABYTEORDER, value: u32le(order) });
   }
-  if (concatKey) udata.push({ type: UDATA_SET.KEY_TYPEOF, value: CONCAT_TYPEOF });
+  if (spec.keyTypeof !== undefined) {
+    if (spec.keyTypeof.length !== key.length) throw new TypeError(`set ${spec.name}: keyTypeof has ${spec.keyTypeof.length} field(s), the key ${key.length}`);
+    udata.push({ type: UDATA_SET.KEY_TYPEOF, value: typeofUserdata(spec.keyTypeof) });
+  } else if (concatKey) udata.push({ type: UDATA_SET.KEY_TYPEOF, value: CONCAT_TYPEOF });
   if (data !== undefined && data !== 'verdict' && data.length > 1) udata.push({ type: UDATA_SET.DATA_TYPEOF, value: CONCAT_TYPEOF });
   if (data !== undefined) udata.push({ type: UDATA_SET.DATA_INTERVAL, value: u32le(0) });
   if (spec.comment !== undefined) udata.push(commentItem(spec.comment, UDATA_SET.COMMENT));
@@ -110,9 +119,9 @@ function encodeValues(types: readonly Datatype[], values: readonly FieldValue[],
   return types.length === 1 ? fields[0]! : concat(...fields);
 }
 
-/** Is `v` a prefix ('10.88.0.0/16') of an address type? */
+/** Is `v` a prefix ('10.88.0.0/16') of an address type, or a range ('0-199999') of an integer type? */
 function isPrefix(t: Datatype, v: FieldValue): v is string {
-  return t.prefixes && typeof v === 'string' && v.includes('/');
+  return (t.prefixes && typeof v === 'string' && v.includes('/')) || t.range?.(v) !== undefined;
 }
 
 /** The bounds of an address or prefix of type `t`; TypeError for one of the other family. */
@@ -154,14 +163,14 @@ export function buildElements(spec: SetSpec, specs: readonly ElementSpec[]): Bui
       out.elements.push({ key: encodeValues(key, values, what), ...base });
       out.origin.push(index);
     } else if (key.length > 1) {
-      const bounds = values.map((v, i) => (isPrefix(key[i]!, v) ? boundsOf(key[i]!, v, what) : undefined));
+      const bounds = values.map((v, i) => key[i]!.range?.(v) ?? (isPrefix(key[i]!, v) ? boundsOf(key[i]!, v, what) : undefined));
       const starts = key.map((t, i) => bounds[i]?.first ?? t.encode(values[i]!));
       const ends = key.map((t, i) => bounds[i]?.last ?? t.encode(values[i]!));
       out.elements.push({ key: concat(...starts), keyEnd: concat(...ends), ...base });
       out.origin.push(index);
     } else {
       const t = key[0]!;
-      if (!t.prefixes) throw new TypeError(`${what}: an interval set of one ${t.name} field is not supported (only address prefixes)`);
+      if (!t.prefixes) throw new TypeError(`${what}: an interval set of one ${t.name} field is not supported (only address prefixes, or ranges in a concatenation)`);
       const bounds = boundsOf(t, String(values[0]), what);
       out.elements.push({ key: bounds.first, ...base });
       out.origin.push(index);

@@ -13,16 +13,25 @@ import { parseCidr } from '../../../net/cidr.js';
 import { CT_STATE_BIT, IPS, NFPROTO, NFT_REG, RTN } from './constants.js';
 import type { Verdict } from './data.js';
 import type {
-  BitwiseExpr, CmpExpr, CmpOp, CounterExpr, CtExpr, CtKey, Expr, FibExpr, FibFlag, FibResult, ImmediateExpr, LookupExpr, MasqExpr, MetaExpr,
-  MetaKey, NatExpr, PayloadBase, PayloadExpr, RejectExpr,
+  BitwiseExpr, ByteorderExpr, CmpExpr, CmpOp, CounterExpr, CtExpr, CtKey, Expr, FibExpr, FibFlag, FibResult, ImmediateExpr, LookupExpr, MasqExpr, MetaExpr,
+  MetaKey, NatExpr, NumgenExpr, NumgenType, PayloadBase, PayloadExpr, RejectExpr,
 } from './expr/index.js';
 import type { NftFamily } from './nfgenmsg.js';
 import { padField, prefixBounds, registerAt, u32host, u8 } from './values.js';
 
-/** Something loaded into registers: how many bytes, and the expression that loads it into `dreg`. */
+/**
+ * Something loaded into registers: how many bytes, the expression that loads it into `dreg`, and
+ * any that must follow it there (`numgen` in a concatenation: its hton).
+ */
 export interface Load {
   readonly len: number;
   into(dreg: number): Expr;
+  then?(dreg: number): Expr[];
+}
+
+/** The load's expressions into `dreg`, its follow-ups included. */
+function loadInto(l: Load, dreg: number): Expr[] {
+  return [l.into(dreg), ...(l.then?.(dreg) ?? [])];
 }
 
 /** The packet fields nsbox matches on, by nft's names: header base, byte offset, length. */
@@ -74,11 +83,26 @@ export function fib(flags: FibFlag[], result: FibResult): Load {
   return { len: result === 'oifname' ? 16 : 4, into: (dreg): FibExpr => ({ type: 'fib', flags, result, dreg }) };
 }
 
+/**
+ * `numgen random|inc mod MODULUS [offset OFFSET]`: a 4-byte number, converted to network order
+ * right after (a byteorder hton in the same register) as nft does inside a concatenation or a
+ * range, so a set's interval elements compare as big-endian integers.
+ */
+export function numgen(ng: NumgenType, modulus: number, offset = 0): Load {
+  if (!Number.isInteger(modulus) || modulus < 1 || modulus > 0xffffffff) throw new RangeError(`numgen modulus: 1 to 2^32-1, not ${modulus}`);
+  if (!Number.isInteger(offset) || offset < 0 || offset + modulus - 1 > 0xffffffff) throw new RangeError(`numgen offset ${offset}: the numbers must fit 32 bits`);
+  return {
+    len: 4,
+    into: (dreg): NumgenExpr => ({ type: 'numgen', dreg, modulus, ng, offset }),
+    then: (dreg): ByteorderExpr[] => [{ type: 'byteorder', sreg: dreg, dreg, op: 'hton', len: 4, size: 4 }],
+  };
+}
+
 /** Load each of `loads` into consecutive key bytes, each field padded to 4, in the registers nft uses. */
 export function loadConcat(loads: readonly Load[]): Expr[] {
   let offset = 0;
-  return loads.map((l) => {
-    const e = l.into(registerAt(offset));
+  return loads.flatMap((l) => {
+    const e = loadInto(l, registerAt(offset));
     offset += padField(new Uint8Array(l.len)).length;
     return e;
   });
@@ -88,7 +112,7 @@ export function loadConcat(loads: readonly Load[]): Expr[] {
 export function match(load: Load, op: CmpOp, value: Uint8Array): Expr[] {
   const reg = NFT_REG[1];
   const c: CmpExpr = { type: 'cmp', sreg: reg, op, data: value };
-  return [load.into(reg), c];
+  return [...loadInto(load, reg), c];
 }
 
 /** `meta nfproto ipv4|ipv6`: the implicit test nft adds in inet tables before reading an ip field. */
@@ -119,7 +143,7 @@ export function matchPrefix(name: 'ip saddr' | 'ip daddr' | 'ip6 saddr' | 'ip6 d
 export function matchBits(load: Load, bits: number): Expr[] {
   const reg = NFT_REG[1];
   const b: BitwiseExpr = { type: 'bitwise', sreg: reg, dreg: reg, len: load.len, mask: u32host(bits), xor: new Uint8Array(load.len) };
-  return [load.into(reg), b, { type: 'cmp', sreg: reg, op: 'neq', data: new Uint8Array(load.len) } satisfies CmpExpr];
+  return [...loadInto(load, reg), b, { type: 'cmp', sreg: reg, op: 'neq', data: new Uint8Array(load.len) } satisfies CmpExpr];
 }
 
 /** `ct state` bits by name. */

@@ -14,6 +14,7 @@ import { attrMap, decodeAttrs, readString } from '../../../wire/attr.js';
 import { NFTA_EXPR, NFTA_LIST } from '../constants.js';
 import type { ExprCodec } from './codec.js';
 import { bitwise, type BitwiseExpr } from './bitwise.js';
+import { byteorder, type ByteorderExpr } from './byteorder.js';
 import { cmp, type CmpExpr } from './cmp.js';
 import { counter, type CounterExpr } from './counter.js';
 import { ct, type CtExpr } from './ct.js';
@@ -23,6 +24,7 @@ import { lookup, type LookupExpr } from './lookup.js';
 import { masq, type MasqExpr } from './masq.js';
 import { meta, type MetaExpr } from './meta.js';
 import { nat, type NatExpr } from './nat.js';
+import { numgen, type NumgenExpr } from './numgen.js';
 import { payload, type PayloadExpr } from './payload.js';
 import { reject, type RejectExpr } from './reject.js';
 
@@ -36,10 +38,10 @@ export interface RawExpr {
 /** One expression of a rule. */
 export type Expr =
   | MetaExpr | PayloadExpr | CmpExpr | BitwiseExpr | ImmediateExpr | LookupExpr | NatExpr | MasqExpr | CtExpr | FibExpr | CounterExpr
-  | RejectExpr | RawExpr;
+  | RejectExpr | NumgenExpr | ByteorderExpr | RawExpr;
 
 const CODECS = new Map<string, ExprCodec<Exclude<Expr, RawExpr>>>(
-  [meta, payload, cmp, bitwise, immediate, lookup, nat, masq, ct, fib, counter, reject].map((c) => [c.name, c as ExprCodec<Exclude<Expr, RawExpr>>]),
+  [meta, payload, cmp, bitwise, immediate, lookup, nat, masq, ct, fib, counter, reject, numgen, byteorder].map((c) => [c.name, c as ExprCodec<Exclude<Expr, RawExpr>>]),
 );
 
 /** Write `exprs` as the list nest `type` (NFTA_RULE_EXPRESSIONS). TypeError for an expression kind it does not know. */
@@ -81,7 +83,9 @@ export function readExpressions(v: Uint8Array): Expr[] {
   });
 }
 
-export type { BitwiseExpr, CmpExpr, CounterExpr, CtExpr, FibExpr, ImmediateExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RejectExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, FibExpr, ImmediateExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NumgenExpr, PayloadExpr, RejectExpr };
+export type { NumgenType } from './numgen.js';
+export type { ByteorderOp } from './byteorder.js';
 export type { MetaKey } from './meta.js';
 export type { PayloadBase } from './payload.js';
 export type { CmpOp } from './cmp.js';
