@@ -23,8 +23,9 @@
  * (Networks.attach's `assign`); ADD runs the plugin once the interface is inside and up (the
  * reference's order: dhcp needs the link) and its DEL when a later step fails; DEL, CHECK,
  * STATUS and GC are passed on to it with the same stdin and environment (SPEC §4). ADD also
- * honours `ipam.routes` (or the plugin's routes), a MAC asked for, `hairpinMode` and the
- * `portMappings` capability (published through nsbox's firewall, with the attachment), and
+ * honours `ipam.routes` (or the plugin's routes), a MAC asked for, `hairpinMode`, the
+ * `portMappings` capability (published through nsbox's firewall, with the attachment) and the
+ * `bandwidth` one (a tbf on each end of the veth), and
  * passes `prevResult` through with its own interfaces, addresses and routes after it.
  */
 import { createHash } from 'node:crypto';
@@ -200,7 +201,7 @@ export class ManagedBackend implements CniBackend {
     const name = attachmentName(config.name, attachment.containerId, attachment.ifname);
     const base = {
       netns: request.netns, network: config.name, ifname: attachment.ifname, defaultRoute: config.bridge.isDefaultGateway,
-      mac: config.requests.mac, hairpin: config.bridge.hairpinMode, ports: config.requests.portMappings,
+      mac: config.requests.mac, hairpin: config.bridge.hairpinMode, ports: config.requests.portMappings, rateLimits: config.requests.bandwidth,
       labels: { [CNI_LABELS.network]: config.name, [CNI_LABELS.container]: attachment.containerId, [CNI_LABELS.ifname]: attachment.ifname },
     };
     if (config.ipam.kind === 'nsbox') {

@@ -6,10 +6,10 @@
  * conventions (`args.cni.ips`, `args.cni.mac`) and CNI_ARGS' `IP` and `MAC`. Read here into the
  * requests the backend honours: ports to publish, addresses, a MAC, DNS.
  *
- * - `portMappings`, `ips`, `mac`, `dns`: honoured. `ipRanges`: for a delegated IPAM plugin,
- *   which reads it itself (nsbox's own IPAM refuses it, ipam-config.ts).
- * - `bandwidth`, `aliases`, `infinibandGUID`, `deviceID`: declaring one is refused (code 2):
- *   nsbox cannot shape traffic, publish names, or use hardware devices for a veth.
+ * - `portMappings`, `ips`, `mac`, `dns`, `bandwidth`: honoured. `ipRanges`: for a delegated
+ *   IPAM plugin, which reads it itself (nsbox's own IPAM refuses it, ipam-config.ts).
+ * - `aliases`, `infinibandGUID`, `deviceID`: declaring one is refused (code 2): nsbox cannot
+ *   publish names, or use hardware devices for a veth.
  * - Any other capability (`cgroupPath`, ones of other plugins) and any other key of
  *   `runtimeConfig` or `args` is ignored, as the spec has plugins ignore what they do not know.
  *
@@ -31,7 +31,6 @@ import type { CniDns } from './result.js';
 
 /** Well-known capabilities nsbox cannot honour, and why (declaring one is code 2). */
 const REFUSED_CAPABILITIES: Readonly<Record<string, string>> = {
-  bandwidth: 'nsbox does not shape traffic yet',
   aliases: 'nsbox does not publish names for container addresses',
   infinibandGUID: 'an nsbox container interface is a veth, not an InfiniBand device',
   deviceID: 'an nsbox container interface is a veth, not a host device',
@@ -47,6 +46,47 @@ export interface AttachmentRequests {
   mac: string | undefined;
   /** DNS settings from the runtime (capability dns), in the result's terms. */
   dns: CniDns | undefined;
+  /** Rate limits (capability bandwidth): into the container (ingress) and out of it (egress). */
+  bandwidth: Bandwidth;
+}
+
+/** A token bucket: `rate` in bits per second, `burst` in bytes. */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+/** The bandwidth plugin's limits, as nsbox applies them (tbf on each side of the veth). */
+export interface Bandwidth {
+  /** Traffic to the container. */
+  ingress?: RateLimit;
+  /** Traffic from the container. */
+  egress?: RateLimit;
+}
+
+/** The largest burst the bandwidth plugin takes: 4 GiB in bits, below its uint32 bytes. */
+const MAX_BURST_BITS = 2 ** 32 * 8 - 8;
+
+/**
+ * `runtimeConfig.bandwidth` (the bandwidth plugin's BandwidthEntry): `ingressRate`/`egressRate`
+ * in bits per second and `ingressBurst`/`egressBurst` in bits; a rate needs its burst and a
+ * burst its rate, as the plugin refuses them (code 7 naming the field); 0 or absent is no limit.
+ */
+function parseBandwidth(runtimeConfig: JsonObject): Bandwidth {
+  const bw = optObject(runtimeConfig, 'bandwidth', 'runtimeConfig');
+  if (bw === undefined) return {};
+  const path = 'runtimeConfig.bandwidth';
+  const out: Bandwidth = {};
+  for (const dir of ['ingress', 'egress'] as const) {
+    const rate = optInt(bw, `${dir}Rate`, path, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const burst = optInt(bw, `${dir}Burst`, path, 0, MAX_BURST_BITS) ?? 0;
+    if (rate === 0 && burst === 0) continue;
+    if (rate === 0) throw invalidField(`${path}.${dir}Rate`, `missing: ${dir}Burst is set, so a rate must be too (bits per second)`);
+    if (burst === 0) throw invalidField(`${path}.${dir}Burst`, `missing: ${dir}Rate is set, so a burst must be too (bits)`);
+    if (burst < 8) throw invalidField(`${path}.${dir}Burst`, `${burst} bits is less than one byte`);
+    out[dir] = { rate, burst: Math.floor(burst / 8) };
+  }
+  return out;
 }
 
 /** `capabilities`: each value a boolean; the declared (true) ones, code 2 for one nsbox cannot honour. */
@@ -145,7 +185,7 @@ export function parseAttachmentRequests(raw: JsonObject, cniArgs: CniArgs, ipam:
   const argsMac = cni === undefined ? undefined : optMac(cni, 'mac', 'args.cni');
   const mac = runtimeMac ?? argsMac ?? cniArgs.mac;
   const portMappings = parsePortMappings(optArray(runtimeConfig, 'portMappings', 'runtimeConfig') ?? [], 'runtimeConfig.portMappings');
-  return { portMappings, ips: [...new Set(asked.map((a) => bare(a.ip)))], mac, dns: parseRuntimeDns(runtimeConfig) };
+  return { portMappings, ips: [...new Set(asked.map((a) => bare(a.ip)))], mac, dns: parseRuntimeDns(runtimeConfig), bandwidth: parseBandwidth(runtimeConfig) };
 }
 
 /** Asked addresses against nsbox's ranges: inside one, not its gateway, one per family. */

@@ -61,6 +61,23 @@ export interface AttachExternalOptions {
   ports?: readonly PortMapping[];
   /** The addresses, for a network whose addresses come from an IPAM plugin (Networks.attach's `assign`). */
   assign?: AttachOptions['assign'];
+  /** Rate limits into (ingress) and out of (egress) the namespace through this interface. */
+  rateLimits?: { ingress?: RateLimit; egress?: RateLimit };
+}
+
+/** A token bucket: `rate` in bits per second, `burst` in bytes. */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+/** How long a packet may wait in a rate limit's queue (the reference bandwidth plugin's 25 ms): the queue is rate × this + burst. */
+const RATE_LIMIT_LATENCY_US = 25_000;
+
+/** A tbf as the root qdisc of link `name`, limiting what it sends. */
+async function limitRate(rtnl: Rtnl, name: string, limit: RateLimit): Promise<void> {
+  const link = await rtnl.link.get({ name });
+  await rtnl.qdisc.replace({ index: link.index, kind: 'tbf', rate: limit.rate, burst: limit.burst, latency: RATE_LIMIT_LATENCY_US });
 }
 
 /** A route to add inside: to `dst`, through `gw` or the gateway of its family. */
@@ -130,6 +147,17 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
       const extra = typeof o.routes === 'function' ? o.routes() : o.routes ?? [];
       const routes = extra.map((r) => checkRoute({ destination: r.dst, nextHop: r.gw ?? gatewayFor(net, r.dst) }));
       for (const route of routes) await sandbox.addStaticRoute(route);
+      // Rate limits: out of the container on its interface, into it on the host end (a tbf
+      // each; they go with the links).
+      if (o.rateLimits?.egress !== undefined) await limitRate(sandbox.netlink, o.ifname, o.rateLimits.egress);
+      if (o.rateLimits?.ingress !== undefined && att.hostIf !== undefined) {
+        const host = Rtnl.open();
+        try {
+          await limitRate(host, att.hostIf, o.rateLimits.ingress);
+        } finally {
+          host.close();
+        }
+      }
       const prefix = (cidr: string | undefined): string => (cidr ? cidr.slice(cidr.indexOf('/')) : '');
       root.records.update(name, (c) => {
         const r = c.interfaces.find((i) => i.dstName === o.ifname)!;

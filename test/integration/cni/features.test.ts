@@ -156,3 +156,29 @@ test('two networks with isDefaultGateway in one container: the second default ro
   cniOk(root, { command: 'DEL', containerId: 'dg', netns: a.path, ifname: 'eth0', config: c1 });
   assert.deepEqual(defaults(), []);
 });
+
+test('bandwidth: a tbf on each end of the veth (ingressRate on the host end, egressRate on the container\'s), gone with DEL; a rate without a burst is 7 with nothing made', async (t) => {
+  const root = rootForTest(t);
+  const net = networkName();
+  const { cidr } = uniqueSubnet();
+  const a = runtimeNetns(t);
+  const bandwidth = { ingressRate: 1_000_000, ingressBurst: 80_000, egressRate: 2_000_000, egressBurst: 160_000 };
+  const config = conf(net, cidr, { capabilities: { bandwidth: true }, runtimeConfig: { bandwidth } });
+  const r = cniOk(root, { command: 'ADD', containerId: 'bw', netns: a.path, config }) as unknown as Result;
+  const hostIf = r.interfaces.find((i) => i.sandbox === undefined && i.name !== `br${net}`.slice(0, 15))!.name;
+  interface TcJson { kind: string; options?: { rate?: number; burst?: number } }
+  const tbf = (ns: string[], dev: string): TcJson | undefined =>
+    (JSON.parse(spawnSync('tc', [...ns, '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' }).stdout) as TcJson[]).find((q) => q.kind === 'tbf');
+  const into = tbf([], hostIf);
+  const out = tbf(['-n', a.name], 'eth0');
+  assert.equal(into?.options?.rate, 1_000_000 / 8, JSON.stringify(into)); // tc -j gives bytes per second
+  assert.equal(out?.options?.rate, 2_000_000 / 8, JSON.stringify(out));
+  cniOk(root, { command: 'DEL', containerId: 'bw', netns: a.path, config });
+  assert.equal(links().some((l) => l.ifname === hostIf), false);
+
+  const b = runtimeNetns(t);
+  const bad = conf(net, cidr, { capabilities: { bandwidth: true }, runtimeConfig: { bandwidth: { egressRate: 1_000_000 } } });
+  cniFails(root, { command: 'ADD', containerId: 'bw2', netns: b.path, config: bad }, 7);
+  assert.deepEqual(ipJson<{ ifname: string }[]>(b.name, 'link', 'show').map((l) => l.ifname), ['lo']);
+  assert.deepEqual(await cniRecords(root), []);
+});

@@ -96,6 +96,6 @@ test('the whole config: the envelope plus bridge, IPAM, dns, capabilities and re
   assert.deepEqual(c.ipam.kind, 'nsbox');
   assert.deepEqual(c.dns, { nameservers: ['10.1.0.1'], search: ['svc.local'] });
   assert.deepEqual([...c.capabilities].sort(), ['cgroupPath', 'mac', 'portMappings']);
-  assert.deepEqual(c.requests, { portMappings: [{ protocol: 'tcp', hostIp: undefined, hostPort: 8080, port: 80 }], ips: [], mac: 'c2:11:22:33:44:55', dns: undefined });
+  assert.deepEqual(c.requests, { portMappings: [{ protocol: 'tcp', hostIp: undefined, hostPort: 8080, port: 80 }], ips: [], mac: 'c2:11:22:33:44:55', dns: undefined, bandwidth: {} });
   refused(() => parsePluginConfig(envelope({ ...BASE, dns: { domain: 5 } }), parseCniArgs('')), 7, 'dns.domain', 'dns field types');
 });

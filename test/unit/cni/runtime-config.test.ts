@@ -19,11 +19,11 @@ function refused(fn: () => unknown, code: number, field: string, why: string): v
   assert.throws(fn, (err: unknown) => err instanceof CniError && err.cniCode === code && err.field === field, why);
 }
 
-test('capabilities: the declared ones; bandwidth, aliases, infinibandGUID, deviceID refused (code 2); others ignored', () => {
-  assert.deepEqual([...parseCapabilities({ capabilities: { portMappings: true, ips: true, mac: true, dns: true, ipRanges: true, cgroupPath: true, someoneElses: true, bandwidth: false } })].sort(),
-    ['cgroupPath', 'dns', 'ipRanges', 'ips', 'mac', 'portMappings', 'someoneElses']);
+test('capabilities: the declared ones; aliases, infinibandGUID, deviceID refused (code 2); others ignored', () => {
+  assert.deepEqual([...parseCapabilities({ capabilities: { portMappings: true, ips: true, mac: true, dns: true, ipRanges: true, cgroupPath: true, someoneElses: true, bandwidth: true, aliases: false } })].sort(),
+    ['bandwidth', 'cgroupPath', 'dns', 'ipRanges', 'ips', 'mac', 'portMappings', 'someoneElses']);
   assert.deepEqual([...parseCapabilities({})], []);
-  for (const name of ['bandwidth', 'aliases', 'infinibandGUID', 'deviceID']) refused(() => parseCapabilities({ capabilities: { [name]: true } }), 2, `capabilities.${name}`, name);
+  for (const name of ['aliases', 'infinibandGUID', 'deviceID']) refused(() => parseCapabilities({ capabilities: { [name]: true } }), 2, `capabilities.${name}`, name);
   refused(() => parseCapabilities({ capabilities: { portMappings: 'yes' } }), 7, 'capabilities.portMappings', 'not a boolean');
   refused(() => parseCapabilities({ capabilities: [] }), 7, 'capabilities', 'not an object');
 });
@@ -98,8 +98,18 @@ test('dns (CONVENTIONS.md capability dns: servers, searches, options) in the res
   refused(() => requests({ runtimeConfig: { dns: { servers: ['dns.example'] } } }), 7, 'runtimeConfig.dns.servers[0]', 'a name');
 });
 
+test('bandwidth (the bandwidth plugin\'s BandwidthEntry): rates in bits/s, bursts in bits (kept in bytes); a rate needs its burst and a burst its rate (7)', () => {
+  assert.deepEqual(requests({ runtimeConfig: { bandwidth: { ingressRate: 1_000_000, ingressBurst: 80_000, egressRate: 2_000_000, egressBurst: 160_000 } } }).bandwidth,
+    { ingress: { rate: 1_000_000, burst: 10_000 }, egress: { rate: 2_000_000, burst: 20_000 } });
+  assert.deepEqual(requests({ runtimeConfig: { bandwidth: { egressRate: 0, egressBurst: 0 } } }).bandwidth, {}, 'zero is no limit');
+  assert.deepEqual(requests({}).bandwidth, {});
+  refused(() => requests({ runtimeConfig: { bandwidth: { ingressRate: 2048 } } }), 7, 'runtimeConfig.bandwidth.ingressBurst', 'a rate without a burst');
+  refused(() => requests({ runtimeConfig: { bandwidth: { egressBurst: 1600 } } }), 7, 'runtimeConfig.bandwidth.egressRate', 'a burst without a rate');
+  refused(() => requests({ runtimeConfig: { bandwidth: { egressRate: -1, egressBurst: 1600 } } }), 7, 'runtimeConfig.bandwidth.egressRate', 'negative');
+  refused(() => requests({ runtimeConfig: { bandwidth: [] } }), 7, 'runtimeConfig.bandwidth', 'not an object');
+});
+
 test('runtimeConfig values of capabilities nsbox cannot honour are code 2; unknown keys of runtimeConfig and args are ignored', () => {
-  refused(() => requests({ runtimeConfig: { bandwidth: { ingressRate: 2048, ingressBurst: 1600 } } }), 2, 'runtimeConfig.bandwidth', 'traffic shaping');
   refused(() => requests({ runtimeConfig: { aliases: ['db'] } }), 2, 'runtimeConfig.aliases', 'names');
   assert.doesNotThrow(() => requests({ runtimeConfig: { aliases: [], bandwidth: {}, deviceID: '', cgroupPath: '/kubepods', somethingNew: 1 }, args: { cni: { labels: [{ key: 'app', value: 'web' }] }, k8s: {} } }), 'empty values ask nothing');
   refused(() => requests({ runtimeConfig: [] }), 7, 'runtimeConfig', 'not an object');
