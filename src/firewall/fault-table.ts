@@ -16,7 +16,7 @@
  * Healing flushes only this table's sets; removing deletes only this table. Nothing else in
  * the namespace's nf_tables is ever written.
  */
-import { GenerationChangedError } from '../errors.js';
+import { withGeneration } from './generation.js';
 import { Nft, type ChainSpec, type NftOptions, type NftTransaction, type RuleSpec } from '../netlink/nftables/ops/index.js';
 import { decodeValues, statements as s, type Expr, type SetElement, type SetSpec } from '../netlink/nftables/schema/index.js';
 import { ipFamily } from '../net/ip.js';
@@ -79,7 +79,6 @@ export interface FaultState {
   dropped: { loss: bigint; blocked4: bigint; blocked6: bigint };
 }
 
-const GENERATION_RETRIES = 5;
 
 export class FaultTable {
   readonly #nft: Nft;
@@ -107,7 +106,7 @@ export class FaultTable {
   /** Make the table if it is missing (or rebuild one of another layout), in one transaction. True when it was made. */
   async ensure(): Promise<boolean> {
     if ((await this.#table()) === 'current') return false;
-    return this.#withGeneration(async (genid) => {
+    return withGeneration(this.#nft, async (genid) => {
       const now = await this.#table();
       if (now === 'current') return false;
       const tx = this.#nft.transaction({ genid });
@@ -125,7 +124,7 @@ export class FaultTable {
   async setLoss(ifname: string, fraction: number): Promise<void> {
     const element = lossElement(ifname, fraction);
     await this.ensure();
-    await this.#withGeneration(async (genid) => {
+    await withGeneration(this.#nft, async (genid) => {
       const old = (await this.#nft.listElements(FAULT_SETS.loss)).filter((e) => lossOf(e)?.ifname === ifname);
       const tx = this.#nft.transaction({ genid });
       if (old.length > 0) tx.destroyRawElements(FAULT_SETS.loss, old.map((e) => ({ key: e.key!, keyEnd: e.keyEnd! })));
@@ -187,17 +186,6 @@ export class FaultTable {
       if (c !== undefined && name !== undefined && Object.hasOwn(st.dropped, name)) st.dropped[name] = c.packets ?? 0n;
     }
     return st;
-  }
-
-  async #withGeneration<T>(fn: (genid: number) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const { id } = await this.#nft.generation();
-      try {
-        return await fn(id);
-      } catch (err) {
-        if (!(err instanceof GenerationChangedError) || attempt >= GENERATION_RETRIES) throw err;
-      }
-    }
   }
 }
 

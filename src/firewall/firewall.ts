@@ -8,7 +8,8 @@
  * so what a crash, `nft flush ruleset` or a hand edit left is repaired both ways. Nothing but
  * `inet nsbox` is ever written.
  */
-import { GenerationChangedError, NftError, NsboxError } from '../errors.js';
+import { NftError, NsboxError } from '../errors.js';
+import { withGeneration } from './generation.js';
 import { Nft, type NftCapabilities, type NftTransaction } from '../netlink/nftables/ops/index.js';
 import { buildElements, type ElementSpec, type SetElement, type SetSpec } from '../netlink/nftables/schema/index.js';
 import { LAYOUT_COMMENT, SETS, TABLE, addLayout } from './layout.js';
@@ -31,8 +32,6 @@ export interface ReconcileReport {
   removed: string[];
 }
 
-/** How many times a read-diff-write is retried when another process commits in between. */
-const GENERATION_RETRIES = 5;
 
 const hex = (b: Uint8Array | undefined): string => (b === undefined ? '' : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
 /** An element's identity: its key (and range end, and interval-end flag); a map's data is compared apart. */
@@ -79,7 +78,7 @@ export class Firewall {
    */
   async ensure(state: () => FirewallState): Promise<boolean> {
     if (await this.#layoutPresent()) return false;
-    return this.#withGeneration(async (genid) => {
+    return withGeneration(this.#nft, async (genid) => {
       if (await this.#layoutPresent()) return false; // another process made it meanwhile
       const tx = this.#nft.transaction({ genid });
       this.#rebuild(tx, state());
@@ -144,7 +143,7 @@ export class Firewall {
    * the report. A host with no table and nothing to hold is left without one.
    */
   async reconcile(state: FirewallState, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
-    return this.#withGeneration(async (genid) => {
+    return withGeneration(this.#nft, async (genid) => {
       const report: ReconcileReport = { rebuilt: false, added: [], removed: [] };
       const tx = this.#nft.transaction({ genid });
       if (!(await this.#layoutPresent())) {
@@ -179,17 +178,5 @@ export class Firewall {
   /** What this kernel's nf_tables can do (dry runs; nothing is applied). */
   capabilities(): Promise<NftCapabilities> {
     return this.#nft.probe();
-  }
-
-  /** Run `fn` with the current generation id; again (a few times) when another process committed in between. */
-  async #withGeneration<T>(fn: (genid: number) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const { id } = await this.#nft.generation();
-      try {
-        return await fn(id);
-      } catch (err) {
-        if (!(err instanceof GenerationChangedError) || attempt >= GENERATION_RETRIES) throw err;
-      }
-    }
   }
 }
