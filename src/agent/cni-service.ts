@@ -27,7 +27,7 @@ export class CniService implements AgentService {
   }
 
   async handle(request: AgentRequest): Promise<AgentReply> {
-    const root = request.env.NSBOX_ROOT ?? DEFAULT_ROOT;
+    const root = request.env.NSBOX_ROOT || DEFAULT_ROOT; // empty is unset, as StateRoot reads it
     if (resolve(root) !== resolve(this.#manager.root)) {
       return { status: STATUS.declined, exitCode: 0, stdout: '', stderr: `this agent serves the state root ${this.#manager.root}, the call's NSBOX_ROOT is ${root}` };
     }
