@@ -117,7 +117,11 @@ test('htb: qdisc with a default class, classes (32- and 64-bit rates) read back 
     kind: 'htb', handle: '1:', default: '0x10', r2q: 10, qlen: 100,
   });
   const root = await rootOf(rtnl, index);
-  assert.deepEqual(root.options, { kind: 'htb', defaultClass: 0x10, r2q: 10, directQlen: 100, directPackets: 0 });
+  // directPackets is a counter (frames sent while no class matched: an IPv6 router solicitation
+  // on the veth coming up lands there at times), so only its presence is checked.
+  const { directPackets, ...settings } = root.options as { directPackets?: number };
+  assert.deepEqual(settings, { kind: 'htb', defaultClass: 0x10, r2q: 10, directQlen: 100 });
+  assert.equal(typeof directPackets, 'number');
 
   await rtnl.tclass.add({ index, parent: '1:', classid: '1:10', kind: 'htb', rate: parseRate('25mbit'), ceil: parseRate('30mbit'), prio: 1 });
   await rtnl.tclass.add({ index, parent: '1:', classid: '1:20', kind: 'htb', rate: parseRate('40gbit'), burst: parseSize('15k') });
