@@ -49,7 +49,7 @@ export async function setRate(netns: string, ifname: string, rate: number | unde
   return withRtnl(netns, async (rtnl) => {
     const link = await rtnl.link.get({ name: ifname });
     if (rate === undefined) {
-      await rtnl.qdisc.del({ index: link.index, kind: 'tbf' });
+      await rtnl.qdisc.del({ index: link.index }); // the root qdisc: the kernel's default comes back
       return 'removed';
     }
     await rtnl.qdisc.replace({ index: link.index, kind: 'tbf', rate, burst: rateBurst(rate), latency: RATE_LATENCY_US });

@@ -120,10 +120,10 @@ test('lab up: a dry run makes nothing; up makes the lab; traffic crosses the rou
   const [tbf] = JSON.parse(inNode(`${lab}.r1`, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth1').out) as { kind: string; root?: boolean; options: { rate: number } }[];
   assert.equal(tbf?.kind, 'tbf');
   assert.equal(tbf?.root, true);
-  assert.equal(tbf?.options.rate * 8, 10_000_000, 'tc -j prints the rate in bytes/s');
+  assert.equal((tbf?.options.rate ?? 0) * 8, 10_000_000, 'tc -j prints the rate in bytes/s');
   const [back] = JSON.parse(inNode(`${lab}.n2`, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth1').out) as { kind: string; options: { rate: number } }[];
   assert.equal(back?.kind, 'tbf');
-  assert.equal(back?.options.rate * 8, 2_000_000);
+  assert.equal((back?.options.rate ?? 0) * 8, 2_000_000);
 
   const st = await r.json<StatusJson>('lab', 'status', lab);
   assert.equal(st.up, true);
@@ -255,4 +255,33 @@ nodes:
   assert.deepEqual(await r.json('network', 'ls'), []);
   const json = await r.fails(2, 'lab', 'up', '-f', file);
   assert.equal(json.code, 'NSBOX_ERR_LAB_FILE');
+});
+
+test('lab up of an edited file changes in place: a new rate replaces the tbf, a loss taken out is removed, a new route is added; what cannot change is refused', async (t) => {
+  const { r, lab, file } = await upLab(t);
+  const edited = labFile(lab)
+    .replace('impair: { a->b: { rate: 10mbit }, b->a: { rate: 2mbit } }', 'impair: { a->b: { rate: 5mbit } }')
+    .replace('    impair: { a->b: { loss: 30% } }\n', '')
+    .replace('routes: [ { to: 10.30.0.0/30, via: 10.10.0.1 } ]', 'routes: [ { to: 10.30.0.0/30, via: 10.10.0.1 }, { to: 10.99.0.0/16, via: 10.10.0.1 } ]');
+  writeFileSync(file, edited);
+  const plan = await r.json<UpJson>('lab', 'up', '-f', file, '--dry-run');
+  const steps = plan.steps.map((s) => `${s.action} ${s.key}`);
+  assert.deepEqual(steps, ['create route:n1/10.99.0.0/16', 'change impair:wan/a->b', 'remove impair:wan/b->a', 'remove impair:lossy/a->b']);
+  const [before] = JSON.parse(inNode(`${lab}.r1`, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth1').out) as { options: { rate: number } }[];
+  assert.equal((before?.options.rate ?? 0) * 8, 10_000_000, 'the dry run changed nothing');
+
+  const applied = await r.json<UpJson>('lab', 'up', '-f', file);
+  assert.deepEqual(applied.steps.map((s) => `${s.action} ${s.key}`), steps);
+  const [after] = JSON.parse(inNode(`${lab}.r1`, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth1').out) as { kind: string; options: { rate: number } }[];
+  assert.equal(after?.kind, 'tbf');
+  assert.equal((after?.options.rate ?? 0) * 8, 5_000_000);
+  const [n2q] = JSON.parse(inNode(`${lab}.n2`, 'tc', '-j', 'qdisc', 'show', 'dev', 'eth1').out) as { kind: string }[];
+  assert.notEqual(n2q?.kind, 'tbf', 'the b->a rate is gone');
+  assert.doesNotMatch(inNode(`${lab}.n2`, 'nft', 'list', 'set', 'inet', 'nsbox_fault', 'loss').out, /eth2/);
+  assert.match(inNode(`${lab}.n1`, 'ip', 'route', 'show', '10.99.0.0/16').out, /via 10\.10\.0\.1/);
+  assert.equal((await r.json<UpJson>('lab', 'up', '-f', file)).changed, false);
+
+  writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24'));
+  const refused = await r.fails(4, 'lab', 'up', '-f', file);
+  assert.match(refused.error, /eth0 has the address 10\.10\.0\.11\/24, the file says 10\.10\.0\.12\/24; bring the lab down first/);
 });
