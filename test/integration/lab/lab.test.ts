@@ -12,9 +12,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageRoot } from '../../../src/package-root.js';
 import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
 import { randomName } from '../../helpers/names.js';
 
@@ -284,4 +285,25 @@ test('lab up of an edited file changes in place: a new rate replaces the tbf, a 
   writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24'));
   const refused = await r.fails(4, 'lab', 'up', '-f', file);
   assert.match(refused.error, /eth0 has the address 10\.10\.0\.11\/24, the file says 10\.10\.0\.12\/24; bring the lab down first/);
+});
+
+test('examples/labs/core.yaml (its lab renamed): comes up with its delay noted as not enforced, n1 reaches r1 and r1 reaches n2, the 5% loss and the rates are read back, down', async (t) => {
+  const r = rootForTest(t);
+  const lab = randomName('core');
+  const text = readFileSync(join(packageRoot(), 'examples/labs/core.yaml'), 'utf8').replace(/^lab: demo\b/m, `lab: ${lab}`);
+  const file = writeLab(t, text);
+  t.after(() => r.run('lab', 'down', lab));
+  const result = await r.json<UpJson>('lab', 'up', '-f', file);
+  assert.deepEqual(result.steps.filter((s) => s.action === 'note').map((s) => [s.key, s.detail]),
+    [['impair:wan/a->b', 'delay not applied: this version enforces rate and loss only']]);
+  assert.ok(pings(`${lab}.n1`, '10.10.0.1'), 'n1 -> r1 on the lan');
+  assert.ok(pings(`${lab}.r1`, '10.30.0.2'), 'r1 -> n2 on the wan');
+  const st = await r.json<StatusJson>('lab', 'status', lab);
+  const iface = (node: string, name: string) => st.nodes.find((n) => n.node === node)!.interfaces.find((i) => i.name === name)!;
+  assert.equal(iface('r1', 'eth1').rate, 10_000_000);
+  assert.equal(iface('n2', 'eth1').rate, 10_000_000);
+  assert.equal(iface('n2', 'eth1').loss, 0.05);
+  assert.equal(iface('r1', 'eth1').loss, undefined);
+  await r.json('lab', 'down', lab);
+  assert.deepEqual(await r.json('ls'), []);
 });
