@@ -27,12 +27,13 @@ import { register as gc } from './commands/gc.js';
 import { register as restore } from './commands/restore.js';
 import { register as doctor } from './commands/doctor.js';
 import { register as firewall } from './commands/firewall.js';
+import { register as lab } from './commands/lab.js';
 import { register as agent } from './commands/agent.js';
 import { register as cni } from './commands/cni.js';
 import { register as version } from './commands/version.js';
 
 /** In the order `nsbox --help` lists them. */
-const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, doctor, firewall, cni, agent, version];
+const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, doctor, firewall, lab, cni, agent, version];
 
 function program(runner: Runner, writeErr: (s: string) => void): Command {
   const cmd = new Command('nsbox')

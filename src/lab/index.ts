@@ -1,10 +1,15 @@
 /**
- * Layer: lab — declarative network labs (docs/labs.md). So far: the topology file (parse,
- * validate with positions, JSON Schema) and its compilation into resources; the applier
- * (plan against the store and the kernel, up, down, faults) comes on top of managed/.
+ * Layer: lab — declarative network labs (docs/labs.md): the topology file (parse, validate
+ * with positions, JSON Schema), its compilation into resources, and the applier over managed/:
+ * up (apply.ts), down, status, partitions and heal.
  */
 export { Lab } from './lab.js';
 export { parseLab, loadLabFile, labFromObject, validateLab } from './load.js';
 export { compileLab, STAGES, type CompiledLab, type LabResource, type ResourceKind } from './compile.js';
 export { labJsonSchema, labJsonSchemaText } from './json-schema.js';
 export type * from './model.js';
+export { up, type Step, type UpResult } from './apply.js';
+export { down, type DownResult } from './down.js';
+export { status, type LabStatus, type NodeStatus, type InterfaceStatus } from './status.js';
+export { partition, heal, type PartitionResult } from './faults.js';
+export { LAB_LABEL } from './naming.js';

@@ -2,7 +2,7 @@
  * Layer: lab.
  *
  * The library's handle on a lab (docs/labs.md): load or build it, validated, and compile it
- * into resources. Bringing it up (plan, up, down, faults) is the applier's, still to come.
+ * into resources. Bringing it up is apply.ts (up), down.ts, status.ts and faults.ts.
  */
 import type { CompiledLab } from './compile.js';
 import { compileLab } from './compile.js';

@@ -26,6 +26,10 @@ export interface ConnectOptions {
   ip6?: string;
   /** Unsolicited ARP/NA messages after the link comes up (0..3, default 3). */
   advertiseAddrNMsgs?: number;
+  /** The interface's MAC (default: from its IPv4 address, else random). */
+  mac?: string;
+  /** The interface's name inside (default: `eth` + the lowest free index). */
+  ifname?: string;
 }
 
 /** The network's record, or a not-found error naming what to do. */
@@ -41,7 +45,10 @@ export async function connectAdopted(root: StateRoot, adopted: Adopted, rec: San
   if (rec.config.interfaces.some((i) => i.network === network)) {
     throw new NsboxError(`sandbox ${rec.name} is already connected to ${network}`, 'NSBOX_ERR_EXISTS');
   }
-  const ifname = generateIfaceName('eth', rec.config.interfaces.map((i) => i.dstName));
+  if (o.ifname !== undefined && rec.config.interfaces.some((i) => i.dstName === o.ifname)) {
+    throw new NsboxError(`sandbox ${rec.name} already has an interface named ${o.ifname}`, 'NSBOX_ERR_EXISTS');
+  }
+  const ifname = o.ifname ?? generateIfaceName('eth', rec.config.interfaces.map((i) => i.dstName));
   const row: InterfaceRecord = { srcName: ifname, dstPrefix: 'eth', dstName: ifname, state: 'adding', network, options: { createdInContainer: true } };
   root.records.update(rec.name, (c) => { c.interfaces.push(row); });
   let att;

@@ -24,6 +24,7 @@ import { listPorts, publish, unpublish } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+import { readSysctls, setSysctls, type SysctlChange } from './sysctls.js';
 import { gc, type GcOptions, type GcResult } from './gc.js';
 import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
 import { doctor, type DoctorReport } from './doctor.js';
@@ -85,6 +86,10 @@ export class Manager {
   unsetGateway(name: string, family?: 4 | 6): Promise<Gateways> { return unsetGateway(this.#root, name, family); }
   addNeighbor(name: string, neighbor: NeighborSpec): Promise<Neighbor> { return addNeighbor(this.#root, name, neighbor); }
   removeNeighbor(name: string, neighbor: NeighborSpec): Promise<Neighbor> { return removeNeighbor(this.#root, name, neighbor); }
+
+  /** Network sysctls (`net.*`) inside a sandbox, written where they differ (not recorded: the caller writes them again). */
+  setSysctls(name: string, sysctls: readonly { key: string; value: string }[], dryRun?: boolean): Promise<SysctlChange[]> { return setSysctls(this.#root, name, sysctls, dryRun); }
+  readSysctls(name: string, keys: readonly string[]): Promise<Map<string, string | undefined>> { return readSysctls(this.#root, name, keys); }
 
   // Networks
   async createNetwork(name: string, options?: NetworkCreateOptions): Promise<NetworkView> { return viewOf(this.#root, await this.#root.networks.create(name, options)); }

@@ -1,0 +1,66 @@
+/**
+ * Layer: lab.
+ *
+ * What a running lab is, read back from the store and the kernel (not from its file): its
+ * networks, its nodes with their interfaces, addresses and routes, and the live impairments
+ * in their namespaces: the root tbf's rate per sending interface, the fault table's loss per
+ * receiving interface, and the source addresses each node drops (partitions).
+ */
+import type { Manager } from '../managed/index.js';
+import { readFaults, readRates } from './impair.js';
+import { labNetworks, labSandboxes, nodeName } from './members.js';
+
+export interface InterfaceStatus {
+  name: string;
+  /** The nsbox network, or undefined for a link end. */
+  network: string | undefined;
+  up: boolean;
+  mtu: number | undefined;
+  addresses: string[];
+  /** bit/s of the tbf on it (what the node sends), if any. */
+  rate: number | undefined;
+  /** The share of what arrives on it that is dropped, if any. */
+  loss: number | undefined;
+}
+
+export interface NodeStatus {
+  node: string;
+  sandbox: string;
+  state: string;
+  interfaces: InterfaceStatus[];
+  routes: { destination: string; gateway: string | null }[];
+  /** Source addresses this node drops (partitions). */
+  blocked: string[];
+}
+
+export interface LabStatus {
+  lab: string;
+  up: boolean;
+  networks: { name: string; subnets: string[]; hostAddresses: string[] }[];
+  nodes: NodeStatus[];
+}
+
+async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>): Promise<NodeStatus> {
+  const node = { node: nodeName(lab, sandbox), sandbox, state, interfaces: [], routes: [], blocked: [] };
+  if (state !== 'ready') return node;
+  const netns = manager.keyOf(sandbox);
+  const [view, rates, faults] = await Promise.all([manager.kernelView(sandbox), readRates(netns), readFaults(netns)]);
+  const interfaces = view.links.filter((l) => l.name !== 'lo').map((l): InterfaceStatus => ({
+    name: l.name, network: networkOf.get(l.name), up: l.up, mtu: l.mtu,
+    addresses: view.addresses.filter((a) => a.index === l.index).map((a) => a.address),
+    rate: rates.get(l.name), loss: faults.loss[l.name],
+  }));
+  const routes = view.routes.map((r) => ({ destination: r.destination, gateway: r.gateway }));
+  return { ...node, interfaces, routes, blocked: faults.blocked };
+}
+
+export async function status(manager: Manager, lab: string): Promise<LabStatus> {
+  const sandboxes = labSandboxes(manager, lab).sort((x, y) => (x.record.name < y.record.name ? -1 : 1));
+  const nodes: NodeStatus[] = [];
+  for (const s of sandboxes) {
+    const networkOf = new Map(s.record.config.interfaces.map((i) => [i.dstName, i.network]));
+    nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf));
+  }
+  const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
+  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes };
+}
