@@ -86,14 +86,6 @@ function interfaceRow(ctx: Ctx, sandbox: string, ifname: string) {
   return sandboxRecord(ctx, sandbox)?.record.config.interfaces.find((i) => i.dstName === ifname);
 }
 
-async function withNetns<T>(netns: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const rtnl = Rtnl.open({ netns });
-  try {
-    return await fn(rtnl);
-  } finally {
-    rtnl.close();
-  }
-}
 
 async function iface(ctx: Ctx, r: Extract<LabResource, { kind: 'iface' }>): Promise<void> {
   const address = r.iface.address;
@@ -115,7 +107,7 @@ async function iface(ctx: Ctx, r: Extract<LabResource, { kind: 'iface' }>): Prom
   }
   const mtu = r.iface.mtu;
   if (mtu === undefined || ctx.dryRun && row === undefined) return;
-  await withNetns(ctx.manager.keyOf(r.sandbox), async (rtnl) => {
+  await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, async (rtnl) => {
     const link = await rtnl.link.get({ name: r.iface.name });
     if (link.mtu === mtu) return;
     ctx.steps.push({ key: r.key, action: 'change', detail: `${r.sandbox} ${r.iface.name} mtu ${link.mtu ?? '?'} -> ${mtu}` });
@@ -135,7 +127,7 @@ async function link(ctx: Ctx, r: Extract<LabResource, { kind: 'link' }>): Promis
 
 async function address(ctx: Ctx, r: Extract<LabResource, { kind: 'address' }>): Promise<void> {
   if (ctx.newNodes.has(r.node) || ctx.dryRun && interfaceRow(ctx, r.sandbox, r.iface) === undefined) return; // made with its link
-  await withNetns(ctx.manager.keyOf(r.sandbox), async (rtnl) => {
+  await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, async (rtnl) => {
     const link = await rtnl.link.get({ name: r.iface });
     const have = (await rtnl.addr.list()).some((x) => x.index === link.index && x.cidr === r.address);
     if (have) return;

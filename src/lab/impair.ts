@@ -18,18 +18,10 @@ export const rateBurst = (bitsPerSecond: number): number => Math.max(Math.ceil(b
 
 export type Outcome = 'unchanged' | 'set' | 'removed';
 
-async function withRtnl<T>(netns: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const rtnl = Rtnl.open({ netns });
-  try {
-    return await fn(rtnl);
-  } finally {
-    rtnl.close();
-  }
-}
 
 /** The rate (bit/s) of the root tbf of each link in a namespace, by link name. */
 export async function readRates(netns: string): Promise<Map<string, number>> {
-  return withRtnl(netns, async (rtnl) => {
+  return Rtnl.with({ netns }, async (rtnl) => {
     const names = new Map((await rtnl.link.list()).map((l) => [l.index, l.name]));
     const out = new Map<string, number>();
     for (const q of await rtnl.qdisc.list()) {
@@ -46,7 +38,7 @@ export async function setRate(netns: string, ifname: string, rate: number | unde
   const now = (await readRates(netns)).get(ifname);
   if (now === rate) return 'unchanged';
   if (dryRun) return rate === undefined ? 'removed' : 'set';
-  return withRtnl(netns, async (rtnl) => {
+  return Rtnl.with({ netns }, async (rtnl) => {
     const link = await rtnl.link.get({ name: ifname });
     if (rate === undefined) {
       await rtnl.qdisc.del({ index: link.index }); // the root qdisc: the kernel's default comes back

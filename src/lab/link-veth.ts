@@ -12,18 +12,10 @@ import type { Manager } from '../managed/index.js';
 import type { EndpointSpec, LinkSpec } from './model.js';
 import { hostVethName } from './naming.js';
 
-async function withHost<T>(fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const rtnl = Rtnl.open();
-  try {
-    return await fn(rtnl);
-  } finally {
-    rtnl.close();
-  }
-}
 
 /** Delete host links by name (those not there are fine). */
 export async function deleteHostLinks(names: readonly string[]): Promise<string[]> {
-  return withHost(async (rtnl) => {
+  return Rtnl.with({}, async (rtnl) => {
     const deleted: string[] = [];
     for (const name of names) {
       if ((await rtnl.link.find({ name })) === undefined) continue;
@@ -46,7 +38,7 @@ export async function makeLinkVeth(manager: Manager, lab: string, link: Omit<Lin
   const hostB = hostVethName(lab, link.name, 'b');
   await deleteHostLinks([hostA, hostB]); // a leftover of an interrupted run
   const mtu = (end: EndpointSpec): number | undefined => end.mtu ?? link.mtu;
-  await withHost((rtnl) => rtnl.link.add({
+  await Rtnl.with({}, (rtnl) => rtnl.link.add({
     name: hostA, kind: 'veth', numTxQueues: 1, numRxQueues: 1, ...(mtu(link.a) === undefined ? {} : { mtu: mtu(link.a) }),
     peer: { name: hostB, numTxQueues: 1, numRxQueues: 1, ...(mtu(link.b) === undefined ? {} : { mtu: mtu(link.b) }) },
   }));

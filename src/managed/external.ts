@@ -150,14 +150,8 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
       // Rate limits: out of the container on its interface, into it on the host end (a tbf
       // each; they go with the links).
       if (o.rateLimits?.egress !== undefined) await limitRate(sandbox.netlink, o.ifname, o.rateLimits.egress);
-      if (o.rateLimits?.ingress !== undefined && att.hostIf !== undefined) {
-        const host = Rtnl.open();
-        try {
-          await limitRate(host, att.hostIf, o.rateLimits.ingress);
-        } finally {
-          host.close();
-        }
-      }
+      const ingress = o.rateLimits?.ingress;
+      if (ingress !== undefined && att.hostIf !== undefined) await Rtnl.with({}, (host) => limitRate(host, att.hostIf!, ingress));
       const prefix = (cidr: string | undefined): string => (cidr ? cidr.slice(cidr.indexOf('/')) : '');
       root.records.update(name, (c) => {
         const r = c.interfaces.find((i) => i.dstName === o.ifname)!;
@@ -176,15 +170,7 @@ export async function attachExternal(root: StateRoot, name: string, o: AttachExt
         published.hold.release(); // the kernel's DNAT carries them; nothing on the host listens
         ports = published.ports;
       }
-      const host = Rtnl.open();
-      let hostMac: string | undefined;
-      let bridgeMac: string | undefined;
-      try {
-        hostMac = await macOf(host, att.hostIf);
-        bridgeMac = await macOf(host, net.config.bridge);
-      } finally {
-        host.close();
-      }
+      const [hostMac, bridgeMac] = await Rtnl.with({}, async (host) => [await macOf(host, att.hostIf), await macOf(host, net.config.bridge)]);
       sandbox.close();
       const record = root.record(name);
       refreshNames(root, { networks: [o.network] }); // nsbox's own sandboxes on the network learn its address

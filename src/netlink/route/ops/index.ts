@@ -55,6 +55,16 @@ export class Rtnl {
     return new Rtnl(openNetnsSocket(RTNETLINK, options));
   }
 
+  /** Run `fn` with a handle opened for it (`options` as for `open`), closed afterwards whatever happens. */
+  static async with<T>(options: RtnlOptions, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
+    const rtnl = Rtnl.open(options);
+    try {
+      return await fn(rtnl);
+    } finally {
+      rtnl.close();
+    }
+  }
+
   /** The namespace fd this handle works in (-1: the caller's namespace). */
   get netnsFd(): number {
     return this.#handle.netnsFd;
