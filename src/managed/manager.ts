@@ -8,7 +8,7 @@
  * at any point leaves what gc finishes or undoes. The CLI, the CNI plugin and labs call this;
  * each method is one line into the module that does the work.
  */
-import type { InterfaceRecord, PortRecord, SandboxRecord } from '../store/index.js';
+import type { InterfaceRecord, LabRecords, PortRecord, SandboxRecord } from '../store/index.js';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 import { DEFAULT_ROOT, StateRoot, type RootOptions } from './root.js';
@@ -47,6 +47,20 @@ export class Manager {
   get root(): string {
     return this.#root.dir;
   }
+
+  /** The labs' records (src/lab/): each lab's validated file, its state and its active faults. */
+  get labs(): LabRecords {
+    return this.#root.labs;
+  }
+
+  /** Hold a lab's cross-process lock while `fn` runs. */
+  labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> { return this.#root.labLocked(lab, fn); }
+
+  /** Try a lab's lock without waiting: undefined when another process holds it. */
+  tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> { return this.#root.tryLabLocked(lab, fn); }
+
+  /** The directory of a lab's files: ROOT/labs/LAB. */
+  labDir(lab: string): string { return this.#root.labDir(lab); }
 
   /** Close the database and host handles (they open again on next use). */
   close(): void {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock, withFileLockSync } from '../sandbox/index.js';
-import { openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
+import { LabRecords, openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
 import { Networks, checkName } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 
@@ -28,6 +28,7 @@ export class StateRoot {
   #db: Db | undefined;
   #records: SandboxRecords | undefined;
   #ports: PortRecords | undefined;
+  #labs: LabRecords | undefined;
   #networks: Networks | undefined;
   readonly #warnings = new Set<string>();
 
@@ -53,6 +54,12 @@ export class StateRoot {
   get ports(): PortRecords {
     this.#ports ??= new PortRecords(this.#openDb());
     return this.#ports;
+  }
+
+  /** Labs and their active faults, in the same database. */
+  get labs(): LabRecords {
+    this.#labs ??= new LabRecords(this.#openDb());
+    return this.#labs;
   }
 
   /** Networks and leases, in the same database. */
@@ -91,6 +98,7 @@ export class StateRoot {
     this.#db = undefined;
     this.#records = undefined;
     this.#ports = undefined;
+    this.#labs = undefined;
   }
 
   /** The netns file of a sandbox name. */
@@ -115,7 +123,8 @@ export class StateRoot {
   /**
    * Cross-process locks in ROOT/locks: `NAME.lock` serialises work on a sandbox; `NAME.run` is
    * held by a `nsbox run` for its whole life (gc collects runs whose lock is free);
-   * `_names.lock` (no sandbox name starts with `_`) serialises the names files (managed/names.ts).
+   * `_names.lock` (no sandbox name starts with `_`) serialises the names files (managed/names.ts);
+   * `_lab.LAB.lock` serialises the changes to a lab (src/lab/).
    */
   async #withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const res = await withFileLock(join(this.dir, 'locks', file), fn);
@@ -136,6 +145,21 @@ export class StateRoot {
   /** Try the sandbox's lock without waiting; undefined when another process holds it (in use). */
   tryLocked<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
     return this.#tryLock(`${name}.lock`, fn);
+  }
+
+  /** Hold the lab's lock while `fn` runs (an `up`, a `down`, a fault applied or healed). */
+  labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`_lab.${lab}.lock`, fn);
+  }
+
+  /** Try the lab's lock without waiting; undefined when another process holds it (an `up` is running). */
+  tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#tryLock(`_lab.${lab}.lock`, fn);
+  }
+
+  /** The directory of a lab's files (its supervisor's socket and logs): ROOT/labs/LAB. */
+  labDir(lab: string): string {
+    return join(this.dir, 'labs', lab);
   }
 
   /** Hold the run lock of a `nsbox run` sandbox for its whole life. */

@@ -71,6 +71,24 @@ const MIGRATIONS: readonly string[] = [
   // The clash lookup before publishing (protocol, family and host port; any address): without it
   // each lookup scanned every row of the protocol, and 1,000 ports cost ~40 ms (benchmarks.md).
   `CREATE INDEX ports_by_host_port ON ports (family, protocol, host_port);`,
+  // Labs (src/lab/): the validated file of each lab that was brought up, and its active faults.
+  `CREATE TABLE labs (
+     name        TEXT PRIMARY KEY,
+     state       TEXT NOT NULL CHECK (state IN ('applying', 'up', 'removing')),
+     file        TEXT,
+     spec        TEXT NOT NULL,
+     digest      TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE lab_faults (
+     lab         TEXT NOT NULL REFERENCES labs (name) ON DELETE CASCADE,
+     name        TEXT NOT NULL,
+     spec        TEXT NOT NULL,
+     applied_at  TEXT NOT NULL,
+     heal_at     TEXT,
+     PRIMARY KEY (lab, name)
+   ) STRICT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
 /**
- * Layer: store. Embedded state (SQLite): sandboxes, networks and leases, published ports.
+ * Layer: store. Embedded state (SQLite): sandboxes, networks and leases, published ports, labs.
  */
 export { openDb, SCHEMA_VERSION, type Db } from './db.js';
 export {
@@ -10,3 +10,4 @@ export {
 } from './network-records.js';
 export { PortRecords, type PortRecord, type PortState, type PortKey } from './port-records.js';
 export { HostSettings, type HostSetting } from './host-settings.js';
+export { LabRecords, type LabRecord, type LabFaultRecord, type LabState } from './lab-records.js';
