@@ -20,7 +20,7 @@ const layer = (files, forbidden, why) => ({
  * Netlink protocol families: each is netlink/<family>/{family.ts,schema,ops} (its descriptor, its
  * pure schema, its operations) and never imports another; the socket imports none of them.
  */
-const FAMILIES = ['route', 'nftables', 'conntrack'];
+const FAMILIES = ['route', 'nftables', 'conntrack', 'nfqueue'];
 const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/family*`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
 const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
 

@@ -6,6 +6,7 @@
 #   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
 #   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
 #   sudo scripts/capture-fixtures.sh tc               # only the traffic-control ones (tc-*.hex)
+#   sudo scripts/capture-fixtures.sh nfqueue          # only the nfnetlink_queue ones (nfq-*.hex, nft-iptables-nfqueue*)
 #   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
 #                                                     # constants with the uapi headers (needs gcc
 #                                                     # + linux headers)
@@ -372,11 +373,39 @@ ip netns del tc0
 tool=$iproute
 }
 
+# nfnetlink_queue (nfq-*.hex) and the NFQUEUE rule (research/labs-overlay.md §A2.4): iptables-nft's
+# `-j NFQUEUE --queue-num 3 --queue-bypass` (an nft_compat `target` expression: name NFQUEUE, rev 3,
+# struct xt_NFQ_info_v3) and the kernel's dump of it; then libnetfilter_queue's own calls
+# (test/fixtures/nfqueue/nfq-reference.c, built here; Debian's libnetfilter-queue-dev) binding
+# queue 3 in META mode and giving verdicts to four pings on lo (accept, hold, batch, drop), with
+# the kernel's packet messages. Needs gcc, iptables-nft, libnetfilter-queue-dev and ping.
+capture_nfqueue() {
+local bin
+bin=$(mktemp -d)
+gcc -Wall -o "$bin/nfq-reference" "$repo/test/fixtures/nfqueue/nfq-reference.c" -lnetfilter_queue
+ip netns del nfq0 2>/dev/null || true
+ip netns add nfq0
+ip -n nfq0 link set lo up
+tool="iptables $(iptables-nft --version | sed -n 's/^iptables v\([^ ]*\).*/\1/p')"
+capture nft-iptables-nfqueue ip netns exec nfq0 iptables-nft -t mangle -A PREROUTING -i veth1 -j NFQUEUE --queue-num 3 --queue-bypass
+capture nft-iptables-nfqueue-list ip netns exec nfq0 iptables-nft -t mangle -S PREROUTING
+ip netns exec nfq0 iptables-nft -t mangle -F PREROUTING
+ip netns exec nfq0 iptables-nft -t mangle -A PREROUTING -i lo -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 3
+tool="libnetfilter_queue $(dpkg-query -W -f='${Version}' libnetfilter-queue1 2>/dev/null || echo unknown)"
+(sleep 0.5; ip netns exec nfq0 ping -c 4 -i 0.2 -W 1 127.0.0.1 >/dev/null 2>&1) &
+capture nfq-reference ip netns exec nfq0 "$bin/nfq-reference"
+wait
+ip netns del nfq0
+rm -rf "$bin"
+tool=$iproute
+}
+
 case "${1:-all}" in
   rtnetlink) capture_rtnetlink ;;
   nftables) capture_nftables ;;
   conntrack) capture_conntrack ;;
   tc) capture_tc ;;
-  all) capture_rtnetlink; capture_nftables; capture_conntrack; capture_tc ;;
-  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, tc, all, check-constants)" >&2; exit 2 ;;
+  nfqueue) capture_nfqueue ;;
+  all) capture_rtnetlink; capture_nftables; capture_conntrack; capture_tc; capture_nfqueue ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, tc, nfqueue, all, check-constants)" >&2; exit 2 ;;
 esac
