@@ -7,7 +7,7 @@
 #   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
 #   sudo scripts/capture-fixtures.sh tc               # only the traffic-control ones (tc-*.hex)
 #   sudo scripts/capture-fixtures.sh nfqueue          # only the nfnetlink_queue ones (nfq-*.hex, nft-iptables-nfqueue*)
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,nfqueue,wire}
 #                                                     # constants with the uapi headers (needs gcc
 #                                                     # + linux headers)
 #   sudo scripts/capture-fixtures.sh TARGET NAME…     # (re)capture only these of TARGET; every other
@@ -44,12 +44,14 @@ const [repo, cfile, extra] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
   read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
-  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts');
+  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts') +
+  read('src/netlink/nfqueue/schema/constants.ts');
 const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_addr.h',
   'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
   'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
   'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
   'linux/netfilter/nf_conntrack_tcp.h', 'linux/netfilter/nf_tables_compat.h', 'linux/netfilter/xt_conntrack.h', 'linux/netfilter/xt_state.h',
+  'linux/netfilter/nfnetlink_queue.h', 'linux/netfilter/xt_NFQUEUE.h',
   'linux/pkt_sched.h', 'linux/gen_stats.h'];
 const includes = headers.map((h) => `#include <${h}>`).join('\n');
 // Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
@@ -75,6 +77,11 @@ for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NFT|NF|NFNETLINK
 // a size, not a name the headers define: checked directly
 const nfgenLen = /export const NFGENMSG_LEN = (\d+);/.exec(src)[1];
 out.push(`if (sizeof(struct nfgenmsg) != ${nfgenLen}) { bad++; printf("MISMATCH sizeof(struct nfgenmsg)\\n"); } else n++;`);
+// the nfnetlink_queue and xt_NFQUEUE struct sizes the codec writes and reads
+for (const [c, struct] of [['NFQNL_PACKET_HDR_LEN', 'nfqnl_msg_packet_hdr'], ['NFQNL_CONFIG_PARAMS_LEN', 'nfqnl_msg_config_params'], ['XT_NFQ_INFO_V3_LEN', 'xt_NFQ_info_v3']]) {
+  const v = new RegExp(`export const ${c} = (\\d+);`).exec(src)[1];
+  out.push(`if (sizeof(struct ${struct}) != ${v}) { bad++; printf("MISMATCH sizeof(struct ${struct})\\n"); } else n++;`);
+}
 out.push(`printf("%d constants match the uapi headers, %d differ\\n", n, bad);`);
 if (absent.length > 0) {
   out.push(`printf("${absent.length} are newer than these headers, not checked here (compare with torvalds/linux include/uapi, or set NSBOX_UAPI_INCLUDE): ${absent.join(' ')}\\n");`);
