@@ -19,8 +19,9 @@ function asSpec(value: unknown): LabSpec | undefined {
   return typeof v.lab === 'string' && lists ? (value as LabSpec) : undefined;
 }
 
-export function storedGraph(manager: Manager, lab: string): LabGraph {
-  const record = manager.labs.get(lab);
+/** `state`: the Manager (only its lab records are read). */
+export function storedGraph(state: Pick<Manager, 'labs'>, lab: string): LabGraph {
+  const record = state.labs.get(lab);
   if (record === undefined) {
     throw new NsboxError(`no lab ${JSON.stringify(lab)} in the state (it is not up): give its file with \`nsbox lab graph -f FILE\`, or bring it up with \`nsbox lab up -f FILE\``, 'NSBOX_ERR_NOT_FOUND');
   }
@@ -28,5 +29,5 @@ export function storedGraph(manager: Manager, lab: string): LabGraph {
   if (spec === undefined) {
     throw new NsboxError(`lab ${JSON.stringify(lab)}: its stored spec is not one this nsbox can read: give its file with \`nsbox lab graph -f FILE\``, 'NSBOX_ERR_NOT_FOUND');
   }
-  return buildGraph(spec, { activeFaults: manager.labs.faults(lab).map((f) => f.name) });
+  return buildGraph(spec, { activeFaults: state.labs.faults(lab).map((f) => f.name) });
 }
