@@ -13,3 +13,4 @@ export { down, type DownResult } from './down.js';
 export { status, type LabStatus, type NodeStatus, type InterfaceStatus } from './status.js';
 export { partition, heal, type PartitionResult } from './faults.js';
 export { LAB_LABEL } from './naming.js';
+export { buildGraph, renderGraph, storedGraph, GRAPH_FORMATS, isGraphFormat, type GraphFormat, type LabGraph } from './graph/index.js';

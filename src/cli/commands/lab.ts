@@ -10,6 +10,7 @@ import { Lab, down, heal, partition, status, up, type LabStatus, type UpResult }
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
+import { registerLabGraph } from './lab-graph.js';
 
 async function load(file: string, json: boolean): Promise<Lab | number> {
   try {
@@ -96,4 +97,6 @@ export const register: Register = (program, run) => {
       if (json) printJson(result);
       else process.stdout.write(`lab ${name}: healed (${Object.values(result).flat().length} blocked address(es) removed)\n`);
     }));
+
+  registerLabGraph(lab, run);
 };
