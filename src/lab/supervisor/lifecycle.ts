@@ -44,7 +44,7 @@ function plannedChanges(manager: Manager, lab: Lab, running: ProcessStatus[]): S
     const r = running.find((p) => `${p.node}/${p.process}` === key);
     if (r === undefined) changes.push({ key: `process:${key}`, action: 'create', detail: `${key}: start ${d.spec.argv.join(' ')}` });
     else if (r.digest !== d.digest) changes.push({ key: `process:${key}`, action: 'change', detail: `${key}: restart (its definition changed)` });
-    else if (r.state === 'failed') changes.push({ key: `process:${key}`, action: 'change', detail: `${key}: start again (it had failed)` });
+    else if (r.state === 'failed' || (r.state === 'pending' && r.failure !== undefined)) changes.push({ key: `process:${key}`, action: 'change', detail: `${key}: start again (it ${r.state === 'failed' ? 'had failed' : 'had not started'})` });
   }
   for (const r of running) {
     if (!defs.some((d) => d.node === r.node && d.spec.name === r.process)) changes.push({ key: `process:${r.node}/${r.process}`, action: 'remove', detail: `${r.node}/${r.process}: stop` });

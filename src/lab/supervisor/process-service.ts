@@ -80,7 +80,7 @@ class ProcessService implements SupervisorService {
     for (const [key, def] of wanted) {
       const p = this.#procs.get(key);
       if (p !== undefined && p.def.digest === def.digest) {
-        if (p.state === 'failed') changes.push({ key: `process:${key}`, action: 'change', detail: `${key} started again (it had failed)` });
+        if (p.state === 'failed' || (p.state === 'pending' && p.status().failure !== undefined)) changes.push({ key: `process:${key}`, action: 'change', detail: `${key}: started again (it ${p.state === 'failed' ? 'had failed' : 'had not started'})` });
         p.reset();
         continue;
       }
