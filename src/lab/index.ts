@@ -16,6 +16,6 @@ export { LAB_LABEL } from './naming.js';
 export { labExec } from './exec.js';
 export { logSources, followLogs, tailLines, type LogSource } from './logs.js';
 export { supervise } from './supervisor/daemon.js';
-export { signalProcess, restartProcess, reapLeftovers, stopSupervisor, startSupervisor, supervisorStatus } from './supervisor/client.js';
+export { signalProcess, restartProcess, reapLeftovers, reapAllLeftovers, stopSupervisor, startSupervisor, supervisorStatus } from './supervisor/client.js';
 export type { SupervisorView } from './supervisor/status.js';
 export type { ProcessStatus, ProcessState } from './supervisor/supervised-process.js';

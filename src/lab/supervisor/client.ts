@@ -7,9 +7,9 @@
  * a dead one left: leftovers.ts). `signalProcess` is what a `signal` fault sends.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NsboxError, type ErrorCode } from '../../errors.js';
 import type { Manager } from '../../managed/index.js';
@@ -161,4 +161,15 @@ export async function stopSupervisor(manager: Manager, lab: string): Promise<{ w
     if (i === 1200) throw new NsboxError(`lab ${lab}'s supervisor still holds ${supervisorPaths(manager, lab).lock} after 60 s`, 'NSBOX_ERR_BUSY');
     await sleep(50);
   }
+}
+
+/** reapLeftovers for every lab with a directory under ROOT/labs (`nsbox gc`): the pids killed, per lab. */
+export async function reapAllLeftovers(manager: Manager): Promise<Record<string, number[]>> {
+  const base = dirname(manager.labDir('x'));
+  const out: Record<string, number[]> = {};
+  for (const lab of existsSync(base) ? readdirSync(base) : []) {
+    const killed = await reapLeftovers(manager, lab);
+    if (killed !== undefined && killed.length > 0) out[lab] = killed;
+  }
+  return out;
 }

@@ -201,7 +201,7 @@ test('lab processes: tcp/log/command readiness, traffic across the lab, idempote
   assert.equal(existsSync(paths), false, 'no socket, lock or log left');
 });
 
-test('lab processes: a process not ready in time fails up with its name and its last log lines; the next up of a fixed file starts it', async (t) => {
+test('lab processes: a process not ready in time fails up with its name and its last log lines; the next up of a fixed file starts it; gc kills what a dead supervisor left', async (t) => {
   const r = rootForTest(t);
   const lab = randomName('lab');
   const dir = labDir(t);
@@ -232,5 +232,15 @@ nodes:
   assert.deepEqual(fixed.steps.filter((s) => s.key.startsWith('process:')).map((s) => `${s.action} ${s.key}`), ['change process:a/slow', 'change process:a/after']);
   const ok = await r.json<StatusJson>('lab', 'status', lab);
   assert.deepEqual(ok.supervisor.processes.map((p) => `${p.process} ${p.state}`), ['slow ready', 'after ready']);
-  assert.equal((await r.run('lab', 'down', lab)).code, 0);
+
+  // The supervisor SIGKILLed, then `nsbox gc`: its processes are killed; `down` still works.
+  const pids = ok.supervisor.processes.map((p) => p.pid!);
+  process.kill(ok.supervisor.pid!, 'SIGKILL');
+  for (let i = 0; i < 100 && (await r.json<StatusJson>('lab', 'status', lab)).supervisor.running; i++) await sleep(50);
+  assert.ok(pids.every((p) => existsSync(`/proc/${p}`)), 'they outlive the supervisor');
+  assert.match(await r.ok('gc'), /killed 2 process\(es\) of lab \S+ left by its dead supervisor/);
+  assert.deepEqual(pids.filter((p) => existsSync(`/proc/${p}`) && procState(p) !== 'Z'), []);
+  const down = await r.run('lab', 'down', lab);
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(existsSync(join(r.root, 'labs', lab)), false);
 });
