@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_NATIVE: { category: 'internal', when: 'the native addon is missing, or was used before it was initialised' },
   NSBOX_ERR_NATIVE_ARGS: { category: 'usage', when: 'the native addon was called with arguments of the wrong type (a bug above sys/)' },
   NSBOX_ERR_NAPI: { category: 'internal', when: 'an N-API call inside the addon failed' },
+  NSBOX_ERR_LAB_PROCESS: { category: 'internal', when: 'a lab\'s process did not become ready (the message names it and ends with its last log lines), or the lab\'s supervisor could not start' },
   NSBOX_ERR_INTERNAL: { category: 'internal', when: 'an error that is not an nsbox error reached a process edge' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -10,8 +10,9 @@
  * error naming it: bring the lab down first. A second `up` of the same file changes nothing
  * and says so. With `dryRun`, nothing is written and the steps say what would be done.
  *
- * Not enforced by this applier (each is a `note` step): delay and jitter, processes and the
- * schedule.
+ * Processes are the lab's supervisor's (supervisor/lifecycle.ts): started or reloaded last,
+ * and waited for until ready. Not enforced by this applier (each is a `note` step): delay and
+ * jitter, and the schedule.
  */
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
@@ -23,6 +24,7 @@ import { labNetworkOptions } from './network-options.js';
 import { makeLinkVeth } from './link-veth.js';
 import { LAB_LABEL } from './naming.js';
 import { setLoss, setRate, type Outcome } from './impair.js';
+import { processesUp } from './supervisor/lifecycle.js';
 
 export interface Step {
   /** The resource's key (compile.ts), or `impair:LINK/DIR` for an impairment set or removed. */
@@ -194,11 +196,12 @@ export async function up(lab: Lab, manager: Manager, options: { dryRun?: boolean
       case 'sysctl': await sysctl(ctx, r); break;
       case 'route': await route(ctx, r); break;
       case 'impair': break; // all links' directions at once, below (removals too)
-      case 'process': ctx.steps.push({ key: r.key, action: 'note', detail: 'not started: this version does not run processes' }); break;
+      case 'process': break; // the supervisor's, below
       case 'fault': break; // definitions: `nsbox lab partition` applies partitions
     }
   }
   await impairments(ctx);
+  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
   if (compiled.schedule.length > 0) ctx.steps.push({ key: 'schedule', action: 'note', detail: `${compiled.schedule.length} step(s) not run: this version has no schedule` });
   return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
 }

@@ -14,3 +14,9 @@ export { status, type LabStatus, type NodeStatus, type InterfaceStatus } from '.
 export { partition, heal, type PartitionResult } from './faults.js';
 export { LAB_LABEL } from './naming.js';
 export { buildGraph, renderGraph, storedGraph, GRAPH_FORMATS, isGraphFormat, type GraphFormat, type LabGraph } from './graph/index.js';
+export { labExec } from './exec.js';
+export { logSources, followLogs, tailLines, type LogSource } from './logs.js';
+export { supervise } from './supervisor/daemon.js';
+export { signalProcess, restartProcess, reapLeftovers, reapAllLeftovers, stopSupervisor, startSupervisor, supervisorStatus } from './supervisor/client.js';
+export type { SupervisorView } from './supervisor/status.js';
+export type { ProcessStatus, ProcessState } from './supervisor/supervised-process.js';

@@ -9,6 +9,7 @@
 import type { Manager } from '../managed/index.js';
 import { readFaults, readRates } from './impair.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
+import { supervisorView, type SupervisorView } from './supervisor/status.js';
 
 export interface InterfaceStatus {
   name: string;
@@ -38,6 +39,8 @@ export interface LabStatus {
   up: boolean;
   networks: { name: string; subnets: string[]; hostAddresses: string[] }[];
   nodes: NodeStatus[];
+  /** The supervisor and its processes (supervisor/status.ts). */
+  supervisor: SupervisorView;
 }
 
 async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>): Promise<NodeStatus> {
@@ -62,5 +65,5 @@ export async function status(manager: Manager, lab: string): Promise<LabStatus> 
     nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes };
+  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor: await supervisorView(manager, lab) };
 }

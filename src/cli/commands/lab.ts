@@ -2,7 +2,7 @@
  * Layer: cli.
  *
  * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB | partition LAB GROUP GROUP
- * [--oneway] | heal LAB` (docs/labs.md, src/lab/). A bad lab file prints its problems one per
+ * [--oneway] | heal LAB`; exec, logs and the supervisor in lab-process.ts (docs/labs.md, src/lab/). A bad lab file prints its problems one per
  * line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is made.
  */
 import { LabFileError } from '../../errors.js';
@@ -11,6 +11,7 @@ import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
 import { registerLabGraph } from './lab-graph.js';
+import { printSupervisor, registerLabProcess } from './lab-process.js';
 
 async function load(file: string, json: boolean): Promise<Lab | number> {
   try {
@@ -42,6 +43,7 @@ function printStatus(s: LabStatus): void {
     : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), pct(i.loss)])));
   printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)'], rows);
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
+  printSupervisor(s.supervisor);
 }
 
 const groupOf = (text: string): string[] => text.split(',').map((x) => x.trim()).filter((x) => x !== '');
@@ -99,4 +101,5 @@ export const register: Register = (program, run) => {
     }));
 
   registerLabGraph(lab, run);
+  registerLabProcess(lab, run);
 };
