@@ -21,7 +21,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -113,6 +113,7 @@ function mininetRun(shape: Shape, n: number): Run {
 
 interface Result { shape: Shape; n: number; variant: Variant; reps: number; upMs: number; downMs: number; ok: boolean; upRuns: number[]; downRuns: number[] }
 const results: Result[] = [];
+const loadStart = loadavg()[0]!.toFixed(1);
 
 for (const n of sizes) {
   for (const shape of shapes) {
@@ -140,7 +141,7 @@ const NAMES: Record<Variant, string> = { cli: 'nsbox CLI', lib: 'nsbox library',
 const ms = (x: number): string => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(x >= 100 ? 0 : 1)} ms`);
 const per = (x: number, n: number): string => (x / n).toFixed(2);
 const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-console.log(`\nlabs — ${new Date().toISOString().slice(0, 10)}, kernel ${kernel}, ${cpus().length} CPUs, Node ${process.version}, medians`);
+console.log(`\nlabs — ${new Date().toISOString().slice(0, 10)}, kernel ${kernel}, ${cpus().length} CPUs, Node ${process.version}, medians; load average ${loadStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
 console.log('| shape | N | variant | reps | up | up ms/node | down | down ms/node | ping |');
 console.log('|---|---:|---|---:|---:|---:|---:|---:|---|');
 for (const r of results) {
