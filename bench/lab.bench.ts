@@ -111,6 +111,13 @@ function mininetRun(shape: Shape, n: number): Run {
   return { upMs: r.up * 1000, downMs: r.down * 1000, ok: r.ping };
 }
 
+/**
+ * Removing a namespace returns before the kernel has destroyed it (cleanup_net runs later, in
+ * a workqueue, taking the rtnl lock): every variant's `down` leaves such a tail, which would
+ * slow whichever variant runs next. Wait it out: 0.5 s + 5 ms per node.
+ */
+const settle = (n: number): Promise<void> => new Promise((res) => setTimeout(res, 500 + 5 * n));
+
 interface Result { shape: Shape; n: number; variant: Variant; reps: number; upMs: number; downMs: number; ok: boolean; upRuns: number[]; downRuns: number[] }
 const results: Result[] = [];
 const loadStart = loadavg()[0]!.toFixed(1);
@@ -120,10 +127,12 @@ for (const n of sizes) {
     const variants = variantsWanted.filter((v) => v !== 'mininet' || (whyNoMininet === undefined && n <= mininetMax));
     const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
     for (let rep = 0; rep < reps(n); rep++) {
-      for (const v of variants) { // interleaved, so a noisy spell hits every variant
+      // Interleaved, so a noisy spell hits every variant, and rotated, so none always follows the same one.
+      for (const v of [...variants.slice(rep % variants.length), ...variants.slice(0, rep % variants.length)]) {
         if (v === 'mininet' && n >= 1000 && rep > 0) continue;
         const r = v === 'ip' ? await ipRun(shape, n) : v === 'mininet' ? mininetRun(shape, n) : await nsboxRun(v, shape, n);
         runs.get(v)!.push(r);
+        await settle(n);
         console.error(`${shape} ${n} ${v} #${rep + 1}: up ${r.upMs.toFixed(0)} ms, down ${r.downMs.toFixed(0)} ms, ping ${r.ok ? 'ok' : 'FAILED'}`);
       }
     }
