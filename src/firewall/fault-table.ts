@@ -6,18 +6,23 @@
  * docs/firewall.md "Lab faults"). Everything is dropped at the RECEIVER, in a filter chain at
  * prerouting priority -300: before conntrack (-200) and before routing, so it covers what the
  * node receives and what a router forwards, and never the sender's output path (a drop there is
- * an EPERM the sending application sees, not loss). The rules never change at run time:
+ * an EPERM the sending application sees, not loss). These rules never change at run time:
  *
  * - loss: `meta iifname . numgen random mod 1000000 @loss counter drop`; 20% loss on packets
  *   arriving on `eth0` is ONE element, `"eth0" . 0-199999`, replaced in one transaction to change;
  * - partitions: `ip saddr @blocked4 counter drop` (and `ip6 saddr @blocked6`): a source address
  *   in the set is cut off from this node; a two-way partition is each side blocking the other.
  *
- * Delay is the one kind with a rule per interface, appended after those (so what is lost or
- * blocked is never queued): `meta iifname X counter queue num N bypass`, commented `delay X`,
- * which hands what arrives on X to NFQUEUE queue N, where a userspace engine (lab/delay-queue.ts)
- * holds each packet's verdict for the delay (research/labs-overlay.md §A2.4: this kernel has no
- * netem). Where nft's own `queue` expression is missing (CONFIG_NFT_QUEUE unset here), the rule
+ * Delay is the one kind with a rule per interface, and the one kind applied at the SENDER: in a
+ * second chain, `post`, at postrouting priority 300 (after NAT), `meta oifname X counter queue
+ * num N bypass`, commented `delay X`, hands what leaves through X (sent by the node or forwarded
+ * by it) to NFQUEUE queue N, where a userspace engine (lab/delay-queue.ts) holds each packet's
+ * verdict for the delay (research/labs-overlay.md §A2.4: this kernel has no netem). Not at the
+ * receiver: the receiving socket's timestamp (SO_TIMESTAMP, what ping's RTT is measured with) is
+ * taken when the packet arrives on the interface, before prerouting, so a hold there is real for
+ * the application but invisible to ping. A packet held there is not an error for the sender (its
+ * send returned when the packet was queued), and an engine's drop verdict (a seeded loss) is not
+ * either. Where nft's own `queue` expression is missing (CONFIG_NFT_QUEUE unset here), the rule
  * carries the xtables NFQUEUE target through nft_compat, as iptables-nft writes it; which one is
  * asked of the kernel once per process (Nft.probe). `bypass`: while no engine is bound to the
  * queue, packets pass undelayed instead of being dropped.
@@ -37,7 +42,7 @@ export const FAULT_TABLE = { family: 'inet', name: 'nsbox_fault' } as const;
 const t = { family: 'inet', table: 'nsbox_fault' } as const;
 
 /** The table's layout version, in its comment: a table with another one is rebuilt (its faults lost). */
-export const FAULT_LAYOUT_VERSION = 1;
+export const FAULT_LAYOUT_VERSION = 2;
 export const FAULT_LAYOUT_COMMENT = `nsbox fault layout=${FAULT_LAYOUT_VERSION}`;
 
 /** numgen's range: loss is a number of millionths, so 0.1% steps are exact. */
@@ -54,7 +59,10 @@ export const FAULT_SETS = {
 
 export const FAULT_CHAIN: ChainSpec = { ...t, name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: -300, policy: 'accept' } };
 
-const rule = (expressions: Expr[], comment: string): RuleSpec => ({ ...t, chain: FAULT_CHAIN.name, expressions, comment });
+/** The chain of the delay rules: what leaves the node, after NAT. */
+export const FAULT_DELAY_CHAIN: ChainSpec = { ...t, name: 'post', base: { type: 'filter', hook: 'postrouting', priority: 300, policy: 'accept' } };
+
+const rule = (expressions: Expr[], comment: string, chain = FAULT_CHAIN.name): RuleSpec => ({ ...t, chain, expressions, comment });
 
 /** The rules, each named by its comment (the counter of each is read back by state()). */
 export const FAULT_RULES = {
@@ -67,6 +75,7 @@ export const FAULT_RULES = {
 export function addFaultLayout(tx: NftTransaction): NftTransaction {
   tx.addTable({ ...FAULT_TABLE, comment: FAULT_LAYOUT_COMMENT });
   tx.addChain(FAULT_CHAIN);
+  tx.addChain(FAULT_DELAY_CHAIN);
   for (const spec of Object.values(FAULT_SETS)) tx.addSet(spec);
   for (const r of Object.values(FAULT_RULES)) tx.addRule(r);
   return tx;
@@ -89,7 +98,7 @@ export interface FaultState {
   blocked: string[];
   /** Packets each rule dropped so far. */
   dropped: { loss: bigint; blocked4: bigint; blocked6: bigint };
-  /** The NFQUEUE queue each receiving interface's packets go to, and how many went so far. */
+  /** The NFQUEUE queue each sending interface's packets go to, and how many went so far. */
   delayQueues: Record<string, { queue: number; packets: bigint }>;
 }
 
@@ -114,7 +123,7 @@ async function probeQueueKind(nft: Nft): Promise<'queue' | 'xt'> {
 /** The delay rule of `ifname` to queue `queue`, with the expression `kind`. */
 export function delayRule(ifname: string, queue: number, kind: 'queue' | 'xt'): RuleSpec {
   const target = kind === 'queue' ? nftQueue({ queue, bypass: true }) : nfqueueTarget({ queue, bypass: true });
-  return rule([...s.match(s.meta('iifname'), 'eq', ifnameBytes(ifname)), s.counter(), target], delayComment(ifname));
+  return rule([...s.match(s.meta('oifname'), 'eq', ifnameBytes(ifname)), s.counter(), target], delayComment(ifname), FAULT_DELAY_CHAIN.name);
 }
 
 
@@ -195,7 +204,7 @@ export class FaultTable {
   /** The delay rules in the chain: interface, queue, packets queued, handle. */
   async #delayRules(): Promise<{ ifname: string; queue: number; packets: bigint; handle: bigint }[]> {
     const out: { ifname: string; queue: number; packets: bigint; handle: bigint }[] = [];
-    for (const r of await this.#nft.listRules({ family: FAULT_TABLE.family, table: FAULT_TABLE.name, chain: FAULT_CHAIN.name })) {
+    for (const r of await this.#nft.listRules({ family: FAULT_TABLE.family, table: FAULT_TABLE.name, chain: FAULT_DELAY_CHAIN.name })) {
       if (r.comment?.startsWith(DELAY_PREFIX) !== true || r.handle === undefined) continue;
       let queue: number | undefined;
       for (const e of r.expressions ?? []) queue ??= queueOf(e)?.queue;
@@ -206,7 +215,7 @@ export class FaultTable {
   }
 
   /**
-   * Hand what arrives on `ifname` to NFQUEUE queue `queue` (0–65535), with bypass: while nothing is
+   * Hand what leaves through `ifname` to NFQUEUE queue `queue` (0–65535), with bypass: while nothing is
    * bound to the queue, packets pass. `undefined` removes the interface's rule. The old rule goes
    * and the new one comes in one transaction; one with the same queue is left as it is.
    */
@@ -225,7 +234,7 @@ export class FaultTable {
       const old = (await this.#delayRules()).filter((r) => r.ifname === ifname);
       if (queue !== undefined && old.length === 1 && old[0]!.queue === queue) return;
       const tx = this.#nft.transaction({ genid });
-      for (const r of old) tx.deleteRule({ ...t, chain: FAULT_CHAIN.name, handle: r.handle });
+      for (const r of old) tx.deleteRule({ ...t, chain: FAULT_DELAY_CHAIN.name, handle: r.handle });
       if (queue !== undefined && kind !== undefined) tx.addRule(delayRule(ifname, queue, kind));
       if (tx.size > 0) await tx.commit();
     });
@@ -237,7 +246,7 @@ export class FaultTable {
     await withGeneration(this.#nft, async (genid) => {
       const tx = this.#nft.transaction({ genid });
       for (const set of Object.values(FAULT_SETS)) tx.flushSet(set);
-      for (const r of await this.#delayRules()) tx.deleteRule({ ...t, chain: FAULT_CHAIN.name, handle: r.handle });
+      for (const r of await this.#delayRules()) tx.deleteRule({ ...t, chain: FAULT_DELAY_CHAIN.name, handle: r.handle });
       await tx.commit();
     });
   }

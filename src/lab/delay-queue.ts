@@ -1,9 +1,9 @@
 /**
  * Layer: lab.
  *
- * Delay, jitter and loss on what a node receives, where the kernel has no netem
+ * Delay, jitter and loss on what a node sends, where the kernel has no netem
  * (research/labs-overlay.md §A2.4): the fault table's delay rule (FaultTable.setDelayQueue) hands
- * the packets arriving on an interface to an NFQUEUE queue, and this engine, bound to that queue
+ * the packets leaving through an interface to an NFQUEUE queue, and this engine, bound to that queue
  * in the node's namespace, holds each packet's verdict until its release time
  * (delay-schedule.ts). The kernel keeps the packets; the engine holds only their ids (copy mode
  * META), so its cost is per packet, not per byte: GSO packets (NFQA_CFG_F_GSO) count as one.

@@ -10,6 +10,8 @@ import type { Manager } from '../managed/index.js';
 import { readFaults, readRates } from './impair.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
 import { supervisorView, type SupervisorView } from './supervisor/status.js';
+import { interfaceImpairments, type DelayView, type Mechanisms } from './status-mechanism.js';
+import type { DelayStatus } from './supervisor/delay-service.js';
 
 export interface InterfaceStatus {
   name: string;
@@ -22,6 +24,10 @@ export interface InterfaceStatus {
   rate: number | undefined;
   /** The share of what arrives on it that is dropped, if any. */
   loss: number | undefined;
+  /** The delay engine on what arrives on it, if any (status-mechanism.ts). */
+  delay: DelayView | undefined;
+  /** What enforces each impairment shown. */
+  mechanisms: Mechanisms;
 }
 
 export interface NodeStatus {
@@ -43,7 +49,7 @@ export interface LabStatus {
   supervisor: SupervisorView;
 }
 
-async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>): Promise<NodeStatus> {
+async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>, engines: readonly DelayStatus[]): Promise<NodeStatus> {
   const node = { node: nodeName(lab, sandbox), sandbox, state, interfaces: [], routes: [], blocked: [] };
   if (state !== 'ready') return node;
   const netns = manager.keyOf(sandbox);
@@ -52,6 +58,7 @@ async function nodeStatus(manager: Manager, lab: string, sandbox: string, state:
     name: l.name, network: networkOf.get(l.name), up: l.up, mtu: l.mtu,
     addresses: view.addresses.filter((a) => a.index === l.index).map((a) => a.address),
     rate: rates.get(l.name), loss: faults.loss[l.name],
+    ...interfaceImpairments(sandbox, l.name, { rate: rates.get(l.name), loss: faults.loss[l.name], delayQueue: faults.delayQueues[l.name] }, engines),
   }));
   const routes = view.routes.map((r) => ({ destination: r.destination, gateway: r.gateway }));
   return { ...node, interfaces, routes, blocked: faults.blocked };
@@ -59,11 +66,12 @@ async function nodeStatus(manager: Manager, lab: string, sandbox: string, state:
 
 export async function status(manager: Manager, lab: string): Promise<LabStatus> {
   const sandboxes = labSandboxes(manager, lab).sort((x, y) => (x.record.name < y.record.name ? -1 : 1));
+  const supervisor = await supervisorView(manager, lab);
   const nodes: NodeStatus[] = [];
   for (const s of sandboxes) {
     const networkOf = new Map(s.record.config.interfaces.map((i) => [i.dstName, i.network]));
-    nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf));
+    nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf, supervisor.delay));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor: await supervisorView(manager, lab) };
+  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor };
 }

@@ -6,7 +6,7 @@
  * line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is made.
  */
 import { LabFileError } from '../../errors.js';
-import { Lab, down, heal, partition, status, up, type LabStatus, type UpResult } from '../../lab/index.js';
+import { Lab, down, heal, partition, status, up, type InterfaceStatus, type LabStatus, type UpResult } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
@@ -33,15 +33,26 @@ function printUp(r: UpResult, dryRun: boolean): void {
 const pct = (f: number | undefined): string => (f === undefined ? '-' : `${+(f * 100).toFixed(4)}%`);
 const rateText = (bits: number | undefined): string => (bits === undefined ? '-' : bits >= 1e6 ? `${bits / 1e6}mbit` : bits >= 1e3 ? `${bits / 1e3}kbit` : `${bits}bit`);
 
+/** The loss on arrival: the fault table's, or a seeded link's drawn by its delay engine (marked `seeded`). */
+const lossText = (i: InterfaceStatus): string => (i.loss !== undefined ? pct(i.loss) : i.delay !== undefined && i.delay.loss > 0 ? `${pct(i.delay.loss)} seeded` : '-');
+
+/** The delay engine's delay and jitter, or why a delay rule is not enforced. */
+function delayText(i: InterfaceStatus): string {
+  if (i.mechanisms.delay?.startsWith('not enforced') === true) return 'not enforced (no supervisor)';
+  const d = i.delay;
+  if (d === undefined || (d.delayMs === 0 && d.jitterMs === 0)) return '-';
+  return `${d.delayMs}ms${d.jitterMs > 0 ? ` ±${d.jitterMs}ms` : ''}`;
+}
+
 function printStatus(s: LabStatus): void {
   if (!s.up) {
     process.stdout.write(`lab ${s.lab} is not up\n`);
     return;
   }
   for (const n of s.networks) process.stdout.write(`network ${n.name} ${n.subnets.join(' ')} (host ${n.hostAddresses.join(' ')})\n`);
-  const rows = s.nodes.flatMap((n) => (n.interfaces.length === 0 ? [[n.node, n.state, '-', '-', '-', '-', '-']]
-    : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), pct(i.loss)])));
-  printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)'], rows);
+  const rows = s.nodes.flatMap((n) => (n.interfaces.length === 0 ? [[n.node, n.state, '-', '-', '-', '-', '-', '-']]
+    : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), lossText(i), delayText(i)])));
+  printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)', 'DELAY (RECEIVED)'], rows);
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
   printSupervisor(s.supervisor);
 }

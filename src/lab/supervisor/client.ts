@@ -20,12 +20,13 @@ import { supervisorPaths } from './paths.js';
 import { takeLines, type SupervisorRequest, type SupervisorResponse } from './protocol.js';
 import type { ServiceChange } from './service.js';
 import type { ProcessStatus } from './supervised-process.js';
+import type { DelayStatus } from './delay-service.js';
 import { tailLines } from './log-file.js';
 
 export interface SupervisorStatusReply {
   lab: string;
   pid: number;
-  services: { processes?: ProcessStatus[] } & Record<string, unknown>;
+  services: { processes?: ProcessStatus[]; delay?: DelayStatus[] } & Record<string, unknown>;
 }
 
 /** The code of "no supervisor answers" (NOT_FOUND), told apart from other not-found errors by this class. */
@@ -86,6 +87,11 @@ export function restartProcess(manager: Manager, lab: string, node: string, proc
 /** Have the supervisor read the lab's record again; what it changed. */
 export function reloadSupervisor(manager: Manager, lab: string): Promise<ServiceChange[]> {
   return call<ServiceChange[]>(manager, lab, { op: 'reload' }, 0);
+}
+
+/** Set the delay engine's part of one link direction (all 0: no engine there); its status after, or null. */
+export function setDelay(manager: Manager, lab: string, link: string, dir: 'a->b' | 'b->a', p: { delayMs: number; jitterMs: number; loss: number }): Promise<DelayStatus | null> {
+  return call<DelayStatus | null>(manager, lab, { op: 'delay-set', link, dir, ...p });
 }
 
 /** Wait until every process is ready or has failed; their status. */

@@ -2,8 +2,8 @@
  * Layer: lab.
  *
  * The supervisor in `up` and `down`. After `up` has applied the network, `processesUp` records
- * the lab (its spec, which the supervisor reads) and, when the lab has processes or a
- * supervisor already runs it, starts the supervisor (or has the running one reload), then waits
+ * the lab (its spec, which the supervisor reads) and, when the lab has processes, delay engines
+ * (delay-wants.ts) or a schedule, or a supervisor already runs it, starts the supervisor (or has the running one reload), then waits
  * until every process is ready: a process that is not fails `up` with its name, why, and the
  * last lines of its log. Processes whose definition did not change keep running (same pid), so
  * a second `up` of the same file takes no step. `processesDown` stops the supervisor (its
@@ -19,6 +19,9 @@ import { awaitReady, reloadSupervisor, startSupervisor, stopSupervisor, supervis
 import { tailLines } from './log-file.js';
 import { supervisorPaths } from './paths.js';
 import { definitions } from './process-service.js';
+import { delayWants, sameWant } from '../delay-wants.js';
+import type { LabSpec } from '../model.js';
+import type { DelayStatus } from './delay-service.js';
 import type { ServiceChange } from './service.js';
 import type { ProcessStatus } from './supervised-process.js';
 
@@ -33,6 +36,27 @@ function recordLab(manager: Manager, lab: Lab): void {
   const digest = createHash('sha256').update(JSON.stringify(lab.spec)).digest('hex');
   manager.labs.beginApply(lab.name, lab.spec, digest, lab.file === undefined ? undefined : resolve(lab.file));
   manager.labs.setState(lab.name, 'up');
+}
+
+/** Whether the lab needs its supervisor: processes to run, delay engines, a schedule. */
+export function needsSupervisor(spec: LabSpec): boolean {
+  return spec.nodes.some((n) => n.processes.length > 0) || delayWants(spec).size > 0 || spec.schedule.length > 0;
+}
+
+/** What a reload would change of the delay engines (a reload brings them back to the file). */
+function plannedDelayChanges(spec: LabSpec, running: DelayStatus[]): ServiceChange[] {
+  const wants = delayWants(spec);
+  const changes: ServiceChange[] = [];
+  for (const r of running) {
+    const key = `${r.link}/${r.dir}`;
+    const want = wants.get(key);
+    if (want === undefined) changes.push({ key: `impair:${key}`, action: 'remove', detail: `delay engine on ${r.sandbox} ${r.iface} stopped` });
+    else if (!sameWant(want, { ...r, seed: want.seed ?? r.seed })) changes.push({ key: `impair:${key}`, action: 'change', detail: `delay engine: ${want.delayMs}ms ±${want.jitterMs}ms` });
+  }
+  for (const [key, w] of wants) {
+    if (!running.some((r) => `${r.link}/${r.dir}` === key)) changes.push({ key: `impair:${key}`, action: 'create', detail: `delay engine: ${w.delayMs}ms ±${w.jitterMs}ms on ${w.sandbox} ${w.iface} (sender)` });
+  }
+  return changes;
 }
 
 /** What a reload would change, from the running supervisor's view (dry run). */
@@ -64,11 +88,14 @@ function notReady(manager: Manager, lab: string, processes: ProcessStatus[]): Ns
 
 /** Start, or reload, the lab's supervisor and wait for its processes; the changes as `up` steps. */
 export async function processesUp(manager: Manager, lab: Lab, dryRun: boolean): Promise<ServiceChange[]> {
-  const hasProcesses = lab.spec.nodes.some((n) => n.processes.length > 0);
+  const needed = needsSupervisor(lab.spec);
   const running = await supervisorStatus(manager, lab.name);
-  if (dryRun) return hasProcesses || running !== undefined ? plannedChanges(manager, lab, running?.services.processes ?? []) : [];
+  if (dryRun) {
+    if (!needed && running === undefined) return [];
+    return [...plannedDelayChanges(lab.spec, running?.services.delay ?? []), ...plannedChanges(manager, lab, running?.services.processes ?? [])];
+  }
   recordLab(manager, lab);
-  if (!hasProcesses && running === undefined) return [];
+  if (!needed && running === undefined) return [];
   let changes: ServiceChange[];
   if (running === undefined) {
     await startSupervisor(manager, lab.name);
@@ -76,6 +103,10 @@ export async function processesUp(manager: Manager, lab: Lab, dryRun: boolean): 
     changes = await reloadSupervisor(manager, lab.name);
     const status = await supervisorStatus(manager, lab.name);
     const listed = new Set(changes.map((c) => c.key));
+    for (const d of status?.services.delay ?? []) {
+      const key = `impair:${d.link}/${d.dir}`;
+      if (!listed.has(key)) changes.push({ key, action: 'create', detail: `delay engine: ${d.delayMs}ms ±${d.jitterMs}ms on ${d.sandbox} ${d.iface} (sender)` });
+    }
     for (const p of status?.services.processes ?? []) {
       const key = `process:${p.node}/${p.process}`;
       if (!listed.has(key)) changes.push({ key, action: 'create', detail: `${p.node}/${p.process}: started` });

@@ -4,7 +4,7 @@
  * The supervisor's control protocol: JSON lines over its unix socket. A client writes one
  * request per line and reads one response line per request, in order. Every request has an
  * `op`; the supervisor's own are `status`, `reload` and `stop`, the others belong to a
- * service (supervisor/service.ts: the processes' are `signal`, `restart` and `await-ready`).
+ * service (supervisor/service.ts: the processes' are `signal`, `restart` and `await-ready`, the delay's `delay-set`).
  */
 
 export type SupervisorRequest =
@@ -16,7 +16,9 @@ export type SupervisorRequest =
   | { op: 'signal'; node: string; process: string; signal: string }
   | { op: 'restart'; node: string; process: string }
   /** Answer once every process has become ready or failed. */
-  | { op: 'await-ready' };
+  | { op: 'await-ready' }
+  /** The delay engine of one link direction (all 0: none): `lab impair`, a fault's impairment set. */
+  | { op: 'delay-set'; link: string; dir: 'a->b' | 'b->a'; delayMs: number; jitterMs: number; loss: number };
 
 export type SupervisorResponse =
   | { ok: true; result: unknown }

@@ -1,8 +1,10 @@
 /**
  * Integration (root, throwaway host): delay and jitter by NFQUEUE (lab/delay-queue.ts) with real
  * traffic between two namespaces joined by a veth (a: va 10.91.0.1, b: vb 10.91.0.2). B's fault
- * table (`inet nsbox_fault`) sends what arrives on vb to a queue; a DelayQueue engine in this
- * process, bound to that queue in b's namespace, holds each packet's verdict.
+ * table (`inet nsbox_fault`) sends what leaves through vb to a queue (the sender's side, so
+ * ping's receive timestamps see the hold); a DelayQueue engine in this process, bound to that
+ * queue in b's namespace, holds each packet's verdict. Pings go a -> b (b's replies are held),
+ * datagrams b -> a.
  *
  * Checked with ping (run as a child process, never blocking this event loop, which the engine
  * runs on) and UDP datagrams from this process: the delay is a lower bound on every RTT (no
@@ -70,18 +72,18 @@ async function ping(count: number, interval = 0.05): Promise<Rtt> {
 }
 
 /**
- * Send `count` datagrams a → b carrying their sequence numbers, `perMs` per millisecond; returns
- * the sequence numbers b received once `settled()` says nothing more can come.
+ * Send `count` datagrams b → a carrying their sequence numbers, `perMs` per millisecond; returns
+ * the sequence numbers a received once `settled()` says nothing more can come.
  */
 async function udpRun(count: number, perMs: number, settled: () => boolean): Promise<Set<number>> {
-  using tx = new UdpEndpoint(a.fd, A, port());
-  using rx = new UdpEndpoint(b.fd, B, port());
+  using tx = new UdpEndpoint(b.fd, B, port());
+  using rx = new UdpEndpoint(a.fd, A, port());
   const got = new Set<number>();
   const drain = (): void => {
     for (let d = rx.take(); d !== undefined; d = rx.take()) got.add(Number(d));
   };
   for (let i = 0; i < count; i++) {
-    tx.send(B, rx.port, String(i));
+    tx.send(A, rx.port, String(i));
     if (i % perMs === perMs - 1) {
       drain();
       await sleep(1);
@@ -96,13 +98,14 @@ async function udpRun(count: number, perMs: number, settled: () => boolean): Pro
   return got;
 }
 
-test('the delay rule: one per interface, after the loss rule, queue with bypass (compat target where nft has no queue expression), read back', async () => {
+test('the delay rule: one per interface, at postrouting, queue with bypass (compat target where nft has no queue expression), read back', async () => {
   await faults.setDelayQueue('vb', QUEUE);
-  const listed = nft(b.name, 'list', 'chain', 'inet', 'nsbox_fault', 'pre');
-  assert.match(listed, new RegExp(`iifname "vb" counter packets \\d+ bytes \\d+ queue (flags bypass )?(num|to) ${QUEUE}( bypass)? comment "delay vb"`));
-  assert.ok(listed.indexOf('@loss') < listed.indexOf('queue'), 'after the loss rule');
+  const listed = nft(b.name, 'list', 'chain', 'inet', 'nsbox_fault', 'post');
+  assert.match(listed, /hook postrouting priority 300/);
+  assert.match(listed, new RegExp(`oifname "vb" counter packets \\d+ bytes \\d+ queue (flags bypass )?(num|to) ${QUEUE}( bypass)? comment "delay vb"`));
+  assert.doesNotMatch(nft(b.name, 'list', 'chain', 'inet', 'nsbox_fault', 'pre'), /queue/, 'nothing queued on arrival');
   await faults.setDelayQueue('vb', QUEUE); // the same again changes nothing
-  assert.equal((nft(b.name, 'list', 'chain', 'inet', 'nsbox_fault', 'pre').match(/queue/g) ?? []).length, 1);
+  assert.equal((nft(b.name, 'list', 'chain', 'inet', 'nsbox_fault', 'post').match(/queue/g) ?? []).length, 1);
   assert.deepEqual(Object.keys((await faults.state()).delayQueues), ['vb']);
   assert.equal((await faults.state()).delayQueues.vb?.queue, QUEUE);
   await assert.rejects(faults.setDelayQueue('vb', 70000), RangeError);
@@ -118,7 +121,7 @@ test('with the rule and no listener, bypass passes traffic undelayed', async () 
   assert.ok(((await faults.state()).delayQueues.vb?.packets ?? 0n) >= 10n, 'the packets went through the rule');
 });
 
-test('20 ms delay on b\'s receive: every RTT at least 20 ms; baseline below 5 ms', async () => {
+test('20 ms delay on what b sends: every RTT at least 20 ms; baseline below 5 ms', async () => {
   const base = await ping(10, 0.02);
   assert.ok(base.min < 5, `baseline min RTT ${base.min} ms`);
   const q = await DelayQueue.open({ netns: b.path, queue: QUEUE, delayMs: 20 });
