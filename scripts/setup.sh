@@ -7,7 +7,8 @@
 #      kill matrix; containernetworking-plugins: the reference CNI plugins in /usr/lib/cni,
 #      delegated IPAM, the CNI benchmark and differential conformance runs; podman, crun,
 #      conmon and busybox-static: the podman test, offline with a busybox rootfs; golang-go
-#      and golang-github-appc-cni-dev: the libcni driver the CNI tests build), apt-get only
+#      and golang-github-appc-cni-dev: the libcni driver the CNI tests build; etcd-server and
+#      etcd-client: the overlay tests' etcd (test/helpers/etcd.ts) and its etcdctl oracle), apt-get only
 #      for missing ones;
 #   2. node_modules by `npm ci`, whose `install` script builds the addon (build/) and whose
 #      `prepare` script builds the TypeScript (dist/); then the npm cache gets what installing
@@ -26,7 +27,8 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
   for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables \
-      containernetworking-plugins podman crun conmon busybox-static golang-go golang-github-appc-cni-dev; do
+      containernetworking-plugins podman crun conmon busybox-static golang-go golang-github-appc-cni-dev \
+      etcd-server etcd-client; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
   done
   if [ -n "$need" ]; then
