@@ -85,7 +85,7 @@ export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, co
  * exec` runs a command: through the nsbox-exec helper, which sets up the child's mount
  * namespace (/sys, /etc/netns/NAME bound over /etc) and then execs `argv`.
  */
-async function spawnIn(key: string, name: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+async function spawnIn(key: string, name: string, etcDir: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const helper = execHelperPath();
   let sandbox: Sandbox;
   try {
@@ -94,7 +94,7 @@ async function spawnIn(key: string, name: string, argv: readonly string[], env: 
     throw goneAware(name, err);
   }
   try {
-    return sandbox.spawn(helper, execHelperArgs(name, etcDirOf(name), argv), { stdio: 'inherit', env });
+    return sandbox.spawn(helper, execHelperArgs(name, etcDir, argv), { stdio: 'inherit', env });
   } finally {
     sandbox.close();
   }
@@ -119,7 +119,7 @@ export async function exec(root: StateRoot, name: string, argv: readonly string[
   const rec = root.record(name);
   refreshNames(root, { sandboxes: [name], resolv: true });
   o.beforeSpawn?.();
-  return superviseChild(spawnIn(rec.key, name, argv, o.env ?? process.env), argv[0]!);
+  return superviseChild(spawnIn(rec.key, name, etcDirOf(root, name), argv, o.env ?? process.env), argv[0]!);
 }
 
 export interface RunOptions {
@@ -177,7 +177,7 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
         }
       });
       o.beforeSpawn?.();
-      outcome = await superviseChild(spawnIn(root.keyOf(name), name, argv, o.env ?? process.env), argv[0]!);
+      outcome = await superviseChild(spawnIn(root.keyOf(name), name, etcDirOf(root, name), argv, o.env ?? process.env), argv[0]!);
     } finally {
       if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));
       hold?.release();
