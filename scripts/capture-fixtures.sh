@@ -240,6 +240,7 @@ capture link-add-bridge ip link add br0 type bridge stp_state 1 forward_delay 30
 # this kernel is built without CONFIG_BRIDGE_VLAN_FILTERING: EOPNOTSUPP, no extack, full echo
 capture link-add-bridge-vlanfilter ip link add br9 type bridge stp_state 0 forward_delay 200 vlan_filtering 1
 capture link-add-vxlan ip link add vx0 type vxlan id 42 local 10.0.0.1 remote 10.0.0.2 dstport 4789 dev v0 ttl 64 nolearning
+capture link-add-vxlan-overlay ip link add vxo type vxlan id 7 local 10.0.0.1 dev v0 dstport 8472 nolearning proxy l2miss l3miss ttl 16 udpcsum
 capture link-add-macvlan ip link add mv0 link v0 type macvlan mode bridge
 # the dummy module is not available on the capture machine: the kernel answers with an extack
 capture link-add-dummy ip link add d0 type dummy
@@ -281,6 +282,14 @@ capture neigh-add ip neigh add 10.1.0.3 lladdr 02:00:00:00:00:33 dev v0 nud perm
 capture neigh-dump ip neigh show dev v0
 capture fdb-add bridge fdb add 02:00:00:00:00:44 dev vx0 dst 10.0.0.9 self permanent
 capture fdb-dump bridge fdb show dev vx0
+# the overlay's writes (docs/overlay.md): idempotent replaces, an FDB entry with port and VNI,
+# an onlink route tagged with nsbox's route protocol (RTPROT_NSBOX = 110)
+capture fdb-replace bridge fdb replace 02:00:00:00:00:55 dev vx0 dst 10.0.0.8 port 8472 vni 42 self permanent
+capture fdb-del bridge fdb del 02:00:00:00:00:55 dev vx0 dst 10.0.0.8 self
+capture neigh-replace ip neigh replace 10.244.2.0 lladdr 0e:00:00:00:00:02 dev vx0 nud permanent
+ip link set vx0 up
+capture route-replace-onlink ip route replace 10.244.2.0/24 via 10.244.2.0 dev vx0 onlink proto 110
+capture route-dump-onlink ip route show proto 110
 
 # Namespace ids
 ip netns add otherns

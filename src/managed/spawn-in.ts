@@ -40,7 +40,7 @@ async function withSandbox<T>(root: StateRoot, name: string, fn: (sandbox: Sandb
 /** Spawn `argv` inside sandbox `name` through the nsbox-exec helper. */
 export function spawnIn(root: StateRoot, name: string, argv: readonly string[], o: SpawnInOptions = {}): Promise<ChildProcess> {
   const helper = execHelperPath();
-  return withSandbox(root, name, (sandbox) => sandbox.spawn(helper, execHelperArgs(name, etcDirOf(name), argv), {
+  return withSandbox(root, name, (sandbox) => sandbox.spawn(helper, execHelperArgs(name, etcDirOf(root, name), argv), {
     stdio: o.stdio ?? 'inherit', env: o.env ?? process.env, ...(o.cwd === undefined ? {} : { cwd: o.cwd }), detached: o.detached === true,
   }));
 }
