@@ -8,6 +8,7 @@
  */
 import { NsboxError } from '../errors.js';
 import type { Manager } from '../managed/index.js';
+import { forgetFaults } from './faults.js';
 import { deleteHostLinks } from './link-veth.js';
 import { labNetworks, labSandboxes } from './members.js';
 
@@ -24,6 +25,7 @@ export async function down(manager: Manager, lab: string): Promise<DownResult> {
   const hostEnds = sandboxes.flatMap((s) => s.record.config.interfaces.filter((i) => i.network === undefined).map((i) => i.srcName));
   const names = sandboxes.map((s) => s.record.name);
   const outcomes = await manager.removeSandboxes(names);
+  forgetFaults(manager, lab); // what they did died with the namespaces
   const errors = outcomes.flatMap((o) => o.errors.map((e) => `${o.name}: ${e}`));
   const networks = (await manager.removeNetworks(labNetworks(manager, lab).map((n) => n.name))).filter((n) => n.removed).map((n) => n.name);
   const hostLinks = await deleteHostLinks(hostEnds.filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)));

@@ -1,15 +1,17 @@
 /**
  * Layer: cli.
  *
- * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB | partition LAB GROUP GROUP
- * [--oneway] | heal LAB` (docs/labs.md, src/lab/). A bad lab file prints its problems one per
- * line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is made.
+ * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB` (docs/labs.md, src/lab/), and the
+ * fault commands of lab-faults.ts (fault apply|heal|list, partition, heal, impair). A bad lab
+ * file prints its problems one per line, FILE:LINE:COL: path: message, and exits 2 (usage)
+ * before anything is made.
  */
 import { LabFileError } from '../../errors.js';
-import { Lab, down, heal, partition, status, up, type LabStatus, type UpResult } from '../../lab/index.js';
+import { Lab, down, status, up, type LabStatus, type UpResult } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
+import { printActiveFaults, registerLabFaults } from './lab-faults.js';
 
 async function load(file: string, json: boolean): Promise<Lab | number> {
   try {
@@ -41,9 +43,8 @@ function printStatus(s: LabStatus): void {
     : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), pct(i.loss)])));
   printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)'], rows);
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
+  printActiveFaults(s.faults);
 }
-
-const groupOf = (text: string): string[] => text.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 export const register: Register = (program, run) => {
   const lab = program.command('lab').description('declarative network labs from a topology file (docs/labs.md)');
@@ -78,22 +79,5 @@ export const register: Register = (program, run) => {
       return s.up ? EXIT.OK : EXIT.NOT_FOUND;
     }));
 
-  lab.command('partition').description('cut two groups of nodes off each other (dropped on arrival); groups are comma-separated node names')
-    .argument('<lab>', 'the lab name')
-    .argument('<group1>', 'nodes, e.g. n1,n2')
-    .argument('<group2>', 'nodes, e.g. r1')
-    .option('--oneway', 'only drop traffic from the first group to the second')
-    .action((name: string, g1: string, g2: string, o: { oneway?: boolean }) => run(async ({ manager, json }) => {
-      const result = await partition(manager, name, [groupOf(g1), groupOf(g2)], { oneway: o.oneway === true });
-      if (json) printJson(result);
-      else for (const [sandbox, addrs] of Object.entries(result.blocked)) process.stdout.write(`${sandbox} drops traffic from ${addrs.join(' ')}\n`);
-    }));
-
-  lab.command('heal').description("undo every partition of a lab (the links' impairments stay)")
-    .argument('<lab>', 'the lab name')
-    .action((name: string) => run(async ({ manager, json }) => {
-      const result = await heal(manager, name);
-      if (json) printJson(result);
-      else process.stdout.write(`lab ${name}: healed (${Object.values(result).flat().length} blocked address(es) removed)\n`);
-    }));
+  registerLabFaults(lab, run);
 };
