@@ -8,7 +8,6 @@
  */
 import { NsboxError } from '../errors.js';
 import type { Manager } from '../managed/index.js';
-import { forgetFaults } from './faults.js';
 import { deleteHostLinks } from './link-veth.js';
 import { labNetworks, labSandboxes } from './members.js';
 
@@ -25,10 +24,10 @@ export async function down(manager: Manager, lab: string): Promise<DownResult> {
   const hostEnds = sandboxes.flatMap((s) => s.record.config.interfaces.filter((i) => i.network === undefined).map((i) => i.srcName));
   const names = sandboxes.map((s) => s.record.name);
   const outcomes = await manager.removeSandboxes(names);
-  forgetFaults(manager, lab); // what they did died with the namespaces
   const errors = outcomes.flatMap((o) => o.errors.map((e) => `${o.name}: ${e}`));
   const networks = (await manager.removeNetworks(labNetworks(manager, lab).map((n) => n.name))).filter((n) => n.removed).map((n) => n.name);
   const hostLinks = await deleteHostLinks(hostEnds.filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)));
+  if (errors.length === 0) manager.labs.remove(lab); // its record and active faults: what they did died with the namespaces
   if (errors.length > 0) throw new NsboxError(`lab ${lab}: removing its sandboxes left problems (run \`nsbox gc\`):\n${errors.join('\n')}`, 'NSBOX_ERR_INTERNAL');
   return { lab, sandboxes: names, networks, hostLinks };
 }

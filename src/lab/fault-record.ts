@@ -66,8 +66,14 @@ export function faultKinds(f: FaultSpec): string[] {
   ];
 }
 
+/** A rate as the file writes it, in the largest SI unit that keeps it whole (`10mbit`, `1500kbit`). */
+export function rateText(bits: number): string {
+  for (const [unit, n] of [['gbit', 1e9], ['mbit', 1e6], ['kbit', 1e3]] as const) if (bits % n === 0) return `${bits / n}${unit}`;
+  return `${bits}bit`;
+}
+
 const impairmentText = (i: Impairment): string => [
-  i.rate === undefined ? undefined : `rate ${i.rate}bit`,
+  i.rate === undefined ? undefined : `rate ${rateText(i.rate)}`,
   i.loss === undefined ? undefined : `loss ${+(i.loss * 100).toFixed(4)}%`,
   i.delay === undefined ? undefined : `delay ${i.delay}ms`,
   i.jitter === undefined ? undefined : `jitter ${i.jitter}ms`,

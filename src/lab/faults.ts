@@ -30,7 +30,7 @@ import { labSandboxes } from './members.js';
 import type { Direction, FaultSpec, LabSpec, ScheduleStep } from './model.js';
 import { labPrefix } from './naming.js';
 import { partitionBlocks } from './partition.js';
-import { requireLabSpec, storedSpec } from './stored-spec.js';
+import { ensureLabRecord, requireLabSpec, storedSpec } from './stored-spec.js';
 
 export interface ApplyFaultResult {
   lab: string;
@@ -200,6 +200,7 @@ async function applyUnlocked(manager: Manager, lab: string, fault: FaultSpec, so
   const actions = await plan(manager, lab, fault, spec);
   const healAt = options.forMs === undefined ? undefined : new Date(Date.now() + options.forMs).toISOString();
   const record: ActiveFault = { fault, source, actions };
+  ensureLabRecord(manager, lab);
   manager.labs.putFault(lab, fault.name, record, healAt);
   const notes: string[] = [];
   try {
@@ -297,7 +298,3 @@ export async function runScheduleStep(manager: Manager, lab: string, step: Sched
   });
 }
 
-/** Forget the lab's active faults without touching the kernel (its namespaces are gone: `down`). */
-export function forgetFaults(manager: Manager, lab: string): void {
-  for (const f of manager.labs.faults(lab)) manager.labs.removeFault(lab, f.name);
-}

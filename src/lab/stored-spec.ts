@@ -3,7 +3,8 @@
  *
  * The validated file of a running lab, for what needs its definitions (named faults, the
  * links' own impairments): the spec `up` stored with the lab's record (store/lab-records.ts),
- * or a file given with `-f`, which overrides it (it must be the same lab).
+ * or a file given with `-f`, which overrides it (it must be the same lab). And the lab's record
+ * itself, which an active fault needs (`lab_faults` refers to `labs`).
  */
 import { NsboxError } from '../errors.js';
 import type { Manager } from '../managed/index.js';
@@ -31,4 +32,14 @@ export async function requireLabSpec(manager: Manager, lab: string, file: string
   const spec = await labSpecOf(manager, lab, file);
   if (spec === undefined) throw new NsboxError(`no file is stored for lab ${lab}: give it with -f FILE`, 'NSBOX_ERR_USAGE');
   return spec;
+}
+
+/**
+ * Make sure the lab has a record for its faults to refer to: a lab brought up by an `up` that
+ * did not record labs gets one in state `up` with no spec (the next `up` fills it in).
+ */
+export function ensureLabRecord(manager: Manager, lab: string): void {
+  if (manager.labs.get(lab) !== undefined) return;
+  manager.labs.beginApply(lab, null, '', undefined);
+  manager.labs.setState(lab, 'up');
 }
