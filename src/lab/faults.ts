@@ -246,14 +246,28 @@ export async function healFault(manager: Manager, lab: string, name: string): Pr
   return manager.labLocked(lab, () => healRecord(manager, lab, name));
 }
 
+/** Heal each of `names` in turn, every one tried; the first failure is thrown after the others ran. */
+async function healEach(manager: Manager, lab: string, names: readonly string[]): Promise<HealFaultResult[]> {
+  const healed: HealFaultResult[] = [];
+  const errors: unknown[] = [];
+  for (const name of names) {
+    try {
+      healed.push(await healRecord(manager, lab, name));
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+  return healed;
+}
+
 /**
  * Heal every active fault of the lab (the last applied first); then, with none left, unblock
  * whatever blocked address remains on its nodes (nothing accounts for it).
  */
 export async function heal(manager: Manager, lab: string): Promise<HealAllResult> {
   return manager.labLocked(lab, async () => {
-    const healed: HealFaultResult[] = [];
-    for (const f of activeFaults(manager, lab).reverse()) healed.push(await healRecord(manager, lab, f.record.name));
+    const healed = await healEach(manager, lab, activeFaults(manager, lab).reverse().map((f) => f.record.name));
     const swept: Record<string, string[]> = {};
     for (const s of labSandboxes(manager, lab)) {
       if (s.state !== 'ready') continue;
@@ -266,11 +280,7 @@ export async function heal(manager: Manager, lab: string): Promise<HealAllResult
 
 /** Heal every active fault whose heal time has come by `now`. */
 export async function healDue(manager: Manager, lab: string, now: Date = new Date()): Promise<HealFaultResult[]> {
-  return manager.labLocked(lab, async () => {
-    const out: HealFaultResult[] = [];
-    for (const f of manager.labs.faults(lab)) if (isDue(f.healAt, now)) out.push(await healRecord(manager, lab, f.name));
-    return out;
-  });
+  return manager.labLocked(lab, () => healEach(manager, lab, manager.labs.faults(lab).filter((f) => isDue(f.healAt, now)).map((f) => f.name)));
 }
 
 /** The soonest heal time of the lab's active faults (for a timer), if any. */
