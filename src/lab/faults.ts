@@ -24,7 +24,7 @@ import { describeFault, faultKinds, impairmentAfterHeal, isDue, mergeImpairment,
 import { deliverSignal, healSignal, signalSupported, signalUnsupported } from './fault-signal.js';
 import { blockIn, unblockAllIn, unblockIn } from './impair.js';
 import { linkEnds } from './link-ends.js';
-import { restoreEnd, setEnd, snapshotEnd } from './link-down.js';
+import { restoreEnd, setEnd, snapshotEnd, waitOperational } from './link-down.js';
 import { applyImpairment, checkImpairmentSupported, readImpairment } from './link-impairment.js';
 import { labSandboxes } from './members.js';
 import type { Direction, FaultSpec, LabSpec, ScheduleStep } from './model.js';
@@ -168,6 +168,25 @@ async function undo(manager: Manager, lab: string, a: FaultAction, remaining: re
   }
 }
 
+/**
+ * Wait until both ends of each link this fault set down pass traffic again (the end set up,
+ * and its peer, which lost its carrier), so that a heal returns with the link usable; a link
+ * another fault still holds down is not waited for.
+ */
+async function waitForEnds(manager: Manager, lab: string, actions: readonly FaultAction[], remaining: readonly ActiveFault[]): Promise<void> {
+  const links = new Set(actions.flatMap((a) => (a.kind === 'link-down' ? [a.link] : [])));
+  for (const link of links) {
+    let ends;
+    try {
+      ends = linkEnds(manager, lab, link);
+    } catch {
+      continue; // gone with its lab
+    }
+    if ([ends.a, ends.b].some((e) => stillDown(remaining, e.sandbox, e.iface) || !present(manager, e.sandbox))) continue;
+    for (const e of [ends.a, ends.b]) await waitOperational(manager.keyOf(e.sandbox), e.iface);
+  }
+}
+
 /** Heal one active fault (its record kept when a step fails, so healing again retries). */
 async function healRecord(manager: Manager, lab: string, name: string): Promise<HealFaultResult> {
   const all = activeFaults(manager, lab);
@@ -183,6 +202,7 @@ async function healRecord(manager: Manager, lab: string, name: string): Promise<
       errors.push(`${a.kind}: ${(err as Error).message}`);
     }
   }
+  await waitForEnds(manager, lab, target.actions, remaining);
   if (errors.length > 0) throw new NsboxError(`healing fault ${name} of lab ${lab} left problems (it stays active; heal it again):\n${errors.join('\n')}`, 'NSBOX_ERR_TEARDOWN');
   manager.labs.removeFault(lab, name);
   return { lab, name, healed: true, restored };

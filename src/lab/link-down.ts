@@ -6,9 +6,13 @@
  * static routes among them) and its IPv6 addresses. `snapshotEnd` reads them first (main
  * table, routes the kernel did not make itself; addresses but IPv6 link-local ones, which come
  * back on their own); `restoreEnd` sets the end up and puts back whatever of them is missing.
+ * An end set up does not pass traffic at once: the kernel's link watch turns the carrier on
+ * and swaps in the real qdisc (until then every packet is dropped) up to a second later, when
+ * the operational state becomes UP; `waitOperational` waits for that.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { AF, IFF, RTPROT } from '../netlink/route/schema/constants.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NetlinkError } from '../errors.js';
 import type { SavedRoute } from './fault-record.js';
 
@@ -71,5 +75,20 @@ export async function restoreEnd(netns: string, iface: string, saved: { routes: 
       }
     }
     return added;
+  });
+}
+
+/** IF_OPER_UP (RFC 2863 "up"), set by the kernel's link watch once the link passes traffic. */
+const IF_OPER_UP = 6;
+
+/** Wait until the end is operationally up (at most `timeoutMs`); whether it is. */
+export async function waitOperational(netns: string, iface: string, timeoutMs = 3000): Promise<boolean> {
+  return Rtnl.with({ netns }, async (rtnl) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await rtnl.link.get({ name: iface })).operstate === IF_OPER_UP) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(20);
+    }
   });
 }
