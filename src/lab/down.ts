@@ -33,6 +33,7 @@ export async function down(manager: Manager, lab: string): Promise<DownResult> {
   const errors = outcomes.flatMap((o) => o.errors.map((e) => `${o.name}: ${e}`));
   const networks = (await manager.removeNetworks(labNetworks(manager, lab).map((n) => n.name))).filter((n) => n.removed).map((n) => n.name);
   const hostLinks = await deleteHostLinks(hostEnds.filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)));
+  if (errors.length === 0) manager.labs.remove(lab); // its record and active faults: what they did died with the namespaces
   if (errors.length > 0) throw new NsboxError(`lab ${lab}: removing its sandboxes left problems (run \`nsbox gc\`):\n${errors.join('\n')}`, 'NSBOX_ERR_INTERNAL');
   forgetLab(manager, lab);
   return { lab, sandboxes: names, networks, hostLinks, supervisor };

@@ -83,6 +83,11 @@ export async function blockIn(netns: string, addresses: readonly string[]): Prom
   await withFaults(netns, (t) => t.block(addresses));
 }
 
+/** Stop dropping these source addresses (those not blocked are fine). */
+export async function unblockIn(netns: string, addresses: readonly string[]): Promise<void> {
+  await withFaults(netns, (t) => t.unblock(addresses));
+}
+
 /** Unblock every blocked source address (partitions healed; the links' loss stays). */
 export async function unblockAllIn(netns: string): Promise<string[]> {
   return withFaults(netns, async (t) => {

@@ -4,9 +4,11 @@
  * What a running lab is, read back from the store and the kernel (not from its file): its
  * networks, its nodes with their interfaces, addresses and routes, and the live impairments
  * in their namespaces: the root tbf's rate per sending interface, the fault table's loss per
- * receiving interface, and the source addresses each node drops (partitions).
+ * receiving interface, and the source addresses each node drops (partitions); and its active
+ * faults, from the store.
  */
 import type { Manager } from '../managed/index.js';
+import { activeFaultStatus, type FaultStatus } from './fault-list.js';
 import { readFaults, readRates } from './impair.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
 import { supervisorView, type SupervisorView } from './supervisor/status.js';
@@ -47,6 +49,8 @@ export interface LabStatus {
   nodes: NodeStatus[];
   /** The supervisor and its processes (supervisor/status.ts). */
   supervisor: SupervisorView;
+  /** The active faults (fault-list.ts): name, kind, since, heals at, overdue. */
+  faults: FaultStatus[];
 }
 
 async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>, engines: readonly DelayStatus[]): Promise<NodeStatus> {
@@ -73,5 +77,5 @@ export async function status(manager: Manager, lab: string): Promise<LabStatus> 
     nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf, supervisor.delay));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor };
+  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor, faults: activeFaultStatus(manager, lab) };
 }

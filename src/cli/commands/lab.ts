@@ -1,15 +1,18 @@
 /**
  * Layer: cli.
  *
- * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB | partition LAB GROUP GROUP
- * [--oneway] | heal LAB`; exec, logs and the supervisor in lab-process.ts (docs/labs.md, src/lab/). A bad lab file prints its problems one per
- * line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is made.
+ * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB` (docs/labs.md, src/lab/); exec,
+ * logs and the supervisor in lab-process.ts; the fault commands in lab-faults.ts (fault
+ * apply|heal|list, partition, heal, impair); graph in lab-graph.ts. A bad lab file prints its
+ * problems one per line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is
+ * made.
  */
 import { LabFileError } from '../../errors.js';
-import { Lab, down, heal, partition, status, up, type InterfaceStatus, type LabStatus, type UpResult } from '../../lab/index.js';
+import { Lab, down, status, up, type InterfaceStatus, type LabStatus, type UpResult } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
+import { printActiveFaults, registerLabFaults } from './lab-faults.js';
 import { registerLabGraph } from './lab-graph.js';
 import { printSupervisor, registerLabProcess } from './lab-process.js';
 
@@ -54,10 +57,9 @@ function printStatus(s: LabStatus): void {
     : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), lossText(i), delayText(i)])));
   printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)', 'DELAY (RECEIVED)'], rows);
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
+  printActiveFaults(s.faults);
   printSupervisor(s.supervisor);
 }
-
-const groupOf = (text: string): string[] => text.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 export const register: Register = (program, run) => {
   const lab = program.command('lab').description('declarative network labs from a topology file (docs/labs.md)');
@@ -92,25 +94,7 @@ export const register: Register = (program, run) => {
       return s.up ? EXIT.OK : EXIT.NOT_FOUND;
     }));
 
-  lab.command('partition').description('cut two groups of nodes off each other (dropped on arrival); groups are comma-separated node names')
-    .argument('<lab>', 'the lab name')
-    .argument('<group1>', 'nodes, e.g. n1,n2')
-    .argument('<group2>', 'nodes, e.g. r1')
-    .option('--oneway', 'only drop traffic from the first group to the second')
-    .action((name: string, g1: string, g2: string, o: { oneway?: boolean }) => run(async ({ manager, json }) => {
-      const result = await partition(manager, name, [groupOf(g1), groupOf(g2)], { oneway: o.oneway === true });
-      if (json) printJson(result);
-      else for (const [sandbox, addrs] of Object.entries(result.blocked)) process.stdout.write(`${sandbox} drops traffic from ${addrs.join(' ')}\n`);
-    }));
-
-  lab.command('heal').description("undo every partition of a lab (the links' impairments stay)")
-    .argument('<lab>', 'the lab name')
-    .action((name: string) => run(async ({ manager, json }) => {
-      const result = await heal(manager, name);
-      if (json) printJson(result);
-      else process.stdout.write(`lab ${name}: healed (${Object.values(result).flat().length} blocked address(es) removed)\n`);
-    }));
-
+  registerLabFaults(lab, run);
   registerLabGraph(lab, run);
   registerLabProcess(lab, run);
 };
