@@ -26,7 +26,8 @@ export async function deleteHostLinks(names: readonly string[]): Promise<string[
   });
 }
 
-function endOptions(end: EndpointSpec): { name: string; ipv4?: string; ipv6?: string; mac?: string } {
+/** What `Manager.addInterface` is given for a link end: its name inside, address and MAC. */
+export function endOptions(end: EndpointSpec): { name: string; ipv4?: string; ipv6?: string; mac?: string } {
   const address = end.address === undefined ? {} : end.address.family === 4
     ? { ipv4: `${end.address.address}/${end.address.prefixLen}` } : { ipv6: `${end.address.address}/${end.address.prefixLen}` };
   return { name: end.iface, ...address, ...(end.mac === undefined ? {} : { mac: end.mac }) };

@@ -4,10 +4,14 @@
  * What a running lab is, read back from the store and the kernel (not from its file): its
  * networks, its nodes with their interfaces, addresses and routes, and the live impairments
  * in their namespaces: the root tbf's rate per sending interface, the fault table's loss per
- * receiving interface, and the source addresses each node drops (partitions).
+ * receiving interface, and the source addresses each node drops (partitions). With the lab's
+ * record: its state, and the drift from the file it was last applied with (drift.ts).
  */
 import type { Manager } from '../managed/index.js';
+import type { LabState } from '../store/index.js';
+import { computeDrift, type DriftItem } from './drift.js';
 import { readFaults, readRates } from './impair.js';
+import { specFromStored } from './spec-json.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
 
 export interface InterfaceStatus {
@@ -38,6 +42,10 @@ export interface LabStatus {
   up: boolean;
   networks: { name: string; subnets: string[]; hostAddresses: string[] }[];
   nodes: NodeStatus[];
+  /** The lab record's state (`applying`: an `up` is running or was interrupted), undefined with no record. */
+  state: LabState | undefined;
+  /** Differences from the recorded file, read back from the kernel (empty without a record). */
+  drift: DriftItem[];
 }
 
 async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>): Promise<NodeStatus> {
@@ -62,5 +70,8 @@ export async function status(manager: Manager, lab: string): Promise<LabStatus> 
     nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes };
+  const read: LabStatus = { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, state: undefined, drift: [] };
+  const rec = manager.labs.get(lab);
+  if (rec === undefined) return read;
+  return { ...read, state: rec.state, drift: computeDrift(specFromStored(rec.spec), read) };
 }
