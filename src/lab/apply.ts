@@ -21,6 +21,7 @@
  * Not enforced by this applier (each is a `note` step): delay and jitter, processes and the
  * schedule.
  */
+import { resolve } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { pausePoint, type Manager } from '../managed/index.js';
@@ -259,7 +260,7 @@ async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpRes
   const ctx: Ctx = { lab: lab.name, spec: lab.spec, manager, dryRun, steps: [], newNodes: new Set(), gone: new Set() };
   const previous = previousSpec(manager, lab.name);
   if (!dryRun) {
-    manager.labs.beginApply(lab.name, specToStored(lab.spec), specDigest(lab.spec), lab.file);
+    manager.labs.beginApply(lab.name, specToStored(lab.spec), specDigest(lab.spec), lab.file === undefined ? undefined : resolve(lab.file));
     await pausePoint('lab-up:recorded');
     // Interrupted work of the managed layer on this lab's sandboxes (a create, an interface add) undone first.
     const repaired = await manager.gcSandboxes(labSandboxes(manager, lab.name).map((s) => s.record.name));

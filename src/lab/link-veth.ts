@@ -8,7 +8,7 @@
  * the host under those names; `down` deletes them there.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
-import type { Manager } from '../managed/index.js';
+import { pausePoint, type Manager } from '../managed/index.js';
 import type { EndpointSpec, LinkSpec } from './model.js';
 import { hostVethName } from './naming.js';
 
@@ -47,6 +47,7 @@ export async function makeLinkVeth(manager: Manager, lab: string, link: Omit<Lin
   try {
     await manager.addInterface(sandboxes.a, hostA, endOptions(link.a));
     movedA = true;
+    await pausePoint('lab-link:one-end'); // a crash test: one end moved, the other still in the host
     await manager.addInterface(sandboxes.b, hostB, endOptions(link.b));
   } catch (err) {
     if (movedA) await manager.removeInterface(sandboxes.a, link.a.iface).catch(() => undefined);

@@ -258,7 +258,7 @@ nodes:
   assert.equal(json.code, 'NSBOX_ERR_LAB_FILE');
 });
 
-test('lab up of an edited file changes in place: a new rate replaces the tbf, a loss taken out is removed, a new route is added; what cannot change is refused', async (t) => {
+test('lab up of an edited file changes in place: a new rate replaces the tbf, a loss taken out is removed, a new route is added; a new address remakes the interface; a new subnet is refused', async (t) => {
   const { r, lab, file } = await upLab(t);
   const edited = labFile(lab)
     .replace('impair: { a->b: { rate: 10mbit }, b->a: { rate: 2mbit } }', 'impair: { a->b: { rate: 5mbit } }')
@@ -282,9 +282,15 @@ test('lab up of an edited file changes in place: a new rate replaces the tbf, a 
   assert.match(inNode(`${lab}.n1`, 'ip', 'route', 'show', '10.99.0.0/16').out, /via 10\.10\.0\.1/);
   assert.equal((await r.json<UpJson>('lab', 'up', '-f', file)).changed, false);
 
+  // An address cannot change in place: the interface is made anew (its routes put back); a subnet is refused.
   writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24'));
+  const remade = await r.json<UpJson>('lab', 'up', '-f', file);
+  assert.deepEqual(remade.steps.map((s) => `${s.action} ${s.key}`), ['remove iface:n1/eth0', 'create iface:n1/eth0', 'change route:n1/10.30.0.0/30', 'change route:n1/10.99.0.0/16']);
+  assert.match(inNode(`${lab}.n1`, 'ip', '-br', 'addr', 'show', 'eth0').out, /10\.10\.0\.12\/24/);
+  assert.ok(pings(`${lab}.n1`, '10.30.0.2'), 'n1 reaches n2 through r1 again');
+  writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24').replaceAll('/24', '/23'));
   const refused = await r.fails(4, 'lab', 'up', '-f', file);
-  assert.match(refused.error, /eth0 has the address 10\.10\.0\.11\/24, the file says 10\.10\.0\.12\/24; bring the lab down first/);
+  assert.match(refused.error, /exists with the subnets 10\.10\.0\.0\/24, the file says 10\.10\.0\.0\/23; bring the lab down first/);
 });
 
 test('examples/labs/core.yaml (its lab renamed): comes up with its delay noted as not enforced, n1 reaches r1 and r1 reaches n2, the 5% loss and the rates are read back, down', async (t) => {
