@@ -10,7 +10,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
@@ -67,7 +67,7 @@ async function assertNothingLeft(r: NsboxRoot, lab: string): Promise<void> {
   assert.deepEqual(await r.json('network', 'ls'), [], 'no network (nor its leases)');
   assert.deepEqual(await r.json('lab', 'ls'), [], 'no lab row');
   assert.deepEqual(r.netnsMounts(), [], 'no namespace mount');
-  assert.deepEqual(readdirSync(r.netnsDir).filter((f) => f.startsWith(lab)), [], 'no netns file');
+  assert.deepEqual((existsSync(r.netnsDir) ? readdirSync(r.netnsDir) : []).filter((f) => f.startsWith(lab)), [], 'no netns file');
   assert.deepEqual(readdirSync('/run/netns').filter((f) => f.startsWith(lab)), [], 'no /run/netns entry');
   assert.deepEqual(hostLinks().map((l) => l.ifname).filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)), [], 'no host end of a link');
   assert.deepEqual(r.taggedHostLinks(), [], 'no tagged host link (veth, bridge)');
@@ -238,11 +238,11 @@ test('lab status: state and drift (a route and a rate taken away by hand) read b
   const st = await r.json<{ state: string; drift: { key: string; want: string; have: string }[] }>('lab', 'status', lab);
   assert.equal(st.state, 'up');
   assert.deepEqual(st.drift, [
-    { key: 'address:b/wan0/10.61.0.9/30', want: 'none', have: '10.61.0.9/30' },
     { key: 'route:a/10.61.0.0/30', want: 'via 10.51.0.1', have: 'missing' },
+    { key: 'address:b/wan0/10.61.0.9/30', want: 'none', have: '10.61.0.9/30' },
     { key: 'impair:wan/a->b', want: 'rate 10000000 bit/s', have: 'rate none' },
   ]);
-  assert.match(await r.ok('lab', 'status', lab), /drift from the file \(3\):\n {2}address:b\/wan0\/10\.61\.0\.9\/30: want none, have 10\.61\.0\.9\/30/);
+  assert.match(await r.ok('lab', 'status', lab), /drift from the file \(3\):\n {2}route:a\/10\.61\.0\.0\/30: want via 10\.51\.0\.1, have missing\n {2}address:b\/wan0\/10\.61\.0\.9\/30: want none, have 10\.61\.0\.9\/30/);
   const repaired = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.deepEqual(repaired.steps.map((s) => `${s.action} ${s.key}`), ['change route:a/10.61.0.0/30', 'change impair:wan/a->b']);
   inNode(`${lab}.b`, 'ip', 'addr', 'del', '10.61.0.9/30', 'dev', 'wan0');
