@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
-import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { type NsboxRoot } from '../../helpers/cli.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
 
 const labFile = (lab: string): string => `lab: ${lab}
@@ -75,17 +76,16 @@ interface UpJson {
 }
 
 async function upLab(t: TestContext): Promise<{ r: NsboxRoot; lab: string; file: string }> {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, labFile(lab));
   const result = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.equal(result.changed, true);
-  t.after(() => r.run('lab', 'down', lab));
   return { r, lab, file };
 }
 
 test('lab up: a dry run makes nothing; up makes the lab; traffic crosses the router; a second up changes nothing; status reads it back; down leaves nothing', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, labFile(lab));
   const linksBefore = hostLinks();
@@ -241,7 +241,7 @@ test('lab loss: 30% on lossy a->b drops a binomial share of 1000 datagrams at n2
 });
 
 test('lab up with a bad file: exit 2, FILE:LINE:COL: path: message, nothing made', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const file = writeLab(t, `lab: bad
 networks:
   lan: { subnet: 10.0.0.0/24 }
@@ -294,11 +294,10 @@ test('lab up of an edited file changes in place: a new rate replaces the tbf, a 
 });
 
 test('examples/labs/core.yaml (its lab renamed): comes up with its delay noted as not enforced, n1 reaches r1 and r1 reaches n2, the 5% loss and the rates are read back, down', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('core');
   const text = readFileSync(join(packageRoot(), 'examples/labs/core.yaml'), 'utf8').replace(/^lab: demo\b/m, `lab: ${lab}`);
   const file = writeLab(t, text);
-  t.after(() => r.run('lab', 'down', lab));
   const result = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.deepEqual(result.steps.filter((s) => s.action === 'note').map((s) => [s.key, s.detail]),
     [['impair:wan/a->b', 'delay not applied: this version enforces rate and loss only']]);

@@ -14,7 +14,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
-import { NSBOX_BIN, finished, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { NSBOX_BIN, finished, type NsboxRoot } from '../../helpers/cli.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
+import { hostVethName } from '../../../src/lab/naming.js';
 import { randomName } from '../../helpers/names.js';
 
 const small = (lab: string, extra = true): string => `lab: ${lab}
@@ -69,7 +71,8 @@ async function assertNothingLeft(r: NsboxRoot, lab: string): Promise<void> {
   assert.deepEqual(r.netnsMounts(), [], 'no namespace mount');
   assert.deepEqual((existsSync(r.netnsDir) ? readdirSync(r.netnsDir) : []).filter((f) => f.startsWith(lab)), [], 'no netns file');
   assert.deepEqual(readdirSync('/run/netns').filter((f) => f.startsWith(lab)), [], 'no /run/netns entry');
-  assert.deepEqual(hostLinks().map((l) => l.ifname).filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)), [], 'no host end of a link');
+  const ends = new Set(['wan', 'side'].flatMap((l) => [hostVethName(lab, l, 'a'), hostVethName(lab, l, 'b')]));
+  assert.deepEqual(hostLinks().map((l) => l.ifname).filter((n) => ends.has(n)), [], 'no host end of a link');
   assert.deepEqual(r.taggedHostLinks(), [], 'no tagged host link (veth, bridge)');
   const gc = await r.json<{ removed: unknown[] }>('gc', '--dry-run');
   assert.deepEqual(gc.removed, [], 'nothing for gc: no lease, no orphan');
@@ -97,10 +100,9 @@ const POINTS = [
 
 for (const point of POINTS) {
   test(`lab up SIGKILLed at ${point}: the next up finishes it, traffic crosses, down leaves nothing`, async (t) => {
-    const r = rootForTest(t);
+    const r = labRootForTest(t);
     const lab = randomName('lab');
     const file = writeLab(t, small(lab));
-    t.after(() => r.run('lab', 'down', lab));
     await r.killAt(point, ['lab', 'up', '-f', file]);
     assert.equal((await r.json<{ name: string; state: string }[]>('lab', 'ls')).find((l) => l.name === lab)?.state, 'applying');
     const resumed = await r.json<UpJson>('lab', 'up', '-f', file);
@@ -117,10 +119,9 @@ for (const point of POINTS) {
 
 for (const point of ['lab-up:recorded', 'connect:kernel', 'iface-add:kernel', 'lab-link:one-end', 'lab-up:route:a/10.61.0.0/30']) {
   test(`lab up SIGKILLed at ${point}: gc brings the interrupted lab down and leaves nothing`, async (t) => {
-    const r = rootForTest(t);
+    const r = labRootForTest(t);
     const lab = randomName('lab');
     const file = writeLab(t, small(lab));
-    t.after(() => r.run('lab', 'down', lab));
     await r.killAt(point, ['lab', 'up', '-f', file]);
     const gc = await r.json<{ removed: { kind: string; name: string; reason: string }[] }>('gc');
     assert.deepEqual(gc.removed.filter((a) => a.kind === 'lab'), [{ kind: 'lab', name: lab, reason: '`lab up` was interrupted' }]);
@@ -129,10 +130,9 @@ for (const point of ['lab-up:recorded', 'connect:kernel', 'iface-add:kernel', 'l
 }
 
 test('lab up SIGKILLed after 200 to 1400 ms, again and again: the next up finishes it; gc leaves a lab that is up alone', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, small(lab));
-  t.after(() => r.run('lab', 'down', lab));
   for (const ms of [200, 500, 800, 1100, 1400]) {
     const child = r.start(['lab', 'up', '-f', file]);
     const done = finished(child);
@@ -150,10 +150,9 @@ test('lab up SIGKILLed after 200 to 1400 ms, again and again: the next up finish
 });
 
 test('examples/labs/wan.yaml SIGKILLed with one end of its WAN link moved: up finishes it, client reaches server; gc after a killed down finishes the down', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('wan');
   const file = writeLab(t, readFileSync(join(packageRoot(), 'examples/labs/wan.yaml'), 'utf8').replace(/^lab: wan\b/m, `lab: ${lab}`));
-  t.after(() => r.run('lab', 'down', lab));
   await r.killAt('lab-link:one-end', ['lab', 'up', '-f', file]);
   const resumed = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.ok(resumed.steps.some((s) => s.key === 'link:wan' && s.action === 'create' && /half-made veth/.test(s.detail)), 'the half-made link is finished');
@@ -166,10 +165,9 @@ test('examples/labs/wan.yaml SIGKILLed with one end of its WAN link moved: up fi
 });
 
 test('lab up prunes: a node and a link taken out of the file are removed (remove steps, also in a dry run); the rest is untouched', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, small(lab));
-  t.after(() => r.run('lab', 'down', lab));
   await r.ok('lab', 'up', '-f', file);
   const before = { wan: linkIndex(`${lab}.r`, 'wan0'), lan: linkIndex(`${lab}.a`, 'eth0') };
   writeFileSync(file, small(lab, false));
@@ -181,7 +179,7 @@ test('lab up prunes: a node and a link taken out of the file are removed (remove
   assert.deepEqual(applied.steps.filter((s) => s.action !== 'note').map((s) => `${s.action} ${s.key}`), steps);
   assert.deepEqual((await r.json<{ name: string }[]>('ls')).map((s) => s.name), [`${lab}.a`, `${lab}.b`, `${lab}.r`]);
   assert.doesNotMatch(inNode(`${lab}.a`, 'ip', '-br', 'link').out, /eth1/, "a's end of the link is gone");
-  assert.deepEqual(hostLinks().map((l) => l.ifname).filter((n) => /^nl[0-9a-f]{9}[ab]$/.test(n)), [], 'and no end of it is left in the host');
+  assert.deepEqual(hostLinks().map((l) => l.ifname).filter((n) => n === hostVethName(lab, 'side', 'a') || n === hostVethName(lab, 'side', 'b')), [], 'and no end of it is left in the host');
   assert.deepEqual({ wan: linkIndex(`${lab}.r`, 'wan0'), lan: linkIndex(`${lab}.a`, 'eth0') }, before, 'the rest is the same links');
   assert.ok(pings(`${lab}.a`, '10.61.0.2'), 'a still reaches b through r');
   assert.equal((await r.json<UpJson>('lab', 'up', '-f', file)).changed, false);
@@ -190,10 +188,9 @@ test('lab up prunes: a node and a link taken out of the file are removed (remove
 });
 
 test('two lab ups of one lab at once serialise: both succeed, one makes it, the other finds nothing to do', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, small(lab));
-  t.after(() => r.run('lab', 'down', lab));
   const results = await Promise.all([r.run('--json', 'lab', 'up', '-f', file), r.run('--json', 'lab', 'up', '-f', file)]);
   for (const res of results) assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(results.map((res) => (JSON.parse(res.stdout) as UpJson).changed).sort(), [false, true]);
@@ -203,10 +200,9 @@ test('two lab ups of one lab at once serialise: both succeed, one makes it, the 
 });
 
 test('lab plan --detailed-exitcode: 2 with changes, 0 with none, 1 on an error; up and plan read ./lab.yaml without -f', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, small(lab, false));
-  t.after(() => r.run('lab', 'down', lab));
   assert.equal((await r.run('lab', 'plan', '-f', file, '--detailed-exitcode')).code, 2);
   assert.equal((await r.run('lab', 'plan', '-f', file)).code, 0, 'without the flag a plan with changes exits 0');
   assert.deepEqual(await r.json('lab', 'ls'), [], 'a plan records nothing');
@@ -226,11 +222,10 @@ test('lab plan --detailed-exitcode: 2 with changes, 0 with none, 1 on an error; 
 });
 
 test('lab status: state and drift (a route and a rate taken away by hand) read back; up repairs them; down --all downs every lab', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const other = randomName('lab');
   const file = writeLab(t, small(lab, false));
-  t.after(() => r.run('lab', 'down', '--all'));
   await r.ok('lab', 'up', '-f', file);
   inNode(`${lab}.a`, 'ip', 'route', 'del', '10.61.0.0/30');
   inNode(`${lab}.r`, 'tc', 'qdisc', 'del', 'dev', 'wan0', 'root');
