@@ -24,7 +24,7 @@
 import { resolve } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
-import { pausePoint, type Manager } from '../managed/index.js';
+import { pausePoint, type Manager, type SandboxStatus } from '../managed/index.js';
 import type { LabResource } from './compile.js';
 import type { Lab } from './lab.js';
 import type { Direction, LabSpec } from './model.js';
@@ -64,8 +64,14 @@ interface Ctx {
 
 const differs = (what: string): NsboxError => new NsboxError(`${what}; bring the lab down first (nsbox lab down) to make it anew`, 'NSBOX_ERR_EXISTS');
 
-function sandboxRecord(ctx: Ctx, name: string) {
-  return ctx.manager.sandboxes().find((s) => s.record.name === name);
+/** The sandbox's status, or undefined when there is none (one record read, not the whole list: labs have hundreds). */
+function sandboxRecord(ctx: Ctx, name: string): SandboxStatus | undefined {
+  try {
+    return ctx.manager.sandbox(name);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'NSBOX_ERR_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 async function network(ctx: Ctx, r: Extract<LabResource, { kind: 'network' }>): Promise<void> {
@@ -188,7 +194,9 @@ async function route(ctx: Ctx, r: Extract<LabResource, { kind: 'route' }>): Prom
   const want = { destination: r.route.to, nextHop: r.route.via };
   const routes = ctx.newNodes.has(r.node) ? [] : (sandboxRecord(ctx, r.sandbox)?.record.config.routes ?? []).filter((x) => !ctx.gone.has(`${r.sandbox}/${x.destination}`));
   // What the kernel has to that destination (an interrupted `up` may have added it and not recorded it).
-  const kernel = ctx.newNodes.has(r.node) ? [] : (await ctx.manager.kernelView(r.sandbox)).routes.filter((x) => destinationOf(x.destination, x.gateway) === want.destination);
+  const kernel = ctx.newNodes.has(r.node) ? [] : (await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, (rtnl) => rtnl.route.list()))
+    .map((x) => ({ destination: x.destination, gateway: x.gateway ?? null }))
+    .filter((x) => destinationOf(x.destination, x.gateway) === want.destination);
   const inKernel = kernel.some((x) => x.gateway === want.nextHop);
   if (routes.some((x) => x.destination === want.destination && x.nextHop === want.nextHop)) {
     if (inKernel) return;
