@@ -22,7 +22,7 @@ import type { Manager } from '../managed/index.js';
 import type { LabFaultRecord } from '../store/index.js';
 import { describeFault, faultKinds, impairmentAfterHeal, isDue, mergeImpairment, nextAdhocName, parseActiveFault, stillBlocked, stillDown, type ActiveFault, type FaultAction } from './fault-record.js';
 import { deliverSignal, healSignal } from './fault-signal.js';
-import { supervisorStatus } from './supervisor/client.js';
+import { supervisorStatus, watchHeals } from './supervisor/client.js';
 import { blockIn, unblockAllIn, unblockIn } from './impair.js';
 import { linkEnds } from './link-ends.js';
 import { restoreEnd, setEnd, snapshotEnd, waitOperational } from './link-down.js';
@@ -252,20 +252,31 @@ export async function applyFault(manager: Manager, lab: string, name: string, op
   checkFor(options.forMs);
   const spec = await requireLabSpec(manager, lab, options.file);
   const fault = findFault(spec, name);
-  return manager.labLocked(lab, () => applyUnlocked(manager, lab, fault, 'file', spec, options));
+  return timed(manager, lab, await manager.labLocked(lab, () => applyUnlocked(manager, lab, fault, 'file', spec, options)));
+}
+
+/** A fault applied for a duration: the lab's supervisor (started if need be) heals it in time. */
+async function timed<R extends ApplyFaultResult>(manager: Manager, lab: string, result: R): Promise<R> {
+  if (result.healAt === undefined || !result.applied) return result;
+  try {
+    await watchHeals(manager, lab);
+  } catch (err) {
+    result.notes.push(`it will not heal by itself at ${result.healAt}: the lab's supervisor could not be started (${(err as Error).message}); heal it with \`nsbox lab fault heal ${lab} ${result.name}\``);
+  }
+  return result;
 }
 
 /** An ad-hoc partition (`lab partition`), recorded as the active fault `partition-N`. */
 export async function partition(manager: Manager, lab: string, groups: readonly (readonly string[])[], options: FaultOptions & { oneway?: boolean } = {}): Promise<PartitionResult> {
   checkFor(options.forMs);
-  return manager.labLocked(lab, async () => {
+  return timed(manager, lab, await manager.labLocked(lab, async () => {
     const taken = [...manager.labs.faults(lab).map((f) => f.name), ...(storedSpec(manager, lab)?.faults.map((f) => f.name) ?? [])];
     const fault: FaultSpec = { name: nextAdhocName('partition', taken), partition: { groups: groups.map((g) => [...g]), oneway: options.oneway === true }, linkDown: undefined, impair: [], signal: undefined };
     const result = await applyUnlocked(manager, lab, fault, 'adhoc', undefined, options);
     const blocked: Record<string, string[]> = {};
     for (const a of result.actions) if (a.kind === 'block') blocked[a.sandbox] = a.addresses;
     return { ...result, blocked };
-  });
+  }));
 }
 
 /** Heal the active fault `name`; one that is not active is success (`healed: false`). */

@@ -20,6 +20,13 @@ export function printSupervisor(s: LabStatus['supervisor']): void {
     return;
   }
   process.stdout.write(`supervisor: pid ${s.pid ?? '-'}\n`);
+  const steps = s.timers?.schedule ?? [];
+  if (steps.length > 0) {
+    const next = steps.find((x) => x.state === 'pending');
+    const failed = steps.filter((x) => x.state === 'failed');
+    process.stdout.write(`schedule: ${steps.length - steps.filter((x) => x.state === 'pending').length} of ${steps.length} step(s) run${next === undefined ? '' : `, next: ${next.action} ${next.fault} at ${next.at}`}${failed.length === 0 ? '' : `, ${failed.length} failed`}\n`);
+    for (const f of failed) process.stdout.write(`  ${f.action} ${f.fault} at ${f.at}: ${f.error ?? 'failed'}\n`);
+  }
   if (s.processes.length === 0) return;
   const exit = (p: (typeof s.processes)[number]): string => (p.lastExit === undefined ? '-' : p.lastExit.signal ?? `code ${p.lastExit.code ?? '?'}`);
   printTable(['NODE', 'PROCESS', 'PID', 'STATE', 'RESTARTS', 'LAST EXIT'], s.processes.map((p) => [p.node, p.process, p.pid === undefined ? '-' : String(p.pid), p.state, String(p.restarts), exit(p)]));

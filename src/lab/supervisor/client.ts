@@ -21,12 +21,13 @@ import { takeLines, type SupervisorRequest, type SupervisorResponse } from './pr
 import type { ServiceChange } from './service.js';
 import type { ProcessStatus } from './supervised-process.js';
 import type { DelayStatus } from './delay-service.js';
+import type { TimerStatus } from './timer-service.js';
 import { tailLines } from './log-file.js';
 
 export interface SupervisorStatusReply {
   lab: string;
   pid: number;
-  services: { processes?: ProcessStatus[]; delay?: DelayStatus[] } & Record<string, unknown>;
+  services: { processes?: ProcessStatus[]; delay?: DelayStatus[]; timers?: TimerStatus } & Record<string, unknown>;
 }
 
 /** The code of "no supervisor answers" (NOT_FOUND), told apart from other not-found errors by this class. */
@@ -92,6 +93,12 @@ export function reloadSupervisor(manager: Manager, lab: string): Promise<Service
 /** Set the delay engine's part of one link direction (all 0: no engine there); its status after, or null. */
 export function setDelay(manager: Manager, lab: string, link: string, dir: 'a->b' | 'b->a', p: { delayMs: number; jitterMs: number; loss: number }): Promise<DelayStatus | null> {
   return call<DelayStatus | null>(manager, lab, { op: 'delay-set', link, dir, ...p });
+}
+
+/** Have the lab's supervisor (started if none runs) look at the faults' heal times again. */
+export async function watchHeals(manager: Manager, lab: string): Promise<void> {
+  await startSupervisor(manager, lab);
+  await call(manager, lab, { op: 'timers' });
 }
 
 /** Wait until every process is ready or has failed; their status. */

@@ -4,7 +4,7 @@
  * The supervisor's control protocol: JSON lines over its unix socket. A client writes one
  * request per line and reads one response line per request, in order. Every request has an
  * `op`; the supervisor's own are `status`, `reload` and `stop`, the others belong to a
- * service (supervisor/service.ts: the processes' are `signal`, `restart` and `await-ready`, the delay's `delay-set`).
+ * service (supervisor/service.ts: the processes' are `signal`, `restart` and `await-ready`, the delay's `delay-set`, the timers' `timers`).
  */
 
 export type SupervisorRequest =
@@ -18,7 +18,9 @@ export type SupervisorRequest =
   /** Answer once every process has become ready or failed. */
   | { op: 'await-ready' }
   /** The delay engine of one link direction (all 0: none): `lab impair`, a fault's impairment set. */
-  | { op: 'delay-set'; link: string; dir: 'a->b' | 'b->a'; delayMs: number; jitterMs: number; loss: number };
+  | { op: 'delay-set'; link: string; dir: 'a->b' | 'b->a'; delayMs: number; jitterMs: number; loss: number }
+  /** Look at the store's heal times again (a fault was applied for a duration). */
+  | { op: 'timers' };
 
 export type SupervisorResponse =
   | { ok: true; result: unknown }

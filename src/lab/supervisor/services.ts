@@ -6,6 +6,7 @@
  */
 import { delayService } from './delay-service.js';
 import { processService } from './process-service.js';
+import { timerService } from './timer-service.js';
 import type { ServiceFactory } from './service.js';
 
-export const SERVICES: readonly ServiceFactory[] = [delayService, processService];
+export const SERVICES: readonly ServiceFactory[] = [delayService, processService, timerService];

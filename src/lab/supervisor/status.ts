@@ -3,12 +3,13 @@
  *
  * The supervisor's part of `lab status`: whether it runs (its pid) and, per process, its pid,
  * state (pending, starting, ready, exited, backoff, failed, stopped), restarts and last exit;
- * and its delay engines.
+ * its delay engines, and its schedule and timed heals.
  */
 import type { Manager } from '../../managed/index.js';
 import { supervisorStatus } from './client.js';
 import type { ProcessStatus } from './supervised-process.js';
 import type { DelayStatus } from './delay-service.js';
+import type { TimerStatus } from './timer-service.js';
 
 export interface SupervisorView {
   running: boolean;
@@ -16,9 +17,11 @@ export interface SupervisorView {
   processes: ProcessStatus[];
   /** Its delay engines (delay-service.ts). */
   delay: DelayStatus[];
+  /** The schedule's progress and the next timed heal (timer-service.ts). */
+  timers: TimerStatus | undefined;
 }
 
 export async function supervisorView(manager: Manager, lab: string): Promise<SupervisorView> {
   const s = await supervisorStatus(manager, lab).catch(() => undefined);
-  return { running: s !== undefined, pid: s?.pid, processes: s?.services.processes ?? [], delay: s?.services.delay ?? [] };
+  return { running: s !== undefined, pid: s?.pid, processes: s?.services.processes ?? [], delay: s?.services.delay ?? [], timers: s?.services.timers };
 }

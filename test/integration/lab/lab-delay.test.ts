@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import type { NsboxRoot } from '../../helpers/cli.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
 
 const labText = (lab: string, ab: string, extra = ''): string => `lab: ${lab}
@@ -42,13 +43,12 @@ async function minRtt(r: NsboxRoot, lab: string, from: string, to: string): Prom
 }
 
 void test('lab delay: engines at the sender, status mechanisms, idempotent up, change in place, a killed supervisor, down', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const dir = mkdtempSync(join(tmpdir(), 'nsbt-ldelay-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'lab.yaml');
   writeFileSync(file, labText(lab, 'delay: 30ms'));
-  t.after(() => r.run('lab', 'down', lab));
 
   const up = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.deepEqual(up.steps.filter((s) => s.key.startsWith('impair:')).map((s) => `${s.action} ${s.key}`).sort(), ['create impair:l1/a->b', 'create impair:l1/b->a']);
@@ -112,13 +112,12 @@ for i in range(${n}):
 }
 
 void test('lab seeded loss: drawn by the delay engine at the sender, the same datagrams lost in two runs of one seed', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const dir = mkdtempSync(join(tmpdir(), 'nsbt-lseed-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'lab.yaml');
   writeFileSync(file, labText(lab, 'loss: 10%', 'seed: 42\n'));
-  t.after(() => r.run('lab', 'down', lab));
 
   const runs: number[][] = [];
   for (let i = 0; i < 2; i++) {

@@ -88,7 +88,7 @@ test('prune: a link end or an interface whose address changed is taken out to be
 });
 
 const status = (over: Partial<LabStatus> = {}): LabStatus => ({
-  lab: 'p', up: true, state: 'up', drift: [], faults: [], supervisor: { running: false, pid: undefined, processes: [], delay: [] },
+  lab: 'p', up: true, state: 'up', drift: [], faults: [], supervisor: { running: false, pid: undefined, processes: [], delay: [], timers: undefined },
   networks: [{ name: 'p.lan', subnets: ['10.0.0.0/24'], hostAddresses: ['10.0.0.254'] }],
   nodes: [
     {
