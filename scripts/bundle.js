@@ -19,15 +19,11 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
+// commander and yaml are CommonJS: a bundle with them gets a real require for their node: built-ins.
+const realRequire = { js: "import { createRequire as __nsboxCreateRequire } from 'node:module'; const require = __nsboxCreateRequire(import.meta.url);" };
 await Promise.all([
-  build({ ...common, entryPoints: ['dist/src/index.js'], outfile: 'dist/nsbox.mjs' }),
-  build({
-    ...common,
-    entryPoints: ['dist/src/cli/main.js'],
-    outfile: 'dist/cli.mjs',
-    // commander is CommonJS: give the bundle a real require for its node: built-ins.
-    banner: { js: "import { createRequire as __nsboxCreateRequire } from 'node:module'; const require = __nsboxCreateRequire(import.meta.url);" },
-  }),
+  build({ ...common, entryPoints: ['dist/src/index.js'], outfile: 'dist/nsbox.mjs', banner: realRequire }),
+  build({ ...common, entryPoints: ['dist/src/cli/main.js'], outfile: 'dist/cli.mjs', banner: realRequire }),
   // Runtimes call VERSION before every command: this one loads neither the addon nor SQLite.
   build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/cni.mjs' }),
   // The conformance suite (docs/cni.md "Conformance"): a black-box client, nothing of nsbox but net/.

@@ -22,10 +22,17 @@ export type { PortRecord, PortState } from './store/index.js';
 export { Networks, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkInfo, type AttachOptions, type Attachment, type MacvlanMode } from './network/index.js';
 export { parseSubnet, nextFree, checkAssignable, macFromIPv4, subnetsOverlap, type Subnet, type Cidr } from './network/index.js';
 
+// Labs: whole networks from one file, with impairments and faults (docs/api.md: Labs, docs/labs.md)
+export {
+  Lab, useLab, labJsonSchema,
+  type LabRunOptions, type LabFault, type LabNode, type TestContextLike, type NodeExecOptions, type NodeExecResult,
+  type LabSpec, type Step, type UpResult, type DownResult, type LabStatus, type ImpairOptions, type ImpairResult,
+} from './lab/index.js';
+
 // Errors (docs/errors.md)
 export {
   ERROR_CODES, categoryOf, NsboxError, SysError, NetlinkError, DumpInterruptedError, TimeoutError, DecodeError, ConfigError, ClosedError,
-  AbortError, SandboxError, NeighborSearchError, NftError, GenerationChangedError,
+  AbortError, SandboxError, NeighborSearchError, NftError, GenerationChangedError, LabFileError,
   type ErrorCategory, type ErrorCode, type ErrnoCode, type Extack, type NsboxErrorOptions, type SandboxErrorOptions,
 } from './errors.js';
 export { errnoName, errnoNumber, errnoText } from './errno.js';

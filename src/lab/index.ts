@@ -5,7 +5,9 @@
  * (named, ad-hoc partitions, heal, timed), `impair`, the supervisor (processes, delay engines),
  * graph.
  */
-export { Lab } from './lab.js';
+export { Lab, type LabRunOptions, type LabFault, type LabNode } from './lab.js';
+export { useLab, type TestContextLike } from './testing.js';
+export { nodeExec, type NodeExecOptions, type NodeExecResult } from './node-exec.js';
 export { parseLab, loadLabFile, labFromObject, validateLab } from './load.js';
 export { compileLab, STAGES, type CompiledLab, type LabResource, type ResourceKind } from './compile.js';
 export { labJsonSchema, labJsonSchemaText } from './json-schema.js';

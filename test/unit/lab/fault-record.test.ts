@@ -112,10 +112,12 @@ test('parseActiveFault: a record written by the applier reads back; anything els
   assert.throws(() => parseActiveFault({ fault: {} }, 'y'), TypeError);
 });
 
-test('checkImpairmentSupported: rate and loss pass; delay or jitter asked for is NSBOX_ERR_NOT_SUPPORTED naming where', () => {
+test('checkImpairmentSupported: rate, loss, delay and a jitter within the delay pass; a jitter without a delay, or above it, is NSBOX_ERR_USAGE naming where', () => {
   checkImpairmentSupported({ rate: 1e6, loss: 0.5 }, 'x');
   checkImpairmentSupported({}, 'x');
-  assert.throws(() => checkImpairmentSupported({ delay: 20 }, 'fault f (link wan a->b)'),
-    (e: unknown) => e instanceof NsboxError && e.code === 'NSBOX_ERR_NOT_SUPPORTED' && e.message === 'fault f (link wan a->b): delay is not supported yet (this version enforces rate and loss); nothing was changed');
-  assert.throws(() => checkImpairmentSupported({ delay: 20, jitter: 5 }, 'lab impair wan'), /delay and jitter are not supported yet/);
+  checkImpairmentSupported({ delay: 20, jitter: 5 }, 'x');
+  checkImpairmentSupported({ delay: 20, jitter: 20 }, 'x');
+  assert.throws(() => checkImpairmentSupported({ jitter: 5 }, 'fault f (link wan a->b)'),
+    (e: unknown) => e instanceof NsboxError && e.code === 'NSBOX_ERR_USAGE' && e.message === 'fault f (link wan a->b): jitter 5ms needs a delay at least as large (0ms given); nothing was changed');
+  assert.throws(() => checkImpairmentSupported({ delay: 10, jitter: 15 }, 'lab impair wan'), /lab impair wan: jitter 15ms needs a delay at least as large \(10ms given\)/);
 });
