@@ -296,9 +296,11 @@ async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpRes
     if (!dryRun) await pausePoint(`lab-up:${r.key}`);
   }
   await impairments(ctx);
-  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
-  if (compiled.schedule.length > 0) ctx.steps.push({ key: 'schedule', action: 'note', detail: `${compiled.schedule.length} step(s) not run: this version has no schedule` });
+  // The kernel's part is done: the lab is up. What the supervisor runs (processes, delay
+  // engines, the schedule) comes after; a process that is not ready fails this `up`, not the lab
+  // (`gc` must not take a lab down for it), and the next `up` starts it again.
   if (!dryRun) manager.labs.setState(lab.name, 'up');
+  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
   return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
 }
 
