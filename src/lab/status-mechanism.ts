@@ -24,7 +24,7 @@ export interface DelayView {
 
 export interface Mechanisms {
   rate?: 'tbf (sender)';
-  loss?: 'nf_tables numgen (sender)' | 'nfqueue engine, seeded (sender)';
+  loss?: 'nf_tables numgen (receiver)' | 'nfqueue engine, seeded (sender)';
   delay?: 'nfqueue engine (sender)' | 'not enforced: a delay rule with no engine (the supervisor is not running), packets pass undelayed';
 }
 
@@ -42,7 +42,7 @@ export function interfaceImpairments(
   const engine = engines.find((e) => e.sandbox === sandbox && e.iface === ifname);
   const mechanisms: Mechanisms = {};
   if (kernel.rate !== undefined) mechanisms.rate = 'tbf (sender)';
-  if (kernel.loss !== undefined && kernel.loss > 0) mechanisms.loss = 'nf_tables numgen (sender)';
+  if (kernel.loss !== undefined && kernel.loss > 0) mechanisms.loss = 'nf_tables numgen (receiver)';
   else if (engine !== undefined && engine.loss > 0) mechanisms.loss = 'nfqueue engine, seeded (sender)';
   if (engine !== undefined && (engine.delayMs > 0 || engine.jitterMs > 0)) mechanisms.delay = 'nfqueue engine (sender)';
   else if (engine === undefined && kernel.delayQueue !== undefined) {

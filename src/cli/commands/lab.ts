@@ -18,7 +18,7 @@ const pct = (f: number | undefined): string => (f === undefined ? '-' : `${+(f *
 const rateText = (bits: number | undefined): string => (bits === undefined ? '-' : bits >= 1e6 ? `${bits / 1e6}mbit` : bits >= 1e3 ? `${bits / 1e3}kbit` : `${bits}bit`);
 
 /** The loss on arrival: the fault table's, or a seeded link's drawn by its delay engine (marked `seeded`). */
-const lossText = (i: InterfaceStatus): string => (i.loss !== undefined ? pct(i.loss) : i.delay !== undefined && i.delay.loss > 0 ? `${pct(i.delay.loss)} seeded` : '-');
+const lossText = (i: InterfaceStatus): string => (i.loss !== undefined ? pct(i.loss) : i.delay !== undefined && i.delay.loss > 0 ? `${pct(i.delay.loss)} seeded, on sending` : '-');
 
 /** The delay engine's delay and jitter, or why a delay rule is not enforced. */
 function delayText(i: InterfaceStatus): string {

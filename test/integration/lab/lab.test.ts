@@ -10,8 +10,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { packageRoot } from '../../../src/package-root.js';
 import { type NsboxRoot } from '../../helpers/cli.js';
 import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
+import { udpAcross } from '../../helpers/lab.js';
 
 const labFile = (lab: string): string => `lab: ${lab}
 networks:
@@ -193,40 +193,6 @@ test('lab partition n1 r1: cut both ways while n2 still reaches r1; heal restore
   assert.match(unknown.error, /no node nope/);
 });
 
-/** Datagrams over the lossy link from node `from` to `to` (at `address`): how many of `count` arrive. */
-async function udpAcross(lab: string, from: string, to: string, address: string, count: number): Promise<number> {
-  const receiver = spawn('nsenter', [`--net=/run/netns/${lab}.${to}`, process.execPath, '-e', `
-    const s = require('node:dgram').createSocket('udp4');
-    let n = 0, timer;
-    const done = () => { console.log('count ' + n); process.exit(0); };
-    s.on('message', (m) => { if (m.toString() === 'end') { clearTimeout(timer); timer = setTimeout(done, 300); } else n++; });
-    s.bind(9000, '${address}', () => console.log('ready'));
-    process.on('SIGTERM', done);
-  `]);
-  let out = '';
-  receiver.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  while (!out.includes('ready')) await once(receiver.stdout, 'data');
-  const sent = spawnSync('nsenter', [`--net=/run/netns/${lab}.${from}`, process.execPath, '-e', `
-    const s = require('node:dgram').createSocket('udp4');
-    const send = (m) => new Promise((res, rej) => s.send(m, 9000, '${address}', (e) => e ? rej(e) : res()));
-    const pause = () => new Promise((res) => setTimeout(res, 1));
-    (async () => {
-      for (let i = 0; i < ${count}; i++) { await send('x' + i); if (i % 20 === 19) await pause(); }
-      // 'end' is repeated: each copy may be lost too.
-      for (let i = 0; i < 50; i++) { await send('end'); await pause(); }
-      s.close();
-    })();
-  `], { encoding: 'utf8' });
-  assert.equal(sent.status, 0, sent.stderr);
-  // No 'end' arrives when everything is dropped: then the receiver is told to stop after a while.
-  const exited = once(receiver, 'exit');
-  const stop = setTimeout(() => receiver.kill('SIGTERM'), 2000);
-  await exited;
-  clearTimeout(stop);
-  const m = /count (\d+)/.exec(out);
-  assert.ok(m, out);
-  return Number(m[1]);
-}
 
 test('lab loss: 30% on lossy a->b drops a binomial share of 1000 datagrams at n2 (8 sd band); the other direction is not lossy', async (t) => {
   const { lab } = await upLab(t);
