@@ -16,7 +16,12 @@
  *   keeps its keys), granting a new one only when the server says the old one is gone (TTL ≤ 0);
  *   revoke.
  * - TLS with client certificates as options. Credentials are never logged or put in errors.
- * Unary calls are retried on UNAVAILABLE across the endpoints (round robin) until their deadline.
+ * Unary calls carry `hasleader` too (a member that knows it has no leader answers UNAVAILABLE at
+ * once) and are retried on UNAVAILABLE across the endpoints (round robin) until their deadline.
+ * Idempotent ones (Range, Put, DeleteRange, Compact, LeaseTimeToLive, LeaseRevoke, a keep-alive)
+ * also get a deadline per attempt and are retried when an attempt runs out: a proposal a
+ * follower forwarded to a leader that just died is dropped, and the member never answers it
+ * (measured: the first Put after SIGKILL of the leader hung to its 3 s deadline on a live member).
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
@@ -37,6 +42,11 @@ export interface EtcdOptions {
   tls?: EtcdTls;
   /** Deadline of one unary call, retries included (default 3000 ms). */
   callTimeoutMs?: number;
+  /**
+   * Deadline of one attempt of an idempotent call, retried on another member after it (default
+   * 1000 ms; at most callTimeoutMs). Non-idempotent calls (Txn, LeaseGrant) get callTimeoutMs whole.
+   */
+  attemptTimeoutMs?: number;
 }
 
 export interface KeyValue {
@@ -122,6 +132,15 @@ function targetOf(options: EtcdOptions): { target: string; creds: grpc.ChannelCr
 }
 
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
+/** Calls whose repetition leaves the store as one would (a Put's value is the same; a revision may be added). */
+const IDEMPOTENT = new Set(['Range', 'Put', 'DeleteRange', 'Compact', 'LeaseTimeToLive', 'LeaseRevoke']);
+
+/** etcd's WithRequireLeader: a member without a leader answers UNAVAILABLE instead of waiting. */
+function leaderMetadata(): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set('hasleader', 'true');
+  return md;
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Etcd {
@@ -129,12 +148,15 @@ export class Etcd {
   readonly #watch: ServiceClient;
   readonly #lease: ServiceClient;
   readonly #timeout: number;
+  readonly #attempt: number;
   readonly #watchers = new Set<Watcher>();
   #closed = false;
 
   private constructor(options: EtcdOptions) {
     const { target, creds } = targetOf(options);
     this.#timeout = options.callTimeoutMs ?? 3000;
+    this.#attempt = Math.min(options.attemptTimeoutMs ?? 1000, this.#timeout);
+    if (!(this.#timeout > 0) || !(this.#attempt > 0)) throw new TypeError(`etcd: callTimeoutMs and attemptTimeoutMs must be > 0 (got ${this.#timeout}, ${this.#attempt})`);
     const pkg = grpc.loadPackageDefinition(fromJSON(ETCD_RPC as Parameters<typeof fromJSON>[0], LOAD_OPTIONS)) as unknown as {
       etcdserverpb: Record<'KV' | 'Watch' | 'Lease', new (t: string, c: grpc.ChannelCredentials, o: grpc.ChannelOptions) => ServiceClient>;
     };
@@ -158,20 +180,26 @@ export class Etcd {
     return new Etcd(options);
   }
 
-  /** One unary call, retried on UNAVAILABLE (another endpoint, a restart) until the deadline. */
-  async #call<T>(client: ServiceClient, method: string, req: unknown, md?: grpc.Metadata): Promise<T> {
+  /**
+   * One unary call, retried on UNAVAILABLE (another endpoint, a restart, a member without a
+   * leader) until the deadline; an idempotent one also after an attempt's own deadline.
+   */
+  async #call<T>(client: ServiceClient, method: string, req: unknown): Promise<T> {
     const deadline = Date.now() + this.#timeout;
+    const perAttempt = IDEMPOTENT.has(method) ? this.#attempt : this.#timeout;
     let wait = 50;
     for (;;) {
       if (this.#closed) throw new EtcdError(`etcd ${method}: the client is closed`);
+      const attemptDeadline = Math.min(deadline, Date.now() + perAttempt);
       try {
         return await new Promise<T>((resolve, reject) => {
-          client[method]!(req, md ?? new grpc.Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res as T)));
+          client[method]!(req, leaderMetadata(), { deadline: attemptDeadline }, (err, res) => (err ? reject(err) : resolve(res as T)));
         });
       } catch (err) {
         const e = err as grpc.ServiceError;
-        if (RETRYABLE.has(e.code) && Date.now() + wait < deadline) {
-          await sleep(wait);
+        const retry = e.code === grpc.status.UNAVAILABLE || (e.code === grpc.status.DEADLINE_EXCEEDED && attemptDeadline < deadline);
+        if (retry && RETRYABLE.has(e.code) && Date.now() + wait < deadline) {
+          if (e.code === grpc.status.UNAVAILABLE) await sleep(wait); // an attempt that ran out has waited already
           wait = Math.min(wait * 2, 500);
           continue;
         }
@@ -242,7 +270,8 @@ export class Etcd {
   /** Renew a lease once (one LeaseKeepAlive exchange); the TTL the server gave it (≤ 0: gone). */
   keepAliveOnce(id: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const stream = this.#lease.LeaseKeepAlive!(new grpc.Metadata(), { deadline: Date.now() + this.#timeout });
+      // one attempt's deadline: LeaseKeeper retries every 250 ms, on the next member
+      const stream = this.#lease.LeaseKeepAlive!(leaderMetadata(), { deadline: Date.now() + this.#attempt });
       let done = false;
       stream.on('data', (res: { TTL: string }) => {
         if (done) return;

@@ -35,6 +35,8 @@ export interface EtcdFixture {
   members: EtcdMember[];
   /** Client URLs of every member. */
   endpoints: string[];
+  /** The member that is the leader now (etcdctl endpoint status). */
+  leader(): EtcdMember;
   /** SIGKILL one member (default the first) and wait until it is gone. */
   kill(member?: EtcdMember): Promise<void>;
   /** Start a killed member again on its data dir; wait until it is healthy. */
@@ -105,6 +107,15 @@ export async function startEtcdCluster(size = 3): Promise<EtcdFixture> {
   const fixture: EtcdFixture = {
     members,
     endpoints: members.map((m) => m.clientUrl),
+    leader() {
+      const live = members.filter((m) => m.process !== undefined).map((m) => m.clientUrl);
+      const status = JSON.parse(sh('etcdctl', '--endpoints', live.join(','), 'endpoint', 'status', '-w', 'json')) as
+        { Endpoint: string; Status: { header: { member_id: number | string }; leader: number | string } }[];
+      const ep = status.find((s) => String(s.Status.header.member_id) === String(s.Status.leader))?.Endpoint;
+      const m = members.find((x) => x.clientUrl === ep);
+      if (m === undefined) throw new Error(`etcd: no member is the leader (${JSON.stringify(status.map((s) => s.Endpoint))})`);
+      return m;
+    },
     async kill(m = members[0]!) {
       await killed(m.process);
       m.process = undefined;
