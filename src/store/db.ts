@@ -10,6 +10,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
+import { phase } from '../trace.js';
 
 export type Db = Database.Database;
 
@@ -99,7 +100,9 @@ export function openDb(dir: string): Db {
   const file = join(dir, 'nsbox.db');
   closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
-  const db = new (loadSqlite())(file, { timeout: 10_000 });
+  const Sqlite = loadSqlite();
+  phase('store: better-sqlite3 loaded');
+  const db = new Sqlite(file, { timeout: 10_000 });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -116,6 +119,7 @@ export function openDb(dir: string): Db {
       // created lazily by SQLite; it inherits the umask until then
     }
   }
+  phase('store: opened (WAL, schema checked)');
   return db;
 }
 
