@@ -12,7 +12,7 @@
  * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
  */
 import { constants } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
@@ -157,7 +157,7 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
   const dns = checkDnsServers(o.dns);
   const networks = o.networks?.length ? [...new Set(o.networks)] : [DEFAULT_NETWORK];
   for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
-  const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
+  const name = o.name ?? `run-${nodeCrypto().randomBytes(4).toString('hex')}`;
   checkName('sandbox', name);
   if (networks.includes(DEFAULT_NETWORK)) await root.networks.ensureDefault();
   phase('run: networks checked (nsbox0 there)');
