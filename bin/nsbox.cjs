@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 'use strict';
 // nsbox CLI entry (bin/nsbox runs it; docs/benchmarks.md, "Cold start"). `--version` is answered
-// before anything loads. Everything else runs the CommonJS bundle dist/cli.cjs, compiled with a
-// V8 code cache: dist/cli-HASH-COMMAND-V8.v8cache, one per command (each holds the functions
-// its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs), so a
-// rebuilt bundle never meets an old cache. A missing or rejected cache is written at exit
+// before anything loads. Everything else runs a CommonJS bundle of the CLI: dist/cli-core.cjs
+// (every command but lab, cni and agent, and less than half the bytes) for the commands it
+// has, else dist/cli.cjs (all of them; also for --help and unknown commands). It is compiled
+// with a V8 code cache: dist/cli-HASH-COMMAND-V8.v8cache, one per command (each holds the
+// functions its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs),
+// so a rebuilt bundle never meets an old cache. A missing or rejected cache is written at exit
 // (atomically; skipped where dist/ is read-only). NSBOX_CODE_CACHE=0 turns it off.
 // NODE_OPTIONS and NODE_EXTRA_CA_CERTS moved aside by bin/nsbox are put back for the commands
 // nsbox runs.
@@ -29,14 +31,15 @@ function loadBundle() {
   const mark = (name) => marks?.push([name, performance.now()]);
   mark('bin: entry script evaluated');
   const path = require('node:path');
-  const file = path.join(__dirname, '..', 'dist', 'cli.cjs');
+  const bundles = require('../dist/cli.hash.cjs');
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' ? 2 : 1;
+  const { file: name, hash, commands } = bundles.core.commands.includes(argv[i]) ? bundles.core : bundles.full;
+  const command = commands.includes(argv[i]) ? argv[i] : '_';
+  const file = path.join(__dirname, '..', 'dist', name);
   if (process.env.NSBOX_CODE_CACHE === '0') return require(file);
   const fs = require('node:fs');
   const vm = require('node:vm');
-  const { hash, commands } = require('../dist/cli.hash.cjs');
-  let i = 0;
-  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' ? 2 : 1;
-  const command = commands.includes(argv[i]) ? argv[i] : '_';
   const cacheFile = path.join(__dirname, '..', 'dist', `cli-${hash}-${command}-${process.versions.v8}.v8cache`);
   let cachedData;
   try {
