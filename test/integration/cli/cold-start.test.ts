@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { netnsFiles, nsbox, nsboxJson, nsboxOk, nsboxWith, registerCliLeakCheck, rootForFile } from '../../helpers/cli.js';
+import { netnsFiles, nsbox, nsboxJson, nsboxOk, nsboxWith, registerCliLeakCheck, rootForFile, rootForTest } from '../../helpers/cli.js';
 import { randomName } from '../../helpers/names.js';
 
 registerCliLeakCheck();
@@ -48,8 +48,10 @@ test('create takes several names; a bad or repeated one creates nothing; one tha
   await nsboxOk(root, 'rm', a, b, c, d, e, f);
 });
 
-test('the launcher moves NODE_EXTRA_CA_CERTS and NODE_OPTIONS aside for nsbox, and back for the command it runs', async () => {
-  const root = rootForFile();
+// `run` makes the default network nsbox0: these tests use a root of their own (rootForTest), removed
+// with its networks at the end, so no other test file's gc meets nsbox0's firewall elements.
+test('the launcher moves NODE_EXTRA_CA_CERTS and NODE_OPTIONS aside for nsbox, and back for the command it runs', async (t) => {
+  const { root } = rootForTest(t);
   const name = randomName();
   await nsboxOk(root, 'create', name);
   const env = { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', NODE_OPTIONS: '--no-deprecation' };
@@ -68,8 +70,8 @@ test('the launcher moves NODE_EXTRA_CA_CERTS and NODE_OPTIONS aside for nsbox, a
   await nsboxOk(root, 'rm', name);
 });
 
-test('NSBOX_TRACE_STARTUP=1 prints the phases of a run on stderr, in order, the command\'s output untouched', async () => {
-  const root = rootForFile();
+test('NSBOX_TRACE_STARTUP=1 prints the phases of a run on stderr, in order, the command\'s output untouched', async (t) => {
+  const { root } = rootForTest(t);
   const res = await nsboxWith(root, { env: { NSBOX_TRACE_STARTUP: '1' } }, 'run', '--', 'echo', 'hi');
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout, 'hi\n');
