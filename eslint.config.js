@@ -20,7 +20,7 @@ const layer = (files, forbidden, why) => ({
  * Netlink protocol families: each is netlink/<family>/{family.ts,schema,ops} (its descriptor, its
  * pure schema, its operations) and never imports another; the socket imports none of them.
  */
-const FAMILIES = ['route', 'nftables', 'conntrack'];
+const FAMILIES = ['route', 'nftables', 'conntrack', 'nfqueue'];
 const familyDirs = FAMILIES.flatMap((f) => [`**/netlink/${f}/**`, `**/${f}/family*`, `**/${f}/schema/**`, `**/${f}/ops/**`]);
 const otherFamilies = (family) => FAMILIES.filter((f) => f !== family).map((f) => `**/${f}/**`);
 
@@ -82,6 +82,8 @@ export default tseslint.config(
   layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   layer(['src/lab/**'], ['**/sys/**', ...above('lab')], 'lab (topology files, their resources, later the applier over managed/) sits under the process edges, sys-free'),
+  layer(['src/overlay/etcd*.ts'], [...LAYERS, ...EDGES].map((l) => `**/${l}/**`).concat(['../errors*', '../errno*', '../net/**']),
+    'overlay/etcd is the etcd client: gRPC and nothing of nsbox'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge && !(EDGE_USES[edge] ?? []).includes(e)).map((e) => `**/${e}/**`)],
     `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge${EDGE_USES[edge] ? ` but ${EDGE_USES[edge].join(', ')}` : ''}`)),
   // The conformance suite is a black-box client of any CNI plugin: nothing of nsbox but the pure address helpers.

@@ -2,7 +2,7 @@
 'use strict';
 // nsbox CLI entry (bin/nsbox runs it; docs/benchmarks.md, "Cold start"). `--version` is answered
 // before anything loads. Everything else runs a CommonJS bundle of the CLI: dist/cli-core.cjs
-// (every command but lab, cni and agent, and less than half the bytes) for the commands it
+// (every command but lab, cni, agent and gc, and a third of the bytes) for the commands it
 // has, else dist/cli.cjs (all of them; also for --help and unknown commands). It is compiled
 // with a V8 code cache: dist/cli-HASH-COMMAND-V8.v8cache, one per command (each holds the
 // functions its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs),
@@ -33,7 +33,7 @@ function loadBundle() {
   const path = require('node:path');
   const bundles = require('../dist/cli.hash.cjs');
   let i = 0;
-  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' ? 2 : 1;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1;
   const { file: name, hash, commands } = bundles.core.commands.includes(argv[i]) ? bundles.core : bundles.full;
   const command = commands.includes(argv[i]) ? argv[i] : '_';
   const file = path.join(__dirname, '..', 'dist', name);

@@ -41,10 +41,12 @@ const cliBundle = {
 };
 /**
  * The command files left out of dist/cli-core.cjs, with what only they use (labs: zod, yaml;
- * the CNI plugin and agent): the core bundle is less than half the full one's bytes, and every
+ * the CNI plugin and agent; gc, which reaps labs' leftovers): the core bundle is less than half the full one's bytes, and every
  * other command runs from it. bin/nsbox.cjs picks the bundle by the command's name.
  */
-const HEAVY_COMMANDS = ['lab', 'cni', 'agent'];
+const HEAVY_COMMANDS = ['lab', 'cni', 'agent', 'gc']; // gc reaps labs' leftovers (lab/)
+/** Packages the core bundle must not hold: a command that needs them goes in HEAVY_COMMANDS. */
+const NOT_IN_CORE = /node_modules\/(zod|yaml|@grpc)\//;
 const withoutCommands = (files) => ({
   name: 'nsbox-core',
   setup(b) {
@@ -58,7 +60,10 @@ const withoutCommands = (files) => ({
 await Promise.all([
   build({ ...common, entryPoints: ['dist/src/index.js'], outfile: 'dist/nsbox.mjs' }),
   build({ ...cliBundle, outfile: 'dist/cli.cjs' }),
-  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [withoutCommands(HEAVY_COMMANDS)] }),
+  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [withoutCommands(HEAVY_COMMANDS)], metafile: true }).then((r) => {
+    const heavy = Object.keys(r.metafile.inputs).filter((f) => NOT_IN_CORE.test(f));
+    if (heavy.length > 0) throw new Error(`bundle: dist/cli-core.cjs holds ${heavy[0]} (and ${heavy.length - 1} more): a command file of the core imports it; put that command in HEAVY_COMMANDS (scripts/bundle.js) or import it lazily`);
+  }),
   // Runtimes call VERSION before every command: this one loads neither the addon nor SQLite.
   build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/cni.mjs' }),
   // The conformance suite (docs/cni.md "Conformance"): a black-box client, nothing of nsbox but net/.

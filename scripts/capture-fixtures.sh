@@ -6,7 +6,8 @@
 #   sudo scripts/capture-fixtures.sh nftables         # only the nft ones (nft-*.hex)
 #   sudo scripts/capture-fixtures.sh conntrack        # only the ctnetlink ones (ct-*.hex)
 #   sudo scripts/capture-fixtures.sh tc               # only the traffic-control ones (tc-*.hex)
-#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,wire}
+#   sudo scripts/capture-fixtures.sh nfqueue          # only the nfnetlink_queue ones (nfq-*.hex, nft-iptables-nfqueue*)
+#   scripts/capture-fixtures.sh check-constants       # compare src/netlink/{route,nftables,conntrack,nfqueue,wire}
 #                                                     # constants with the uapi headers (needs gcc
 #                                                     # + linux headers)
 #   sudo scripts/capture-fixtures.sh TARGET NAME…     # (re)capture only these of TARGET; every other
@@ -43,12 +44,14 @@ const [repo, cfile, extra] = process.argv.slice(2);
 const read = (p) => fs.readFileSync(`${repo}/${p}`, 'utf8');
 const src = read('src/netlink/route/schema/constants.ts') + read('src/netlink/wire/header.ts') +
   read('src/netlink/wire/attr.ts') + read('src/netlink/wire/error.ts').replace('NLMSGERR_ATTRS', 'NLMSGERR_ATTR') +
-  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts');
+  read('src/netlink/nftables/schema/constants.ts') + read('src/netlink/wire/nfgen.ts') + read('src/netlink/conntrack/schema/constants.ts') +
+  read('src/netlink/nfqueue/schema/constants.ts');
 const headers = ['sys/socket.h', 'linux/netlink.h', 'linux/rtnetlink.h', 'linux/if_link.h', 'linux/if_addr.h',
   'linux/neighbour.h', 'linux/net_namespace.h', 'linux/veth.h', 'linux/if_arp.h', 'linux/if.h', 'linux/if_bridge.h', 'linux/in.h',
   'linux/in6.h', 'linux/netfilter.h', 'linux/netfilter/nfnetlink.h', 'linux/netfilter/nf_tables.h',
   'linux/netfilter/nf_nat.h', 'linux/netfilter/nf_conntrack_common.h', 'linux/netfilter/nfnetlink_conntrack.h',
   'linux/netfilter/nf_conntrack_tcp.h', 'linux/netfilter/nf_tables_compat.h', 'linux/netfilter/xt_conntrack.h', 'linux/netfilter/xt_state.h',
+  'linux/netfilter/nfnetlink_queue.h', 'linux/netfilter/xt_NFQUEUE.h',
   'linux/pkt_sched.h', 'linux/gen_stats.h'];
 const includes = headers.map((h) => `#include <${h}>`).join('\n');
 // Every macro and enum of these headers, preprocessed, to tell a constant they do not have (a newer
@@ -74,6 +77,11 @@ for (const m of src.matchAll(/export const ((?:NLA|NLMSG|NETNSA|NFT|NF|NFNETLINK
 // a size, not a name the headers define: checked directly
 const nfgenLen = /export const NFGENMSG_LEN = (\d+);/.exec(src)[1];
 out.push(`if (sizeof(struct nfgenmsg) != ${nfgenLen}) { bad++; printf("MISMATCH sizeof(struct nfgenmsg)\\n"); } else n++;`);
+// the nfnetlink_queue and xt_NFQUEUE struct sizes the codec writes and reads
+for (const [c, struct] of [['NFQNL_PACKET_HDR_LEN', 'nfqnl_msg_packet_hdr'], ['NFQNL_CONFIG_PARAMS_LEN', 'nfqnl_msg_config_params'], ['XT_NFQ_INFO_V3_LEN', 'xt_NFQ_info_v3']]) {
+  const v = new RegExp(`export const ${c} = (\\d+);`).exec(src)[1];
+  out.push(`if (sizeof(struct ${struct}) != ${v}) { bad++; printf("MISMATCH sizeof(struct ${struct})\\n"); } else n++;`);
+}
 out.push(`printf("%d constants match the uapi headers, %d differ\\n", n, bad);`);
 if (absent.length > 0) {
   out.push(`printf("${absent.length} are newer than these headers, not checked here (compare with torvalds/linux include/uapi, or set NSBOX_UAPI_INCLUDE): ${absent.join(' ')}\\n");`);
@@ -232,6 +240,7 @@ capture link-add-bridge ip link add br0 type bridge stp_state 1 forward_delay 30
 # this kernel is built without CONFIG_BRIDGE_VLAN_FILTERING: EOPNOTSUPP, no extack, full echo
 capture link-add-bridge-vlanfilter ip link add br9 type bridge stp_state 0 forward_delay 200 vlan_filtering 1
 capture link-add-vxlan ip link add vx0 type vxlan id 42 local 10.0.0.1 remote 10.0.0.2 dstport 4789 dev v0 ttl 64 nolearning
+capture link-add-vxlan-overlay ip link add vxo type vxlan id 7 local 10.0.0.1 dev v0 dstport 8472 nolearning proxy l2miss l3miss ttl 16 udpcsum
 capture link-add-macvlan ip link add mv0 link v0 type macvlan mode bridge
 # the dummy module is not available on the capture machine: the kernel answers with an extack
 capture link-add-dummy ip link add d0 type dummy
@@ -273,6 +282,14 @@ capture neigh-add ip neigh add 10.1.0.3 lladdr 02:00:00:00:00:33 dev v0 nud perm
 capture neigh-dump ip neigh show dev v0
 capture fdb-add bridge fdb add 02:00:00:00:00:44 dev vx0 dst 10.0.0.9 self permanent
 capture fdb-dump bridge fdb show dev vx0
+# the overlay's writes (docs/overlay.md): idempotent replaces, an FDB entry with port and VNI,
+# an onlink route tagged with nsbox's route protocol (RTPROT_NSBOX = 110)
+capture fdb-replace bridge fdb replace 02:00:00:00:00:55 dev vx0 dst 10.0.0.8 port 8472 vni 42 self permanent
+capture fdb-del bridge fdb del 02:00:00:00:00:55 dev vx0 dst 10.0.0.8 self
+capture neigh-replace ip neigh replace 10.244.2.0 lladdr 0e:00:00:00:00:02 dev vx0 nud permanent
+ip link set vx0 up
+capture route-replace-onlink ip route replace 10.244.2.0/24 via 10.244.2.0 dev vx0 onlink proto 110
+capture route-dump-onlink ip route show proto 110
 
 # Namespace ids
 ip netns add otherns
@@ -372,11 +389,39 @@ ip netns del tc0
 tool=$iproute
 }
 
+# nfnetlink_queue (nfq-*.hex) and the NFQUEUE rule (research/labs-overlay.md §A2.4): iptables-nft's
+# `-j NFQUEUE --queue-num 3 --queue-bypass` (an nft_compat `target` expression: name NFQUEUE, rev 3,
+# struct xt_NFQ_info_v3) and the kernel's dump of it; then libnetfilter_queue's own calls
+# (test/fixtures/nfqueue/nfq-reference.c, built here; Debian's libnetfilter-queue-dev) binding
+# queue 3 in META mode and giving verdicts to four pings on lo (accept, hold, batch, drop), with
+# the kernel's packet messages. Needs gcc, iptables-nft, libnetfilter-queue-dev and ping.
+capture_nfqueue() {
+local bin
+bin=$(mktemp -d)
+gcc -Wall -o "$bin/nfq-reference" "$repo/test/fixtures/nfqueue/nfq-reference.c" -lnetfilter_queue
+ip netns del nfq0 2>/dev/null || true
+ip netns add nfq0
+ip -n nfq0 link set lo up
+tool="iptables $(iptables-nft --version | sed -n 's/^iptables v\([^ ]*\).*/\1/p')"
+capture nft-iptables-nfqueue ip netns exec nfq0 iptables-nft -t mangle -A PREROUTING -i veth1 -j NFQUEUE --queue-num 3 --queue-bypass
+capture nft-iptables-nfqueue-list ip netns exec nfq0 iptables-nft -t mangle -S PREROUTING
+ip netns exec nfq0 iptables-nft -t mangle -F PREROUTING
+ip netns exec nfq0 iptables-nft -t mangle -A PREROUTING -i lo -p icmp --icmp-type echo-request -j NFQUEUE --queue-num 3
+tool="libnetfilter_queue $(dpkg-query -W -f='${Version}' libnetfilter-queue1 2>/dev/null || echo unknown)"
+(sleep 0.5; ip netns exec nfq0 ping -c 4 -i 0.2 -W 1 127.0.0.1 >/dev/null 2>&1) &
+capture nfq-reference ip netns exec nfq0 "$bin/nfq-reference"
+wait
+ip netns del nfq0
+rm -rf "$bin"
+tool=$iproute
+}
+
 case "${1:-all}" in
   rtnetlink) capture_rtnetlink ;;
   nftables) capture_nftables ;;
   conntrack) capture_conntrack ;;
   tc) capture_tc ;;
-  all) capture_rtnetlink; capture_nftables; capture_conntrack; capture_tc ;;
-  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, tc, all, check-constants)" >&2; exit 2 ;;
+  nfqueue) capture_nfqueue ;;
+  all) capture_rtnetlink; capture_nftables; capture_conntrack; capture_tc; capture_nfqueue ;;
+  *) echo "capture-fixtures: unknown target ${1} (rtnetlink, nftables, conntrack, tc, nfqueue, all, check-constants)" >&2; exit 2 ;;
 esac

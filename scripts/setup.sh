@@ -4,11 +4,14 @@
 #   1. the Debian packages nsbox's build, tests, benchmarks and fixture captures use (nftables:
 #      `nft`, the integration tests' nf_tables oracle; iptables: the foreign rules the firewall
 #      tests and benchmarks set beside it; strace: scripts/capture-fixtures.sh and the CNI
-#      kill matrix; containernetworking-plugins: the reference CNI plugins in /usr/lib/cni,
+#      kill matrix; iperf3: the delay benchmark's traffic; libnetfilter-queue-dev: the reference
+#      client of the nfnetlink_queue fixtures; containernetworking-plugins: the reference CNI plugins in /usr/lib/cni,
 #      delegated IPAM, the CNI benchmark and differential conformance runs; podman, crun,
 #      conmon and busybox-static: the podman test, offline with a busybox rootfs; golang-go
-#      and golang-github-appc-cni-dev: the libcni driver the CNI tests build), apt-get only
-#      for missing ones;
+#      and golang-github-appc-cni-dev: the libcni driver the CNI tests build; chromium: the
+#      headless browser the lab graph's HTML page is checked in; graphviz: `dot`, the oracle of
+#      the lab graph's DOT output; etcd-server and etcd-client: the overlay tests' etcd
+#      (test/helpers/etcd.ts) and its etcdctl oracle), apt-get only for missing ones;
 #   2. node_modules by `npm ci`, whose `install` script builds the addon (build/) and whose
 #      `prepare` script builds the TypeScript (dist/); then the npm cache gets what installing
 #      the packed package resolves, so test/integration/package can install it offline;
@@ -25,8 +28,9 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
-  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables \
-      containernetworking-plugins podman crun conmon busybox-static golang-go golang-github-appc-cni-dev; do
+  for pkg in iproute2 util-linux iputils-ping procps make g++ python3 nftables conntrack strace iptables iperf3 libnetfilter-queue-dev \
+      containernetworking-plugins podman crun conmon busybox-static golang-go golang-github-appc-cni-dev \
+      chromium graphviz etcd-server etcd-client; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
   done
   if [ -n "$need" ]; then

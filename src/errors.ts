@@ -35,7 +35,9 @@ export const ERROR_CODES = {
   NSBOX_ERR_CONFIG: { category: 'usage', when: 'bad configuration: an interface option, a master that is not a bridge, network settings (subnet, gateway, MTU, parent, driver)' },
   NSBOX_ERR_LAB_FILE: { category: 'usage', when: 'a lab topology file (docs/labs.md) that is not valid YAML or not a valid lab: every problem listed as FILE:LINE:COL: path: message' },
   NSBOX_ERR_NAME: { category: 'usage', when: 'a generated interface name would exceed 15 bytes' },
+  NSBOX_ERR_MOUNT_NAMESPACE: { category: 'usage', when: 'nsbox runs in a mount namespace of its own (`ip netns exec H nsbox …`, `unshare -m nsbox …`) where a sandbox\'s namespace file would vanish with the command: nothing was made; run `nsenter --net=/run/netns/H nsbox …` instead' },
   NSBOX_ERR_NOT_NETNS: { category: 'usage', when: 'a file given as a network namespace is not one' },
+  NSBOX_ERR_NOT_SUPPORTED: { category: 'usage', when: 'a feature this version does not have yet (a lab fault\'s signal, a delay or jitter asked of a running lab): nothing was changed' },
   NSBOX_ERR_NOT_FOUND: { category: 'not-found', when: 'no such sandbox, network, interface, host link, route or default route' },
   NSBOX_ERR_NETNS_GONE: { category: 'not-found', when: 'a sandbox\'s network namespace is gone (after a reboot, or removed behind nsbox\'s back)' },
   NSBOX_ERR_NO_ROUTE: { category: 'not-found', when: 'no directly connected route to a gateway' },
@@ -64,6 +66,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_NATIVE: { category: 'internal', when: 'the native addon is missing, or was used before it was initialised' },
   NSBOX_ERR_NATIVE_ARGS: { category: 'usage', when: 'the native addon was called with arguments of the wrong type (a bug above sys/)' },
   NSBOX_ERR_NAPI: { category: 'internal', when: 'an N-API call inside the addon failed' },
+  NSBOX_ERR_LAB_PROCESS: { category: 'internal', when: 'a lab\'s process did not become ready (the message names it and ends with its last log lines), or the lab\'s supervisor could not start' },
   NSBOX_ERR_INTERNAL: { category: 'internal', when: 'an error that is not an nsbox error reached a process edge' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -38,7 +38,7 @@ export const COMMAND_FILES: readonly CommandFile[] = [
 ];
 
 /** Global options that take a value (their value is not the command's name). */
-const VALUE_OPTIONS = new Set(['--root']);
+const VALUE_OPTIONS = new Set(['--root', '--host']);
 
 /**
  * The files to load for argv: the asked command's (for `help CMD`, CMD's), or every file when

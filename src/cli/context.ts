@@ -1,7 +1,7 @@
 /**
  * Layer: cli.
  *
- * What a command gets: the Manager over the state root (--root / NSBOX_ROOT) and whether to
+ * What a command gets: the Manager over the state root (--root / NSBOX_ROOT, --host / NSBOX_HOST) and whether to
  * print JSON; and how commands register themselves with the program.
  */
 import type { Command } from 'commander';
@@ -9,6 +9,7 @@ import { Manager } from '../managed/index.js';
 
 export interface GlobalOptions {
   root?: string;
+  host?: string;
   json?: boolean;
 }
 
@@ -17,7 +18,7 @@ export class Context {
   readonly json: boolean;
 
   constructor(options: GlobalOptions) {
-    this.manager = Manager.open({ root: options.root });
+    this.manager = Manager.open({ root: options.root, host: options.host });
     this.json = options.json === true;
   }
 

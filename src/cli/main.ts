@@ -19,6 +19,7 @@ function program(commands: readonly Register[], runner: Runner, writeErr: (s: st
   const cmd = new Command('nsbox')
     .description('Linux network sandboxes: namespaces with links, addresses, routes and neighbours')
     .option('--root <dir>', 'state directory; also moves the namespace files (env NSBOX_ROOT, default /var/lib/nsbox)')
+    .option('--host <name>', "the root's host name: its sandboxes are NAME@HOST in /run/netns and /etc/netns (env NSBOX_HOST; kept in the root)")
     .option('--json', 'machine-readable output (schemas in docs/cli.md)')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')

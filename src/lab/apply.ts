@@ -10,8 +10,8 @@
  * error naming it: bring the lab down first. A second `up` of the same file changes nothing
  * and says so. With `dryRun`, nothing is written and the steps say what would be done.
  *
- * Not enforced by this applier (each is a `note` step): delay and jitter, processes and the
- * schedule.
+ * Processes, delay and jitter (and a seeded link's loss) are the lab's supervisor's
+ * (supervisor/lifecycle.ts): started or reloaded last, and its processes waited for until ready.
  */
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
@@ -23,6 +23,8 @@ import { labNetworkOptions } from './network-options.js';
 import { makeLinkVeth } from './link-veth.js';
 import { LAB_LABEL } from './naming.js';
 import { setLoss, setRate, type Outcome } from './impair.js';
+import { processesUp } from './supervisor/lifecycle.js';
+import { engineDrawsLoss } from './delay-wants.js';
 
 export interface Step {
   /** The resource's key (compile.ts), or `impair:LINK/DIR` for an impairment set or removed. */
@@ -166,16 +168,15 @@ async function impairments(ctx: Ctx): Promise<void> {
       const [from, to] = dir === 'a->b' ? [l.a, l.b] : [l.b, l.a];
       const sandbox = (n: string): string => ctx.spec.nodes.find((x) => x.name === n)!.sandbox;
       const key = `impair:${l.name}/${dir}`;
-      if (want.delay !== undefined || want.jitter !== undefined) {
-        ctx.steps.push({ key, action: 'note', detail: `delay${want.jitter === undefined ? '' : '/jitter'} not applied: this version enforces rate and loss only` });
-      }
+      // Delay, jitter and a seeded link's loss are the supervisor's delay engines (delay-wants.ts).
+      const tableLoss = engineDrawsLoss(ctx.spec, l) ? undefined : want.loss;
       const fresh = ctx.dryRun && (ctx.newNodes.has(from.node) || ctx.newNodes.has(to.node));
       const rate = fresh ? (want.rate === undefined ? 'unchanged' : 'set')
         : await setRate(ctx.manager.keyOf(sandbox(from.node)), from.iface, want.rate, ctx.dryRun);
       if (rate !== 'unchanged') ctx.steps.push({ key, action: OUTCOME_ACTION[rate], detail: `rate ${want.rate === undefined ? '(none)' : `${want.rate} bit/s`}: tbf on ${sandbox(from.node)} ${from.iface} (sender)` });
-      const loss = fresh ? (want.loss ? 'set' : 'unchanged')
-        : await setLoss(ctx.manager.keyOf(sandbox(to.node)), to.iface, want.loss, ctx.dryRun);
-      if (loss !== 'unchanged') ctx.steps.push({ key, action: OUTCOME_ACTION[loss], detail: `loss ${want.loss ?? 0}: fault table of ${sandbox(to.node)} on ${to.iface} (receiver)` });
+      const loss = fresh ? (tableLoss ? 'set' : 'unchanged')
+        : await setLoss(ctx.manager.keyOf(sandbox(to.node)), to.iface, tableLoss, ctx.dryRun);
+      if (loss !== 'unchanged') ctx.steps.push({ key, action: OUTCOME_ACTION[loss], detail: `loss ${tableLoss ?? 0}: fault table of ${sandbox(to.node)} on ${to.iface} (receiver)` });
     }
   }
 }
@@ -194,11 +195,12 @@ export async function up(lab: Lab, manager: Manager, options: { dryRun?: boolean
       case 'sysctl': await sysctl(ctx, r); break;
       case 'route': await route(ctx, r); break;
       case 'impair': break; // all links' directions at once, below (removals too)
-      case 'process': ctx.steps.push({ key: r.key, action: 'note', detail: 'not started: this version does not run processes' }); break;
+      case 'process': break; // the supervisor's, below
       case 'fault': break; // definitions: `nsbox lab partition` applies partitions
     }
   }
   await impairments(ctx);
+  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
   if (compiled.schedule.length > 0) ctx.steps.push({ key: 'schedule', action: 'note', detail: `${compiled.schedule.length} step(s) not run: this version has no schedule` });
   return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
 }

@@ -231,6 +231,9 @@ class Checker {
       if (merged.jitter !== undefined && merged.jitter > 0 && !(merged.delay! > 0)) {
         const where = own?.jitter !== undefined ? [...at, dir, 'jitter'] : [...at, 'both', 'jitter'];
         if (!this.problems.some((p) => pathText(p.path) === pathText(where))) this.problem(where, `jitter needs a delay (${dir} has none)`);
+      } else if (merged.jitter !== undefined && merged.delay !== undefined && merged.jitter > merged.delay) {
+        const where = own?.jitter !== undefined ? [...at, dir, 'jitter'] : [...at, 'both', 'jitter'];
+        this.problem(where, `jitter ${merged.jitter}ms is larger than the delay ${merged.delay}ms: a packet cannot leave before it arrived`);
       }
       out[dir] = merged;
     }

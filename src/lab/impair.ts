@@ -70,16 +70,22 @@ export async function setLoss(netns: string, ifname: string, fraction: number | 
   });
 }
 
-/** Loss per receiving interface and blocked source addresses in a namespace. */
-export async function readFaults(netns: string): Promise<{ loss: Record<string, number>; blocked: string[] }> {
+/** Loss per receiving interface, blocked source addresses, and the delay rules' queue per interface, in a namespace. */
+export async function readFaults(netns: string): Promise<{ loss: Record<string, number>; blocked: string[]; delayQueues: Record<string, number> }> {
   return withFaults(netns, async (table) => {
     const st = await table.state();
-    return { loss: st.loss, blocked: st.blocked };
+    const delayQueues = Object.fromEntries(Object.entries(st.delayQueues).map(([ifname, d]) => [ifname, d.queue]));
+    return { loss: st.loss, blocked: st.blocked, delayQueues };
   });
 }
 
 export async function blockIn(netns: string, addresses: readonly string[]): Promise<void> {
   await withFaults(netns, (t) => t.block(addresses));
+}
+
+/** Stop dropping these source addresses (those not blocked are fine). */
+export async function unblockIn(netns: string, addresses: readonly string[]): Promise<void> {
+  await withFaults(netns, (t) => t.unblock(addresses));
 }
 
 /** Unblock every blocked source address (partitions healed; the links' loss stays). */

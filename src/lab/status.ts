@@ -4,11 +4,16 @@
  * What a running lab is, read back from the store and the kernel (not from its file): its
  * networks, its nodes with their interfaces, addresses and routes, and the live impairments
  * in their namespaces: the root tbf's rate per sending interface, the fault table's loss per
- * receiving interface, and the source addresses each node drops (partitions).
+ * receiving interface, and the source addresses each node drops (partitions); and its active
+ * faults, from the store.
  */
 import type { Manager } from '../managed/index.js';
+import { activeFaultStatus, type FaultStatus } from './fault-list.js';
 import { readFaults, readRates } from './impair.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
+import { supervisorView, type SupervisorView } from './supervisor/status.js';
+import { interfaceImpairments, type DelayView, type Mechanisms } from './status-mechanism.js';
+import type { DelayStatus } from './supervisor/delay-service.js';
 
 export interface InterfaceStatus {
   name: string;
@@ -21,6 +26,10 @@ export interface InterfaceStatus {
   rate: number | undefined;
   /** The share of what arrives on it that is dropped, if any. */
   loss: number | undefined;
+  /** The delay engine on what arrives on it, if any (status-mechanism.ts). */
+  delay: DelayView | undefined;
+  /** What enforces each impairment shown. */
+  mechanisms: Mechanisms;
 }
 
 export interface NodeStatus {
@@ -38,9 +47,13 @@ export interface LabStatus {
   up: boolean;
   networks: { name: string; subnets: string[]; hostAddresses: string[] }[];
   nodes: NodeStatus[];
+  /** The supervisor and its processes (supervisor/status.ts). */
+  supervisor: SupervisorView;
+  /** The active faults (fault-list.ts): name, kind, since, heals at, overdue. */
+  faults: FaultStatus[];
 }
 
-async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>): Promise<NodeStatus> {
+async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>, engines: readonly DelayStatus[]): Promise<NodeStatus> {
   const node = { node: nodeName(lab, sandbox), sandbox, state, interfaces: [], routes: [], blocked: [] };
   if (state !== 'ready') return node;
   const netns = manager.keyOf(sandbox);
@@ -49,6 +62,7 @@ async function nodeStatus(manager: Manager, lab: string, sandbox: string, state:
     name: l.name, network: networkOf.get(l.name), up: l.up, mtu: l.mtu,
     addresses: view.addresses.filter((a) => a.index === l.index).map((a) => a.address),
     rate: rates.get(l.name), loss: faults.loss[l.name],
+    ...interfaceImpairments(sandbox, l.name, { rate: rates.get(l.name), loss: faults.loss[l.name], delayQueue: faults.delayQueues[l.name] }, engines),
   }));
   const routes = view.routes.map((r) => ({ destination: r.destination, gateway: r.gateway }));
   return { ...node, interfaces, routes, blocked: faults.blocked };
@@ -56,11 +70,12 @@ async function nodeStatus(manager: Manager, lab: string, sandbox: string, state:
 
 export async function status(manager: Manager, lab: string): Promise<LabStatus> {
   const sandboxes = labSandboxes(manager, lab).sort((x, y) => (x.record.name < y.record.name ? -1 : 1));
+  const supervisor = await supervisorView(manager, lab);
   const nodes: NodeStatus[] = [];
   for (const s of sandboxes) {
     const networkOf = new Map(s.record.config.interfaces.map((i) => [i.dstName, i.network]));
-    nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf));
+    nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf, supervisor.delay));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes };
+  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor, faults: activeFaultStatus(manager, lab) };
 }

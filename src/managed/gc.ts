@@ -11,7 +11,7 @@
  * them left stale ones). A sandbox another nsbox process is working on is skipped.
  */
 import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { bridgeTag, vethTag } from '../network/index.js';
@@ -103,14 +103,22 @@ async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcO
   }
 }
 
-/** Namespace files in nsbox's own directory, and its symlinks in /run/netns, with no record. */
+/**
+ * Namespace files in nsbox's own directory, and its symlinks in /run/netns, with no record. A
+ * symlink is this root's when it points into the root's namespace directory; the sandbox it
+ * stands for is the name it points at (the link is NAME@HOST for a root with a host name).
+ */
 async function collectOrphanFiles(root: StateRoot, result: GcResult): Promise<void> {
   const base = basePath();
-  const orphanNames = new Set<string>(safeReaddir(base));
-  for (const name of safeReaddir(IPROUTE_NETNS_DIR)) {
-    if (isSymlinkInto(join(IPROUTE_NETNS_DIR, name), base)) orphanNames.add(name);
+  const links = new Map<string, string[]>();
+  for (const name of safeReaddir(base)) links.set(name, []);
+  for (const entry of safeReaddir(IPROUTE_NETNS_DIR)) {
+    const link = join(IPROUTE_NETNS_DIR, entry);
+    if (!isSymlinkInto(link, base)) continue;
+    const name = basename(readlinkSync(link));
+    links.set(name, [...(links.get(name) ?? []), link]);
   }
-  for (const name of orphanNames) {
+  for (const [name, symlinks] of links) {
     if (root.records.get(name) !== undefined) continue;
     await root.tryLocked(name, async () => {
       if (root.records.get(name) !== undefined) return; // created meanwhile
@@ -125,8 +133,8 @@ async function collectOrphanFiles(root: StateRoot, result: GcResult): Promise<vo
           }
         }
       }
-      const link = join(IPROUTE_NETNS_DIR, name);
-      if (isSymlinkInto(link, base)) {
+      for (const link of symlinks) {
+        if (!isSymlinkInto(link, base)) continue;
         result.removed.push({ kind: 'symlink', name: link, reason: 'no record' });
         if (!result.dryRun) unlinkSync(link);
       }
@@ -139,8 +147,8 @@ async function collectEtcDirs(root: StateRoot, result: GcResult): Promise<void> 
   for (const name of orphanEtcDirs(root)) {
     await root.tryLocked(name, async () => {
       if (root.records.get(name) !== undefined) return; // created meanwhile
-      result.removed.push({ kind: 'names', name: etcDirOf(name), reason: 'no record' });
-      if (!result.dryRun) for (const error of removeEtcDir(root, name)) result.errors.push({ name: etcDirOf(name), error });
+      result.removed.push({ kind: 'names', name: etcDirOf(root, name), reason: 'no record' });
+      if (!result.dryRun) for (const error of removeEtcDir(root, name)) result.errors.push({ name: etcDirOf(root, name), error });
     });
   }
 }

@@ -19,3 +19,4 @@ export type { RestoreOptions, RestoreOutcome } from './restore.js';
 export { describeFinding, type CheckStatus, type DoctorCheck, type DoctorReport } from './doctor.js';
 export { DEFAULT_UNIT_DIR, FIREWALL_DROPIN, firewallHookContent, type FirewallHook, type FirewallHookOptions } from './firewall-hook.js';
 export { EXTERNAL_LABEL, type AttachExternalOptions, type ExternalAttachment, type ExtraRoute, type RateLimit } from './external.js';
+export type { SpawnInOptions } from './spawn-in.js';

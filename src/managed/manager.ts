@@ -8,6 +8,7 @@
  * at any point leaves what gc finishes or undoes. The CLI, the CNI plugin and labs call this;
  * each method is one line into the module that does the work.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { InterfaceRecord, LabRecords, PortRecord, SandboxRecord } from '../store/index.js';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
@@ -24,6 +25,7 @@ import { listPorts, publish, unpublish } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+import { spawnIn, tcpConnectsIn, type SpawnInOptions } from './spawn-in.js';
 import { readSysctls, setSysctls, type SysctlChange } from './sysctls.js';
 import { gc, type GcOptions, type GcResult } from './gc.js';
 import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
@@ -122,6 +124,10 @@ export class Manager {
   // Processes
   exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }
   run(argv: readonly string[], options?: RunOptions): Promise<RunOutcome> { return run(this.#root, argv, options); }
+  /** Start a process inside a sandbox as `exec` does (the nsbox-exec helper), with the caller's stdio, cwd and env; not waited for. */
+  spawnIn(name: string, argv: readonly string[], options?: SpawnInOptions): Promise<ChildProcess> { return spawnIn(this.#root, name, argv, options); }
+  /** Whether a TCP connect to host:port (an IP address) made inside the sandbox succeeds within `timeoutMs`. */
+  tcpConnects(name: string, host: string, port: number, timeoutMs: number): Promise<boolean> { return tcpConnectsIn(this.#root, name, host, port, timeoutMs); }
 
   // Repair
   gc(options?: GcOptions): Promise<GcResult> { return gc(this.#root, options); }

@@ -43,9 +43,9 @@ const HOSTS = 'hosts';
 /** The markers of the directories nsbox made, in the state root. */
 const MARKERS = 'etc-netns';
 
-/** The directory whose files are bound over /etc for sandbox `name`: /etc/netns/NAME. */
-export function etcDirOf(name: string): string {
-  return join(ETC_NETNS_DIR, name);
+/** The directory whose files are bound over /etc for sandbox `name`: /etc/netns/NAME (NAME@HOST for a root with a host name). */
+export function etcDirOf(root: StateRoot, name: string): string {
+  return join(ETC_NETNS_DIR, root.sharedName(name));
 }
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -102,7 +102,7 @@ function conflict(dir: string): NsboxError {
 
 /** Refuse, before anything is made, a name whose /etc/netns directory exists and is not nsbox's. */
 export function checkEtcDirFree(root: StateRoot, name: string): void {
-  if (!ownsEtcDir(root, name) && exists(etcDirOf(name))) throw conflict(etcDirOf(name));
+  if (!ownsEtcDir(root, name) && exists(etcDirOf(root, name))) throw conflict(etcDirOf(root, name));
 }
 
 /**
@@ -140,7 +140,7 @@ function writeInPlace(path: string, text: string): 'written' | 'unchanged' | 'no
  * e.g. a read-only /etc: the sandbox then sees the host's files, as before nsbox wrote names.
  */
 function claimLocked(root: StateRoot, name: string): 'ours' | 'taken' | 'failed' {
-  const dir = etcDirOf(name);
+  const dir = etcDirOf(root, name);
   const marker = markerOf(root, name);
   try {
     if (existsSync(marker)) {
@@ -259,7 +259,7 @@ export function refreshNames(root: StateRoot, scope: NamesScope): Map<string, Re
     for (const rec of records) {
       if (!names.has(rec.name)) continue;
       if (!owned.has(rec.name) && !(scope.ensure && rec.state === 'ready' && claimLocked(root, rec.name) === 'ours')) continue;
-      const dir = etcDirOf(rec.name);
+      const dir = etcDirOf(root, rec.name);
       try {
         // A directory removed by hand stays removed (restore makes it again, with ensure).
         if (writeInPlace(join(dir, HOSTS), hostsOf(rec, m, host.hosts)) === 'no-directory') continue;
@@ -283,12 +283,12 @@ export function refreshNames(root: StateRoot, scope: NamesScope): Map<string, Re
 export function makeEtcDir(root: StateRoot, name: string): void {
   root.namesLocked(() => {
     const claimed = claimLocked(root, name);
-    if (claimed === 'taken') throw conflict(etcDirOf(name));
+    if (claimed === 'taken') throw conflict(etcDirOf(root, name));
     if (claimed === 'failed') return;
     const rec = root.record(name);
     const host = readHostFiles();
-    writeInPlace(join(etcDirOf(name), HOSTS), hostsOf(rec, membershipOf(root, [rec]), host.hosts));
-    writeInPlace(join(etcDirOf(name), RESOLV), resolvOf(rec, host).text);
+    writeInPlace(join(etcDirOf(root, name), HOSTS), hostsOf(rec, membershipOf(root, [rec]), host.hosts));
+    writeInPlace(join(etcDirOf(root, name), RESOLV), resolvOf(rec, host).text);
   });
 }
 
@@ -300,7 +300,7 @@ export function makeEtcDir(root: StateRoot, name: string): void {
 export function removeEtcDir(root: StateRoot, name: string): string[] {
   return root.namesLocked(() => {
     if (!ownsEtcDir(root, name)) return [];
-    const dir = etcDirOf(name);
+    const dir = etcDirOf(root, name);
     const errors: string[] = [];
     for (const file of [RESOLV, HOSTS]) {
       try {

@@ -11,7 +11,8 @@
  * missing): what a hook after `nft flush ruleset` needs, and nothing that touches links,
  * namespaces or locks.
  */
-import { Sandbox, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
+import { Sandbox, basePath, hostNetlink, isNamespaceMounted, type InterfaceOptions } from '../sandbox/index.js';
+import { checkNamespaceFilesOutlive } from './mount-scope.js';
 import type { InterfaceRecord, SandboxRecord } from '../store/index.js';
 import { adopt } from './adopt.js';
 import { EXTERNAL_LABEL, isExternal } from './external.js';
@@ -103,6 +104,7 @@ function optionsOf(row: InterfaceRecord): InterfaceOptions {
 
 /** Rebuild a sandbox whose namespace is gone from its record. */
 async function recreate(root: StateRoot, rec: SandboxRecord): Promise<RestoreOutcome> {
+  checkNamespaceFilesOutlive(basePath(), `sandbox ${rec.name}`);
   const sandbox = await Sandbox.create(rec.key);
   const host = hostNetlink();
   const problems: string[] = [];

@@ -5,9 +5,16 @@
  * (`root`, `NSBOX_ROOT`, default /var/lib/nsbox), the store opened on first use, the
  * per-sandbox locks and the names lock, sandbox names and keys, the /run/netns symlinks that
  * make sandboxes visible to iproute2, and the warnings a command has to say once.
+ *
+ * A root is a host (docs/overlay.md, "Roots as hosts"): run under `nsenter --net=H`, the
+ * network namespace nsbox runs in is the host's, the root its state. Its names in places every
+ * root of the machine shares (/run/netns, /etc/netns) are the sandbox's name, unless the root
+ * has a host name (`--host`, NSBOX_HOST, kept in ROOT/host from its first use on): then they
+ * are NAME@HOST. '@' is never in a sandbox name, so two roots with different host names (or
+ * one with and one without) never collide there.
  */
 import { join, resolve } from 'node:path';
-import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock, withFileLockSync } from '../sandbox/index.js';
 import { LabRecords, openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
@@ -18,9 +25,26 @@ export const DEFAULT_ROOT = '/var/lib/nsbox';
 /** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
 export const IPROUTE_NETNS_DIR = '/run/netns';
 
+/** The file in a root that holds its host name. */
+const HOST_FILE = 'host';
+const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
 export interface RootOptions {
   /** The state directory (default NSBOX_ROOT, else /var/lib/nsbox). */
   root?: string;
+  /**
+   * The root's host name (default NSBOX_HOST): its sandboxes appear in /run/netns and
+   * /etc/netns as NAME@HOST. Kept in ROOT/host on first use; a root keeps its name for good.
+   */
+  host?: string;
+}
+
+/** A host name checked: what a sandbox name may be (TypeError otherwise). */
+export function checkHostName(host: string): string {
+  if (typeof host !== 'string' || !HOST_RE.test(host)) {
+    throw new TypeError(`invalid host name ${JSON.stringify(host)}: 1 to 63 characters of letters, digits, '_', '.', '-', starting with a letter or digit`);
+  }
+  return host;
 }
 
 export class StateRoot {
@@ -31,13 +55,19 @@ export class StateRoot {
   #labs: LabRecords | undefined;
   #networks: Networks | undefined;
   readonly #warnings = new Set<string>();
+  readonly #givenHost: string | undefined;
+  #host: { name: string | undefined } | undefined;
 
   constructor(options: RootOptions = {}) {
     // An empty NSBOX_ROOT is an unset one (a runtime passing the variable on without a value),
     // and a relative one is taken from the working directory.
     this.dir = resolve(options.root ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT));
+    const given = options.host ?? (process.env.NSBOX_HOST || undefined);
+    this.#givenHost = given === undefined ? undefined : checkHostName(given);
     // The namespace files move with the root, so separate roots never see each other's.
     setBasePath(this.dir === DEFAULT_ROOT ? '/run/nsbox' : join(this.dir, 'run'));
+    // a name given is checked against the root's (and kept by it) at once, whatever the command
+    if (this.#givenHost !== undefined) void this.host;
   }
 
   #openDb(): Db {
@@ -99,6 +129,46 @@ export class StateRoot {
     this.#records = undefined;
     this.#ports = undefined;
     this.#labs = undefined;
+  }
+
+  /**
+   * The root's host name, or undefined. The first use with a name given writes ROOT/host (only
+   * while the root has no sandbox: their names outside the root were made without it); a name
+   * given later must be the same one (NSBOX_ERR_CONFLICT otherwise).
+   */
+  get host(): string | undefined {
+    this.#host ??= { name: this.#resolveHost() };
+    return this.#host.name;
+  }
+
+  #resolveHost(): string | undefined {
+    const file = join(this.dir, HOST_FILE);
+    let kept: string | undefined;
+    try {
+      kept = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const given = this.#givenHost;
+    if (kept !== undefined) {
+      if (given !== undefined && given !== kept) {
+        throw new NsboxError(`state root ${this.dir} is host ${JSON.stringify(kept)}, not ${JSON.stringify(given)}: drop --host / NSBOX_HOST, or use another --root`, 'NSBOX_ERR_CONFLICT');
+      }
+      return checkHostName(kept);
+    }
+    if (given === undefined) return undefined;
+    if (this.records.list().length > 0) {
+      throw new NsboxError(`state root ${this.dir} already has sandboxes named without a host; a root gets its host name (--host / NSBOX_HOST) before its first sandbox: use another --root for host ${JSON.stringify(given)}`, 'NSBOX_ERR_CONFLICT');
+    }
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${given}\n`, { mode: 0o600, flag: 'wx' });
+    return given;
+  }
+
+  /** A sandbox's name where every root of the machine looks (/run/netns, /etc/netns): NAME, or NAME@HOST. */
+  sharedName(name: string): string {
+    const host = this.host;
+    return host === undefined ? name : `${name}@${host}`;
   }
 
   /** The netns file of a sandbox name. */
@@ -180,10 +250,15 @@ export class StateRoot {
     return (await this.#tryLock(`${name}.run`, async () => true)) === undefined;
   }
 
-  /** Make /run/netns/NAME point at the sandbox so `ip netns exec NAME` and `ip -n NAME` work. */
+  /** The sandbox's name for iproute2: /run/netns/NAME (NAME@HOST for a root with a host name). */
+  iproutePath(name: string): string {
+    return join(IPROUTE_NETNS_DIR, this.sharedName(name));
+  }
+
+  /** Make /run/netns/NAME (or NAME@HOST) point at the sandbox so `ip netns exec NAME` and `ip -n NAME` work. */
   linkForIproute(name: string): void {
     mkdirSync(IPROUTE_NETNS_DIR, { recursive: true, mode: 0o755 });
-    const path = join(IPROUTE_NETNS_DIR, name);
+    const path = this.iproutePath(name);
     const target = this.keyOf(name);
     if (existsSync(path) || isSymlink(path)) {
       if (isSymlink(path) && readlinkSync(path) === target) return;
@@ -192,9 +267,9 @@ export class StateRoot {
     symlinkSync(target, path);
   }
 
-  /** Remove /run/netns/NAME if it is nsbox's symlink to this sandbox. */
+  /** Remove /run/netns/NAME (or NAME@HOST) if it is nsbox's symlink to this sandbox. */
   unlinkForIproute(name: string): void {
-    const path = join(IPROUTE_NETNS_DIR, name);
+    const path = this.iproutePath(name);
     if (isSymlink(path) && readlinkSync(path) === this.keyOf(name)) unlinkSync(path);
   }
 }

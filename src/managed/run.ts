@@ -16,13 +16,12 @@ import { nodeCrypto } from '../builtins.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
-import { Sandbox } from '../sandbox/index.js';
-import { goneAware, withAdopted } from './adopt.js';
+import { withAdopted } from './adopt.js';
 import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
-import { execHelperArgs, execHelperPath } from './exec-helper.js';
-import { checkDnsServers, etcDirOf, refreshNames } from './names.js';
+import { spawnIn } from './spawn-in.js';
+import { checkDnsServers, refreshNames } from './names.js';
 import { publishLocked } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import type { HostPortHold } from '../firewall/index.js';
@@ -81,26 +80,6 @@ export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, co
   });
 }
 
-/**
- * Spawn `argv` inside sandbox `name` (its namespace at `key`) with inherited stdio, as `ip netns
- * exec` runs a command: through the nsbox-exec helper, which sets up the child's mount
- * namespace (/sys, /etc/netns/NAME bound over /etc) and then execs `argv`.
- */
-async function spawnIn(key: string, name: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const helper = execHelperPath();
-  let sandbox: Sandbox;
-  try {
-    sandbox = await Sandbox.create(key, { isRestore: true });
-  } catch (err) {
-    throw goneAware(name, err);
-  }
-  try {
-    return sandbox.spawn(helper, execHelperArgs(name, etcDirOf(name), argv), { stdio: 'inherit', env });
-  } finally {
-    sandbox.close();
-  }
-}
-
 function checkArgv(argv: readonly string[], usage: string): void {
   if (argv.length === 0 || argv.some((a) => typeof a !== 'string')) throw new TypeError(`nothing to run: ${usage}`);
 }
@@ -120,7 +99,7 @@ export async function exec(root: StateRoot, name: string, argv: readonly string[
   const rec = root.record(name);
   refreshNames(root, { sandboxes: [name], resolv: true });
   o.beforeSpawn?.();
-  return superviseChild(spawnIn(rec.key, name, argv, o.env ?? process.env), argv[0]!);
+  return superviseChild(spawnIn(root, rec.name, argv, { env: o.env ?? process.env }), argv[0]!);
 }
 
 export interface RunOptions {
@@ -182,7 +161,7 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
       });
       phase('run: connected (veth, address, routes)');
       o.beforeSpawn?.();
-      const spawned = spawnIn(root.keyOf(name), name, argv, o.env ?? process.env);
+      const spawned = spawnIn(root, name, argv, { env: o.env ?? process.env });
       void spawned.then(() => phase('run: command spawned'), () => undefined);
       outcome = await superviseChild(spawned, argv[0]!);
       phase('run: command exited');

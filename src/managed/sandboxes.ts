@@ -8,7 +8,7 @@
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { IFF, RT_TABLE } from '../netlink/route/schema/constants.js';
-import { Sandbox, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
+import { Sandbox, basePath, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../store/index.js';
 import { checkName, deleteLink } from '../network/index.js';
 import { isExternal } from './external.js';
@@ -16,6 +16,7 @@ import { adopt } from './adopt.js';
 import { unpublishLocked } from './ports.js';
 import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
+import { checkNamespaceFilesOutlive } from './mount-scope.js';
 import { checkDnsServers, checkEtcDirFree, makeEtcDir, refreshNames, removeEtcDir } from './names.js';
 import { phase } from '../trace.js';
 
@@ -33,6 +34,7 @@ export async function createSandbox(root: StateRoot, name: string, o: CreateSand
   checkName('sandbox', name);
   const dns = checkDnsServers(o.dns);
   const key = root.keyOf(name);
+  checkNamespaceFilesOutlive(basePath(), `sandbox ${name}`);
   return root.locked(name, async () => {
     checkEtcDirFree(root, name);
     const config = dns === undefined ? emptyConfig() : { ...emptyConfig(), dns };

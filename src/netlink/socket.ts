@@ -198,6 +198,20 @@ export class NetlinkSocket {
     throw new DumpInterruptedError(op, DUMP_INTR_RETRIES + 1);
   }
 
+  /**
+   * Send messages in one datagram without asking for an ack and without waiting: for a
+   * high-rate stream that expects no answer (nfnetlink_queue verdicts). Each gets a sequence
+   * number no call waits for, so an error the kernel reports for it is dropped as a late answer.
+   * Returns false when the socket's send buffer is full (nothing was sent).
+   */
+  send(messages: readonly { type: number; flags?: number; body: (w: AttrWriter) => void }[]): boolean {
+    if (this.#closed) throw new ClosedError('netlink socket');
+    if (messages.length === 0) return true;
+    const first = this.#nextSeqs(messages.length);
+    const bytes = encodeMessages(messages.map((m, i) => ({ type: m.type, flags: (m.flags ?? 0) | NLM_F.REQUEST, seq: first + i, body: m.body })), SCRATCH);
+    return this.#transport.send(bytes) >= 0;
+  }
+
   /** Close the socket; calls still waiting reject with ClosedError. Idempotent. */
   close(): void {
     if (this.#closed) return;

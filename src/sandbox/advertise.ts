@@ -6,7 +6,6 @@
  * The sockets are made inside the sandbox natively; the first message is sent at once, the
  * rest on unref'd timers that the interface's removal cancels. Failures are only logged.
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AF_INET6, AF_PACKET, ETH_P_ARP, ETH_P_IP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
@@ -106,28 +105,22 @@ function closeSenders(s: Senders): void {
   s.arp = s.na = undefined;
 }
 
-/** Wait (≤ 200 ms) until the host-side bridge port of a veth forwards (osl waitForBridgePort). */
+/**
+ * Wait (≤ 200 ms) until the host-side bridge port of a veth forwards (osl waitForBridgePort).
+ * Read over netlink (IFLA_BRPORT_STATE), not /sys/class/net: sysfs shows the namespace that
+ * mounted it, which is not the host's when nsbox runs under `nsenter --net` (a root as a host).
+ */
 export async function waitForBridgePort(host: Rtnl, link: Link): Promise<void> {
   if (link.info?.kind !== 'veth' || link.link === undefined || link.linkNetnsId === undefined) return;
   const peer = await host.link.find({ index: link.link }, NO_STATS);
   if (peer === undefined || !peer.master) return;
   const bridge = await host.link.find({ index: peer.master }, NO_STATS);
   if (bridge === undefined) return;
-  try {
-    if (readFileSync(`/sys/class/net/${bridge.name}/bridge/stp_state`, 'utf8').trim() !== '0') return;
-  } catch {
-    // not readable: go on and look at the port
-  }
-  const statePath = `/sys/class/net/${bridge.name}/brif/${peer.name}/state`;
+  if (bridge.info?.kind === 'bridge' && bridge.info.stpState !== undefined && bridge.info.stpState !== 0) return;
   for (let waited = 0; waited <= 200; waited += 10) {
-    let state: string;
-    try {
-      state = readFileSync(statePath, 'utf8');
-    } catch {
-      await sleep(20); // sysfs of another namespace: give the port a moment
-      return;
-    }
-    if (state[0] === '3') return;
+    const port = await host.link.find({ index: peer.index }, NO_STATS);
+    // BR_STATE_FORWARDING = 3; a port with no state reported is not waited for
+    if (port?.bridgePort?.state === undefined || port.bridgePort.state === 3) return;
     await sleep(10);
   }
   debug('bridge port %s of %s did not reach the forwarding state in 200 ms', peer.name, bridge.name);

@@ -19,3 +19,4 @@ export { withFileLock, withFileLockSync } from './file-lock.js';
 export { removeNamespaceFile, isNamespaceMounted } from './namespace-file.js';
 export { hostNetlink } from './host.js';
 export { returnLink, type ReturnLinkOptions } from './link-return.js';
+export { tcpConnects } from './tcp-connect.js';

@@ -8,7 +8,7 @@
  * in use). Creation under the base path holds a shared lock on the base directory, which
  * gc() takes exclusively, so gc never sees a half-made file.
  */
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, bindNetns, close, closeNetns, createNetnsWithNetlink, destroyNetns, flock, openNetns, type CreatedNetns,
@@ -147,9 +147,21 @@ export function removeNamespaceFile(key: string): void {
   destroyNetns(key);
 }
 
-/** Whether `key` is a mount point in this mount namespace (from /proc/self/mountinfo). */
+/** statfs(2)'s f_type of nsfs, the filesystem of a mounted namespace file. */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * Whether a namespace is mounted on `key` in this mount namespace: statfs(2) of the path gives
+ * nsfs (one syscall, ~15 µs, where reading /proc/self/mountinfo costs O(mounts) and made
+ * listing N sandboxes O(N²)). A missing path is not mounted.
+ */
 export function isNamespaceMounted(key: string): boolean {
-  return mountPoints().has(key);
+  try {
+    return statfsSync(key).type === NSFS_MAGIC;
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
+    throw err;
+  }
 }
 
 /** Every mount point in this mount namespace, in mount order, once per stacked mount. */

@@ -24,6 +24,8 @@ export const FEATURES = {
   nft: 'nft, the nf_tables tests\' oracle (Debian package nftables, installed by scripts/setup.sh)',
   podman: 'podman with crun and conmon, and busybox-static for the rootfs (Debian packages podman, crun, conmon, busybox-static, installed by scripts/setup.sh)',
   libcni: 'Go and the libcni sources the libcni driver is built against (Debian packages golang-go, golang-github-appc-cni-dev, installed by scripts/setup.sh)',
+  chromium: 'Chromium, the headless browser the lab graph page is checked in (Debian package chromium, installed by scripts/setup.sh)',
+  graphviz: 'Graphviz\'s dot, the oracle of the lab graph\'s DOT output (Debian package graphviz, installed by scripts/setup.sh)',
   'cni-plugins': 'the reference CNI plugins in /usr/lib/cni and busybox (Debian packages containernetworking-plugins and busybox-static, installed by scripts/setup.sh)',
 } as const;
 

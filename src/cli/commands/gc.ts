@@ -1,9 +1,11 @@
 /**
  * Layer: cli.
  *
- * `nsbox gc [--dry-run]`: remove what crashes and interrupted commands left (managed/gc.ts).
+ * `nsbox gc [--dry-run]`: remove what crashes and interrupted commands left (managed/gc.ts), after
+ * killing the processes of labs whose supervisor died (src/lab/supervisor/leftovers.ts).
  */
 import { NsboxError } from '../../errors.js';
+import { reapAllLeftovers } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { Progress, printJson, printTable } from '../output.js';
 
@@ -11,9 +13,11 @@ export const register: Register = (program, run) => {
   program.command('gc').description('remove leaks: interrupted work, orphaned namespaces, records whose namespace is gone')
     .option('--dry-run', 'only report')
     .action((o: { dryRun?: boolean }) => run(async ({ manager, json }) => {
+      const labLeftovers = o.dryRun === true ? {} : await reapAllLeftovers(manager);
       const progress = new Progress('gc');
       const result = await manager.gc({ dryRun: o.dryRun === true, onProgress: progress.step });
       progress.end();
+      if (!json) for (const [lab, pids] of Object.entries(labLeftovers)) process.stdout.write(`killed ${pids.length} process(es) of lab ${lab} left by its dead supervisor: ${pids.join(' ')}\n`);
       if (json) printJson(result);
       else if (result.removed.length === 0 && result.errors.length === 0) process.stdout.write('nothing to collect\n');
       else {

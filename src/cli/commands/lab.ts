@@ -1,15 +1,20 @@
 /**
  * Layer: cli.
  *
- * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB | partition LAB GROUP GROUP
- * [--oneway] | heal LAB` (docs/labs.md, src/lab/). A bad lab file prints its problems one per
- * line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is made.
+ * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB` (docs/labs.md, src/lab/); exec,
+ * logs and the supervisor in lab-process.ts; the fault commands in lab-faults.ts (fault
+ * apply|heal|list, partition, heal, impair); graph in lab-graph.ts. A bad lab file prints its
+ * problems one per line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is
+ * made.
  */
 import { LabFileError } from '../../errors.js';
-import { Lab, down, heal, partition, status, up, type LabStatus, type UpResult } from '../../lab/index.js';
+import { Lab, down, status, up, type InterfaceStatus, type LabStatus, type UpResult } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
+import { printActiveFaults, registerLabFaults } from './lab-faults.js';
+import { registerLabGraph } from './lab-graph.js';
+import { printSupervisor, registerLabProcess } from './lab-process.js';
 
 async function load(file: string, json: boolean): Promise<Lab | number> {
   try {
@@ -31,19 +36,30 @@ function printUp(r: UpResult, dryRun: boolean): void {
 const pct = (f: number | undefined): string => (f === undefined ? '-' : `${+(f * 100).toFixed(4)}%`);
 const rateText = (bits: number | undefined): string => (bits === undefined ? '-' : bits >= 1e6 ? `${bits / 1e6}mbit` : bits >= 1e3 ? `${bits / 1e3}kbit` : `${bits}bit`);
 
+/** The loss on arrival: the fault table's, or a seeded link's drawn by its delay engine (marked `seeded`). */
+const lossText = (i: InterfaceStatus): string => (i.loss !== undefined ? pct(i.loss) : i.delay !== undefined && i.delay.loss > 0 ? `${pct(i.delay.loss)} seeded` : '-');
+
+/** The delay engine's delay and jitter, or why a delay rule is not enforced. */
+function delayText(i: InterfaceStatus): string {
+  if (i.mechanisms.delay?.startsWith('not enforced') === true) return 'not enforced (no supervisor)';
+  const d = i.delay;
+  if (d === undefined || (d.delayMs === 0 && d.jitterMs === 0)) return '-';
+  return `${d.delayMs}ms${d.jitterMs > 0 ? ` ±${d.jitterMs}ms` : ''}`;
+}
+
 function printStatus(s: LabStatus): void {
   if (!s.up) {
     process.stdout.write(`lab ${s.lab} is not up\n`);
     return;
   }
   for (const n of s.networks) process.stdout.write(`network ${n.name} ${n.subnets.join(' ')} (host ${n.hostAddresses.join(' ')})\n`);
-  const rows = s.nodes.flatMap((n) => (n.interfaces.length === 0 ? [[n.node, n.state, '-', '-', '-', '-', '-']]
-    : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), pct(i.loss)])));
-  printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)'], rows);
+  const rows = s.nodes.flatMap((n) => (n.interfaces.length === 0 ? [[n.node, n.state, '-', '-', '-', '-', '-', '-']]
+    : n.interfaces.map((i) => [n.node, n.state, i.name, i.network ?? 'link', i.addresses.join(' ') || '-', rateText(i.rate), lossText(i), delayText(i)])));
+  printTable(['NODE', 'STATE', 'IFACE', 'NETWORK', 'ADDRESSES', 'RATE (SENT)', 'LOSS (RECEIVED)', 'DELAY (RECEIVED)'], rows);
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
+  printActiveFaults(s.faults);
+  printSupervisor(s.supervisor);
 }
-
-const groupOf = (text: string): string[] => text.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 export const register: Register = (program, run) => {
   const lab = program.command('lab').description('declarative network labs from a topology file (docs/labs.md)');
@@ -78,22 +94,7 @@ export const register: Register = (program, run) => {
       return s.up ? EXIT.OK : EXIT.NOT_FOUND;
     }));
 
-  lab.command('partition').description('cut two groups of nodes off each other (dropped on arrival); groups are comma-separated node names')
-    .argument('<lab>', 'the lab name')
-    .argument('<group1>', 'nodes, e.g. n1,n2')
-    .argument('<group2>', 'nodes, e.g. r1')
-    .option('--oneway', 'only drop traffic from the first group to the second')
-    .action((name: string, g1: string, g2: string, o: { oneway?: boolean }) => run(async ({ manager, json }) => {
-      const result = await partition(manager, name, [groupOf(g1), groupOf(g2)], { oneway: o.oneway === true });
-      if (json) printJson(result);
-      else for (const [sandbox, addrs] of Object.entries(result.blocked)) process.stdout.write(`${sandbox} drops traffic from ${addrs.join(' ')}\n`);
-    }));
-
-  lab.command('heal').description("undo every partition of a lab (the links' impairments stay)")
-    .argument('<lab>', 'the lab name')
-    .action((name: string) => run(async ({ manager, json }) => {
-      const result = await heal(manager, name);
-      if (json) printJson(result);
-      else process.stdout.write(`lab ${name}: healed (${Object.values(result).flat().length} blocked address(es) removed)\n`);
-    }));
+  registerLabFaults(lab, run);
+  registerLabGraph(lab, run);
+  registerLabProcess(lab, run);
 };

@@ -207,3 +207,17 @@ test('close() rejects waiting requests with ClosedError and refuses new ones; it
   await assert.rejects(s.request(RTM.NEWLINK, 0, () => {}), { code: 'NSBOX_ERR_CLOSED' });
   assert.equal(k.closed, true);
 });
+
+test('send(): messages in one datagram without NLM_F_ACK, consecutive sequence numbers, nothing awaited; false when the socket would block', () => {
+  const k = new FakeKernel(() => 'later');
+  const s = new NetlinkSocket(k, RTNETLINK);
+  assert.equal(s.send([{ type: RTM.NEWLINK, body: u32(1) }, { type: RTM.NEWLINK, flags: NLM_F.CREATE, body: u32(2) }]), true);
+  assert.equal(k.datagrams.length, 1);
+  assert.deepEqual(k.sent.map((m) => m.flags), [NLM_F.REQUEST, NLM_F.REQUEST | NLM_F.CREATE]);
+  assert.equal(k.sent[1]!.seq, k.sent[0]!.seq + 1);
+  assert.deepEqual(k.refs, [false], 'nothing waits');
+  k.sendWouldBlock = true;
+  assert.equal(s.send([{ type: RTM.NEWLINK, body: u32(3) }]), false);
+  s.close();
+  assert.throws(() => s.send([{ type: RTM.NEWLINK, body: u32(4) }]), ClosedError);
+});

@@ -9,7 +9,7 @@
 import { nodeCrypto } from '../../../builtins.js';
 import { NftError } from '../../../errors.js';
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
-import { statements as s, type SetSpec } from '../schema/index.js';
+import { nfqueueTarget, nftQueue, statements as s, type Expr, type SetSpec } from '../schema/index.js';
 import { NftTransaction } from './transaction.js';
 
 /** The features nsbox's firewall needs beyond a plain nf_tables. */
@@ -22,6 +22,10 @@ export interface NftCapabilities {
   fib: boolean;
   /** Interval sets of concatenations, the pipapo backend (Linux 5.6) */
   pipapo: boolean;
+  /** nft's own `queue` expression in inet tables (CONFIG_NFT_QUEUE) */
+  queue: boolean;
+  /** The xtables NFQUEUE target through nft_compat in inet tables (what iptables-nft writes; CONFIG_NFT_COMPAT + xt_NFQUEUE) */
+  xtQueue: boolean;
   /** For each missing feature, what the kernel said */
   reasons: Partial<Record<Exclude<keyof NftCapabilities, 'reasons'>, string>>;
 }
@@ -52,11 +56,20 @@ const PROBES: Record<Feature, (tx: NftTransaction, table: string) => void> = {
     const set: SetSpec = { family: 'inet', table, name: 'probe', key: ['ifname', 'ipv4_addr'], interval: true };
     tx.addTable({ family: 'inet', name: table }).addSet(set).addElements(set, [{ key: ['probe0', '10.0.0.0/8'] }]);
   },
+  queue: (tx, table) => preroutingRule(tx, table, [nftQueue({ queue: 0, bypass: true })]),
+  xtQueue: (tx, table) => preroutingRule(tx, table, [nfqueueTarget({ queue: 0, bypass: true })]),
 };
+
+/** A prerouting filter chain in table inet `table` with one rule of `expressions`. */
+function preroutingRule(tx: NftTransaction, table: string, expressions: Expr[]): void {
+  tx.addTable({ family: 'inet', name: table })
+    .addChain({ family: 'inet', table, name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: -300 } })
+    .addRule({ family: 'inet', table, chain: 'pre', expressions });
+}
 
 /** Probe every feature (one dry run each, nothing applied). */
 export async function probeCapabilities(socket: NetlinkSocket, options: RequestOptions = {}): Promise<NftCapabilities> {
-  const out: NftCapabilities = { destroy: false, inetNat: false, fib: false, pipapo: false, reasons: {} };
+  const out: NftCapabilities = { destroy: false, inetNat: false, fib: false, pipapo: false, queue: false, xtQueue: false, reasons: {} };
   for (const feature of Object.keys(PROBES) as Feature[]) {
     const tx = new NftTransaction(socket);
     PROBES[feature](tx, `nsbox-probe-${nodeCrypto().randomBytes(4).toString('hex')}`);

@@ -618,6 +618,20 @@ export const NFTA_TARGET = {
   INFO: 3,
 } as const;
 
+/** The queue expression's attributes (`queue num N`; nft_queue, CONFIG_NFT_QUEUE). */
+export const NFTA_QUEUE = {
+  NUM: 1,
+  TOTAL: 2,
+  FLAGS: 3,
+  SREG_QNUM: 4,
+} as const;
+
+/** NFTA_QUEUE_FLAGS bits (NFT_QUEUE_FLAG_*). */
+export const NFT_QUEUE_FLAG = {
+  BYPASS: 0x01,
+  CPU_FANOUT: 0x02,
+} as const;
+
 /** The conntrack match's match_flags and invert_flags (<linux/netfilter/xt_conntrack.h>). */
 export const XT_CONNTRACK = {
   STATE: 0x1,

@@ -1,7 +1,9 @@
 /**
  * Layer: netlink/route/ops — rtnetlink operations.
  *
- * Neighbours (RTM_*NEIGH): ARP/NDP entries and bridge FDB entries (family AF_BRIDGE).
+ * Neighbours (RTM_*NEIGH): ARP/NDP entries and bridge FDB entries (family AF_BRIDGE). An FDB
+ * entry is permanent as `bridge fdb … permanent` makes it (NUD_PERMANENT|NUD_NOARP); `replace`
+ * creates or overwrites (NLM_F_REPLACE: idempotent, and it heals a learned or stale entry).
  */
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
@@ -18,7 +20,7 @@ export interface NeighborOptions {
   dst?: string;
   /** Link-layer address. */
   lladdr?: string;
-  /** NUD_* state; default permanent. */
+  /** NUD_* state; default permanent (for an FDB entry permanent|noarp, as `bridge fdb`). */
   state?: number;
   /** 'inet' (from dst), or 'bridge' for an FDB entry (`bridge fdb`). */
   family?: 'inet' | 'bridge';
@@ -28,6 +30,8 @@ export interface NeighborOptions {
   master?: boolean;
   vni?: number;
   vlan?: number;
+  /** NDA_PORT: the remote VTEP's UDP port (FDB entries; default: the device's). */
+  port?: number;
 }
 
 export interface NeighborListOptions {
@@ -48,12 +52,14 @@ function buildMessage(o: NeighborOptions, forDelete: boolean): NeighMessage {
   return {
     family,
     index: o.index,
-    state: forDelete ? 0 : o.state ?? NUD.PERMANENT,
+    // `bridge fdb del` sends the default state too; `ip neigh del` none
+    state: forDelete && family !== AF.BRIDGE ? 0 : o.state ?? (family === AF.BRIDGE ? NUD.PERMANENT | NUD.NOARP : NUD.PERMANENT),
     flags,
     dst: dst?.address,
     lladdr: forDelete ? undefined : o.lladdr,
     vni: o.vni,
     vlan: o.vlan,
+    port: o.port,
   };
 }
 

@@ -4,16 +4,24 @@
  * Routes (RTM_*ROUTE): add, replace, delete, list, and the kernel's route lookup. Defaults
  * follow iproute2: table main, protocol boot, type unicast, scope link for a route with no
  * gateway and universe otherwise; a delete matches any protocol, type and scope.
+ *
+ * NSBOX_ROUTE_PROTOCOL tags the routes nsbox owns (the overlay's routes to remote hosts), so a
+ * reconcile lists and removes its own routes and nobody else's: 110, unassigned in iproute2's
+ * rt_protos and <linux/rtnetlink.h> (0–4 kernel, 8–18 routing daemons, 42 babel, 99 openr,
+ * 186–192 bgp/isis/ospf/rip/eigrp) and not one the common CNI agents use (docs/overlay.md).
  */
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { NLM_F } from '../../wire/header.js';
-import { AF, RTM, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '../schema/constants.js';
+import { AF, RTM, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '../schema/constants.js';
 import { decodeRouteMessage, encodeRouteMessage, type RouteMessage } from '../schema/route.js';
 import { cidrText, parseCidr, parseIp } from '../../../net/cidr.js';
 import { enumCodec } from '../../wire/enum-codec.js';
 import { NetlinkError } from '../../../errors.js';
 import { errnoNumber } from '../../../errno.js';
 import { scopeNumber, type Scope } from './addr.js';
+
+/** rtm_protocol of the routes nsbox owns (`ip route show proto 110`). */
+export const NSBOX_ROUTE_PROTOCOL = 110;
 
 /** A route as the kernel reports it; `dst` is 'default' or 'ip/prefix'. */
 export type Route = RouteMessage & { destination: string };
@@ -38,6 +46,8 @@ export interface RouteOptions {
   type?: RouteType;
   protocol?: number;
   prefsrc?: string;
+  /** `onlink`: the gateway is on `oif` whatever its addresses say (RTNH_F_ONLINK; needs oif and gateway). */
+  onlink?: boolean;
   /** Needed only when neither dst nor gateway tell (e.g. `default dev X` for IPv6). */
   family?: 4 | 6;
 }
@@ -47,6 +57,8 @@ export interface RouteListOptions {
   /** A table id, or 'all'. Default: main, as `ip route show`. */
   table?: number | 'all';
   oif?: number;
+  /** Only routes of this rtm_protocol (`ip route show proto P`). */
+  protocol?: number;
 }
 
 export interface RouteGetOptions {
@@ -62,6 +74,7 @@ function buildMessage(o: RouteOptions, forDelete: boolean): RouteMessage {
   const family = dst?.family ?? gw?.family ?? o.family;
   if (family === undefined) throw new TypeError('route family unknown: give dst, gateway or family');
   if (gw && gw.family !== family) throw new TypeError(`gateway ${o.gateway} is not in the address family of ${o.dst}`);
+  if (o.onlink && (gw === undefined || o.oif === undefined)) throw new TypeError('an onlink route needs a gateway and oif');
   const type = o.type === undefined ? RTN.UNICAST : ROUTE_TYPES.encode(o.type, 'route type');
   let scope: number;
   if (o.scope !== undefined) scope = scopeNumber(o.scope);
@@ -82,6 +95,7 @@ function buildMessage(o: RouteOptions, forDelete: boolean): RouteMessage {
     oif: o.oif,
     priority: o.metric,
     prefsrc: o.prefsrc,
+    flags: o.onlink ? RTNH_F.ONLINK : undefined,
   };
 }
 
@@ -132,6 +146,7 @@ export class RouteOps {
         const r = decodeRouteMessage(m.payload);
         if (table !== 'all' && r.table !== table) return undefined;
         if (options.oif !== undefined && r.oif !== options.oif) return undefined;
+        if (options.protocol !== undefined && r.protocol !== options.protocol) return undefined;
         return toRoute(r);
       }, req);
     } catch (err) {

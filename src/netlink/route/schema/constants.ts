@@ -365,6 +365,9 @@ export const RT_SCOPE = { UNIVERSE: 0, SITE: 200, LINK: 253, HOST: 254, NOWHERE:
 /** Reserved routing tables (enum rt_class_t, RT_TABLE_*). */
 export const RT_TABLE = { UNSPEC: 0, COMPAT: 252, DEFAULT: 253, MAIN: 254, LOCAL: 255 } as const;
 
+/** Next-hop flags (RTNH_F_*), also in rtmsg.rtm_flags: ONLINK = the gateway is on the link, no check it is reachable. */
+export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, OFFLOAD: 8, LINKDOWN: 16, UNRESOLVED: 32, TRAP: 64 } as const;
+
 /** rtmsg.rtm_flags (RTM_F_*). */
 export const RTM_F = {
   NOTIFY: 0x100,

@@ -9,7 +9,7 @@ import { DecodeError } from '../../../errors.js';
 import type { AttrWriter } from '../../wire/attr-writer.js';
 import { attrMap } from '../../wire/attr.js';
 import { FieldTable, be16, ip, mac, u16, u32 } from '../../wire/attr-fields.js';
-import { NDA } from './constants.js';
+import { AF, NDA } from './constants.js';
 
 const NDMSG_LEN = 12;
 
@@ -37,8 +37,7 @@ export interface NeighMessage {
   probes?: number;
 }
 
-/** Write an ndmsg and the attributes of `m` into `w` (iproute2's order: DST, LLADDR, then the rest). */
-/** NDA_* attributes, in iproute2's order for `ip neigh add` / `bridge fdb add`. */
+/** NDA_* attributes, in iproute2's order for `ip neigh add` (DST, LLADDR, then the rest). */
 const FIELDS = new FieldTable<NeighMessage>({
   dst: [NDA.DST, 'NDA_DST', ip],
   lladdr: [NDA.LLADDR, 'NDA_LLADDR', mac],
@@ -49,6 +48,18 @@ const FIELDS = new FieldTable<NeighMessage>({
   probes: [NDA.PROBES, 'NDA_PROBES', u32],
 });
 
+/** The same, in `bridge fdb`'s order (LLADDR first) for AF_BRIDGE entries. */
+const FDB_FIELDS = new FieldTable<NeighMessage>({
+  lladdr: [NDA.LLADDR, 'NDA_LLADDR', mac],
+  dst: [NDA.DST, 'NDA_DST', ip],
+  master: [NDA.MASTER, 'NDA_MASTER', u32],
+  vlan: [NDA.VLAN, 'NDA_VLAN', u16],
+  port: [NDA.PORT, 'NDA_PORT', be16],
+  vni: [NDA.VNI, 'NDA_VNI', u32],
+  probes: [NDA.PROBES, 'NDA_PROBES', u32],
+});
+
+/** Write an ndmsg and the attributes of `m` into `w`, in the order of iproute2's `ip neigh` or (AF_BRIDGE) `bridge fdb`. */
 export function encodeNeighMessage(w: AttrWriter, m: NeighMessage): void {
   const at = w.reserve(NDMSG_LEN);
   const dv = w.view();
@@ -57,7 +68,7 @@ export function encodeNeighMessage(w: AttrWriter, m: NeighMessage): void {
   dv.setUint16(at + 8, m.state ?? 0, true);
   dv.setUint8(at + 10, m.flags ?? 0);
   dv.setUint8(at + 11, m.type ?? 0);
-  FIELDS.encode(w, m);
+  (m.family === AF.BRIDGE ? FDB_FIELDS : FIELDS).encode(w, m);
 }
 
 /** Decode an RTM_*NEIGH payload. The ndmsg fields are always filled in. */

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Nft, type NftCapabilities } from '../../../../src/netlink/nftables/ops/index.js';
-import { NFT_SET, NFT_SET_ELEM, decodeValues, statements as s, type SetSpec } from '../../../../src/netlink/nftables/schema/index.js';
+import { NFT_SET, NFT_SET_ELEM, decodeValues, nfqueueTarget, nftQueue, statements as s, type SetSpec } from '../../../../src/netlink/nftables/schema/index.js';
 import { makeNetns } from '../../../helpers/netns.js';
 import { checkLeaksAfterAll } from '../../../helpers/rtnl.js';
 import { skipIfMissing } from '../../../helpers/privileges.js';
@@ -90,6 +90,10 @@ const USES: Record<Exclude<keyof NftCapabilities, 'reasons'>, (handle: Nft) => P
     const set: SetSpec = { ...SETS.own_net4, name: 'pipapo' };
     return h.transaction().addTable(TABLE).addSet(set).addElements(set, [{ key: ['nsbox0', '10.88.0.0/16'] }]).commit();
   },
+  queue: (h) => h.transaction().addTable(TABLE).addChain({ ...TABLE, table: 'nsbox', name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: 0 } })
+    .addRule({ family: 'inet', table: 'nsbox', chain: 'pre', expressions: [nftQueue({ queue: 1, bypass: true })] }).commit(),
+  xtQueue: (h) => h.transaction().addTable(TABLE).addChain({ ...TABLE, table: 'nsbox', name: 'pre', base: { type: 'filter', hook: 'prerouting', priority: 0 } })
+    .addRule({ family: 'inet', table: 'nsbox', chain: 'pre', expressions: [nfqueueTarget({ queue: 1, bypass: true })] }).commit(),
 };
 
 test('the capability probe: dry runs that leave nothing behind and commit nothing; each verdict holds for a real transaction', async (t) => {

@@ -126,9 +126,9 @@ void test('the probe: one dry run (no BATCH_END) per feature; a refused one is r
     return undefined;
   });
   const caps = await probeCapabilities(new NetlinkSocket(k, NFTABLES));
-  assert.deepEqual({ ...caps, reasons: Object.keys(caps.reasons) }, { destroy: false, inetNat: true, fib: true, pipapo: false, reasons: ['destroy', 'pipapo'] });
+  assert.deepEqual({ ...caps, reasons: Object.keys(caps.reasons) }, { destroy: false, inetNat: true, fib: true, pipapo: false, queue: true, xtQueue: true, reasons: ['destroy', 'pipapo'] });
   assert.match(caps.reasons.destroy!, /^NFT_MSG_DESTROYSETELEM \(batch message 3\) set inet nsbox-probe-[0-9a-f]{8} probe: EINVAL/);
   assert.match(caps.reasons.pipapo!, /NFT_MSG_NEWSET .*EOPNOTSUPP/);
-  assert.equal(k.datagrams.length, 4);
+  assert.equal(k.datagrams.length, 6);
   assert.ok(k.datagrams.every((d) => d.at(-1)?.type !== NFNL_MSG.BATCH_END), 'never committed');
 });

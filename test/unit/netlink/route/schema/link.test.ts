@@ -19,6 +19,7 @@ import {
 import { attrMap } from '../../../../../src/netlink/wire/attr.js';
 import { NO_STATS, type LinkMessage, decodeLinkMessage, encodeLinkMessage } from '../../../../../src/netlink/route/schema/link.js';
 import { LINK_STATS64_FIELDS, type LinkStats64 } from '../../../../../src/netlink/route/schema/link-stats.js';
+import { vxlanMtu } from '../../../../../src/netlink/route/schema/link-vxlan.js';
 import { encodeLike, fixtureMessages, one, pick, toHex } from '../../fixtures.js';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -157,7 +158,24 @@ void test('golden reply: vxlan details, port in network byte order', () => {
   const m = decodeLinkMessage(one('link-get-vxlan', 'received', RTM.NEWLINK).payload);
   assert.equal(m.name, 'vx0');
   assert.equal(m.mtu, 1350);
-  assert.deepEqual(m.info, { kind: 'vxlan', id: 42, local: '10.0.0.1', remote: '10.0.0.2', port: 4789, dev: 2, learning: false, ttl: 64 });
+  // the kernel reports every flag; the golden request set none of them
+  assert.deepEqual(m.info, {
+    kind: 'vxlan', id: 42, local: '10.0.0.1', remote: '10.0.0.2', port: 4789, dev: 2, learning: false, ttl: 64,
+    proxy: false, l2miss: false, l3miss: false, udpCsum: true,
+  });
+});
+
+void test('golden: the overlay\'s vxlan: id 7 local … dev v0 dstport 8472 nolearning proxy l2miss l3miss ttl 16 udpcsum (no MTU: the kernel derives it)', () => {
+  golden('link-add-vxlan-overlay', {
+    ...HDR, name: 'vxo',
+    info: { kind: 'vxlan', id: 7, local: '10.0.0.1', port: 8472, dev: 2, learning: false, ttl: 16, proxy: true, l2miss: true, l3miss: true, udpCsum: true },
+  });
+});
+
+void test('vxlan MTU over an underlay: −50 for IPv4, −70 for IPv6', () => {
+  assert.equal(vxlanMtu(1500, 4), 1450);
+  assert.equal(vxlanMtu(1500, 6), 1430);
+  assert.equal(vxlanMtu(9000, 4), 8950);
 });
 
 void test('golden reply: macvlan details', () => {
@@ -220,6 +238,7 @@ void test('round trips: every field and every kind', () => {
   roundTrip({ ...HDR, info: { kind: 'vxlan', id: 0xffffff, local: 'fd00::1', group: 'ff05::100', port: 8472, dev: 1, learning: true, ttl: 0 } });
   roundTrip({ ...HDR, info: { kind: 'vxlan', id: 1, local: '192.0.2.1', group: '239.1.1.1' } });
   roundTrip({ ...HDR, info: { kind: 'vxlan', id: 1, remote: '2001:db8::2' } });
+  roundTrip({ ...HDR, info: { kind: 'vxlan', id: 1, proxy: false, l2miss: true, l3miss: false, udpCsum: false } });
   for (const mode of ['private', 'vepa', 'bridge', 'passthru', 'source'] as const) roundTrip({ ...HDR, info: { kind: 'macvlan', mode, flags: 1 } });
   for (const mode of ['l2', 'l3', 'l3s'] as const) roundTrip({ ...HDR, info: { kind: 'ipvlan', mode, flags: 2 } });
   roundTrip({ ...HDR, info: { kind: 'ipvlan' } });

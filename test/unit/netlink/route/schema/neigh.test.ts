@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttrWriter } from '../../../../../src/netlink/wire/attr.js';
-import { NLMSG } from '../../../../../src/netlink/wire/header.js';
+import { NLMSG, NLM_F } from '../../../../../src/netlink/wire/header.js';
 import { decodeError } from '../../../../../src/netlink/wire/error.js';
 import { AF, NDA, NTF, NUD, RTM, RTN } from '../../../../../src/netlink/route/schema/constants.js';
 import { type NeighMessage, decodeNeighMessage, encodeNeighMessage } from '../../../../../src/netlink/route/schema/neigh.js';
@@ -43,8 +43,26 @@ void test('golden: permanent ARP entry', () => {
 });
 
 void test('golden: vxlan FDB entry (AF_BRIDGE, NTF_SELF, remote VTEP in NDA_DST)', () => {
-  // `bridge` sends NDA_LLADDR before NDA_DST; we follow `ip neigh` (DST first), so compare by meaning
-  golden('fdb-add', { family: AF.BRIDGE, index: vx0Index('fdb-add'), state: NUD.PERMANENT | NUD.NOARP, flags: NTF.SELF, type: 0, dst: '10.0.0.9', lladdr: '02:00:00:00:00:44' }, false);
+  // `bridge` sends NDA_LLADDR before NDA_DST, and so do we for AF_BRIDGE
+  golden('fdb-add', { family: AF.BRIDGE, index: vx0Index('fdb-add'), state: NUD.PERMANENT | NUD.NOARP, flags: NTF.SELF, type: 0, dst: '10.0.0.9', lladdr: '02:00:00:00:00:44' });
+});
+
+void test('golden: the overlay\'s idempotent writes: bridge fdb replace … port 8472 vni 42 self permanent (byte-identical), ip neigh replace', () => {
+  const index = vx0Index('fdb-replace');
+  const fdb = { family: AF.BRIDGE, index, state: NUD.PERMANENT | NUD.NOARP, flags: NTF.SELF, type: 0, dst: '10.0.0.8', lladdr: '02:00:00:00:00:55', port: 8472, vni: 42 };
+  golden('fdb-replace', fdb);
+  assert.equal(one('fdb-replace', 'sent', RTM.NEWNEIGH).flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE);
+  golden('neigh-replace', { family: AF.INET, index: vx0Index('neigh-replace'), state: NUD.PERMANENT, flags: 0, type: 0, dst: '10.244.2.0', lladdr: '0e:00:00:00:00:02' });
+  assert.equal(one('neigh-replace', 'sent', RTM.NEWNEIGH).flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE);
+});
+
+void test('golden: bridge fdb del MAC dev vx0 dst … self (byte-identical)', () => {
+  const req = one('fdb-del', 'sent', RTM.DELNEIGH);
+  const expected = { family: AF.BRIDGE, index: vx0Index('fdb-del'), state: NUD.PERMANENT | NUD.NOARP, flags: NTF.SELF, type: 0, dst: '10.0.0.8', lladdr: '02:00:00:00:00:55' };
+  assert.deepEqual(decodeNeighMessage(req.payload), expected);
+  assert.equal(encodeLike(req, 12, (w) => encodeNeighMessage(w, expected)), toHex(req.bytes));
+  const ack = one('fdb-del', 'received', NLMSG.ERROR);
+  assert.equal(decodeError(ack.payload, ack.flags).error, 0);
 });
 
 void test('golden: neighbour dump replies', () => {

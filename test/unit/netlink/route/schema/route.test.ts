@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { AttrWriter } from '../../../../../src/netlink/wire/attr.js';
 import { NLMSG, NLM_F } from '../../../../../src/netlink/wire/header.js';
 import { decodeError } from '../../../../../src/netlink/wire/error.js';
-import { AF, RTA, RTM, RTM_F, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '../../../../../src/netlink/route/schema/constants.js';
+import { AF, RTA, RTM, RTM_F, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '../../../../../src/netlink/route/schema/constants.js';
+import { NSBOX_ROUTE_PROTOCOL } from '../../../../../src/netlink/route/ops/route.js';
 import { type RouteMessage, decodeRouteMessage, encodeRouteMessage } from '../../../../../src/netlink/route/schema/route.js';
 import { encodeLike, one, pick, toHex } from '../../fixtures.js';
 
@@ -103,4 +104,17 @@ void test('round trips: every field; table above 255; no table', () => {
   encodeRouteMessage(big, { family: AF.INET, dstLen: 0, table: 256 });
   assert.equal(big.finish()[4], 0);
   assert.equal(big.finish()[12 + 2], RTA.TABLE);
+});
+
+void test('golden: ip route replace 10.244.2.0/24 via 10.244.2.0 dev vx0 onlink proto 110 (the overlay\'s route; RTNH_F_ONLINK in rtm_flags)', () => {
+  const req = one('route-replace-onlink', 'sent', RTM.NEWROUTE);
+  assert.equal(req.flags, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE);
+  const got = decodeRouteMessage(req.payload);
+  assert.equal(got.protocol, NSBOX_ROUTE_PROTOCOL);
+  assert.equal(got.flags, RTNH_F.ONLINK);
+  assert.equal(got.dst, '10.244.2.0');
+  assert.equal(got.gateway, '10.244.2.0');
+  roundTrip(got);
+  const replies = pick('route-dump-onlink', 'received', RTM.NEWROUTE).map((m) => decodeRouteMessage(m.payload));
+  assert.ok(replies.some((r) => r.protocol === NSBOX_ROUTE_PROTOCOL && (r.flags ?? 0) & RTNH_F.ONLINK && r.dst === '10.244.2.0'), 'the dump shows it onlink with protocol 110');
 });
