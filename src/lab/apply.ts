@@ -10,21 +10,33 @@
  * error naming it: bring the lab down first. A second `up` of the same file changes nothing
  * and says so. With `dryRun`, nothing is written and the steps say what would be done.
  *
+ * Crash safety (docs/labs.md "Apply, resume, gc"): `up` holds the lab's lock throughout, records
+ * the lab (state `applying`, with the validated file) before it changes anything and marks it
+ * `up` at the end. A killed `up` is resumed by the next one: it first lets the managed layer
+ * undo its sandboxes' interrupted work (gcSandboxes: a create or an interface add cut short),
+ * then finishes what is half made (a link with one end moved, a route in the kernel but not
+ * recorded or the other way round); or `nsbox gc` brings an `applying` lab nobody holds down.
+ * What the lab has and the file no longer has is removed first (prune.ts), as `remove` steps.
+ *
  * Processes, delay and jitter (and a seeded link's loss) are the lab's supervisor's
  * (supervisor/lifecycle.ts): started or reloaded last, and its processes waited for until ready.
  */
+import { resolve } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { Rtnl } from '../netlink/route/ops/index.js';
-import type { Manager } from '../managed/index.js';
+import { pausePoint, type Manager, type SandboxStatus } from '../managed/index.js';
 import type { LabResource } from './compile.js';
 import type { Lab } from './lab.js';
 import type { Direction, LabSpec } from './model.js';
 import { labNetworkOptions } from './network-options.js';
-import { makeLinkVeth } from './link-veth.js';
-import { LAB_LABEL } from './naming.js';
+import { deleteHostLinks, endOptions, makeLinkVeth } from './link-veth.js';
+import { LAB_LABEL, hostVethName } from './naming.js';
 import { setLoss, setRate, type Outcome } from './impair.js';
 import { processesUp } from './supervisor/lifecycle.js';
 import { engineDrawsLoss } from './delay-wants.js';
+import { labNetworks, labSandboxes } from './members.js';
+import { observe, planPrune, prune, type Removal } from './prune.js';
+import { specDigest, specFromStored, specToStored } from './spec-json.js';
 
 export interface Step {
   /** The resource's key (compile.ts), or `impair:LINK/DIR` for an impairment set or removed. */
@@ -48,12 +60,20 @@ interface Ctx {
   steps: Step[];
   /** Sandboxes that do not exist yet (dry run: everything of theirs is to be made). */
   newNodes: Set<string>;
+  /** Dry run: interface rows (`SANDBOX/IF`) and routes (`SANDBOX/DEST`) the prune would remove. */
+  gone: Set<string>;
 }
 
 const differs = (what: string): NsboxError => new NsboxError(`${what}; bring the lab down first (nsbox lab down) to make it anew`, 'NSBOX_ERR_EXISTS');
 
-function sandboxRecord(ctx: Ctx, name: string) {
-  return ctx.manager.sandboxes().find((s) => s.record.name === name);
+/** The sandbox's status, or undefined when there is none (one record read, not the whole list: labs have hundreds). */
+function sandboxRecord(ctx: Ctx, name: string): SandboxStatus | undefined {
+  try {
+    return ctx.manager.sandbox(name);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'NSBOX_ERR_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 async function network(ctx: Ctx, r: Extract<LabResource, { kind: 'network' }>): Promise<void> {
@@ -76,16 +96,19 @@ async function node(ctx: Ctx, r: Extract<LabResource, { kind: 'node' }>): Promis
   const st = sandboxRecord(ctx, r.sandbox);
   if (st !== undefined) {
     if (st.record.labels[LAB_LABEL] !== ctx.lab) throw differs(`a sandbox named ${r.sandbox} exists but is not of lab ${ctx.lab}`);
-    if (st.state !== 'ready') throw new NsboxError(`sandbox ${r.sandbox} is ${st.state}: run \`nsbox gc\` or bring the lab down`, 'NSBOX_ERR_EXISTS');
-    return;
+    if (st.state === 'ready') return;
+    // Only a dry run sees this: `up` has had the managed layer remove it first (gcSandboxes).
   }
   ctx.newNodes.add(r.node);
-  ctx.steps.push({ key: r.key, action: 'create', detail: `sandbox ${r.sandbox}` });
+  const again = st === undefined ? '' : ` (again: it is ${st.state}, an interrupted command's)`;
+  ctx.steps.push({ key: r.key, action: 'create', detail: `sandbox ${r.sandbox}${again}` });
   if (!ctx.dryRun) await ctx.manager.createSandbox(r.sandbox, { labels: { [LAB_LABEL]: ctx.lab } });
 }
 
+/** The sandbox's ready interface row of that name (one an interrupted command left 'adding' is undone first). */
 function interfaceRow(ctx: Ctx, sandbox: string, ifname: string) {
-  return sandboxRecord(ctx, sandbox)?.record.config.interfaces.find((i) => i.dstName === ifname);
+  if (ctx.gone.has(`${sandbox}/${ifname}`)) return undefined;
+  return sandboxRecord(ctx, sandbox)?.record.config.interfaces.find((i) => i.dstName === ifname && i.state === 'ready');
 }
 
 
@@ -117,12 +140,31 @@ async function iface(ctx: Ctx, r: Extract<LabResource, { kind: 'iface' }>): Prom
   });
 }
 
+async function hostHas(name: string): Promise<boolean> {
+  return Rtnl.with({}, async (rtnl) => (await rtnl.link.find({ name })) !== undefined);
+}
+
 async function link(ctx: Ctx, r: Extract<LabResource, { kind: 'link' }>): Promise<void> {
   const { a, b } = r.link;
   const haveA = !ctx.newNodes.has(a.node) && interfaceRow(ctx, r.sandboxes.a, a.iface) !== undefined;
   const haveB = !ctx.newNodes.has(b.node) && interfaceRow(ctx, r.sandboxes.b, b.iface) !== undefined;
   if (haveA && haveB) return;
-  if (haveA || haveB) throw differs(`link ${r.link.name} is half made (only ${haveA ? `${r.sandboxes.a} ${a.iface}` : `${r.sandboxes.b} ${b.iface}`} exists)`);
+  if (haveA || haveB) {
+    // Half made by an interrupted `up`: one end moved, the other still in the host under its name.
+    const [has, missing, end] = haveA ? [{ sandbox: r.sandboxes.a, end: a }, { sandbox: r.sandboxes.b, end: b }, 'b' as const] : [{ sandbox: r.sandboxes.b, end: b }, { sandbox: r.sandboxes.a, end: a }, 'a' as const];
+    const hostEnd = hostVethName(ctx.lab, r.link.name, end);
+    if (await hostHas(hostEnd)) {
+      ctx.steps.push({ key: r.key, action: 'create', detail: `${missing.sandbox} ${missing.end.iface}: the other end of a half-made veth (${hostEnd}, an interrupted up)` });
+      if (!ctx.dryRun) await ctx.manager.addInterface(missing.sandbox, hostEnd, endOptions(missing.end));
+      return;
+    }
+    // The other end is gone (its node was made anew): the end that is left goes, the link is made again.
+    ctx.steps.push({ key: r.key, action: 'remove', detail: `${has.sandbox} ${has.end.iface}: a half-made veth whose other end is gone` });
+    if (!ctx.dryRun) {
+      await ctx.manager.removeInterface(has.sandbox, has.end.iface);
+      await deleteHostLinks([hostVethName(ctx.lab, r.link.name, 'a'), hostVethName(ctx.lab, r.link.name, 'b')]);
+    }
+  }
   ctx.steps.push({ key: r.key, action: 'create', detail: `veth ${r.sandboxes.a} ${a.iface} <-> ${r.sandboxes.b} ${b.iface}` });
   if (!ctx.dryRun) await makeLinkVeth(ctx.manager, ctx.lab, r.link, r.sandboxes);
 }
@@ -147,14 +189,34 @@ async function sysctl(ctx: Ctx, r: Extract<LabResource, { kind: 'sysctl' }>): Pr
   if (c?.changed) ctx.steps.push({ key: r.key, action: 'change', detail: `${r.sandbox} ${r.name} ${c.before ?? '?'} -> ${r.value}` });
 }
 
+/** The destination as records and the file write it ('default' is 0.0.0.0/0 or ::/0). */
+const destinationOf = (destination: string, gateway: string | null): string => (destination !== 'default' ? destination : gateway?.includes(':') ? '::/0' : '0.0.0.0/0');
+
 async function route(ctx: Ctx, r: Extract<LabResource, { kind: 'route' }>): Promise<void> {
   const want = { destination: r.route.to, nextHop: r.route.via };
-  const routes = ctx.newNodes.has(r.node) ? [] : sandboxRecord(ctx, r.sandbox)?.record.config.routes ?? [];
-  if (routes.some((x) => x.destination === want.destination && x.nextHop === want.nextHop)) return;
+  const routes = ctx.newNodes.has(r.node) ? [] : (sandboxRecord(ctx, r.sandbox)?.record.config.routes ?? []).filter((x) => !ctx.gone.has(`${r.sandbox}/${x.destination}`));
+  // What the kernel has to that destination (an interrupted `up` may have added it and not recorded it).
+  const kernel = ctx.newNodes.has(r.node) ? [] : (await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, (rtnl) => rtnl.route.list()))
+    .map((x) => ({ destination: x.destination, gateway: x.gateway ?? null }))
+    .filter((x) => destinationOf(x.destination, x.gateway) === want.destination);
+  const inKernel = kernel.some((x) => x.gateway === want.nextHop);
+  if (routes.some((x) => x.destination === want.destination && x.nextHop === want.nextHop)) {
+    if (inKernel) return;
+    // Recorded, but gone from the kernel (its interface was made anew): put back as recorded.
+    ctx.steps.push({ key: r.key, action: 'change', detail: `${r.sandbox} ${want.destination} via ${want.nextHop} (recorded, missing in the kernel: put back)` });
+    if (!ctx.dryRun) await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, (rtnl) => rtnl.route.replace({ dst: want.destination, gateway: want.nextHop }));
+    return;
+  }
   const other = routes.find((x) => x.destination === want.destination);
   ctx.steps.push({ key: r.key, action: other ? 'change' : 'create', detail: `${r.sandbox} ${want.destination} via ${want.nextHop}${other ? ` (was via ${other.nextHop})` : ''}` });
   if (ctx.dryRun) return;
   if (other) await ctx.manager.removeRoute(r.sandbox, other);
+  else if (kernel.length > 0) {
+    // In the kernel, not recorded (an `up` killed between the two): taken out, then added and recorded.
+    await Rtnl.with({ netns: ctx.manager.keyOf(r.sandbox) }, async (rtnl) => {
+      for (const x of kernel) await rtnl.route.del({ dst: want.destination, ...(x.gateway === null ? {} : { gateway: x.gateway }) }).catch(() => undefined);
+    });
+  }
   await ctx.manager.addRoute(r.sandbox, want);
 }
 
@@ -181,10 +243,43 @@ async function impairments(ctx: Ctx): Promise<void> {
   }
 }
 
-/** Bring `lab` up (or, with dryRun, say what that would do). */
-export async function up(lab: Lab, manager: Manager, options: { dryRun?: boolean } = {}): Promise<UpResult> {
+/** The prune's removals as steps; on a dry run, what they take away is hidden from the rest of the plan. */
+function pruneSteps(ctx: Ctx, removals: readonly Removal[]): void {
+  for (const r of removals) {
+    ctx.steps.push({ key: r.key, action: 'remove', detail: r.detail });
+    if (r.kind === 'iface') ctx.gone.add(`${r.sandbox}/${r.ifname}`);
+    if (r.kind === 'link') for (const e of r.ends) ctx.gone.add(`${e.sandbox}/${e.ifname}`);
+    if (r.kind === 'route') ctx.gone.add(`${r.sandbox}/${r.route.destination}`);
+  }
+}
+
+/** The spec the lab was last applied with, if its record holds a readable one. */
+function previousSpec(manager: Manager, lab: string): LabSpec | undefined {
+  const rec = manager.labs.get(lab);
+  if (rec === undefined) return undefined;
+  try {
+    return specFromStored(rec.spec);
+  } catch {
+    return undefined;
+  }
+}
+
+async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpResult> {
   const compiled = lab.compile();
-  const ctx: Ctx = { lab: lab.name, spec: lab.spec, manager, dryRun: options.dryRun === true, steps: [], newNodes: new Set() };
+  const ctx: Ctx = { lab: lab.name, spec: lab.spec, manager, dryRun, steps: [], newNodes: new Set(), gone: new Set() };
+  const previous = previousSpec(manager, lab.name);
+  if (!dryRun) {
+    manager.labs.beginApply(lab.name, specToStored(lab.spec), specDigest(lab.spec), lab.file === undefined ? undefined : resolve(lab.file));
+    await pausePoint('lab-up:recorded');
+    // Interrupted work of the managed layer on this lab's sandboxes (a create, an interface add) undone first.
+    const repaired = await manager.gcSandboxes(labSandboxes(manager, lab.name).map((s) => s.record.name));
+    for (const a of repaired.removed) ctx.steps.push({ key: `${a.kind}:${a.name}`, action: 'remove', detail: `${a.reason} (undone)` });
+    if (repaired.errors.length > 0) throw new NsboxError(`lab ${lab.name}: undoing interrupted work failed: ${repaired.errors.map((e) => `${e.name}: ${e.error}`).join('; ')}`, 'NSBOX_ERR_INTERNAL');
+  }
+  const observed = observe(lab.name, labSandboxes(manager, lab.name), labNetworks(manager, lab.name).map((n) => n.name));
+  const removals = planPrune(lab.name, lab.spec, observed, previous);
+  pruneSteps(ctx, removals);
+  if (!dryRun) await prune(manager, removals);
   for (const r of compiled.resources) {
     switch (r.kind) {
       case 'network': await network(ctx, r); break;
@@ -198,9 +293,25 @@ export async function up(lab: Lab, manager: Manager, options: { dryRun?: boolean
       case 'process': break; // the supervisor's, below
       case 'fault': break; // definitions: `nsbox lab partition` applies partitions
     }
+    if (!dryRun) await pausePoint(`lab-up:${r.key}`);
   }
   await impairments(ctx);
   ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
   if (compiled.schedule.length > 0) ctx.steps.push({ key: 'schedule', action: 'note', detail: `${compiled.schedule.length} step(s) not run: this version has no schedule` });
+  if (!dryRun) manager.labs.setState(lab.name, 'up');
   return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
+}
+
+/**
+ * Bring `lab` up under its lock, recorded (or, with dryRun, say what that would do: nothing is
+ * written, no lock is taken).
+ */
+export async function up(lab: Lab, manager: Manager, options: { dryRun?: boolean } = {}): Promise<UpResult> {
+  if (options.dryRun === true) return apply(lab, manager, true);
+  return manager.labLocked(lab.name, () => apply(lab, manager, false));
+}
+
+/** What `up` would do: its dry run (`nsbox lab plan`). */
+export function plan(lab: Lab, manager: Manager): Promise<UpResult> {
+  return up(lab, manager, { dryRun: true });
 }

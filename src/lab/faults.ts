@@ -21,7 +21,8 @@ import { NsboxError } from '../errors.js';
 import type { Manager } from '../managed/index.js';
 import type { LabFaultRecord } from '../store/index.js';
 import { describeFault, faultKinds, impairmentAfterHeal, isDue, mergeImpairment, nextAdhocName, parseActiveFault, stillBlocked, stillDown, type ActiveFault, type FaultAction } from './fault-record.js';
-import { deliverSignal, healSignal, signalSupported, signalUnsupported } from './fault-signal.js';
+import { deliverSignal, healSignal } from './fault-signal.js';
+import { supervisorStatus } from './supervisor/client.js';
 import { blockIn, unblockAllIn, unblockIn } from './impair.js';
 import { linkEnds } from './link-ends.js';
 import { restoreEnd, setEnd, snapshotEnd, waitOperational } from './link-down.js';
@@ -93,7 +94,13 @@ function findFault(spec: LabSpec, name: string): FaultSpec {
 /** Every action of `fault`, with what healing needs, read from the kernel; nothing is changed. */
 async function plan(manager: Manager, lab: string, fault: FaultSpec, spec: LabSpec | undefined): Promise<FaultAction[]> {
   // What cannot be done at all is refused before anything is read.
-  if (fault.signal !== undefined && !signalSupported()) throw signalUnsupported(fault.name);
+  if (fault.signal !== undefined) {
+    const { node, process } = fault.signal;
+    const running = (await supervisorStatus(manager, lab).catch(() => undefined))?.services.processes ?? [];
+    if (!running.some((p) => p.node === node && p.process === process && p.pid !== undefined)) {
+      throw new NsboxError(`fault ${fault.name}: process ${node}/${process} of lab ${lab} is not running (see \`nsbox lab status ${lab}\`); nothing was changed`, 'NSBOX_ERR_NOT_FOUND');
+    }
+  }
   for (const { link, impair } of fault.impair) {
     for (const dir of ['a->b', 'b->a'] as const) checkImpairmentSupported(impair[dir] ?? {}, `fault ${fault.name} (link ${link} ${dir})`);
   }

@@ -1,15 +1,21 @@
 /**
  * Layer: lab — declarative network labs (docs/labs.md): the topology file (parse, validate
  * with positions, JSON Schema), its compilation into resources, and the applier over managed/:
- * up (apply.ts), down, status, faults (named, ad-hoc partitions, heal, timed), `impair`.
+ * up (apply.ts, prune.ts), plan, down, gc of interrupted labs, ls, status (with drift.ts), faults
+ * (named, ad-hoc partitions, heal, timed), `impair`, the supervisor (processes, delay engines),
+ * graph.
  */
 export { Lab } from './lab.js';
 export { parseLab, loadLabFile, labFromObject, validateLab } from './load.js';
 export { compileLab, STAGES, type CompiledLab, type LabResource, type ResourceKind } from './compile.js';
 export { labJsonSchema, labJsonSchemaText } from './json-schema.js';
 export type * from './model.js';
-export { up, type Step, type UpResult } from './apply.js';
-export { down, type DownResult } from './down.js';
+export { up, plan, type Step, type UpResult } from './apply.js';
+export { down, downAll, type DownResult } from './down.js';
+export { gcLabs, type LabGcAction, type LabGcResult } from './gc.js';
+export { listLabs, type LabListing } from './list.js';
+export { computeDrift, type DriftItem } from './drift.js';
+export { specDigest, specFromStored, specToStored } from './spec-json.js';
 export { status, type LabStatus, type NodeStatus, type InterfaceStatus } from './status.js';
 export {
   applyFault, healFault, partition, heal, healDue, nextHealAt, runScheduleStep, activeFaults,

@@ -34,6 +34,11 @@ export class Lab {
     return new Lab(labFromObject(value), undefined);
   }
 
+  /** A lab from an already validated spec (a lab record's, spec-json.ts), not checked again. */
+  static fromSpec(spec: LabSpec, file?: string): Lab {
+    return new Lab(spec, file);
+  }
+
   get name(): string {
     return this.spec.lab;
   }

@@ -8,7 +8,7 @@
  * the host under those names; `down` deletes them there.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
-import type { Manager } from '../managed/index.js';
+import { pausePoint, type Manager } from '../managed/index.js';
 import type { EndpointSpec, LinkSpec } from './model.js';
 import { hostVethName } from './naming.js';
 
@@ -26,7 +26,8 @@ export async function deleteHostLinks(names: readonly string[]): Promise<string[
   });
 }
 
-function endOptions(end: EndpointSpec): { name: string; ipv4?: string; ipv6?: string; mac?: string } {
+/** What `Manager.addInterface` is given for a link end: its name inside, address and MAC. */
+export function endOptions(end: EndpointSpec): { name: string; ipv4?: string; ipv6?: string; mac?: string } {
   const address = end.address === undefined ? {} : end.address.family === 4
     ? { ipv4: `${end.address.address}/${end.address.prefixLen}` } : { ipv6: `${end.address.address}/${end.address.prefixLen}` };
   return { name: end.iface, ...address, ...(end.mac === undefined ? {} : { mac: end.mac }) };
@@ -46,6 +47,7 @@ export async function makeLinkVeth(manager: Manager, lab: string, link: Omit<Lin
   try {
     await manager.addInterface(sandboxes.a, hostA, endOptions(link.a));
     movedA = true;
+    await pausePoint('lab-link:one-end'); // a crash test: one end moved, the other still in the host
     await manager.addInterface(sandboxes.b, hostB, endOptions(link.b));
   } catch (err) {
     if (movedA) await manager.removeInterface(sandboxes.a, link.a.iface).catch(() => undefined);

@@ -4,12 +4,16 @@
  * What a running lab is, read back from the store and the kernel (not from its file): its
  * networks, its nodes with their interfaces, addresses and routes, and the live impairments
  * in their namespaces: the root tbf's rate per sending interface, the fault table's loss per
- * receiving interface, and the source addresses each node drops (partitions); and its active
- * faults, from the store.
+ * receiving interface, and the source addresses each node drops (partitions); its active
+ * faults, from the store; its supervisor (processes, delay engines); and with the lab's
+ * record: its state, and the drift from the file it was last applied with (drift.ts).
  */
 import type { Manager } from '../managed/index.js';
+import type { LabState } from '../store/index.js';
+import { computeDrift, type DriftItem } from './drift.js';
 import { activeFaultStatus, type FaultStatus } from './fault-list.js';
 import { readFaults, readRates } from './impair.js';
+import { specFromStored } from './spec-json.js';
 import { labNetworks, labSandboxes, nodeName } from './members.js';
 import { supervisorView, type SupervisorView } from './supervisor/status.js';
 import { interfaceImpairments, type DelayView, type Mechanisms } from './status-mechanism.js';
@@ -51,6 +55,10 @@ export interface LabStatus {
   supervisor: SupervisorView;
   /** The active faults (fault-list.ts): name, kind, since, heals at, overdue. */
   faults: FaultStatus[];
+  /** The lab record's state (`applying`: an `up` is running or was interrupted), undefined with no record. */
+  state: LabState | undefined;
+  /** Differences from the recorded file, read back from the kernel (empty without a record). */
+  drift: DriftItem[];
 }
 
 async function nodeStatus(manager: Manager, lab: string, sandbox: string, state: string, networkOf: Map<string, string | undefined>, engines: readonly DelayStatus[]): Promise<NodeStatus> {
@@ -77,5 +85,16 @@ export async function status(manager: Manager, lab: string): Promise<LabStatus> 
     nodes.push(await nodeStatus(manager, lab, s.record.name, s.state, networkOf, supervisor.delay));
   }
   const networks = labNetworks(manager, lab).map((n) => ({ name: n.name, subnets: n.config.subnets.map((x) => x.subnet), hostAddresses: n.config.subnets.map((x) => x.gateway) }));
-  return { lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor, faults: activeFaultStatus(manager, lab) };
+  const read: LabStatus = {
+    lab, up: nodes.length > 0 || networks.length > 0, networks, nodes, supervisor, faults: activeFaultStatus(manager, lab), state: undefined, drift: [],
+  };
+  const rec = manager.labs.get(lab);
+  if (rec === undefined) return read;
+  let spec;
+  try {
+    spec = specFromStored(rec.spec);
+  } catch {
+    return { ...read, state: rec.state }; // a record made for faults before any `up` recorded a file
+  }
+  return { ...read, state: rec.state, drift: computeDrift(spec, read) };
 }

@@ -10,13 +10,18 @@ import { NsboxError } from '../errors.js';
 import type { Manager } from '../managed/index.js';
 import { loadLabFile } from './load.js';
 import type { LabSpec } from './model.js';
+import { specFromStored } from './spec-json.js';
 
-/** The spec stored for `lab`, if there is one of this shape. */
+/** The spec stored for `lab`, if there is one of this format. */
 export function storedSpec(manager: Manager, lab: string): LabSpec | undefined {
-  const spec = manager.labs.get(lab)?.spec as Partial<LabSpec> | undefined;
-  if (spec === undefined || spec === null || typeof spec !== 'object') return undefined;
-  if (spec.lab !== lab || !Array.isArray(spec.faults) || !Array.isArray(spec.links) || !Array.isArray(spec.nodes)) return undefined;
-  return spec as LabSpec;
+  const rec = manager.labs.get(lab);
+  if (rec === undefined || rec.spec === null) return undefined;
+  try {
+    const spec = specFromStored(rec.spec);
+    return spec.lab === lab ? spec : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file's spec (`file` given) or the stored one; undefined when neither is there. */

@@ -55,6 +55,17 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   return result;
 }
 
+/**
+ * Only the records of these sandboxes (interrupted creates and removals, half-added interfaces,
+ * interrupted port work): what a caller resuming its own work (a lab's `up`) needs before it
+ * goes on. Nothing else of the root is looked at.
+ */
+export async function gcSandboxes(root: StateRoot, names: readonly string[], options: Pick<GcOptions, 'dryRun'> = {}): Promise<GcResult> {
+  const result: GcResult = { dryRun: options.dryRun === true, removed: [], inUse: [], errors: [] };
+  await collectRecords(root, result, undefined, new Set(names));
+  return result;
+}
+
 function reasonFor(rec: SandboxRecord, mounted: boolean): string | undefined {
   if (rec.state === 'creating') return 'create was interrupted';
   if (rec.state === 'removing') return 'rm was interrupted';
@@ -69,8 +80,8 @@ async function orphanedRun(root: StateRoot, rec: SandboxRecord): Promise<string 
 }
 
 /** Sandboxes whose work was interrupted or whose namespace is gone; half-added interfaces. */
-async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcOptions['onProgress']): Promise<void> {
-  const records = root.records.list();
+async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcOptions['onProgress'], only?: ReadonlySet<string>): Promise<void> {
+  const records = root.records.list().filter((r) => only === undefined || only.has(r.name));
   for (const [i, listed] of records.entries()) {
     onProgress?.(listed.name, i + 1, records.length);
     const done = await root.tryLocked(listed.name, async (): Promise<true> => {

@@ -15,6 +15,7 @@ export type { NetworkView, NamedLease } from './networks.js';
 export { checkDnsServers } from './names.js';
 export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 export type { GcAction, GcOptions, GcResult } from './gc.js';
+export { pausePoint } from './test-hooks.js';
 export type { RestoreOptions, RestoreOutcome } from './restore.js';
 export { describeFinding, type CheckStatus, type DoctorCheck, type DoctorReport } from './doctor.js';
 export { DEFAULT_UNIT_DIR, FIREWALL_DROPIN, firewallHookContent, type FirewallHook, type FirewallHookOptions } from './firewall-hook.js';

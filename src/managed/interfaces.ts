@@ -99,7 +99,9 @@ export async function removeInterface(root: StateRoot, name: string, ifname: str
     const row = rec.config.interfaces.find((i) => i.dstName === ifname) ?? rec.config.interfaces.find((i) => i.srcName === ifname);
     if (row === undefined) throw new NsboxError(`sandbox ${name} has no interface ${ifname}`, 'NSBOX_ERR_NOT_FOUND');
     const iface = sandbox.interfaces().find((i) => i.srcName === row.srcName);
-    if (iface !== undefined) await iface.remove();
+    // A link already gone from the namespace (its veth peer's namespace was destroyed): only the row is left to drop.
+    const present = (await sandbox.netlink.link.find({ name: row.dstName })) !== undefined;
+    if (iface !== undefined && present) await iface.remove();
     root.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== row.srcName); });
     refreshNames(root, { sandboxes: [name] });
     return row;

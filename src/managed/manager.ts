@@ -27,7 +27,7 @@ import { networkView, removeNetworks, viewOf, type NetworkView } from './network
 import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 import { spawnIn, tcpConnectsIn, type SpawnInOptions } from './spawn-in.js';
 import { readSysctls, setSysctls, type SysctlChange } from './sysctls.js';
-import { gc, type GcOptions, type GcResult } from './gc.js';
+import { gc, gcSandboxes, type GcOptions, type GcResult } from './gc.js';
 import { restore, type RestoreOptions, type RestoreOutcome } from './restore.js';
 import { doctor, type DoctorReport } from './doctor.js';
 import { attachExternal, type AttachExternalOptions, type ExternalAttachment } from './external.js';
@@ -131,6 +131,8 @@ export class Manager {
 
   // Repair
   gc(options?: GcOptions): Promise<GcResult> { return gc(this.#root, options); }
+  /** gc of these sandboxes' records only (interrupted create/rm, half-added interfaces): a lab's `up` resuming. */
+  gcSandboxes(names: readonly string[], options?: Pick<GcOptions, 'dryRun'>): Promise<GcResult> { return gcSandboxes(this.#root, names, options); }
   restore(options?: RestoreOptions): Promise<RestoreOutcome[]> { return restore(this.#root, options); }
 
   // The host

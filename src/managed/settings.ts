@@ -48,7 +48,9 @@ export async function removeRoute(root: StateRoot, name: string, spec: RouteSpec
   return withAdopted(root, name, async ({ sandbox }, rec) => {
     const recorded = rec.config.routes.find((r) => sameRoute(r, route));
     if (recorded === undefined) throw new NsboxError(`sandbox ${name} has no route to ${route.destination} via ${route.nextHop}`, 'NSBOX_ERR_NOT_FOUND');
-    await sandbox.removeStaticRoute(recorded);
+    // Already gone from the kernel (its interface went, or a command was killed after the kernel change): only the record is left.
+    const inKernel = (await sandbox.netlink.route.list()).some((r) => r.gateway === recorded.nextHop && (r.destination === recorded.destination || (r.destination === 'default' && /\/0$/.test(recorded.destination))));
+    if (inKernel) await sandbox.removeStaticRoute(recorded);
     root.records.update(name, (c) => { c.routes = c.routes.filter((r) => !sameRoute(r, route)); });
     return route;
   });

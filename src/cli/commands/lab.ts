@@ -1,37 +1,18 @@
 /**
  * Layer: cli.
  *
- * `nsbox lab up -f FILE [--dry-run] | down LAB | status LAB` (docs/labs.md, src/lab/); exec,
- * logs and the supervisor in lab-process.ts; the fault commands in lab-faults.ts (fault
- * apply|heal|list, partition, heal, impair); graph in lab-graph.ts. A bad lab file prints its
- * problems one per line, FILE:LINE:COL: path: message, and exits 2 (usage) before anything is
- * made.
+ * `nsbox lab status LAB` (docs/labs.md, src/lab/); up, plan, down and ls are lab-lifecycle.ts;
+ * exec, logs and the supervisor lab-process.ts; the fault commands lab-faults.ts (fault
+ * apply|heal|list, partition, heal, impair); graph lab-graph.ts.
  */
-import { LabFileError } from '../../errors.js';
-import { Lab, down, status, up, type InterfaceStatus, type LabStatus, type UpResult } from '../../lab/index.js';
+import { status, type InterfaceStatus, type LabStatus } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
 import { printJson, printTable } from '../output.js';
 import { printActiveFaults, registerLabFaults } from './lab-faults.js';
 import { registerLabGraph } from './lab-graph.js';
+import { registerLifecycle } from './lab-lifecycle.js';
 import { printSupervisor, registerLabProcess } from './lab-process.js';
-
-async function load(file: string, json: boolean): Promise<Lab | number> {
-  try {
-    return await Lab.load(file);
-  } catch (err) {
-    if (!(err instanceof LabFileError) || json) throw err;
-    for (const p of err.message.split('\n')) process.stderr.write(`${p}\n`);
-    return EXIT.USAGE;
-  }
-}
-
-function printUp(r: UpResult, dryRun: boolean): void {
-  const verb = (a: string): string => (a === 'note' ? 'note' : dryRun ? `would ${a}` : a);
-  if (r.steps.length > 0) printTable(['ACTION', 'RESOURCE', 'DETAIL'], r.steps.map((s) => [verb(s.action), s.key, s.detail]));
-  if (!r.changed) process.stdout.write(`lab ${r.lab}: no change (it is up as the file says)\n`);
-  else if (!dryRun) process.stdout.write(`lab ${r.lab} is up\n`);
-}
 
 const pct = (f: number | undefined): string => (f === undefined ? '-' : `${+(f * 100).toFixed(4)}%`);
 const rateText = (bits: number | undefined): string => (bits === undefined ? '-' : bits >= 1e6 ? `${bits / 1e6}mbit` : bits >= 1e3 ? `${bits / 1e3}kbit` : `${bits}bit`);
@@ -59,31 +40,19 @@ function printStatus(s: LabStatus): void {
   for (const n of s.nodes) if (n.blocked.length > 0) process.stdout.write(`${n.node} drops traffic from ${n.blocked.join(' ')}\n`);
   printActiveFaults(s.faults);
   printSupervisor(s.supervisor);
+  printDrift(s);
+}
+
+function printDrift(s: LabStatus): void {
+  if (s.state === undefined) return;
+  process.stdout.write(`state: ${s.state}; ${s.drift.length === 0 ? 'no drift from the file' : `drift from the file (${s.drift.length}):`}\n`);
+  for (const d of s.drift) process.stdout.write(`  ${d.key}: want ${d.want}, have ${d.have}\n`);
 }
 
 export const register: Register = (program, run) => {
   const lab = program.command('lab').description('declarative network labs from a topology file (docs/labs.md)');
 
-  lab.command('up').description('create what the lab file describes that is missing, change what differs (idempotent)')
-    .requiredOption('-f, --file <file>', 'the lab file (YAML)')
-    .option('--dry-run', 'only print what would be created or changed')
-    .action((o: { file: string; dryRun?: boolean }) => run(async ({ manager, json }) => {
-      const loaded = await load(o.file, json);
-      if (typeof loaded === 'number') return loaded;
-      const result = await up(loaded, manager, { dryRun: o.dryRun === true });
-      if (json) printJson({ ...result, dryRun: o.dryRun === true });
-      else printUp(result, o.dryRun === true);
-      return EXIT.OK;
-    }));
-
-  lab.command('down').description("remove a lab's sandboxes, networks and links (nothing else); a lab that is gone is fine")
-    .argument('<lab>', 'the lab name')
-    .action((name: string) => run(async ({ manager, json }) => {
-      const result = await down(manager, name);
-      if (json) printJson(result);
-      else if (result.sandboxes.length + result.networks.length + result.hostLinks.length === 0) process.stdout.write(`lab ${name}: nothing to remove\n`);
-      else process.stdout.write(`lab ${name} is down: removed ${result.sandboxes.length} node(s), ${result.networks.length} network(s)\n`);
-    }));
+  registerLifecycle(lab, run);
 
   lab.command('status').description("a lab's nodes, interfaces, addresses and live impairments, read from the kernel")
     .argument('<lab>', 'the lab name')

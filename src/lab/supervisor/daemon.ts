@@ -19,7 +19,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { NsboxError, reportedCode } from '../../errors.js';
 import type { Manager } from '../../managed/index.js';
 import { withFileLock } from '../../sandbox/index.js';
-import type { LabSpec } from '../model.js';
+import { specFromStored } from '../spec-json.js';
 import { MAX_SOCKET_PATH, supervisorPaths, type SupervisorPaths } from './paths.js';
 import { MAX_LINE, takeLines, type SupervisorRequest, type SupervisorResponse } from './protocol.js';
 import type { ServiceChange, ServiceContext, SupervisedLab, SupervisorService } from './service.js';
@@ -31,7 +31,7 @@ const logLine = (line: string): void => { process.stderr.write(`${new Date().toI
 export function recordedLab(manager: Manager, lab: string): SupervisedLab {
   const rec = manager.labs.get(lab);
   if (rec === undefined) throw new NsboxError(`lab ${lab} has no record: bring it up with \`nsbox lab up -f FILE\``, 'NSBOX_ERR_NOT_FOUND');
-  return { name: lab, spec: rec.spec as LabSpec, file: rec.file };
+  return { name: lab, spec: specFromStored(rec.spec), file: rec.file };
 }
 
 function removeStaleSocket(path: string): void {

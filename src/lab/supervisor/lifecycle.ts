@@ -1,17 +1,15 @@
 /**
  * Layer: lab.
  *
- * The supervisor in `up` and `down`. After `up` has applied the network, `processesUp` records
- * the lab (its spec, which the supervisor reads) and, when the lab has processes, delay engines
+ * The supervisor in `up` and `down`. After `up` has applied the network and recorded the lab
+ * (its spec, which the supervisor reads: apply.ts), `processesUp`, when the lab has processes, delay engines
  * (delay-wants.ts) or a schedule, or a supervisor already runs it, starts the supervisor (or has the running one reload), then waits
  * until every process is ready: a process that is not fails `up` with its name, why, and the
  * last lines of its log. Processes whose definition did not change keep running (same pid), so
  * a second `up` of the same file takes no step. `processesDown` stops the supervisor (its
  * processes first), kills what a dead one left, and removes the lab's directory.
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { NsboxError } from '../../errors.js';
 import type { Manager } from '../../managed/index.js';
 import type { Lab } from '../lab.js';
@@ -27,16 +25,6 @@ import type { ProcessStatus } from './supervised-process.js';
 
 /** Lines of a failed process's log quoted in `up`'s error. */
 const QUOTED_LINES = 10;
-
-/**
- * Record the lab as `up` brought it: the supervisor reads its spec from there. (Kept minimal:
- * the apply journal owns the record's states.)
- */
-function recordLab(manager: Manager, lab: Lab): void {
-  const digest = createHash('sha256').update(JSON.stringify(lab.spec)).digest('hex');
-  manager.labs.beginApply(lab.name, lab.spec, digest, lab.file === undefined ? undefined : resolve(lab.file));
-  manager.labs.setState(lab.name, 'up');
-}
 
 /** Whether the lab needs its supervisor: processes to run, delay engines, a schedule. */
 export function needsSupervisor(spec: LabSpec): boolean {
@@ -94,7 +82,6 @@ export async function processesUp(manager: Manager, lab: Lab, dryRun: boolean): 
     if (!needed && running === undefined) return [];
     return [...plannedDelayChanges(lab.spec, running?.services.delay ?? []), ...plannedChanges(manager, lab, running?.services.processes ?? [])];
   }
-  recordLab(manager, lab);
   if (!needed && running === undefined) return [];
   let changes: ServiceChange[];
   if (running === undefined) {

@@ -16,7 +16,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
-import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { type NsboxRoot } from '../../helpers/cli.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
 
 const labFile = (lab: string): string => `lab: ${lab}
@@ -64,7 +65,7 @@ interface StatusJson {
   lab: string;
   up: boolean;
   networks: { name: string; subnets: string[]; hostAddresses: string[] }[];
-  nodes: { node: string; sandbox: string; state: string; blocked: string[]; interfaces: { name: string; network?: string; addresses: string[]; rate?: number; loss?: number }[] }[];
+  nodes: { node: string; sandbox: string; state: string; blocked: string[]; interfaces: { name: string; network?: string; addresses: string[]; rate?: number; loss?: number; delay?: { delayMs: number }; mechanisms: Record<string, string> }[] }[];
 }
 
 interface UpJson {
@@ -75,17 +76,16 @@ interface UpJson {
 }
 
 async function upLab(t: TestContext): Promise<{ r: NsboxRoot; lab: string; file: string }> {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, labFile(lab));
   const result = await r.json<UpJson>('lab', 'up', '-f', file);
   assert.equal(result.changed, true);
-  t.after(() => r.run('lab', 'down', lab));
   return { r, lab, file };
 }
 
 test('lab up: a dry run makes nothing; up makes the lab; traffic crosses the router; a second up changes nothing; status reads it back; down leaves nothing', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const lab = randomName('lab');
   const file = writeLab(t, labFile(lab));
   const linksBefore = hostLinks();
@@ -241,7 +241,7 @@ test('lab loss: 30% on lossy a->b drops a binomial share of 1000 datagrams at n2
 });
 
 test('lab up with a bad file: exit 2, FILE:LINE:COL: path: message, nothing made', async (t) => {
-  const r = rootForTest(t);
+  const r = labRootForTest(t);
   const file = writeLab(t, `lab: bad
 networks:
   lan: { subnet: 10.0.0.0/24 }
@@ -258,7 +258,7 @@ nodes:
   assert.equal(json.code, 'NSBOX_ERR_LAB_FILE');
 });
 
-test('lab up of an edited file changes in place: a new rate replaces the tbf, a loss taken out is removed, a new route is added; what cannot change is refused', async (t) => {
+test('lab up of an edited file changes in place: a new rate replaces the tbf, a loss taken out is removed, a new route is added; a new address remakes the interface; a new subnet is refused', async (t) => {
   const { r, lab, file } = await upLab(t);
   const edited = labFile(lab)
     .replace('impair: { a->b: { rate: 10mbit }, b->a: { rate: 2mbit } }', 'impair: { a->b: { rate: 5mbit } }')
@@ -282,20 +282,25 @@ test('lab up of an edited file changes in place: a new rate replaces the tbf, a 
   assert.match(inNode(`${lab}.n1`, 'ip', 'route', 'show', '10.99.0.0/16').out, /via 10\.10\.0\.1/);
   assert.equal((await r.json<UpJson>('lab', 'up', '-f', file)).changed, false);
 
+  // An address cannot change in place: the interface is made anew (its routes put back); a subnet is refused.
   writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24'));
+  const remade = await r.json<UpJson>('lab', 'up', '-f', file);
+  assert.deepEqual(remade.steps.map((s) => `${s.action} ${s.key}`), ['remove iface:n1/eth0', 'create iface:n1/eth0', 'change route:n1/10.30.0.0/30', 'change route:n1/10.99.0.0/16']);
+  assert.match(inNode(`${lab}.n1`, 'ip', '-br', 'addr', 'show', 'eth0').out, /10\.10\.0\.12\/24/);
+  assert.ok(pings(`${lab}.n1`, '10.30.0.2'), 'n1 reaches n2 through r1 again');
+  writeFileSync(file, edited.replace('address: 10.10.0.11/24', 'address: 10.10.0.12/24').replaceAll('/24', '/23'));
   const refused = await r.fails(4, 'lab', 'up', '-f', file);
-  assert.match(refused.error, /eth0 has the address 10\.10\.0\.11\/24, the file says 10\.10\.0\.12\/24; bring the lab down first/);
+  assert.match(refused.error, /exists with the subnets 10\.10\.0\.0\/24, the file says 10\.10\.0\.0\/23; bring the lab down first/);
 });
 
-test('examples/labs/core.yaml (its lab renamed): comes up with its delay noted as not enforced, n1 reaches r1 and r1 reaches n2, the 5% loss and the rates are read back, down', async (t) => {
-  const r = rootForTest(t);
+test('examples/labs/core.yaml (its lab renamed): comes up with its delay engine, n1 reaches r1 and r1 reaches n2, the 5% loss, the rates and the 20 ms delay are read back with their mechanisms, down', async (t) => {
+  const r = labRootForTest(t);
   const lab = randomName('core');
   const text = readFileSync(join(packageRoot(), 'examples/labs/core.yaml'), 'utf8').replace(/^lab: demo\b/m, `lab: ${lab}`);
   const file = writeLab(t, text);
-  t.after(() => r.run('lab', 'down', lab));
   const result = await r.json<UpJson>('lab', 'up', '-f', file);
-  assert.deepEqual(result.steps.filter((s) => s.action === 'note').map((s) => [s.key, s.detail]),
-    [['impair:wan/a->b', 'delay not applied: this version enforces rate and loss only']]);
+  assert.deepEqual(result.steps.filter((s) => s.action === 'note'), []);
+  assert.ok(result.steps.some((s) => s.key === 'impair:wan/a->b' && s.action === 'create' && /delay engine: 20ms/.test(s.detail)), JSON.stringify(result.steps));
   assert.ok(pings(`${lab}.n1`, '10.10.0.1'), 'n1 -> r1 on the lan');
   assert.ok(pings(`${lab}.r1`, '10.30.0.2'), 'r1 -> n2 on the wan');
   const st = await r.json<StatusJson>('lab', 'status', lab);
@@ -304,6 +309,9 @@ test('examples/labs/core.yaml (its lab renamed): comes up with its delay noted a
   assert.equal(iface('n2', 'eth1').rate, 10_000_000);
   assert.equal(iface('n2', 'eth1').loss, 0.05);
   assert.equal(iface('r1', 'eth1').loss, undefined);
+  assert.equal(iface('r1', 'eth1').delay?.delayMs, 20, 'a->b is delayed at its sender, r1');
+  assert.deepEqual(iface('r1', 'eth1').mechanisms, { rate: 'tbf (sender)', delay: 'nfqueue engine (sender)' });
+  assert.deepEqual(iface('n2', 'eth1').mechanisms, { rate: 'tbf (sender)', loss: 'nf_tables numgen (receiver)' });
   await r.json('lab', 'down', lab);
   assert.deepEqual(await r.json('ls'), []);
 });
