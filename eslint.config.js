@@ -53,8 +53,15 @@ export default tseslint.config(
     files: ['scripts/**/*.js', 'bin/**/*.js', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The CLI's CommonJS entry (it compiles the bundle with a code cache: bin/nsbox.cjs).
+    files: ['bin/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', globalThis: 'readonly', performance: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   layer(['src/errno.ts'], ['./*', '../*'], 'errno.ts is the bottom leaf'),
   layer(['src/errors.ts'], ['./*', '../*', '!./errno.js'], 'errors.ts is a leaf over errno.ts'),
+  layer(['src/builtins.ts', 'src/trace.ts'], ['./*', '../*'], 'builtins.ts and trace.ts are leaves: every layer may use them'),
   layer(['src/package-root.ts'], ['./*', '../*', '!./errors.js'], 'package-root.ts is a leaf over errors.ts'),
   layer(['src/net/**'], ['../*', '!../errors.js'], 'net/ (addresses and prefixes) is a pure leaf over errors.ts: every layer may use it'),
   layer(['src/netlink/wire/**'], ['**/sys/**', '**/socket*', '**/transport*', '**/native-transport*', '**/family*', ...familyDirs, ...above('netlink')],

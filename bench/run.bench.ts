@@ -1,21 +1,29 @@
 /**
- * Benchmark: the end-to-end time of `nsbox run -- true` (a fresh sandbox on the default
- * bridge network, the command, cleanup), side by side in one run with `unshare -n true` and
- * with a shell script doing the same with iproute2 (netns, veth, bridge port, address,
- * route, run, cleanup); and the cold start of `nsbox --version` against `node -e 0`.
+ * Benchmark: the cold start of the CLI (issue 17). Side by side in one run, the commands
+ * interleaved round by round (so a load change hits all alike): `nsbox run -- true` (a fresh
+ * sandbox on the default bridge network, the command, cleanup) through the `nsbox` launcher,
+ * with NODE_EXTRA_CA_CERTS moved aside (its default) and kept (NSBOX_KEEP_NODE_ENV=1), and
+ * without the code cache; a shell script doing the same with iproute2 (netns, veth, bridge
+ * port, address, route, run, cleanup); `unshare -n true`; `node -e 0` with and without
+ * NODE_EXTRA_CA_CERTS; and `nsbox ls`, `inspect`, `create NAME`, `rm NAME`, `exec NAME -- true`,
+ * `version`, `--version`. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
+ * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
+ * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { median } from './stats.js';
 
-const reps = Number(process.argv[2] ?? 30);
-const bin = fileURLToPath(new URL('../../bin/nsbox.js', import.meta.url));
+const reps = Number(process.argv[2] ?? 21);
 const launcher = fileURLToPath(new URL('../../bin/nsbox', import.meta.url));
 const root = mkdtempSync('/run/nsbox-bench-');
-const env = { ...process.env, NSBOX_ROOT: root };
+const CA = process.env.NODE_EXTRA_CA_CERTS ?? (existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : undefined);
+const withCa: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: root, ...(CA === undefined ? {} : { NODE_EXTRA_CA_CERTS: CA }) };
+const noCa: NodeJS.ProcessEnv = { ...withCa };
+delete noCa.NODE_EXTRA_CA_CERTS;
 
 const IP_SCRIPT = `set -e
 n=ipr$$
@@ -31,37 +39,94 @@ ip netns del $n
 `;
 const scriptPath = `${root}/ip-run.sh`;
 writeFileSync(scriptPath, IP_SCRIPT);
-const sh = (cmd: string, args: string[]): void => {
+
+function sh(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = noCa): string {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-};
+  return r.stderr;
+}
 sh('ip', ['link', 'add', 'ipbr0', 'type', 'bridge']);
 sh('ip', ['addr', 'add', '10.87.0.1/16', 'dev', 'ipbr0']);
 sh('ip', ['link', 'set', 'ipbr0', 'up']);
 
-function timeMs(cmd: string, args: string[]): number {
-  const times: number[] = [];
-  sh(cmd, args); // warm-up (and nsbox0 gets created on first use)
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    sh(cmd, args);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(times);
+/** The children's CPU time so far (user + system of every reaped child), in ms. */
+function childCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // cutime, cstime (fields 16, 17), USER_HZ = 100
 }
 
-const rows: [string, number][] = [
-  ['`nsbox run -- true`', timeMs(process.execPath, [bin, 'run', '--', 'true'])],
-  ['`unshare -n true`', timeMs('unshare', ['-n', 'true'])],
-  ['iproute2 script (netns, veth, port, addr, route, exec, del)', timeMs('sh', [scriptPath])],
-  ['`nsbox --version` (the bin launcher, cold start)', timeMs(launcher, ['--version'])],
-  ['`nsbox version` (through Node)', timeMs(launcher, ['version'])],
-  ['`node -e 0`', timeMs(process.execPath, ['-e', '0'])],
+interface Row {
+  name: string;
+  /** One timed call; `i` is the round. */
+  call: (i: number) => void;
+  /** Untimed, before each call (e.g. the sandbox `rm` removes). */
+  before?: (i: number) => void;
+  wall: number[];
+  cpu: number;
+}
+const nsbox = (args: readonly string[], env: NodeJS.ProcessEnv = withCa) => (): void => { sh(launcher, args, env); };
+const row = (name: string, call: (i: number) => void, before?: (i: number) => void): Row => ({ name, call, before, wall: [], cpu: 0 });
+
+// A sandbox for inspect and exec; create/rm work on names of their own.
+sh(launcher, ['create', 'bench-x'], withCa);
+const rows: Row[] = [
+  row('`nsbox run -- true` (launcher: NODE_EXTRA_CA_CERTS moved aside)', nsbox(['run', '--', 'true'])),
+  row('`nsbox run -- true`, NODE_EXTRA_CA_CERTS kept (NSBOX_KEEP_NODE_ENV=1)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_KEEP_NODE_ENV: '1' })),
+  row('`nsbox run -- true`, no code cache (NSBOX_CODE_CACHE=0)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_CODE_CACHE: '0' })),
+  row('iproute2 script (netns, veth, port, addr, route, exec, del)', () => { sh('sh', [scriptPath]); }),
+  row('`unshare -n true`', () => { sh('unshare', ['-n', 'true']); }),
+  row('`node -e 0`', () => { sh(process.execPath, ['-e', '0'], noCa); }),
+  row('`node -e 0` with NODE_EXTRA_CA_CERTS', () => { sh(process.execPath, ['-e', '0'], withCa); }),
+  row('`nsbox ls` (1 sandbox)', nsbox(['ls'])),
+  row('`nsbox inspect NAME`', nsbox(['inspect', 'bench-x'])),
+  row('`nsbox create NAME`', (i) => { sh(launcher, ['create', `bench-c${i}`], withCa); }),
+  row('`nsbox rm NAME`', (i) => { sh(launcher, ['rm', `bench-r${i}`], withCa); }, (i) => { sh(launcher, ['create', `bench-r${i}`], withCa); }),
+  row('`nsbox exec NAME -- true`', nsbox(['exec', 'bench-x', '--', 'true'])),
+  row('`nsbox version`', nsbox(['version'])),
+  row('`nsbox --version` (answered by the sh launcher)', nsbox(['--version'])),
 ];
-const base = rows[0]![1];
+
+// Warm-up: nsbox0 is made on the first run, each command's code cache written on its first call.
+for (const r of rows) { r.before?.(-1); r.call(-1); }
+for (let i = 0; i < reps; i++) {
+  for (const r of rows) {
+    r.before?.(i);
+    const c0 = childCpuMs();
+    const t0 = process.hrtime.bigint();
+    r.call(i);
+    r.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    r.cpu += childCpuMs() - c0;
+  }
+  sh(launcher, ['rm', `bench-c${i}`], withCa);
+}
+
+// The phases of `nsbox run -- true`: NSBOX_TRACE_STARTUP=1 lines, medians per phase.
+const phases = new Map<string, number[]>();
+for (let i = 0; i < reps; i++) {
+  const err = sh(launcher, ['run', '--', 'true'], { ...withCa, NSBOX_TRACE_STARTUP: '1' });
+  for (const m of err.matchAll(/^nsbox-trace +([\d.]+) ms {2}(.*)$/gm)) {
+    const list = phases.get(m[2]!) ?? [];
+    list.push(Number(m[1]));
+    phases.set(m[2]!, list);
+  }
+}
+sh(launcher, ['rm', 'bench-x', `bench-c-1`], withCa);
+
 const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-console.log(`\nend-to-end — ${new Date().toISOString().slice(0, 10)}, kernel ${kernel}, ${cpus().length} CPUs, Node ${process.version}, median of ${reps}`);
-console.log('| command | median | vs `nsbox run -- true` |');
-console.log('|---|---:|---:|');
-for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} ms | ${(ms / base).toFixed(2)}× |`);
-console.log(`\nJSON ${JSON.stringify(Object.fromEntries(rows.map(([k, v]) => [k, v])))}`);
+const byName = (prefix: string): number => median(rows.find((r) => r.name.startsWith(prefix))!.wall);
+const ip = byName('iproute2');
+const node0 = byName('`node -e 0`');
+console.log(`\ncold start — ${new Date().toISOString().slice(0, 10)}, kernel ${kernel}, ${cpus().length} CPUs, Node ${process.version}, medians of ${reps} interleaved rounds, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`NODE_EXTRA_CA_CERTS for the "with" rows: ${CA ?? '(none on this machine)'}`);
+console.log('| command | wall (median) | CPU (mean) | vs iproute2 script | vs `node -e 0` |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  const w = median(r.wall);
+  console.log(`| ${r.name} | ${w.toFixed(1)} ms | ${(r.cpu / reps).toFixed(1)} ms | ${(w / ip).toFixed(2)}× | ${(w / node0).toFixed(2)}× |`);
+}
+console.log('\nphases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1; ms since the previous phase, medians)');
+console.log('| phase | ms |');
+console.log('|---|---:|');
+for (const [name, list] of phases) console.log(`| ${name} | ${median(list).toFixed(2)} |`);
+console.log(`\nJSON ${JSON.stringify(Object.fromEntries(rows.map((r) => [r.name, median(r.wall)])))}`);

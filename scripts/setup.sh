@@ -74,7 +74,7 @@ if ! current node_modules/.nsbox-setup "$deps"; then
   echo "$deps" >node_modules/.nsbox-setup
   # npm ci's scripts just built these from the sources hashed above (unless scripts are off).
   if [ -f build/Release/nsbox_native.node ]; then echo "$addon" >build/.nsbox-setup; fi
-  if [ -f dist/cli.mjs ] && [ -f dist/nsbox.mjs ]; then echo "$ts" >dist/.nsbox-setup; fi
+  if [ -f dist/cli.cjs ] && [ -f dist/nsbox.mjs ]; then echo "$ts" >dist/.nsbox-setup; fi
   did="$did node_modules"
 fi
 if ! [ -f build/Release/nsbox_native.node ] || ! [ -f build/Release/nsbox-cni ] || ! current build/.nsbox-setup "$addon"; then
@@ -82,7 +82,7 @@ if ! [ -f build/Release/nsbox_native.node ] || ! [ -f build/Release/nsbox-cni ] 
   echo "$addon" >build/.nsbox-setup
   did="$did addon"
 fi
-if ! [ -f dist/cli.mjs ] || ! [ -f dist/nsbox.mjs ] || ! current dist/.nsbox-setup "$ts"; then
+if ! [ -f dist/cli.cjs ] || ! [ -f dist/nsbox.mjs ] || ! current dist/.nsbox-setup "$ts"; then
   npm run --silent build:ts
   echo "$ts" >dist/.nsbox-setup
   did="$did dist/"
@@ -90,7 +90,7 @@ fi
 
 test -f build/Release/nsbox_native.node || { echo "setup: the native addon did not build" >&2; exit 1; }
 test -x build/Release/nsbox-cni || { echo "setup: the nsbox-cni shim did not build" >&2; exit 1; }
-test -f dist/cli.mjs || { echo "setup: the TypeScript did not build" >&2; exit 1; }
+test -f dist/cli.cjs || { echo "setup: the TypeScript did not build" >&2; exit 1; }
 if [ -n "$did" ]; then
   echo "setup: built$did" >&2
 else

@@ -2,7 +2,7 @@
  * Layer: leaf (any module may import).
  *
  * The package's root directory, found by walking up from the running file — the same answer
- * from dist/src/… (tests, library) and from the bundled CLI (dist/cli.mjs).
+ * from dist/src/… (tests, library) and from the bundled CLI (dist/cli.cjs).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -4,38 +4,18 @@
  * argv -> command -> output + exit code. Every command file registers its commands; this
  * module builds the program from them, runs the one asked for, and is the CLI's single
  * funnel for errors: one line on stderr (a JSON object with --json) and the exit code of the
- * error's category (cli/exit.ts). It returns the code; bin/nsbox.js sets process.exitCode.
+ * error's category (cli/exit.ts). It returns the code; bin/nsbox.cjs sets process.exitCode.
  */
 import { Command, CommanderError } from 'commander';
 import { NsboxError } from '../errors.js';
-import { Context, type GlobalOptions, type Register, type Runner } from './context.js';
+import type { GlobalOptions, Register, Runner } from './context.js';
 import { EXIT, exitCodeOf } from './exit.js';
 import { printError } from './output.js';
-import { forwardWarning } from './firewall-text.js';
 import { packageVersion } from './version.js';
-import { register as sandbox } from './commands/sandbox.js';
-import { register as exec } from './commands/exec.js';
-import { register as iface } from './commands/iface.js';
-import { register as route } from './commands/route.js';
-import { register as gw } from './commands/gw.js';
-import { register as neigh } from './commands/neigh.js';
-import { register as network } from './commands/network.js';
-import { register as connect } from './commands/connect.js';
-import { register as port } from './commands/port.js';
-import { register as run } from './commands/run.js';
-import { register as gc } from './commands/gc.js';
-import { register as restore } from './commands/restore.js';
-import { register as doctor } from './commands/doctor.js';
-import { register as firewall } from './commands/firewall.js';
-import { register as lab } from './commands/lab.js';
-import { register as agent } from './commands/agent.js';
-import { register as cni } from './commands/cni.js';
-import { register as version } from './commands/version.js';
+import { filesFor } from './command-table.js';
+import { phase } from '../trace.js';
 
-/** In the order `nsbox --help` lists them. */
-const COMMANDS: readonly Register[] = [sandbox, exec, iface, route, gw, neigh, network, connect, port, run, gc, restore, doctor, firewall, lab, cni, agent, version];
-
-function program(runner: Runner, writeErr: (s: string) => void): Command {
+function program(commands: readonly Register[], runner: Runner, writeErr: (s: string) => void): Command {
   const cmd = new Command('nsbox')
     .description('Linux network sandboxes: namespaces with links, addresses, routes and neighbours')
     .option('--root <dir>', 'state directory; also moves the namespace files (env NSBOX_ROOT, default /var/lib/nsbox)')
@@ -45,12 +25,13 @@ function program(runner: Runner, writeErr: (s: string) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr });
-  for (const register of COMMANDS) register(cmd, runner);
+  for (const register of commands) register(cmd, runner);
   return cmd;
 }
 
 /** Parse argv, run the command, return the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  phase('cli: bundle loaded');
   // A reader that went away (`nsbox ls | head -1`) must not crash the command half-way through
   // its work: what it still prints is lost, the work and the exit status are not.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
@@ -62,9 +43,13 @@ export async function main(argv: string[]): Promise<number> {
   const runner: Runner = async (action) => {
     const opts = cmd!.opts<GlobalOptions>();
     json = opts.json === true;
+    // The library is loaded here, not with the bundle: `nsbox version` and `--help` never evaluate it.
+    const { Context } = await import('./context.js');
     const ctx = new Context(opts);
+    phase('cli: parsed, library loaded');
     try {
       const code = await action(ctx);
+      phase('cli: command done');
       if (typeof code === 'number') exitCode = code;
     } finally {
       // Said once, the first time nsbox changes the host (e.g. turns on forwarding); with --json
@@ -75,13 +60,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       // Another firewall dropping a new network's traffic: said each time a network is made
       // (`nsbox doctor` says it again, and with --json).
-      const warning = forwardWarning(ctx.manager.takeForwardFindings());
-      if (!ctx.json) process.stderr.write(warning);
+      const findings = ctx.manager.takeForwardFindings();
+      if (findings.length > 0 && !ctx.json) process.stderr.write((await import('./firewall-text.js')).forwardWarning(findings));
       ctx.close();
     }
   };
   try {
-    cmd = program(runner, (s) => { if (json) commanderOutput += s; else process.stderr.write(s); });
+    // Only the asked command's file is loaded (command-table.ts).
+    const commands = (await Promise.all(filesFor(argv).map((f) => f.load()))).map((m) => m.register);
+    phase('cli: command module loaded');
+    cmd = program(commands, runner, (s) => { if (json) commanderOutput += s; else process.stderr.write(s); });
     await cmd.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {

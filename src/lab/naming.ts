@@ -6,7 +6,7 @@
  * a link's veth, while the veth is made (before each end moves into its node), have a name
  * derived from the lab and the link so that a leftover is found again.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 
 /** The label on every sandbox of a lab: its value is the lab's name. */
 export const LAB_LABEL = 'nsbox.lab';
@@ -16,5 +16,5 @@ export const labPrefix = (lab: string): string => `${lab}.`;
 
 /** The host-side name of end `a` or `b` of a link's veth before it moves (12 bytes: `nl` + 9 hex + the end). */
 export function hostVethName(lab: string, link: string, end: 'a' | 'b'): string {
-  return `nl${createHash('sha256').update(`${lab}/${link}`).digest('hex').slice(0, 9)}${end}`;
+  return `nl${nodeCrypto().createHash('sha256').update(`${lab}/${link}`).digest('hex').slice(0, 9)}${end}`;
 }

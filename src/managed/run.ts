@@ -12,7 +12,7 @@
  * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
  */
 import { constants } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
@@ -26,6 +26,7 @@ import { publishLocked } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import type { HostPortHold } from '../firewall/index.js';
 import type { PortRecord } from '../store/index.js';
+import { phase } from '../trace.js';
 
 /** Label on sandboxes made by `run`: 'ephemeral' ones are gc'ed once their run died. */
 export const RUN_LABEL = 'nsbox.run';
@@ -135,12 +136,15 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
   const dns = checkDnsServers(o.dns);
   const networks = o.networks?.length ? [...new Set(o.networks)] : [DEFAULT_NETWORK];
   for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
-  const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
+  const name = o.name ?? `run-${nodeCrypto().randomBytes(4).toString('hex')}`;
   checkName('sandbox', name);
   if (networks.includes(DEFAULT_NETWORK)) await root.networks.ensureDefault();
+  phase('run: networks checked (nsbox0 there)');
   // Held from before the sandbox exists until it is gone: if this process dies, gc knows.
   return root.runLocked(name, async () => {
+    phase('run: run lock taken');
     await createSandbox(root, name, { labels: { [RUN_LABEL]: o.keep ? 'kept' : RUN_EPHEMERAL }, dns });
+    phase('run: sandbox created (netns, names files, record)');
     let outcome: ChildOutcome;
     let hold: HostPortHold | undefined;
     try {
@@ -155,11 +159,16 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
           o.onPublished?.(published.ports);
         }
       });
+      phase('run: connected (veth, address, routes)');
       o.beforeSpawn?.();
-      outcome = await superviseChild(spawnIn(root, name, argv, { env: o.env ?? process.env }), argv[0]!);
+      const spawned = spawnIn(root, name, argv, { env: o.env ?? process.env });
+      void spawned.then(() => phase('run: command spawned'), () => undefined);
+      outcome = await superviseChild(spawned, argv[0]!);
+      phase('run: command exited');
     } finally {
       if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));
       hold?.release();
+      phase('run: sandbox removed');
     }
     return { ...outcome, name };
   });

@@ -18,6 +18,7 @@ import type { StateRoot } from './root.js';
 import { pausePoint } from './test-hooks.js';
 import { checkNamespaceFilesOutlive } from './mount-scope.js';
 import { checkDnsServers, checkEtcDirFree, makeEtcDir, refreshNames, removeEtcDir } from './names.js';
+import { phase } from '../trace.js';
 
 export interface CreateSandboxOptions {
   labels?: Record<string, string>;
@@ -124,8 +125,10 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
     }
   }
   if (external && !destroyed) errors.push(...await detachExternalLinks(root, rec, undefined));
+  phase('remove: namespace detached');
   const hostEnds = external ? [] : rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
   for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
+  phase('remove: waited for the kernel to delete the host veth ends');
   const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);
   errors.push(...removeEtcDir(root, name));

@@ -5,7 +5,7 @@
  * host), which addresses may be handed out (not the network, the gateway or, in IPv4, the
  * broadcast address), sequential allocation, and MACs derived from addresses.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { ConfigError } from '../errors.js';
 import { addressRange, bigIntToIp, cidrText, ipToBigInt, parseNetwork, subnetContains, type Cidr } from '../net/cidr.js';
 import { encodeIp } from '../net/ip.js';
@@ -71,7 +71,7 @@ export function macFromIPv4(address: string): string {
 
 /** A random MAC, unicast and locally administered (for a link with no IPv4 address to derive one from). */
 export function randomMac(): string {
-  const b = randomBytes(6);
+  const b = nodeCrypto().randomBytes(6);
   b[0] = (b[0]! & 0xfe) | 0x02;
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }

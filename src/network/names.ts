@@ -4,7 +4,7 @@
  * Names and tags of what networks create in the host: bridges, veth ends, and the ifalias
  * that lets gc find what nsbox made (and only that).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -16,7 +16,7 @@ export function checkName(kind: 'sandbox' | 'network', name: string): void {
 }
 
 function shortHash(text: string, len: number): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, len);
+  return nodeCrypto().createHash('sha256').update(text).digest('hex').slice(0, len);
 }
 
 /** The default bridge of a network: its own name when it fits (nsbox0), else nsbr-<name or hash>. */

@@ -5,7 +5,8 @@
  * namespace (carrying the liveness lease) and one rtnetlink socket made inside it, for its
  * whole life; no operation switches the caller's namespace except invoke() and spawn().
  */
-import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { nodeChildProcess } from '../builtins.js';
 import { writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { NETLINK_ROUTE, closeNetns, destroyNetns, netnsReplaced, withNetns, type CreatedNetns } from '../sys/index.js';
@@ -256,7 +257,7 @@ export class Sandbox implements InterfaceOwner {
 
   /** Start a child process inside the sandbox (child_process.spawn semantics). */
   spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
-    return withNetns(this.#live().nsFd, () => spawnChild(command, args, options));
+    return withNetns(this.#live().nsFd, () => nodeChildProcess().spawn(command, args, options));
   }
 
   /** osl IPv6LoEnabled: whether `lo` has an IPv6 address (IPv6 works here); cached. */

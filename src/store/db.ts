@@ -6,10 +6,11 @@
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
+import { phase } from '../trace.js';
 
 export type Db = Database.Database;
 
@@ -18,8 +19,20 @@ export type Db = Database.Database;
  * who never touch the store do not pay for it at import.
  */
 let sqlite: typeof Database | undefined;
+/**
+ * Its addon's file, given to each Database (`nativeBinding`): otherwise better-sqlite3 finds it
+ * through the `bindings` package, which probes a dozen paths and walks a stack trace, several
+ * ms of every cold start. Undefined (the package's own lookup) where the build is elsewhere.
+ */
+let nativeBinding: string | undefined;
 function loadSqlite(): typeof Database {
-  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  if (sqlite === undefined) {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve('better-sqlite3');
+    sqlite = require(main) as typeof Database;
+    const addon = join(dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
+    nativeBinding = existsSync(addon) ? addon : undefined;
+  }
   return sqlite;
 }
 
@@ -99,7 +112,9 @@ export function openDb(dir: string): Db {
   const file = join(dir, 'nsbox.db');
   closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
-  const db = new (loadSqlite())(file, { timeout: 10_000 });
+  const Sqlite = loadSqlite();
+  phase('store: better-sqlite3 loaded');
+  const db = new Sqlite(file, { timeout: 10_000, nativeBinding });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -116,6 +131,7 @@ export function openDb(dir: string): Db {
       // created lazily by SQLite; it inherits the umask until then
     }
   }
+  phase('store: opened (WAL, schema checked)');
   return db;
 }
 

@@ -55,16 +55,40 @@ function inspectText(status: SandboxStatus, kernel: KernelView | undefined): str
   return `${lines.join('\n')}\n`;
 }
 
+/** The error of a `create` of several names where some failed: the first failure's category. */
+function createFailure(failed: readonly unknown[], total: number): NsboxError {
+  const first = failed[0];
+  const code = first instanceof NsboxError ? first.code : 'NSBOX_ERR_INTERNAL';
+  return new NsboxError(`${failed.length} of ${total} sandboxes not created: ${failed.map((e) => (e as Error).message).join('; ')}`, code);
+}
+
 export const register: Register = (program, run) => {
-  program.command('create').argument('<name>', 'sandbox name (letters, digits, _ . -)')
-    .description('create a sandbox: a network namespace with lo up, visible to `ip netns`, with its own /etc/netns/NAME (resolv.conf, hosts)')
+  program.command('create').argument('<names...>', 'sandbox names (letters, digits, _ . -)')
+    .description('create sandboxes: each a network namespace with lo up, visible to `ip netns`, with its own /etc/netns/NAME (resolv.conf, hosts)')
     .option('--label <key=value>', 'attach a label (repeatable)', collect)
     .option('--dns <ip>', 'DNS server for its resolv.conf instead of the host\'s (repeatable)', collect)
-    .action((name: string, o: { label?: string[]; dns?: string[] }) => run(async ({ manager, json }) => {
+    .action((names: string[], o: { label?: string[]; dns?: string[] }) => run(async ({ manager, json }) => {
+      // Every argument is checked before anything is made: a bad one creates nothing.
       const dns = checkDnsServers(o.dns, '--dns');
-      const rec = await manager.createSandbox(name, { labels: parseLabels(o.label), dns });
-      if (json) printJson(sandboxJson(manager.sandbox(rec.name)));
-      else process.stdout.write(`${name}\n`);
+      const labels = parseLabels(o.label);
+      for (const n of names) checkName('sandbox', n);
+      const twice = names.find((n, i) => names.indexOf(n) !== i);
+      if (twice !== undefined) throw new NsboxError(`sandbox ${twice} is named twice`, 'NSBOX_ERR_USAGE');
+      // Each name is all or nothing; one that fails leaves nothing of itself and the others go on.
+      const made: SandboxStatus[] = [];
+      const failed: unknown[] = [];
+      for (const name of names) {
+        try {
+          const rec = await manager.createSandbox(name, { labels, dns });
+          if (json) made.push(manager.sandbox(rec.name));
+          else process.stdout.write(`${name}\n`);
+        } catch (err) {
+          if (names.length === 1) throw err;
+          failed.push(err);
+        }
+      }
+      if (json) printJson(names.length === 1 ? sandboxJson(made[0]!) : made.map(sandboxJson));
+      if (failed.length > 0) throw createFailure(failed, names.length);
     }));
 
   program.command('ls').alias('list').description('list sandboxes')

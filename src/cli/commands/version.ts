@@ -7,10 +7,11 @@ import type { Register } from '../context.js';
 import { printJson } from '../output.js';
 import { packageVersion } from '../version.js';
 
-export const register: Register = (program, run) => {
+/** Answered without a Context: no state root, no library loaded (a cold start's floor). */
+export const register: Register = (program) => {
   program.command('version').description('print the version')
-    .action(() => run(async ({ json }) => {
-      if (json) printJson({ version: packageVersion(), node: process.version });
+    .action(() => {
+      if (program.opts<{ json?: boolean }>().json === true) printJson({ version: packageVersion(), node: process.version });
       else process.stdout.write(`nsbox ${packageVersion()}\n`);
-    }));
+    });
 };

@@ -130,7 +130,7 @@ test('invalid addresses, MACs and interface names are exit 2 and touch nothing',
 test('commander usage errors (unknown command or option, missing argument) are exit 2, a JSON object with --json', async () => {
   const root = rootForFile();
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /unknown command 'frobnicate'/], [['create'], /missing required argument 'name'/],
+    [['frobnicate'], /unknown command 'frobnicate'/], [['create'], /missing required argument 'names'/],
     [['ls', '--bogus'], /unknown option '--bogus'/], [['iface', 'add', 'x'], /required option '--src <hostif>' not specified/],
     [['route', 'add', 'x', '--dst', '10.0.0.0/8'], /required option '--via <ip>' not specified/], [['exec', 'x'], /missing required argument 'command'/],
   ];

@@ -6,7 +6,7 @@
  * is ever created) on a scratch table with a random name. A feature is missing when the kernel
  * refuses its messages; the reason is what it said.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../../builtins.js';
 import { NftError } from '../../../errors.js';
 import type { NetlinkSocket, RequestOptions } from '../../socket.js';
 import { nfqueueTarget, nftQueue, statements as s, type Expr, type SetSpec } from '../schema/index.js';
@@ -72,7 +72,7 @@ export async function probeCapabilities(socket: NetlinkSocket, options: RequestO
   const out: NftCapabilities = { destroy: false, inetNat: false, fib: false, pipapo: false, queue: false, xtQueue: false, reasons: {} };
   for (const feature of Object.keys(PROBES) as Feature[]) {
     const tx = new NftTransaction(socket);
-    PROBES[feature](tx, `nsbox-probe-${randomBytes(4).toString('hex')}`);
+    PROBES[feature](tx, `nsbox-probe-${nodeCrypto().randomBytes(4).toString('hex')}`);
     try {
       await tx.validate(options);
       out[feature] = true;

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+'use strict';
+// nsbox CLI entry (bin/nsbox runs it; docs/benchmarks.md, "Cold start"). `--version` is answered
+// before anything loads. Everything else runs a CommonJS bundle of the CLI: dist/cli-core.cjs
+// (every command but lab, cni, agent and gc, and a third of the bytes) for the commands it
+// has, else dist/cli.cjs (all of them; also for --help and unknown commands). It is compiled
+// with a V8 code cache: dist/cli-HASH-COMMAND-V8.v8cache, one per command (each holds the
+// functions its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs),
+// so a rebuilt bundle never meets an old cache. A missing or rejected cache is written at exit
+// (atomically; skipped where dist/ is read-only). NSBOX_CODE_CACHE=0 turns it off.
+// NODE_OPTIONS and NODE_EXTRA_CA_CERTS moved aside by bin/nsbox are put back for the commands
+// nsbox runs.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`${require('../package.json').version}\n`);
+} else {
+  for (const v of ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']) {
+    const saved = process.env[`NSBOX_SAVED_${v}`];
+    if (saved !== undefined) {
+      process.env[v] = saved;
+      delete process.env[`NSBOX_SAVED_${v}`];
+    }
+  }
+  const { main } = loadBundle();
+  main(argv).then((code) => { process.exitCode = code; });
+}
+
+function loadBundle() {
+  // With NSBOX_TRACE_STARTUP=1, the loader's own phases for src/trace.ts.
+  const marks = process.env.NSBOX_TRACE_STARTUP === '1' ? (globalThis.__nsboxEntryMarks = []) : undefined;
+  const mark = (name) => marks?.push([name, performance.now()]);
+  mark('bin: entry script evaluated');
+  const path = require('node:path');
+  const bundles = require('../dist/cli.hash.cjs');
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1;
+  const { file: name, hash, commands } = bundles.core.commands.includes(argv[i]) ? bundles.core : bundles.full;
+  const command = commands.includes(argv[i]) ? argv[i] : '_';
+  const file = path.join(__dirname, '..', 'dist', name);
+  if (process.env.NSBOX_CODE_CACHE === '0') return require(file);
+  const fs = require('node:fs');
+  const vm = require('node:vm');
+  const cacheFile = path.join(__dirname, '..', 'dist', `cli-${hash}-${command}-${process.versions.v8}.v8cache`);
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const source = fs.readFileSync(file, 'utf8');
+  mark(`bin: bundle read${cachedData === undefined ? '' : ', code cache read'}`);
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: file, cachedData });
+  mark(`bin: bundle compiled (${cachedData === undefined ? 'no code cache' : script.cachedDataRejected ? 'code cache rejected' : 'code cache used'})`);
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}`;
+      try {
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        try { fs.unlinkSync(tmp); } catch { /* not there */ }
+      }
+    });
+  }
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
+  return mod.exports;
+}

@@ -1,0 +1,28 @@
+/**
+ * Layer: leaf (any module may import).
+ *
+ * Node built-ins that only some paths need, loaded on first use instead of with the module
+ * that names them: `node:crypto` and `node:child_process` (with `node:net` and `node:stream`
+ * under it) are not in Node's startup snapshot, and compiling them costs a cold start several
+ * ms each (docs/benchmarks.md, "Cold start"): `nsbox ls` needs neither.
+ */
+import { createRequire } from 'node:module';
+import type * as CryptoModule from 'node:crypto';
+import type * as ChildProcessModule from 'node:child_process';
+
+type Crypto = typeof CryptoModule;
+type ChildProcesses = typeof ChildProcessModule;
+
+const load = createRequire(import.meta.url);
+let crypto: Crypto | undefined;
+let childProcesses: ChildProcesses | undefined;
+
+export function nodeCrypto(): Crypto {
+  crypto ??= load('node:crypto') as Crypto;
+  return crypto;
+}
+
+export function nodeChildProcess(): ChildProcesses {
+  childProcesses ??= load('node:child_process') as ChildProcesses;
+  return childProcesses;
+}
