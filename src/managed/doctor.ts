@@ -36,6 +36,9 @@ export interface DoctorReport {
   forward: ForwardReport | null;
 }
 
+/** Capabilities labs' delay needs one of; the nsbox table needs neither. */
+const LAB_QUEUE_FEATURES = new Set(['queue', 'xtQueue']);
+
 const check = (name: string, status: CheckStatus, summary: string, details: string[] = [], fix: string[] = []): DoctorCheck => ({ name, status, summary, details, fix });
 
 /** A finding as one line: `ip filter FORWARD (iptables-nft; policy drop) drops … of network web (bridge nsbr-web)`. */
@@ -66,11 +69,20 @@ export async function doctor(root: StateRoot): Promise<DoctorReport> {
   };
 
   const checks: DoctorCheck[] = [];
-  checks.push(await run('nftables', async () => {
-    const caps = await fw.nftCapabilities();
-    const missing = Object.entries(caps.reasons);
+  const caps = await fw.nftCapabilities().catch((err: unknown) => err as Error);
+  checks.push(await run('nftables', () => {
+    if (caps instanceof Error) throw caps;
+    // queue and xtQueue are labs' delay (either one does), not the nsbox table's: the next check.
+    const missing = Object.entries(caps.reasons).filter(([k]) => !LAB_QUEUE_FEATURES.has(k));
     if (missing.length === 0) return check('nftables', 'ok', 'nf_tables has every feature the nsbox table uses');
     return check('nftables', 'fail', `nf_tables lacks ${missing.map(([k]) => k).join(', ')}, which the nsbox table uses`, missing.map(([k, why]) => `${k}: ${why}`));
+  }));
+  checks.push(await run('nfqueue', () => {
+    if (caps instanceof Error) throw caps;
+    if (caps.queue) return check('nfqueue', 'ok', 'labs\' delay and jitter can queue packets to userspace (nf_tables queue expression)');
+    if (caps.xtQueue) return check('nfqueue', 'ok', 'labs\' delay and jitter can queue packets to userspace (the xtables NFQUEUE target through nft_compat; nf_tables has no queue expression)');
+    return check('nfqueue', 'warn', 'labs cannot delay packets: the kernel has neither nf_tables\' queue expression (CONFIG_NFT_QUEUE) nor the xtables NFQUEUE target (CONFIG_NFT_COMPAT, CONFIG_NETFILTER_XT_TARGET_NFQUEUE)',
+      Object.entries(caps.reasons).filter(([k]) => LAB_QUEUE_FEATURES.has(k)).map(([k, why]) => `${k}: ${why}`));
   }));
 
   checks.push(await run('table', async () => {
