@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Manager } from '../../../src/managed/index.js';
 import { healDue, Lab, runScheduleStep } from '../../../src/lab/index.js';
-import { rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import type { NsboxRoot } from '../../helpers/cli.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
 import { inLossBand, inNode, lossElement, pings, tbfRate, udpAcross, writeLab } from '../../helpers/lab.js';
 import { randomName } from '../../helpers/names.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -82,11 +83,10 @@ interface Ctx {
 }
 
 async function upLab(t: TestContext): Promise<Ctx> {
-  const r = rootForTest(t);
+  const r = labRootForTest(t); // its labs go down (their supervisor and processes first) before the root's teardown
   const lab = randomName('flt');
   const file = writeLab(t, labFile(lab));
   await r.json('lab', 'up', '-f', file);
-  t.after(() => r.run('lab', 'down', lab));
   const fault = <T>(verb: string, ...args: string[]): Promise<T> => r.json<T>('lab', 'fault', verb, lab, ...args, ...(verb === 'heal' ? [] : ['-f', file]));
   const active = async (): Promise<string[]> => (await fault<FaultJson[]>('list')).filter((f) => f.active).map((f) => f.name);
   const blocked = async (): Promise<Record<string, string[]>> => Object.fromEntries(
