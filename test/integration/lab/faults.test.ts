@@ -333,17 +333,16 @@ test('lab impair merges into what is live: a rate, then a loss (the rate stays),
   assert.equal(lossElement(c.r1, 'eth1'), undefined);
 });
 
-test('bad fault names and unsupported faults: clear errors, nothing changed', async (t) => {
+test('bad fault names: clear errors, nothing changed; a delay fault and a signal fault apply and heal', async (t) => {
   const c = await upLab(t);
   const unknown = await c.r.fails(3, 'lab', 'fault', 'apply', c.lab, 'nope', '-f', c.file);
   assert.equal(unknown.code, 'NSBOX_ERR_NOT_FOUND');
   assert.match(unknown.error, /has no fault named nope \(its faults: split, n1-to-r1, wan-down/);
-  const delay = await c.r.fails(2, 'lab', 'fault', 'apply', c.lab, 'laggy', '-f', c.file);
-  assert.equal(delay.code, 'NSBOX_ERR_NOT_SUPPORTED');
-  assert.match(delay.error, /fault laggy \(link wan a->b\): delay is not supported yet/);
-  const signal = await c.r.fails(2, 'lab', 'fault', 'apply', c.lab, 'freeze', '-f', c.file);
-  assert.equal(signal.code, 'NSBOX_ERR_NOT_SUPPORTED');
-  assert.match(signal.error, /fault freeze: signals to a lab's processes are not supported yet/);
+  // A delay (the supervisor's delay engine) and a signal (STOP, healed by CONT) apply and heal.
+  for (const name of ['laggy', 'freeze']) {
+    assert.equal((await c.r.json<{ applied: boolean }>('lab', 'fault', 'apply', c.lab, name, '-f', c.file)).applied, true, name);
+    assert.equal((await c.r.json<{ healed: boolean }>('lab', 'fault', 'heal', c.lab, name)).healed, true, name);
+  }
   const noFile = await c.r.fails(2, 'lab', 'fault', 'apply', c.lab, 'split');
   assert.match(noFile.error, /no file is stored for lab .*: give it with -f FILE/);
   const other = writeLab(t, labFile('other'));
