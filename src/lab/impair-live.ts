@@ -34,14 +34,19 @@ export async function impair(manager: Manager, lab: string, link: string, option
   if (Object.keys(given).length === 0 && options.clear !== true) {
     throw new NsboxError('nothing to change: give --rate, --loss, --delay or --jitter, or --clear', 'NSBOX_ERR_USAGE');
   }
-  checkImpairmentSupported(given, `lab impair ${link}`);
   const dirs: Direction[] = options.dir === undefined || options.dir === 'both' ? ['a->b', 'b->a'] : [options.dir];
   return manager.labLocked(lab, async () => {
     linkEnds(manager, lab, link);
-    const directions: ImpairResult['directions'] = [];
+    // Every direction's result checked before any is changed (a jitter needs its delay).
+    const plans: { dir: Direction; before: Impairment; want: Impairment }[] = [];
     for (const dir of dirs) {
       const before = await readImpairment(manager, lab, link, dir);
       const want = mergeImpairment(options.clear === true ? {} : before, given);
+      checkImpairmentSupported(want, `lab impair ${link} ${dir}`);
+      plans.push({ dir, before, want });
+    }
+    const directions: ImpairResult['directions'] = [];
+    for (const { dir, before, want } of plans) {
       const { notes } = await applyImpairment(manager, lab, link, dir, want);
       directions.push({ dir, before, after: await readImpairment(manager, lab, link, dir), notes });
     }
