@@ -43,8 +43,9 @@ interface Override {
   loss: number;
 }
 
-const describe = (w: DelayWant): string =>
-  `${w.delayMs}ms${w.jitterMs > 0 ? ` ±${w.jitterMs}ms` : ''}${w.loss > 0 ? ` loss ${+(w.loss * 100).toFixed(4)}%` : ''}${w.seed === undefined ? '' : ` seed ${w.seed}`} on ${w.sandbox} ${w.iface} (sender)`;
+/** A step's detail for an engine: `delay engine: 30ms ±5ms … on SANDBOX IFACE (sender)` (lifecycle.ts says the same for a dry run). */
+export const describeDelay = (w: DelayWant): string =>
+  `delay engine: ${w.delayMs}ms${w.jitterMs > 0 ? ` ±${w.jitterMs}ms` : ''}${w.loss > 0 ? ` loss ${+(w.loss * 100).toFixed(4)}%` : ''}${w.seed === undefined ? '' : ` seed ${w.seed}`} on ${w.sandbox} ${w.iface} (sender)`;
 
 class DelayService implements SupervisorService {
   readonly name = 'delay';
@@ -115,11 +116,11 @@ class DelayService implements SupervisorService {
         if (sameWant(r.want, want)) continue;
         r.engine.update({ delayMs: want.delayMs, jitterMs: want.jitterMs, loss: want.loss });
         r.want = want;
-        changes.push({ key: `impair:${key}`, action: 'change', detail: `delay engine: ${describe(want)}` });
+        changes.push({ key: `impair:${key}`, action: 'change', detail: describeDelay(want) });
         continue;
       }
       await this.#open(spec, key, want);
-      changes.push({ key: `impair:${key}`, action: 'create', detail: `delay engine: ${describe(want)}` });
+      changes.push({ key: `impair:${key}`, action: 'create', detail: describeDelay(want) });
     }
     return changes;
   }
@@ -143,7 +144,7 @@ class DelayService implements SupervisorService {
       throw err;
     }
     this.#running.set(key, { want, engine });
-    this.#ctx.log(`delay ${key}: queue ${queue}, ${describe(want)}`);
+    this.#ctx.log(`delay ${key}: queue ${queue}, ${describeDelay(want)}`);
   }
 
   async #close(key: string, r: Running): Promise<void> {

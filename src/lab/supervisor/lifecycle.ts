@@ -19,7 +19,7 @@ import { supervisorPaths } from './paths.js';
 import { definitions } from './process-service.js';
 import { delayWants, sameWant } from '../delay-wants.js';
 import type { LabSpec } from '../model.js';
-import type { DelayStatus } from './delay-service.js';
+import { describeDelay, type DelayStatus } from './delay-service.js';
 import type { ServiceChange } from './service.js';
 import type { ProcessStatus } from './supervised-process.js';
 
@@ -39,10 +39,10 @@ function plannedDelayChanges(spec: LabSpec, running: DelayStatus[]): ServiceChan
     const key = `${r.link}/${r.dir}`;
     const want = wants.get(key);
     if (want === undefined) changes.push({ key: `impair:${key}`, action: 'remove', detail: `delay engine on ${r.sandbox} ${r.iface} stopped` });
-    else if (!sameWant(want, { ...r, seed: want.seed ?? r.seed })) changes.push({ key: `impair:${key}`, action: 'change', detail: `delay engine: ${want.delayMs}ms ±${want.jitterMs}ms` });
+    else if (!sameWant(want, { ...r, seed: want.seed ?? r.seed })) changes.push({ key: `impair:${key}`, action: 'change', detail: describeDelay(want) });
   }
   for (const [key, w] of wants) {
-    if (!running.some((r) => `${r.link}/${r.dir}` === key)) changes.push({ key: `impair:${key}`, action: 'create', detail: `delay engine: ${w.delayMs}ms ±${w.jitterMs}ms on ${w.sandbox} ${w.iface} (sender)` });
+    if (!running.some((r) => `${r.link}/${r.dir}` === key)) changes.push({ key: `impair:${key}`, action: 'create', detail: describeDelay(w) });
   }
   return changes;
 }
@@ -92,7 +92,7 @@ export async function processesUp(manager: Manager, lab: Lab, dryRun: boolean): 
     const listed = new Set(changes.map((c) => c.key));
     for (const d of status?.services.delay ?? []) {
       const key = `impair:${d.link}/${d.dir}`;
-      if (!listed.has(key)) changes.push({ key, action: 'create', detail: `delay engine: ${d.delayMs}ms ±${d.jitterMs}ms on ${d.sandbox} ${d.iface} (sender)` });
+      if (!listed.has(key)) changes.push({ key, action: 'create', detail: describeDelay(d) });
     }
     for (const p of status?.services.processes ?? []) {
       const key = `process:${p.node}/${p.process}`;
