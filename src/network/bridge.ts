@@ -43,6 +43,9 @@ function conflict(config: DriverConfig, other: NetworkRecord): ConfigError | und
   return undefined;
 }
 
+/** The bridge's IPv6 link-local address, on every managed bridge of a network with IPv6. */
+const BRIDGE_LINK_LOCAL = 'fe80::1/64';
+
 /** The bridge exists, is tagged if nsbox manages it, is up and holds the gateways. */
 async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolean> {
   const name = network.config.bridge;
@@ -54,8 +57,9 @@ async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolea
     try {
       // A MAC of its own (the kernel then marks it set): a bridge without one takes the lowest
       // of its ports' and changes it as containers come and go, leaving results and the
-      // containers' neighbour entries for the gateway stale.
-      await host.link.add({ name, kind: 'bridge', mtu: network.config.mtu, up: true, address: randomMac() });
+      // containers' neighbour entries for the gateway stale. No link-local address of the
+      // kernel's making either (see below).
+      await host.link.add({ name, kind: 'bridge', mtu: network.config.mtu, up: true, address: randomMac(), addrGenMode: 'none' });
       made = true;
     } catch (err) {
       if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // else another process made it meanwhile
@@ -68,6 +72,14 @@ async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolea
   for (const s of network.config.subnets) {
     const { family, prefixLen } = parseSubnet(s.subnet);
     await host.addr.replace({ index: br.index, address: cidrText({ address: s.gateway, prefixLen }), nodad: family === 6 });
+  }
+  // The host resolves a sandbox's IPv6 address (a forwarded or DNATed packet for it) with a
+  // neighbour solicitation sent from the bridge's link-local address. One the kernel makes is
+  // tentative (DAD) for 1-2 s after the first port comes up, and no solicitation leaves until it
+  // is not: a connection to a port published on a fresh network waited that long, or timed out.
+  // A fixed fe80::1 without DAD (as moby's bridge has) is usable at once.
+  if (network.config.managedBridge && network.config.subnets.some((s) => parseSubnet(s.subnet).family === 6)) {
+    await host.addr.replace({ index: br.index, address: BRIDGE_LINK_LOCAL, nodad: true });
   }
   return made;
 }

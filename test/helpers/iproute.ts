@@ -72,6 +72,7 @@ export interface IpAddrInfo {
   scope: string;
   label?: string;
   nodad?: boolean;
+  tentative?: boolean;
   noprefixroute?: boolean;
   broadcast?: string;
 }

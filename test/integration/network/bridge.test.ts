@@ -132,6 +132,11 @@ test('a dual-stack network leases an IPv4 and an IPv6 address, sets both gateway
   await r.json('create', a);
   await r.json('create', b);
   const ca = await r.json<{ interface: { options: { ipv4: string; ipv6: string } } }>('connect', net, a);
+  // Right after the first port came up, the host can already solicit a sandbox's address: the
+  // bridge's link-local address is fe80::1 without DAD, not one the kernel makes tentative.
+  const bridge6 = ipAddrs(undefined, (await r.network(net)).bridge!).filter((x) => x.family === 'inet6');
+  assert.deepEqual(bridge6.filter((x) => x.scope === 'link').map((x) => `${x.local}/${x.prefixlen}`), ['fe80::1/64'], 'one link-local address, fixed');
+  assert.deepEqual(bridge6.filter((x) => x.tentative === true).map((x) => x.local), [], 'no address of the bridge is tentative');
   const cb = await r.json<{ interface: { options: { ipv4: string; ipv6: string } } }>('connect', net, b, '--ip6', `${v6}99`);
   assert.deepEqual([ca.interface.options.ipv4, ca.interface.options.ipv6], [`${base}2/24`, `${v6}2/64`]);
   assert.deepEqual([cb.interface.options.ipv4, cb.interface.options.ipv6], [`${base}3/24`, `${v6}99/64`]);
@@ -141,6 +146,8 @@ test('a dual-stack network leases an IPv4 and an IPv6 address, sets both gateway
   assert.deepEqual((await r.network(net)).leases.map((l) => l.address).sort(), [`${base}2`, `${base}3`, `${v6}2`, `${v6}99`].sort());
   const ping = await r.run('exec', a, '--', 'ping', '-6', '-c', '1', '-W', '2', `${v6}99`);
   assert.equal(ping.code, 0, `${ping.stdout}${ping.stderr}`);
+  const fromHost = hostPing(`${v6}2`);
+  assert.ok(fromHost.ok, `the host reaches a sandbox over IPv6: ${fromHost.out}`);
   const c = randomName();
   await r.json('create', c);
   assert.match((await r.fails(2, 'connect', net, c, '--ip6', '10.0.0.1')).error, /^invalid IPv6 address "10\.0\.0\.1"$/);
