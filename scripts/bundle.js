@@ -61,6 +61,25 @@ const bundledSqlite = {
     });
   },
 };
+/**
+ * commander requires node:child_process at its load, for executable subcommands nsbox does not
+ * have: with node:net and node:stream under it, several ms of every command that starts no
+ * process (ls, inspect, create, rm). In the CLI bundles that require is made on first use.
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyCommanderChildProcess = {
+  name: 'nsbox-lazy-commander-child-process',
+  setup(b) {
+    b.onLoad({ filter: /node_modules\/commander\/lib\/command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(COMMANDER_CHILD_PROCESS)) throw new Error(`bundle: ${args.path} no longer has ${COMMANDER_CHILD_PROCESS} (scripts/bundle.js, lazyCommanderChildProcess)`);
+      return {
+        contents: text.replace(COMMANDER_CHILD_PROCESS, "let childProcessLoaded; const childProcess = { spawn: (...a) => (childProcessLoaded ??= require('node:child_process')).spawn(...a) };"),
+        loader: 'js',
+      };
+    });
+  },
+};
 const withoutCommands = (files) => ({
   name: 'nsbox-core',
   setup(b) {
@@ -75,8 +94,8 @@ const withoutCommands = (files) => ({
 const realRequire = { js: "import { createRequire as __nsboxCreateRequire } from 'node:module'; const require = __nsboxCreateRequire(import.meta.url);" };
 await Promise.all([
   build({ ...common, entryPoints: ['dist/src/index.js'], outfile: 'dist/nsbox.mjs', banner: realRequire }),
-  build({ ...cliBundle, outfile: 'dist/cli.cjs', plugins: [bundledSqlite] }),
-  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [bundledSqlite, withoutCommands(HEAVY_COMMANDS)], metafile: true }).then((r) => {
+  build({ ...cliBundle, outfile: 'dist/cli.cjs', plugins: [bundledSqlite, lazyCommanderChildProcess] }),
+  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [bundledSqlite, lazyCommanderChildProcess, withoutCommands(HEAVY_COMMANDS)], metafile: true }).then((r) => {
     if (!Object.keys(r.metafile.inputs).some((f) => f.includes('better-sqlite3/lib/database.js'))) throw new Error('bundle: dist/cli-core.cjs does not hold better-sqlite3 (scripts/cli-sqlite-load.js not put in place of src/store/sqlite-load.js)');
     const heavy = Object.keys(r.metafile.inputs).filter((f) => NOT_IN_CORE.test(f));
     if (heavy.length > 0) throw new Error(`bundle: dist/cli-core.cjs holds ${heavy[0]} (and ${heavy.length - 1} more): a command file of the core imports it; put that command in HEAVY_COMMANDS (scripts/bundle.js) or import it lazily`);
