@@ -3,7 +3,8 @@
  * Bundle the library (dist/nsbox.mjs, the package entry), the CLI (dist/cli.cjs), the CNI
  * plugin (dist/cni.mjs) and the CNI conformance suite (dist/cni-conformance.mjs) into one file each, from tsc's output. Node 20's ESM loader spends most of a cold start
  * resolving and linking modules: the library is ~90 files, and loading them one by one costs
- * about 100 ms and 6 MiB more than one file. better-sqlite3 (native) stays external.
+ * about 100 ms and 6 MiB more than one file. better-sqlite3 (native) stays external in the
+ * library; the CLI bundles hold its JavaScript (scripts/cli-sqlite-load.js).
  *
  * The CLI is one CommonJS script (docs/benchmarks.md, "Cold start"): cheaper to load than an
  * ES module, and compiled through bin/nsbox.cjs with a V8 code cache. Its command files are
@@ -37,6 +38,9 @@ const cliBundle = {
   minify: true,
   entryPoints: ['dist/src/cli/main.js'],
   define: { 'import.meta.url': '__nsboxBundleUrl' },
+  // better-sqlite3's JavaScript is in the bundle (scripts/cli-sqlite-load.js), its addon loaded
+  // by path; `bindings` (its own lookup, only where the addon is not at its usual place) is not.
+  external: ['bindings'],
   banner: { js: "var __nsboxBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 /**
@@ -47,6 +51,35 @@ const cliBundle = {
 const HEAVY_COMMANDS = ['lab', 'cni', 'agent', 'gc']; // gc reaps labs' leftovers (lab/)
 /** Packages the core bundle must not hold: a command that needs them goes in HEAVY_COMMANDS. */
 const NOT_IN_CORE = /node_modules\/(zod|yaml|@grpc)\//;
+/** src/store/sqlite-load.js replaced by scripts/cli-sqlite-load.js in the CLI bundles. */
+const bundledSqlite = {
+  name: 'nsbox-bundled-sqlite',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)sqlite-load\.js$/ }, (args) => {
+      if (!args.importer.endsWith('/store/db.js')) return undefined;
+      return { path: `${root}scripts/cli-sqlite-load.js` };
+    });
+  },
+};
+/**
+ * commander requires node:child_process at its load, for executable subcommands nsbox does not
+ * have: with node:net and node:stream under it, several ms of every command that starts no
+ * process (ls, inspect, create, rm). In the CLI bundles that require is made on first use.
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyCommanderChildProcess = {
+  name: 'nsbox-lazy-commander-child-process',
+  setup(b) {
+    b.onLoad({ filter: /node_modules\/commander\/lib\/command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(COMMANDER_CHILD_PROCESS)) throw new Error(`bundle: ${args.path} no longer has ${COMMANDER_CHILD_PROCESS} (scripts/bundle.js, lazyCommanderChildProcess)`);
+      return {
+        contents: text.replace(COMMANDER_CHILD_PROCESS, "let childProcessLoaded; const childProcess = { spawn: (...a) => (childProcessLoaded ??= require('node:child_process')).spawn(...a) };"),
+        loader: 'js',
+      };
+    });
+  },
+};
 const withoutCommands = (files) => ({
   name: 'nsbox-core',
   setup(b) {
@@ -61,8 +94,9 @@ const withoutCommands = (files) => ({
 const realRequire = { js: "import { createRequire as __nsboxCreateRequire } from 'node:module'; const require = __nsboxCreateRequire(import.meta.url);" };
 await Promise.all([
   build({ ...common, entryPoints: ['dist/src/index.js'], outfile: 'dist/nsbox.mjs', banner: realRequire }),
-  build({ ...cliBundle, outfile: 'dist/cli.cjs' }),
-  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [withoutCommands(HEAVY_COMMANDS)], metafile: true }).then((r) => {
+  build({ ...cliBundle, outfile: 'dist/cli.cjs', plugins: [bundledSqlite, lazyCommanderChildProcess] }),
+  build({ ...cliBundle, outfile: 'dist/cli-core.cjs', plugins: [bundledSqlite, lazyCommanderChildProcess, withoutCommands(HEAVY_COMMANDS)], metafile: true }).then((r) => {
+    if (!Object.keys(r.metafile.inputs).some((f) => f.includes('better-sqlite3/lib/database.js'))) throw new Error('bundle: dist/cli-core.cjs does not hold better-sqlite3 (scripts/cli-sqlite-load.js not put in place of src/store/sqlite-load.js)');
     const heavy = Object.keys(r.metafile.inputs).filter((f) => NOT_IN_CORE.test(f));
     if (heavy.length > 0) throw new Error(`bundle: dist/cli-core.cjs holds ${heavy[0]} (and ${heavy.length - 1} more): a command file of the core imports it; put that command in HEAVY_COMMANDS (scripts/bundle.js) or import it lazily`);
   }),

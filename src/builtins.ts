@@ -2,20 +2,23 @@
  * Layer: leaf (any module may import).
  *
  * Node built-ins that only some paths need, loaded on first use instead of with the module
- * that names them: `node:crypto` and `node:child_process` (with `node:net` and `node:stream`
- * under it) are not in Node's startup snapshot, and compiling them costs a cold start several
- * ms each (docs/benchmarks.md, "Cold start"): `nsbox ls` needs neither.
+ * that names them: `node:crypto`, `node:child_process` and `node:net` (with `node:stream`
+ * under them) are not in Node's startup snapshot, and compiling them costs a cold start several
+ * ms each (docs/benchmarks.md, "Cold start"): `nsbox ls` needs none.
  */
 import { createRequire } from 'node:module';
 import type * as CryptoModule from 'node:crypto';
 import type * as ChildProcessModule from 'node:child_process';
+import type * as NetModule from 'node:net';
 
 type Crypto = typeof CryptoModule;
 type ChildProcesses = typeof ChildProcessModule;
+type Net = typeof NetModule;
 
 const load = createRequire(import.meta.url);
 let crypto: Crypto | undefined;
 let childProcesses: ChildProcesses | undefined;
+let net: Net | undefined;
 
 export function nodeCrypto(): Crypto {
   crypto ??= load('node:crypto') as Crypto;
@@ -25,4 +28,9 @@ export function nodeCrypto(): Crypto {
 export function nodeChildProcess(): ChildProcesses {
   childProcesses ??= load('node:child_process') as ChildProcesses;
   return childProcesses;
+}
+
+export function nodeNet(): Net {
+  net ??= load('node:net') as Net;
+  return net;
 }

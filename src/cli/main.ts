@@ -29,12 +29,37 @@ function program(commands: readonly Register[], runner: Runner, writeErr: (s: st
   return cmd;
 }
 
+/**
+ * Call `fn` with process.stdout (or stderr) when it is first used: Node makes the stream on the
+ * first read of the property (a getter). Where that is not so, at once.
+ */
+function whenMade(name: 'stdout' | 'stderr', fn: (stream: NodeJS.WriteStream) => void): void {
+  const own = Object.getOwnPropertyDescriptor(process, name);
+  const get = own?.get;
+  if (own === undefined || get === undefined || own.configurable !== true) {
+    fn(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: own.enumerable,
+    get() {
+      Object.defineProperty(process, name, own);
+      const stream = get.call(process) as NodeJS.WriteStream;
+      fn(stream);
+      return stream;
+    },
+  });
+}
+
 /** Parse argv, run the command, return the exit code. */
 export async function main(argv: string[]): Promise<number> {
   phase('cli: bundle loaded');
   // A reader that went away (`nsbox ls | head -1`) must not crash the command half-way through
   // its work: what it still prints is lost, the work and the exit status are not.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
+  // The handler goes on when the stream is made (a command printing through output.ts's
+  // writeOut never makes it, nor loads node:stream for it).
+  whenMade('stdout', (stdout) => stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; }));
   let exitCode: number = EXIT.OK;
   const dash = argv.indexOf('--');
   let json = (dash < 0 ? argv : argv.slice(0, dash)).includes('--json');

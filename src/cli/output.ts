@@ -5,18 +5,50 @@
  * docs/cli.md), one-line errors, and a progress line on long bulk work when stderr is a
  * terminal.
  */
+import { writeSync } from 'node:fs';
 import { reportedCode } from '../errors.js';
 import { exitCodeOf } from './exit.js';
 
+/** Set once writeOut handed text to process.stdout: from then on everything goes there, in order. */
+let streamed = false;
+
+/**
+ * Write to stdout with write(2) on fd 1, as process.stdout does on Linux (synchronously, for
+ * files, terminals and pipes alike) but without making the stream: that loads node:stream (and
+ * node:net for a terminal or a pipe), several ms of a cold start (docs/benchmarks.md, "Cold
+ * start"). A reader gone away (EPIPE) loses the text, as with the stream's handler in main.ts;
+ * a non-blocking stdout that is full (EAGAIN) hands the rest to process.stdout, which queues it.
+ */
+export function writeOut(text: string): void {
+  if (streamed) {
+    process.stdout.write(text);
+    return;
+  }
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw err;
+      streamed = true;
+      process.stdout.write(buf.subarray(off));
+      return;
+    }
+  }
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  writeOut(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** An aligned table; `rows` are arrays of cells in `headers` order. */
 export function printTable(headers: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  process.stdout.write(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
+  writeOut(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
 }
 
 /** Progress on stderr for bulk work, only when stderr is a terminal; pass `step` as an onProgress callback. */

@@ -99,7 +99,7 @@ export async function exec(root: StateRoot, name: string, argv: readonly string[
   const rec = root.record(name);
   refreshNames(root, { sandboxes: [name], resolv: true });
   o.beforeSpawn?.();
-  return superviseChild(spawnIn(root, rec.name, argv, { env: o.env ?? process.env }), argv[0]!);
+  return superviseChild(spawnIn(root, rec, argv, { env: o.env ?? process.env }), argv[0]!);
 }
 
 export interface RunOptions {

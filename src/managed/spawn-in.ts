@@ -13,6 +13,7 @@ import { goneAware } from './adopt.js';
 import { execHelperArgs, execHelperPath } from './exec-helper.js';
 import { etcDirOf } from './names.js';
 import type { StateRoot } from './root.js';
+import type { SandboxRecord } from '../store/index.js';
 
 export interface SpawnInOptions {
   env?: NodeJS.ProcessEnv;
@@ -22,8 +23,12 @@ export interface SpawnInOptions {
   detached?: boolean;
 }
 
-async function withSandbox<T>(root: StateRoot, name: string, fn: (sandbox: Sandbox) => T): Promise<Awaited<T>> {
-  const rec = root.record(name);
+/** A sandbox by name, or its record already read (`exec` closes the store before it spawns: not opened again for it). */
+type Which = string | Pick<SandboxRecord, 'name' | 'key'>;
+
+async function withSandbox<T>(root: StateRoot, which: Which, fn: (sandbox: Sandbox) => T): Promise<Awaited<T>> {
+  const rec = typeof which === 'string' ? root.record(which) : which;
+  const name = rec.name;
   let sandbox: Sandbox;
   try {
     sandbox = await Sandbox.create(rec.key, { isRestore: true });
@@ -37,10 +42,11 @@ async function withSandbox<T>(root: StateRoot, name: string, fn: (sandbox: Sandb
   }
 }
 
-/** Spawn `argv` inside sandbox `name` through the nsbox-exec helper. */
-export function spawnIn(root: StateRoot, name: string, argv: readonly string[], o: SpawnInOptions = {}): Promise<ChildProcess> {
+/** Spawn `argv` inside sandbox `which` through the nsbox-exec helper. */
+export function spawnIn(root: StateRoot, which: Which, argv: readonly string[], o: SpawnInOptions = {}): Promise<ChildProcess> {
   const helper = execHelperPath();
-  return withSandbox(root, name, (sandbox) => sandbox.spawn(helper, execHelperArgs(name, etcDirOf(root, name), argv), {
+  const name = typeof which === 'string' ? which : which.name;
+  return withSandbox(root, which, (sandbox) => sandbox.spawn(helper, execHelperArgs(name, etcDirOf(root, name), argv), {
     stdio: o.stdio ?? 'inherit', env: o.env ?? process.env, ...(o.cwd === undefined ? {} : { cwd: o.cwd }), detached: o.detached === true,
   }));
 }

@@ -7,8 +7,8 @@
  * later, on another tick, in whatever namespace the thread is in by then
  * (research/node-feasibility.md, the second trap). Used by labs' `ready: { tcp }` checks.
  */
-import { Socket } from 'node:net';
-import { isIPv6 } from 'node:net';
+import type { Socket } from 'node:net';
+import { nodeNet } from '../builtins.js';
 import { AF_INET, AF_INET6, SOCK_STREAM, close, socketIn } from '../sys/index.js';
 
 /**
@@ -16,11 +16,12 @@ import { AF_INET, AF_INET6, SOCK_STREAM, close, socketIn } from '../sys/index.js
  * succeeds within `timeoutMs`; the connection is closed at once.
  */
 export function tcpConnects(nsFd: number, host: string, port: number, timeoutMs: number): Promise<boolean> {
-  const fd = socketIn(nsFd, isIPv6(host) ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  const net = nodeNet(); // loaded here: node:net is not in Node's startup snapshot (builtins.ts)
+  const fd = socketIn(nsFd, net.isIPv6(host) ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
   let socket: Socket;
   try {
     // manualStart: no read is started before the socket is connected (an unconnected TCP socket polls as hung up).
-    socket = new Socket({ fd, manualStart: true } as ConstructorParameters<typeof Socket>[0]);
+    socket = new net.Socket({ fd, manualStart: true } as ConstructorParameters<typeof Socket>[0]);
   } catch (err) {
     close(fd);
     throw err;

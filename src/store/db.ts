@@ -6,35 +6,16 @@
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { phase } from '../trace.js';
+import { loadSqlite, type LoadedSqlite } from './sqlite-load.js';
 
 export type Db = Database.Database;
 
-/**
- * better-sqlite3 (and SQLite with it, ~5 MiB) is loaded on the first open, so library users
- * who never touch the store do not pay for it at import.
- */
-let sqlite: typeof Database | undefined;
-/**
- * Its addon's file, given to each Database (`nativeBinding`): otherwise better-sqlite3 finds it
- * through the `bindings` package, which probes a dozen paths and walks a stack trace, several
- * ms of every cold start. Undefined (the package's own lookup) where the build is elsewhere.
- */
-let nativeBinding: string | undefined;
-function loadSqlite(): typeof Database {
-  if (sqlite === undefined) {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve('better-sqlite3');
-    sqlite = require(main) as typeof Database;
-    const addon = join(dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
-    nativeBinding = existsSync(addon) ? addon : undefined;
-  }
-  return sqlite;
-}
+/** better-sqlite3, loaded on the first open (sqlite-load.ts). */
+let sqlite: LoadedSqlite | undefined;
 
 /** Each entry moves the schema from version i to i + 1. Never edit a released entry. */
 const MIGRATIONS: readonly string[] = [
@@ -106,29 +87,49 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * Whether the file is an SQLite database already in WAL mode (its header's read and write
+ * versions are 2: https://sqlite.org/fileformat2.html#database_header); created here, mode
+ * 0600, before SQLite does, when missing. The journal mode is kept in the file, so a database
+ * in WAL mode is opened without setting it again (a write lock and ~1 ms of every command).
+ */
+function prepareFile(file: string): boolean {
+  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    if ((fstatSync(fd).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header.toString('latin1', 0, 16) === 'SQLite format 3\0' && header[18] === 2 && header[19] === 2;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Open (creating if needed) the state database in `dir`. */
 export function openDb(dir: string): Db {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'nsbox.db');
-  closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
-  chmodSync(file, 0o600);
-  const Sqlite = loadSqlite();
+  const wal = prepareFile(file);
+  sqlite ??= loadSqlite();
   phase('store: better-sqlite3 loaded');
-  const db = new Sqlite(file, { timeout: 10_000, nativeBinding });
+  const db = new sqlite.Database(file, { timeout: 10_000, nativeBinding: sqlite.nativeBinding });
   try {
-    db.pragma('journal_mode = WAL');
+    if (!wal) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db);
+    migrate(db); // its fast path: one read of user_version
   } catch (err) {
     db.close(); // a refused database (e.g. a newer schema) is not held open
     throw err;
   }
-  for (const suffix of ['-wal', '-shm']) {
-    try {
-      chmodSync(file + suffix, 0o600);
-    } catch {
-      // created lazily by SQLite; it inherits the umask until then
+  if (!wal) {
+    // SQLite makes them with the database file's mode (0600); they were there before it was
+    // in WAL mode only if someone else made them.
+    for (const suffix of ['-wal', '-shm']) {
+      try {
+        chmodSync(file + suffix, 0o600);
+      } catch {
+        // created lazily by SQLite
+      }
     }
   }
   phase('store: opened (WAL, schema checked)');

@@ -7,7 +7,7 @@ import { NsboxError } from '../../errors.js';
 import { checkName } from '../../network/index.js';
 import { EXTERNAL_LABEL, checkDnsServers, type KernelView, type SandboxStatus } from '../../managed/index.js';
 import { collect, type Register } from '../context.js';
-import { Progress, printJson, printTable } from '../output.js';
+import { Progress, printJson, printTable, writeOut } from '../output.js';
 
 function parseLabels(list: readonly string[] = []): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -81,7 +81,7 @@ export const register: Register = (program, run) => {
         try {
           const rec = await manager.createSandbox(name, { labels, dns });
           if (json) made.push(manager.sandbox(rec.name));
-          else process.stdout.write(`${name}\n`);
+          else writeOut(`${name}\n`);
         } catch (err) {
           if (names.length === 1) throw err;
           failed.push(err);
@@ -109,7 +109,7 @@ export const register: Register = (program, run) => {
       const status = manager.sandbox(name);
       const kernel = status.mounted ? await manager.kernelView(name) : undefined;
       if (json) return printJson(kernel ? { ...sandboxJson(status), kernel } : sandboxJson(status));
-      process.stdout.write(inspectText(status, kernel));
+      writeOut(inspectText(status, kernel));
     }));
 
   program.command('rm').alias('remove').argument('[names...]').description('remove sandboxes (interfaces go back to the host)')
@@ -123,7 +123,7 @@ export const register: Register = (program, run) => {
       const results = await manager.removeSandboxes(targets, (name, done, total) => progress.step(name, done, total));
       progress.end();
       if (json) printJson(results);
-      else for (const r of results) process.stdout.write(r.removed ? `${r.name}\n` : `${r.name}: already gone\n`);
+      else for (const r of results) writeOut(r.removed ? `${r.name}\n` : `${r.name}: already gone\n`);
       const failed = results.filter((r) => r.errors.length > 0);
       if (failed.length > 0) throw new NsboxError(failed.map((r) => `${r.name}: ${r.errors.join('; ')}`).join(' | '), 'NSBOX_ERR_TEARDOWN');
     }));

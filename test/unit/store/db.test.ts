@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../../../src/errors.js';
 import { SCHEMA_VERSION, openDb, type Db } from '../../../src/store/index.js';
@@ -128,6 +128,32 @@ void test('openDb makes the directory 0700 and the database 0600 (its -wal and -
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(readFileSync(file(dir)).subarray(18, 20).toString('hex'), '0202', 'WAL is recorded in the file header');
+});
+
+void test('the second open reads WAL from the header and skips setting it; a database taken out of WAL (or a 0644 file) is put back in WAL, 0600, with its -wal and -shm private', (t) => {
+  const dir = join(tempStoreDir(t), 'state');
+  openDb(dir).close();
+  const again = openDb(dir); // the fast path: the header says WAL
+  assert.equal(again.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(again.pragma('synchronous', { simple: true }), 1, 'synchronous = NORMAL is per connection: set on every open');
+  assert.equal(again.pragma('foreign_keys', { simple: true }), 1, 'foreign_keys is per connection: set on every open');
+  again.close();
+  const other = new Database(file(dir));
+  other.pragma('journal_mode = DELETE');
+  other.close();
+  assert.equal(readFileSync(file(dir)).subarray(18, 20).toString('hex'), '0101', 'out of WAL');
+  chmodSync(file(dir), 0o644);
+  const umask = process.umask(0);
+  let db: Db;
+  try {
+    db = openTestDb(t, dir);
+  } finally {
+    process.umask(umask);
+  }
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  for (const name of ['nsbox.db', 'nsbox.db-wal', 'nsbox.db-shm']) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
+  assert.equal(readFileSync(file(dir)).subarray(18, 20).toString('hex'), '0202');
 });
 
 void test('a fresh database has exactly the schema of the released migrations; every migration is in RELEASED', (t) => {
