@@ -7,7 +7,7 @@
  * compared them with the IPv4 address, so IPv6-only interfaces never matched).
  */
 import { SandboxError } from '../errors.js';
-import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
+import { NO_STATS, type Address, type Link } from '../netlink/route/ops/index.js';
 import { cidrText, type Cidr } from '../net/cidr.js';
 import { hostNetlink } from './host.js';
 import { Interface, newInterfaceState, type InterfaceOwner } from './interface.js';
@@ -28,6 +28,7 @@ export interface RestoreInterface {
 export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner, list: readonly RestoreInterface[], signal?: AbortSignal): Promise<Interface[]> {
   const restored: Interface[] = [];
   let links: Link[] | undefined;
+  let allAddrs: Address[] | undefined;
   for (const item of list) {
     signal?.throwIfAborted();
     const o = resolveOptions(item.srcName, item.dstPrefix, { ...item.options, dstName: item.dstName ?? item.options?.dstName });
@@ -52,7 +53,10 @@ export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner
           break;
         }
         if (st.ipv4 || st.ipv6) {
-          const addrs = await core.rtnl.addr.list({ index: l.index });
+          // One dump of the namespace's addresses for all links: a request per link would fail
+          // (ENODEV) for a link deleted since the list (a veth whose peer's namespace just went).
+          allAddrs ??= await core.rtnl.addr.list();
+          const addrs = allAddrs.filter((a) => a.index === l.index);
           const has = (c: Cidr | undefined): boolean => c !== undefined && addrs.some((a) => a.cidr === cidrText(c));
           if (has(st.ipv4) || has(st.ipv6)) {
             st.dstName = l.name;
