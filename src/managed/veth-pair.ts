@@ -72,8 +72,10 @@ function dropRow(root: StateRoot, end: VethPairEnd): void {
 /** Configure the end born in `adopted` (addresses, MAC, up) and mark its row ready. */
 async function finishEnd(root: StateRoot, adopted: Adopted, end: VethPairEnd): Promise<InterfaceRecord> {
   const key = end.key ?? end.name;
+  // No unsolicited ARP/NA: both ends are new links, so no neighbour on them has an address cached
+  // (and the sender's packet socket costs an RCU grace period to close).
   const iface = await adopted.sandbox.addInterface(end.name, 'eth', {
-    createdInContainer: true, dstName: end.name, ipv4: end.ipv4, ipv6: end.ipv6,
+    createdInContainer: true, dstName: end.name, ipv4: end.ipv4, ipv6: end.ipv6, advertiseAddrNMsgs: 0,
   });
   const done = root.records.update(end.sandbox, (c) => {
     const r = c.interfaces.find((i) => i.srcName === key);
