@@ -14,8 +14,10 @@
  * the lab (state `applying`, with the validated file) before it changes anything and marks it
  * `up` at the end. A killed `up` is resumed by the next one: it first lets the managed layer
  * undo its sandboxes' interrupted work (gcSandboxes: a create or an interface add cut short),
- * then finishes what is half made (a link with one end moved, a route in the kernel but not
- * recorded or the other way round); or `nsbox gc` brings an `applying` lab nobody holds down.
+ * then finishes what is half made (a link with one end ready and the other undone, a route in
+ * the kernel but not recorded or the other way round); or `nsbox gc` brings an `applying` lab
+ * nobody holds down. Names files are written once, at the end of the kernel's part
+ * (Manager.deferNames); an `up` that resumes an interrupted one rewrites all of the lab's.
  * What the lab has and the file no longer has is removed first (prune.ts), as `remove` steps.
  *
  * Processes, delay and jitter (and a seeded link's loss) are the lab's supervisor's
