@@ -14,8 +14,10 @@
  * the lab (state `applying`, with the validated file) before it changes anything and marks it
  * `up` at the end. A killed `up` is resumed by the next one: it first lets the managed layer
  * undo its sandboxes' interrupted work (gcSandboxes: a create or an interface add cut short),
- * then finishes what is half made (a link with one end moved, a route in the kernel but not
- * recorded or the other way round); or `nsbox gc` brings an `applying` lab nobody holds down.
+ * then finishes what is half made (a link with one end ready and the other undone, a route in
+ * the kernel but not recorded or the other way round); or `nsbox gc` brings an `applying` lab
+ * nobody holds down. Names files are written once, at the end of the kernel's part
+ * (Manager.deferNames); an `up` that resumes an interrupted one rewrites all of the lab's.
  * What the lab has and the file no longer has is removed first (prune.ts), as `remove` steps.
  *
  * Processes, delay and jitter (and a seeded link's loss) are the lab's supervisor's
@@ -233,6 +235,9 @@ async function impairments(ctx: Ctx): Promise<void> {
       // Delay, jitter and a seeded link's loss are the supervisor's delay engines (delay-wants.ts).
       const tableLoss = engineDrawsLoss(ctx.spec, l) ? undefined : want.loss;
       const fresh = ctx.dryRun && (ctx.newNodes.has(from.node) || ctx.newNodes.has(to.node));
+      // Both nodes made by this `up`: nothing can be on the link yet, nothing to read back or remove.
+      const bare = !ctx.dryRun && ctx.newNodes.has(from.node) && ctx.newNodes.has(to.node);
+      if (bare && want.rate === undefined && tableLoss === undefined) continue;
       const rate = fresh ? (want.rate === undefined ? 'unchanged' : 'set')
         : await setRate(ctx.manager.keyOf(sandbox(from.node)), from.iface, want.rate, ctx.dryRun);
       if (rate !== 'unchanged') ctx.steps.push({ key, action: OUTCOME_ACTION[rate], detail: `rate ${want.rate === undefined ? '(none)' : `${want.rate} bit/s`}: tbf on ${sandbox(from.node)} ${from.iface} (sender)` });
@@ -265,16 +270,34 @@ function previousSpec(manager: Manager, lab: string): LabSpec | undefined {
 }
 
 async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpResult> {
-  const compiled = lab.compile();
   const ctx: Ctx = { lab: lab.name, spec: lab.spec, manager, dryRun, steps: [], newNodes: new Set(), gone: new Set() };
+  if (dryRun) await applyKernel(lab, ctx);
+  // The hosts files of a network's members are written once, when the kernel's part is done
+  // (Manager.deferNames), not on every connect: N connects to one network would write N² files.
+  else await manager.deferNames(() => applyKernel(lab, ctx));
+  // The kernel's part is done: the lab is up. What the supervisor runs (processes, delay
+  // engines, the schedule) comes after; a process that is not ready fails this `up`, not the lab
+  // (`gc` must not take a lab down for it), and the next `up` starts it again.
+  if (!dryRun) manager.labs.setState(lab.name, 'up');
+  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
+  return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
+}
+
+/** Everything of `up` but the supervisor's part: prune, then the resources in order, then the impairments. */
+async function applyKernel(lab: Lab, ctx: Ctx): Promise<void> {
+  const { manager, dryRun } = ctx;
+  const compiled = lab.compile();
   const previous = previousSpec(manager, lab.name);
   if (!dryRun) {
+    // An `up` (or `down`) killed before it wrote the names files it deferred: this one writes all of the lab's.
+    const interrupted = manager.labs.get(lab.name)?.state !== undefined && manager.labs.get(lab.name)?.state !== 'up';
     manager.labs.beginApply(lab.name, specToStored(lab.spec), specDigest(lab.spec), lab.file === undefined ? undefined : resolve(lab.file));
     await pausePoint('lab-up:recorded');
     // Interrupted work of the managed layer on this lab's sandboxes (a create, an interface add) undone first.
     const repaired = await manager.gcSandboxes(labSandboxes(manager, lab.name).map((s) => s.record.name));
     for (const a of repaired.removed) ctx.steps.push({ key: `${a.kind}:${a.name}`, action: 'remove', detail: `${a.reason} (undone)` });
     if (repaired.errors.length > 0) throw new NsboxError(`lab ${lab.name}: undoing interrupted work failed: ${repaired.errors.map((e) => `${e.name}: ${e.error}`).join('; ')}`, 'NSBOX_ERR_INTERNAL');
+    if (interrupted) manager.refreshNames({ networks: labNetworks(manager, lab.name).map((n) => n.name), sandboxes: labSandboxes(manager, lab.name).map((s) => s.record.name) });
   }
   const observed = observe(lab.name, labSandboxes(manager, lab.name), labNetworks(manager, lab.name).map((n) => n.name));
   const removals = planPrune(lab.name, lab.spec, observed, previous);
@@ -296,12 +319,7 @@ async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpRes
     if (!dryRun) await pausePoint(`lab-up:${r.key}`);
   }
   await impairments(ctx);
-  // The kernel's part is done: the lab is up. What the supervisor runs (processes, delay
-  // engines, the schedule) comes after; a process that is not ready fails this `up`, not the lab
-  // (`gc` must not take a lab down for it), and the next `up` starts it again.
-  if (!dryRun) manager.labs.setState(lab.name, 'up');
-  ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
-  return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
+  if (!dryRun) await pausePoint('lab-up:names'); // a crash test: all made, the deferred names files not yet written
 }
 
 /**

@@ -4,9 +4,10 @@
  * `down`: remove everything of a lab, found without its file (members.ts): first its
  * supervisor and processes (supervisor/lifecycle.ts), then its sandboxes
  * (Manager.removeSandboxes: their namespaces, with the impairments and fault tables in them),
- * then its networks, then the host ends of its links' veths, which removing a sandbox returns
- * to the host (link-veth.ts), and those of every link of the spec it was last applied with (an
- * `up` killed while a veth was still in the host), then its directory ROOT/labs/LAB. Under the
+ * (its links' veth pairs die with them), then its networks, then any host end of a link's veth
+ * left by an older nsbox, whose links were made in the host and came back to it with their
+ * sandboxes (link-veth.ts), or of a link of the spec it was last applied with (such an `up`
+ * killed while a veth was still in the host), then its directory ROOT/labs/LAB. Under the
  * lab's lock, its record marked `removing` first (a killed `down` is finished by the next one or
  * by `gc`) and removed last, with its faults. Nothing else is touched; a lab already gone is
  * success.

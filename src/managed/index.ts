@@ -9,6 +9,7 @@ export type { AddInterfaceOptions } from './interfaces.js';
 export type { RouteSpec, Gateways, NeighborSpec, Neighbor } from './settings.js';
 export { checkRoute } from './settings.js';
 export type { ConnectOptions, Connection } from './connect.js';
+export type { VethPair, VethPairEnd } from './veth-pair.js';
 export type { SysctlChange } from './sysctls.js';
 export { parsePortSpec, parsePortSpecs, portMappingText, type PortMapping, type PortProtocol } from './port-spec.js';
 export type { NetworkView, NamedLease } from './networks.js';

@@ -101,7 +101,8 @@ export async function removeInterface(root: StateRoot, name: string, ifname: str
     const iface = sandbox.interfaces().find((i) => i.srcName === row.srcName);
     // A link already gone from the namespace (its veth peer's namespace was destroyed): only the row is left to drop.
     const present = (await sandbox.netlink.link.find({ name: row.dstName })) !== undefined;
-    if (iface !== undefined && present) await iface.remove();
+    // A veth pair's end born here (veth-pair.ts) is deleted, which takes its peer too; a link from the host goes back.
+    if (iface !== undefined && present) await (row.options.createdInContainer ? sandbox.removeInterface(iface, { delete: true }) : iface.remove());
     root.records.update(name, (c) => { c.interfaces = c.interfaces.filter((i) => i.srcName !== row.srcName); });
     refreshNames(root, { sandboxes: [name] });
     return row;

@@ -21,6 +21,8 @@ import {
   addNeighbor, addRoute, removeNeighbor, removeRoute, setGateway, unsetGateway, type Gateways, type Neighbor, type NeighborSpec, type RouteSpec,
 } from './settings.js';
 import { connect, disconnect, type ConnectOptions, type Connection } from './connect.js';
+import { addVethPair, type VethPair, type VethPairEnd } from './veth-pair.js';
+import { deferNames, refreshNames, type NamesScope } from './names.js';
 import { listPorts, publish, unpublish } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
@@ -96,6 +98,15 @@ export class Manager {
   // Interfaces, routes, gateways, neighbours
   addInterface(name: string, src: string, options?: AddInterfaceOptions): Promise<InterfaceRecord> { return addInterface(this.#root, name, src, options); }
   removeInterface(name: string, ifname: string): Promise<InterfaceRecord> { return removeInterface(this.#root, name, ifname); }
+  /** A veth pair between two sandboxes, born in their namespaces (no end in the host), recorded in both (veth-pair.ts). */
+  addVethPair(a: VethPairEnd, b: VethPairEnd): Promise<VethPair> { return addVethPair(this.#root, a, b); }
+  /**
+   * Run `fn` with the names refreshes it causes (connect, interfaces, removals: each rewrites the
+   * hosts files of a network's members) merged into one, done when it ends (names-defer.ts).
+   */
+  deferNames<T>(fn: () => Promise<T>): Promise<T> { return deferNames(this.#root, fn); }
+  /** Rewrite the names files of these sandboxes and of every member of these networks now (deferred inside deferNames). */
+  refreshNames(scope: Pick<NamesScope, 'sandboxes' | 'networks'>): void { refreshNames(this.#root, scope); }
   addRoute(name: string, route: RouteSpec): Promise<RouteSpec> { return addRoute(this.#root, name, route); }
   removeRoute(name: string, route: RouteSpec): Promise<RouteSpec> { return removeRoute(this.#root, name, route); }
   setGateway(name: string, ip: string): Promise<Gateways> { return setGateway(this.#root, name, ip); }

@@ -29,6 +29,7 @@ import { parseIp } from '../net/cidr.js';
 import type { Lease, SandboxRecord } from '../store/index.js';
 import { renderHosts, renderResolvConf, type NamedAddress, type ResolvConf } from './name-files.js';
 import type { StateRoot } from './root.js';
+import { emptyPending, mergePending, pendingFor, runDeferred } from './names-defer.js';
 
 /** Where `ip netns exec NAME` (and the nsbox-exec helper) finds the files it binds over /etc. */
 export const ETC_NETNS_DIR = '/etc/netns';
@@ -247,6 +248,11 @@ function resolvOf(rec: SandboxRecord, host: HostFiles): ResolvConf {
  */
 export function refreshNames(root: StateRoot, scope: NamesScope): Map<string, ResolvConf> {
   if (!scope.all && !scope.sandboxes?.length && !scope.networks?.length) return new Map();
+  const pending = pendingFor(root);
+  if (pending !== undefined) {
+    mergePending(pending, scope); // written once, when the deferred scope ends (names-defer.ts)
+    return new Map();
+  }
   return root.namesLocked(() => {
     const written = new Map<string, ResolvConf>();
     const records = root.records.list();
@@ -274,6 +280,29 @@ export function refreshNames(root: StateRoot, scope: NamesScope): Map<string, Re
     }
     return written;
   });
+}
+
+/**
+ * Run `fn` with the names refreshes it causes merged and done once when it ends (names-defer.ts),
+ * whether it succeeds or fails. Nested scopes merge into the outermost. A resolv.conf left with no
+ * server is warned about once (naming the first sandbox and how many more), not per sandbox.
+ */
+export async function deferNames<T>(root: StateRoot, fn: () => Promise<T>): Promise<T> {
+  if (pendingFor(root) !== undefined) return fn();
+  const pending = emptyPending();
+  try {
+    return await runDeferred(root, pending, fn);
+  } finally {
+    const written = refreshNames(root, {
+      all: pending.all, sandboxes: [...pending.sandboxes], networks: [...pending.networks], resolv: pending.resolv, ensure: pending.ensure,
+    });
+    const without = [...written].filter(([, r]) => r.problem !== undefined);
+    if (without.length > 0) {
+      const [name, r] = without[0]!;
+      const more = without.length > 1 ? ` (and ${without.length - 1} more sandboxes)` : '';
+      root.warn(`sandbox ${name}${more} has no DNS server: ${r.problem}; give one with --dns IP (nsbox create, nsbox run)`);
+    }
+  }
 }
 
 /**

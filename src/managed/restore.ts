@@ -125,6 +125,8 @@ async function recreate(root: StateRoot, rec: SandboxRecord): Promise<RestoreOut
           const ip = row.options.ipv4?.split('/')[0];
           const ip6 = row.options.ipv6?.split('/')[0];
           await root.networks.attach(sandbox, row.network, { ip, ip6, ifname: row.dstName, owner: rec.key });
+        } else if (row.link?.peerSandbox !== undefined) {
+          throw new Error(`one end of a veth pair with sandbox ${row.link.peerSandbox} (${row.link.peerName ?? '?'}): restore does not make pairs between sandboxes again (remove the sandboxes and make them anew; a lab: \`nsbox lab down\`, then \`up\`)`);
         } else if (row.options.isBridge || (await host.link.find({ name: row.srcName })) !== undefined) {
           await sandbox.addInterface(row.srcName, row.dstPrefix, optionsOf(row));
         } else if (row.link?.kind === 'veth' && row.link.peer !== undefined) {

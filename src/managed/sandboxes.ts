@@ -87,11 +87,20 @@ export interface RemoveOutcome {
   errors: string[];
 }
 
+/** What removing many sandboxes does once at the end instead of for each (removeSandboxes). */
+export interface RemoveBatch {
+  /** The networks whose members' hosts files to rewrite. */
+  networks: Set<string>;
+  /** The host veth ends to wait for (the kernel deletes them after the namespaces), each with its sandbox's errors. */
+  hostEnds: { link: string; errors: string[] }[];
+}
+
 /**
- * Remove a sandbox; the caller holds its lock. Its peers' hosts files are rewritten, unless the
- * caller collects the networks in `namesOf` to rewrite them once after removing many.
+ * Remove a sandbox; the caller holds its lock. Its peers' hosts files are rewritten and the
+ * host ends of its network veths waited for, unless the caller collects both in `batch` to do
+ * them once after removing many.
  */
-export async function removeSandboxLocked(root: StateRoot, name: string, namesOf?: Set<string>): Promise<RemoveOutcome> {
+export async function removeSandboxLocked(root: StateRoot, name: string, batch?: RemoveBatch): Promise<RemoveOutcome> {
   const rec = root.records.get(name);
   if (rec === undefined) return { name, removed: false, errors: [] };
   root.records.setState(name, 'removing');
@@ -111,8 +120,8 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
       errors.push(...await detachExternalLinks(root, rec, adopted.sandbox.netlink));
       await adopted.sandbox.destroy().then(() => { destroyed = true; }, (err: Error) => errors.push(err.message));
     } else if (adopted) {
-      // Links a network made die with the namespace; links from the host go back to it.
-      const networkLinks = new Set(rec.config.interfaces.filter((i) => i.network !== undefined).map((i) => i.dstName));
+      // Links a network made, and veth pairs born here (veth-pair.ts), die with the namespace; links from the host go back to it.
+      const networkLinks = new Set(rec.config.interfaces.filter((i) => i.network !== undefined || i.options.createdInContainer).map((i) => i.dstName));
       for (const iface of [...adopted.sandbox.interfaces()].reverse()) {
         if (networkLinks.has(iface.dstName)) continue;
         try {
@@ -127,13 +136,15 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
   if (external && !destroyed) errors.push(...await detachExternalLinks(root, rec, undefined));
   phase('remove: namespace detached');
   const hostEnds = external ? [] : rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
-  for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
-  phase('remove: waited for the kernel to delete the host veth ends');
+  if (batch === undefined) {
+    for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
+    phase('remove: waited for the kernel to delete the host veth ends');
+  } else batch.hostEnds.push(...hostEnds.map((link) => ({ link, errors })));
   const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);
   errors.push(...removeEtcDir(root, name));
-  if (namesOf === undefined) refreshNames(root, { networks }); // its peers forget it
-  else for (const n of networks) namesOf.add(n);
+  if (batch === undefined) refreshNames(root, { networks }); // its peers forget it
+  else for (const n of networks) batch.networks.add(n);
   if (!destroyed) {
     // Not adopted (no namespace, or an interrupted create) or destroy failed: still clear the file.
     try {
@@ -156,19 +167,24 @@ export function removeSandbox(root: StateRoot, name: string): Promise<RemoveOutc
 /**
  * Remove several sandboxes, one after the other, each under its lock; their peers' hosts files
  * are rewritten once at the end instead of after each (N sandboxes on a network would otherwise
- * cost N² file writes). A process killed in between leaves hosts files that `gc` rewrites.
+ * cost N² file writes), and the host ends of their network veths, which the kernel deletes
+ * after their namespaces (cleanup_net, one batch for many), are waited for once at the end too.
+ * A process killed in between leaves hosts files that `gc` rewrites.
  */
 export async function removeSandboxes(root: StateRoot, names: readonly string[], onProgress?: (name: string, done: number, total: number) => void): Promise<RemoveOutcome[]> {
   for (const name of names) checkName('sandbox', name);
-  const touched = new Set<string>();
+  const batch: RemoveBatch = { networks: new Set(), hostEnds: [] };
   const outcomes: RemoveOutcome[] = [];
   try {
     for (const [i, name] of names.entries()) {
       onProgress?.(name, i + 1, names.length);
-      outcomes.push(await root.locked(name, () => removeSandboxLocked(root, name, touched)));
+      outcomes.push(await root.locked(name, () => removeSandboxLocked(root, name, batch)));
     }
   } finally {
-    if (touched.size > 0) refreshNames(root, { networks: [...touched] });
+    if (batch.networks.size > 0) refreshNames(root, { networks: [...batch.networks] });
+    const left = new Set(await root.networks.waitForHostLinksGone(batch.hostEnds.map((e) => e.link), 5000 + 5 * batch.hostEnds.length));
+    for (const e of batch.hostEnds) if (left.has(e.link)) e.errors.push(`host link ${e.link} is still there`);
+    phase('remove: waited for the kernel to delete the host veth ends');
   }
   return outcomes;
 }

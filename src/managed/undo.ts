@@ -3,8 +3,9 @@
  *
  * Undo interface work a killed process left in state 'adding': wherever the link got to
  * inside the sandbox (under its source or its new name), give it back to the host under its
- * source name (link-return), delete a bridge nsbox created or a network's link (with what it
- * has outside the sandbox, and its addresses), then drop the row.
+ * source name (link-return), delete a bridge nsbox created, a veth pair's end born inside
+ * (veth-pair.ts) or a network's link (with what it has outside the sandbox, and its addresses),
+ * then drop the row.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
 import { returnLink } from '../sandbox/index.js';
@@ -25,7 +26,8 @@ export async function undoInterruptedInterfaces(root: StateRoot, rec: SandboxRec
           if (link !== undefined) await inside.link.del({ index: link.index }).catch(() => undefined);
           await root.networks.releaseOutside(row.network, rec.key);
         } else if (link !== undefined) {
-          if (row.options.isBridge) await inside.link.del({ index: link.index });
+          // A bridge nsbox created, or one end of a veth pair born here (veth-pair.ts; the peer goes with it): deleted.
+          if (row.options.isBridge || row.options.createdInContainer) await inside.link.del({ index: link.index });
           else {
             const failures = await returnLink(inside, link.index, { name: link.name, srcName: row.srcName, toHost: !row.options.createdInContainer });
             if (failures.length > 0) throw failures[0];

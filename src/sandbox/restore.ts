@@ -7,7 +7,7 @@
  * compared them with the IPv4 address, so IPv6-only interfaces never matched).
  */
 import { SandboxError } from '../errors.js';
-import { NO_STATS, type Link } from '../netlink/route/ops/index.js';
+import { NO_STATS, type Address, type Link } from '../netlink/route/ops/index.js';
 import { cidrText, type Cidr } from '../net/cidr.js';
 import { hostNetlink } from './host.js';
 import { Interface, newInterfaceState, type InterfaceOwner } from './interface.js';
@@ -25,9 +25,21 @@ export interface RestoreInterface {
   options?: InterfaceOptions;
 }
 
+/** Each link's addresses ('ip/prefix') by its index. */
+function indexAddresses(list: readonly Address[]): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  for (const a of list) {
+    let set = out.get(a.index);
+    if (set === undefined) out.set(a.index, (set = new Set()));
+    set.add(a.cidr);
+  }
+  return out;
+}
+
 export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner, list: readonly RestoreInterface[], signal?: AbortSignal): Promise<Interface[]> {
   const restored: Interface[] = [];
   let links: Link[] | undefined;
+  let addrsOf: Map<number, Set<string>> | undefined;
   for (const item of list) {
     signal?.throwIfAborted();
     const o = resolveOptions(item.srcName, item.dstPrefix, { ...item.options, dstName: item.dstName ?? item.options?.dstName });
@@ -52,8 +64,12 @@ export async function restoreInterfaces(core: SandboxCore, owner: InterfaceOwner
           break;
         }
         if (st.ipv4 || st.ipv6) {
-          const addrs = await core.rtnl.addr.list({ index: l.index });
-          const has = (c: Cidr | undefined): boolean => c !== undefined && addrs.some((a) => a.cidr === cidrText(c));
+          // One dump of the namespace's addresses for all links: a request per link would fail
+          // (ENODEV) for a link deleted since the list (a veth whose peer's namespace just went).
+          // Indexed by link once: a hub with k links restores k rows against k links.
+          addrsOf ??= indexAddresses(await core.rtnl.addr.list());
+          const addrs = addrsOf.get(l.index);
+          const has = (c: Cidr | undefined): boolean => c !== undefined && addrs !== undefined && addrs.has(cidrText(c));
           if (has(st.ipv4) || has(st.ipv6)) {
             st.dstName = l.name;
             break;

@@ -29,8 +29,11 @@ export interface InterfaceRecord {
   };
   /** Set for an interface a network gave the sandbox (created inside; deleted, not moved, on removal). */
   network?: string;
-  /** How to bring the link back after a reboot: a veth whose peer stayed in the host. */
-  link?: { kind: string; peer?: string; peerMaster?: string; mtu?: number };
+  /**
+   * How to bring the link back after a reboot: a veth whose peer stayed in the host. For one end
+   * of a veth pair between two sandboxes (managed/veth-pair.ts): the other end's sandbox and name.
+   */
+  link?: { kind: string; peer?: string; peerMaster?: string; mtu?: number; peerSandbox?: string; peerName?: string };
 }
 
 export interface SandboxConfig {

@@ -91,9 +91,9 @@ const POINTS = [
   'create:netns', // a sandbox's namespace made, its record still 'creating'
   'lab-up:node:b', // some nodes made
   'connect:kernel', // an interface on the network made, its row still 'adding'
-  'iface-add:recorded', // a link end's row recorded, the veth still in the host
-  'iface-add:kernel', // a link end moved in, its row still 'adding'
-  'lab-link:one-end', // one end of a link moved, the other still in the host
+  'veth-pair:recorded', // a link's two rows recorded 'adding', no veth yet
+  'veth-pair:kernel', // the pair born in both nodes, both rows still 'adding'
+  'veth-pair:one-end', // one end configured and ready, the other still 'adding'
   'lab-up:link:wan', // a link made, addresses and routes to come
   'lab-up:route:a/10.61.0.0/30', // a route made, impairments to come
 ];
@@ -117,7 +117,7 @@ for (const point of POINTS) {
   });
 }
 
-for (const point of ['lab-up:recorded', 'connect:kernel', 'iface-add:kernel', 'lab-link:one-end', 'lab-up:route:a/10.61.0.0/30']) {
+for (const point of ['lab-up:recorded', 'connect:kernel', 'veth-pair:kernel', 'veth-pair:one-end', 'lab-up:route:a/10.61.0.0/30']) {
   test(`lab up SIGKILLed at ${point}: gc brings the interrupted lab down and leaves nothing`, async (t) => {
     const r = labRootForTest(t);
     const lab = randomName('lab');
@@ -149,13 +149,14 @@ test('lab up SIGKILLed after 200 to 1400 ms, again and again: the next up finish
   await assertNothingLeft(r, lab);
 });
 
-test('examples/labs/wan.yaml SIGKILLed with one end of its WAN link moved: up finishes it, client reaches server; gc after a killed down finishes the down', async (t) => {
+test('examples/labs/wan.yaml SIGKILLed with one end of its WAN link ready: up makes the link again, client reaches server; gc after a killed down finishes the down', async (t) => {
   const r = labRootForTest(t);
   const lab = randomName('wan');
   const file = writeLab(t, readFileSync(join(packageRoot(), 'examples/labs/wan.yaml'), 'utf8').replace(/^lab: wan\b/m, `lab: ${lab}`));
-  await r.killAt('lab-link:one-end', ['lab', 'up', '-f', file]);
+  await r.killAt('veth-pair:one-end', ['lab', 'up', '-f', file]);
   const resumed = await r.json<UpJson>('lab', 'up', '-f', file);
-  assert.ok(resumed.steps.some((s) => s.key === 'link:wan' && s.action === 'create' && /half-made veth/.test(s.detail)), 'the half-made link is finished');
+  assert.ok(resumed.steps.some((s) => s.key === 'link:wan' && s.action === 'remove' && /half-made veth/.test(s.detail)), 'the ready end of the half-made link is dropped');
+  assert.ok(resumed.steps.some((s) => s.key === 'link:wan' && s.action === 'create' && /^veth /.test(s.detail)), 'and the link made again');
   assert.ok(pings(`${lab}.client`, '10.40.2.10'), 'client reaches server across the WAN');
   await r.killAt('lab-down:sandboxes', ['lab', 'down', lab]);
   assert.equal((await r.json<{ name: string; state: string }[]>('lab', 'ls'))[0]?.state, 'removing');
