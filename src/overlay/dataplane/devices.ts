@@ -1,0 +1,155 @@
+/**
+ * Layer: overlay/dataplane — the devices of an overlay network on one host.
+ *
+ * Per network: a vxlan (`nsvx-NAME`: nolearning, the network's VNI and UDP port, `local` and
+ * `dev` = this host's underlay address and the link holding it, the VTEP MAC derived from host
+ * and VNI, `proxy` in L2 mode so the neighbour entries answer ARP) and a bridge (`nsob-NAME`)
+ * sandboxes attach to, both tagged with an ifalias (names.ts) so nsbox changes and removes only
+ * devices it made; both with the overlay MTU (the underlay's − 50, or the spec's when smaller)
+ * and no IPv6 link-local address (nothing of theirs to flood over the overlay).
+ *
+ * - L3 (flannel): the vxlan holds the VTEP address, the block's network address /32; the
+ *   bridge the block's gateway (its first usable address) with the block's prefix; IPv4
+ *   forwarding is switched on for these two devices only (conf/DEV/forwarding: the kernel
+ *   checks the receiving device's), never host-wide.
+ * - L2 (one broadcast domain): the vxlan is a port of the bridge; the bridge holds the block's
+ *   gateway with the SUBNET's prefix (so the host reaches every sandbox of the network, and a
+ *   sandbox has a gateway on its own host); sandboxes take the subnet's prefix.
+ *
+ * A device of ours whose fixed settings differ (VNI, port, local address, underlay link,
+ * proxy) is made again; MTU, MAC, master, addresses and up are set in place. A device of the
+ * name that nsbox did not make is refused (NSBOX_ERR_CONFLICT), nothing changed.
+ */
+import { ConfigError, NsboxError } from '../../errors.js';
+import { networkOf } from '../../net/cidr.js';
+import { IFF } from '../../netlink/route/schema/constants.js';
+import type { Link, Rtnl } from '../../netlink/route/ops/index.js';
+import { vxlanMtu } from '../../netlink/route/schema/link-vxlan.js';
+import { removeAllowlist, writeAllowlist } from './allowlist.js';
+import type { HostHandles } from './host.js';
+import { overlayDeviceNames, overlayTag, vtepMacFor } from './names.js';
+import { blockGateway, checkLocal } from './plan.js';
+import type { OverlayDevices, OverlayLocal, OverlayNetworkSpec } from './types.js';
+
+/** What ensureDevices made, with the ifindexes reconcile needs. */
+export interface EnsuredDevices extends OverlayDevices {
+  vxIndex: number;
+  brIndex: number;
+}
+
+async function underlayLink(rtnl: Rtnl, underlay: string): Promise<Link> {
+  const addrs = await rtnl.addr.list({ family: 4 });
+  const a = addrs.find((x) => (x.local ?? x.address) === underlay);
+  if (a === undefined) {
+    const held = addrs.map((x) => x.local ?? x.address).filter((x) => x !== undefined && !x.startsWith('127.'));
+    throw new ConfigError(
+      `local.underlay: no link of this host holds ${underlay} (its IPv4 addresses: ${held.join(', ') || 'none'}); give the address this host's peers reach it at`,
+      'underlay',
+    );
+  }
+  return rtnl.link.get({ index: a.index });
+}
+
+function foreign(name: string, what: string): NsboxError {
+  return new NsboxError(`${name} exists in the host and was not made by nsbox for this overlay network (${what}); rename or remove it`, 'NSBOX_ERR_CONFLICT');
+}
+
+/** Keep exactly `want` (IPv4 CIDRs) on the link. */
+async function syncAddresses(rtnl: Rtnl, index: number, want: readonly string[]): Promise<void> {
+  const have = (await rtnl.addr.list({ family: 4, index })).map((a) => a.cidr);
+  for (const c of have) if (!want.includes(c)) await rtnl.addr.del({ index, address: c });
+  for (const c of want) if (!have.includes(c)) await rtnl.addr.add({ index, address: c, noprefixroute: false });
+}
+
+export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, local: OverlayLocal): Promise<EnsuredDevices> {
+  const { subnet, block, underlay } = checkLocal(spec, local);
+  const { rtnl } = h;
+  const names = overlayDeviceNames(spec.name);
+  const tag = overlayTag(spec.name, spec.vni);
+  const ul = await underlayLink(rtnl, underlay);
+  const mtu = Math.min(vxlanMtu(ul.mtu ?? 1500, 4), spec.mtu ?? Infinity);
+  const vtepMac = vtepMacFor(local.hostId, spec.vni);
+  const bridgeMac = vtepMacFor(`${local.hostId}\0bridge`, spec.vni);
+  const l2 = spec.mode === 'l2';
+
+  // the bridge first: in L2 the vxlan is made as its port
+  let br = await rtnl.link.find({ name: names.bridge });
+  if (br !== undefined && (br.alias !== tag || br.info?.kind !== 'bridge')) throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
+  if (br === undefined) {
+    await rtnl.link.add({ name: names.bridge, kind: 'bridge', mtu, address: bridgeMac, alias: tag, addrGenMode: 'none', up: true });
+    br = await rtnl.link.get({ name: names.bridge });
+  } else if (br.mtu !== mtu || ((br.flags ?? 0) & IFF.UP) === 0) {
+    await rtnl.link.set({ index: br.index! }, { mtu, up: true });
+  }
+  const brIndex = br.index!;
+
+  let vx = await rtnl.link.find({ name: names.vxlan });
+  if (vx !== undefined) {
+    if (vx.alias !== tag || vx.info?.kind !== 'vxlan') throw foreign(names.vxlan, `alias ${JSON.stringify(vx.alias ?? '')}`);
+    const i = vx.info;
+    if (i.id !== spec.vni || i.port !== spec.port || i.local !== underlay || i.dev !== ul.index || i.learning !== false || i.proxy !== l2) {
+      await rtnl.link.del({ index: vx.index! });
+      vx = undefined;
+    }
+  }
+  if (vx === undefined) {
+    try {
+      await rtnl.link.add({
+        name: names.vxlan, kind: 'vxlan', id: spec.vni, local: underlay, dev: ul.index!, port: spec.port, learning: false, proxy: l2,
+        mtu, address: vtepMac, alias: tag, addrGenMode: 'none', ...(l2 ? { master: brIndex } : {}), up: true,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EEXIST') {
+        throw new NsboxError(`cannot make ${names.vxlan}: another vxlan of this host has VNI ${spec.vni} on UDP port ${spec.port} already; give the network another VNI or port`, 'NSBOX_ERR_CONFLICT', { cause: err });
+      }
+      throw err;
+    }
+    vx = await rtnl.link.get({ name: names.vxlan });
+  } else {
+    const changes: { mtu?: number; address?: string; master?: number | null; up?: boolean } = {};
+    if (vx.mtu !== mtu) changes.mtu = mtu;
+    if (vx.address !== vtepMac) changes.address = vtepMac;
+    if (l2 && vx.master !== brIndex) changes.master = brIndex;
+    if (!l2 && (vx.master ?? 0) !== 0) changes.master = null;
+    if (((vx.flags ?? 0) & IFF.UP) === 0) changes.up = true;
+    if (Object.keys(changes).length > 0) await rtnl.link.set({ index: vx.index! }, changes);
+  }
+  const vxIndex = vx.index!;
+
+  const gateway = blockGateway(block);
+  if (l2) {
+    await syncAddresses(rtnl, vxIndex, []);
+    await syncAddresses(rtnl, brIndex, [`${gateway}/${subnet.prefixLen}`]);
+  } else {
+    await syncAddresses(rtnl, vxIndex, [`${networkOf(block).address}/32`]);
+    await syncAddresses(rtnl, brIndex, [`${gateway}/${block.prefixLen}`]);
+    h.sysctl(`ipv4/conf/${names.vxlan}/forwarding`, '1');
+    h.sysctl(`ipv4/conf/${names.bridge}/forwarding`, '1');
+  }
+  // VXLAN of this VNI is dropped from any source not (yet) allowed
+  await writeAllowlist(h.nft(), spec.port, spec.vni, [], []);
+  return { vxlan: names.vxlan, bridge: names.bridge, vtepMac, mtu, underlayDev: ul.name!, vxIndex, brIndex };
+}
+
+/** Remove the network's devices (only those tagged as ours) and its allowlist elements. Gone already is fine. */
+export async function removeDevices(h: HostHandles, spec: OverlayNetworkSpec): Promise<void> {
+  const names = overlayDeviceNames(spec.name);
+  const tag = overlayTag(spec.name, spec.vni);
+  const errors: unknown[] = [];
+  for (const name of [names.vxlan, names.bridge]) {
+    try {
+      const l = await h.rtnl.link.find({ name });
+      if (l !== undefined && l.alias === tag) await h.rtnl.link.del({ index: l.index! });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENODEV') errors.push(err);
+    }
+  }
+  try {
+    await removeAllowlist(h.nft(), spec.port, spec.vni);
+  } catch (err) {
+    errors.push(err);
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new NsboxError(`removing overlay network ${spec.name}: ${errors.map((e) => (e as Error).message).join('; ')}`, 'NSBOX_ERR_TEARDOWN');
+}
+
