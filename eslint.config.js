@@ -82,6 +82,9 @@ export default tseslint.config(
   layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   layer(['src/lab/**'], ['**/sys/**', ...above('lab')], 'lab (topology files, their resources, later the applier over managed/) sits under the process edges, sys-free'),
+  // the overlay's control plane (keyspace, join, the agent loop) sits over managed/ and under the process edges
+  layer(['src/overlay/*.ts'], ['**/sys/**', '**/lab/**', ...EDGES.map((e) => `**/${e}/**`)],
+    'overlay/ (keyspace, settings, join, the agent loop) sits over managed/ and under the process edges, sys-free'),
   layer(['src/overlay/etcd*.ts'], [...LAYERS, ...EDGES].map((l) => `**/${l}/**`).concat(['../errors*', '../errno*', '../net/**']),
     'overlay/etcd is the etcd client: gRPC and nothing of nsbox'),
   layer(['src/overlay/dataplane/**'], ['**/sys/binding*', '**/sandbox/**', '**/store/**', ...above('firewall'), '**/overlay/etcd*'],
