@@ -28,7 +28,7 @@ import { LeaseKeeper, type Etcd, type ListWatch } from './etcd.js';
 import { Keyspace, type HostValue } from './keyspace.js';
 import { joinNetwork, sourceAddressTo } from './join.js';
 import { OverlayModel, type LocalNetwork } from './model.js';
-import { connectEtcd, readAgentState, writeAgentState, type EtcdSettings } from './settings.js';
+import { connectEtcd, hasLeft, readAgentState, writeAgentState, type EtcdSettings } from './settings.js';
 import { ensureOverlayDevices, reconcileOverlay } from './dataplane/index.js';
 
 export interface OverlayAgentOptions {
@@ -206,7 +206,7 @@ export class OverlayAgent {
     if (this.#o.joinAll !== false) {
       const local = new Set(this.#o.manager.networks().map((n) => n.name));
       for (const net of this.#model.networks.keys()) {
-        if (local.has(net)) continue;
+        if (local.has(net) || hasLeft(this.#o.manager.root, net)) continue;
         try {
           await joinNetwork(this.#o.manager, etcd, this.#ks, this.#o.settings.endpoints, net, { underlay: this.#o.underlay });
           this.#joinFailures.delete(net);

@@ -17,6 +17,7 @@ import { addressRange, bigIntToIp, cidrText, parseNetwork } from '../net/cidr.js
 import type { Manager, NetworkView } from '../managed/index.js';
 import type { Etcd } from './etcd.js';
 import { DEFAULT_VXLAN_PORT, type Keyspace, type NetworkValue } from './keyspace.js';
+import { markLeft } from './settings.js';
 
 export interface OverlayCreateOptions {
   /** Given: the network is defined (or checked against its definition); absent: joined. */
@@ -188,6 +189,7 @@ export async function joinNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, en
   const hostId = hostIdOf(manager);
   const { block, claimed } = await claimBlock(etcd, ks, name, v, hostId);
   try {
+    markLeft(manager.root, name, false);
     return await manager.createNetwork(name, {
       // L2: the sandboxes take the whole subnet's prefix, their gateway this host's bridge (its block's first address)
       driver: 'overlay', mtu: v.mtu, gateway: v.mode === 'l2' ? blockGateway(block) : undefined,
@@ -199,14 +201,35 @@ export async function joinNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, en
   }
 }
 
-/** Leave the overlay network on this host; `global`: also delete its definition, when no host holds a block. */
+/**
+ * Leave the overlay network on this host; `global`: also delete its definition, refused (before
+ * anything changes) while another host holds a block of it.
+ */
 export async function leaveNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, name: string, options: { global?: boolean } = {}): Promise<{ left: boolean; deleted: boolean }> {
   const local = manager.networks().find((n) => n.name === name);
+  const o = local?.config.overlay;
+  if (local !== undefined && (local.driver !== 'overlay' || o === undefined)) throw new NsboxError(`network ${name} is not an overlay network`, 'NSBOX_ERR_USAGE');
+  if (options.global) {
+    const me = o?.hostId ?? hostIdOf(manager);
+    const { kvs } = await etcd.range(ks.blocks(name));
+    const others = kvs.flatMap((kv) => {
+      const k = ks.parseKey(kv.key);
+      let holder: string;
+      try {
+        holder = ks.blockValue(kv.key, kv.value).hostId;
+      } catch {
+        holder = '?';
+      }
+      return holder === me ? [] : [`${k?.kind === 'block' ? k.block : kv.key} (host ${holder})`];
+    });
+    if (others.length > 0) {
+      throw new NsboxError(`overlay network ${name} still has blocks held by other hosts: ${others.join(', ')}; run \`nsbox network rm ${name}\` on them first`, 'NSBOX_ERR_IN_USE');
+    }
+  }
   let left = false;
-  if (local !== undefined) {
-    const o = local.config.overlay;
-    if (local.driver !== 'overlay' || o === undefined) throw new NsboxError(`network ${name} is not an overlay network`, 'NSBOX_ERR_USAGE');
+  if (local !== undefined && o !== undefined) {
     await manager.removeNetworks([name]);
+    markLeft(manager.root, name, true); // before the block goes: the agent must not join again meanwhile
     await releaseBlock(etcd, ks, name, o.block, o.hostId);
     // this host's endpoint records of the network (the agent's, on its lease)
     const { kvs } = await etcd.range(ks.endpoints(name));
@@ -220,17 +243,6 @@ export async function leaveNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, n
     left = true;
   }
   if (!options.global) return { left, deleted: false };
-  const { kvs } = await etcd.range(ks.blocks(name));
-  if (kvs.length > 0) {
-    const holders = kvs.map((kv) => {
-      try {
-        return `${ks.parseKey(kv.key)?.kind === 'block' ? (ks.parseKey(kv.key) as { block: string }).block : kv.key} (${ks.blockValue(kv.key, kv.value).hostId})`;
-      } catch {
-        return kv.key;
-      }
-    });
-    throw new NsboxError(`overlay network ${name} still has blocks held by hosts: ${holders.join(', ')}; run \`nsbox network rm ${name}\` on them first`, 'NSBOX_ERR_IN_USE');
-  }
   const deleted = (await etcd.delete(ks.network(name))) > 0;
   return { left, deleted };
 }

@@ -6,10 +6,11 @@
  *   client certificate and key — never their contents), written by the first command given
  *   `--etcd` (or NSBOX_ETCD) so later commands and the agent find it;
  * - agent.json: the agent's liveness lease id and the last revision it saw, so a restarted
- *   agent resumes the same lease (no delete event at the peers).
+ *   agent resumes the same lease (no delete event at the peers);
+ * - left/NET: an overlay network this host left, which its agent does not join again.
  * Credentials are never logged nor put into an error message: only the file names are.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { NsboxError } from '../errors.js';
@@ -121,4 +122,22 @@ export function readAgentState(root: string): AgentState | undefined {
 
 export function writeAgentState(root: string, state: AgentState): void {
   writePrivate(join(dirOf(root), 'agent.json'), `${JSON.stringify(state)}\n`);
+}
+
+/**
+ * The overlay networks this host left with `network rm` (ROOT/overlay/left/NET): the agent does
+ * not join them again on its own; `network create NET --driver overlay` does, and clears the mark.
+ */
+export function markLeft(root: string, net: string, left: boolean): void {
+  const file = join(dirOf(root), 'left', net);
+  if (left) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, '', { mode: 0o600 });
+  } else {
+    rmSync(file, { force: true });
+  }
+}
+
+export function hasLeft(root: string, net: string): boolean {
+  return existsSync(join(dirOf(root), 'left', net));
 }

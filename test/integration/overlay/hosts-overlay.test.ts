@@ -8,6 +8,7 @@
  *   definition is a conflict), joined by h2 without --subnet; a block each; sandboxes on each
  *   host talk TCP, a DF ping at the overlay MTU (1500 − 50) passes and one byte more is refused;
  *   `overlay status --json` lists both hosts by underlay address, both blocks, no drift;
+ * - the CNI plugin attaches a runtime's namespace on h1 to the L3 network (an address of h1's block);
  * - L2: a network created on h1 is joined by h2's agent on its own; sandboxes on one broadcast
  *   domain (the whole subnet's prefix, addresses from each host's block) talk TCP, DF at the MTU;
  * - agent SIGKILL and restart: the same lease is resumed, no delete event at etcd, no probe lost;
@@ -21,9 +22,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NSBOX_BIN } from '../../helpers/cli.js';
+import { CNI_BIN } from '../../helpers/cni-plugin.js';
 import { etcdAvailable, startEtcd, type EtcdFixture } from '../../helpers/etcd.js';
 import { makeNetns, type TestNetns } from '../../helpers/netns.js';
 import { randomName } from '../../helpers/names.js';
@@ -202,6 +204,21 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
   assert.deepEqual(st3.drift, [], 'the kernel is as etcd says');
   assert.ok(status.lease.ttl > 0);
 
+  // the CNI plugin on h1 attaches a runtime's namespace to the overlay network like to a local one
+  using ctr = makeNetns();
+  const cniCall = (command: 'ADD' | 'DEL'): Res => {
+    const r = spawnSync('nsenter', [`--net=${h1.ns.path}`, process.execPath, CNI_BIN], {
+      input: JSON.stringify({ cniVersion: '1.0.0', name: 'ov3', type: 'nsbox-cni', isDefaultGateway: true, ipam: { type: 'nsbox', subnet: '10.97.0.0/16' } }),
+      env: { PATH: process.env.PATH, NSBOX_ROOT: h1.root, CNI_COMMAND: command, CNI_CONTAINERID: 'ctr1', CNI_NETNS: ctr.path, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' },
+      encoding: 'utf8',
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const added = JSON.parse(ok(cniCall('ADD'), 'CNI ADD on ov3')) as { ips: { address: string; gateway: string }[] };
+  assert.deepEqual(added.ips.map((i) => [i.address, i.gateway]), [['10.97.0.3/24', '10.97.0.1']], 'an address of h1\'s block');
+  assert.equal(spawnSync('nsenter', [`--net=${ctr.path}`, 'ping', '-c', '1', '-W', '2', '10.97.1.2']).status, 0, 'the runtime\'s namespace reaches s2 on h2');
+  ok(cniCall('DEL'), 'CNI DEL');
+
   // L2: created on h1; h2's agent joins it on its own
   ok(nsboxOn(h1, 'network', 'create', 'ov2', '--driver', 'overlay', '--mode', 'l2', '--subnet', '10.98.0.0/24'), 'create ov2 (l2)');
   await waitUntil('h2\'s agent joined ov2', () => nsboxOn(h2, 'network', 'ls').stdout.includes('ov2'), 20_000);
@@ -263,4 +280,38 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
   await waitUntil('s1 → s2 unreachable', () => /Unreachable/i.test(ping(h1, 's1', '10.97.1.2').stdout), 20_000);
   const { kvs } = await client.range(`${ks}endpoints/`);
   assert.deepEqual(kvs.filter((kv) => kv.value.includes(h2.name)), [], 'h2\'s endpoint keys went with its lease');
+
+  // network rm: --global is refused while another host holds a block (nothing changes); each host leaves, then the definition goes
+  const refused = nsboxOn(h1, 'network', 'rm', '--global', 'ov2');
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, new RegExp(`still has blocks held by other hosts: 10\\.98\\.0\\.64/26 \\(host ${h2.name}\\)`));
+  assert.ok(nsboxOn(h1, 'network', 'ls').stdout.includes('ov2'), 'h1 still has ov2');
+  ok(nsboxOn(h2, 'disconnect', 'ov2', 's2'), 'disconnect s2');
+  ok(nsboxOn(h2, 'network', 'rm', 'ov2'), 'h2 leaves ov2');
+  assert.deepEqual((await client.range(`${ks}blocks/ov2/`)).kvs.map((kv) => kv.key), [`${ks}blocks/ov2/10.98.0.0_26`], 'h2\'s block released');
+  ok(nsboxOn(h1, 'disconnect', 'ov2', 's1'), 'disconnect s1');
+  ok(nsboxOn(h1, 'network', 'rm', '--global', 'ov2'), 'h1 leaves ov2 and deletes it');
+  assert.equal((await client.get(`${ks}networks/ov2`)).kv, undefined, 'the definition is gone');
+  assert.deepEqual((await client.range(`${ks}blocks/ov2/`)).kvs, []);
+});
+
+test('overlay commands refuse bad input with what to give, leaving nothing behind', async (t) => {
+  const root = `/run/${randomName('nsbt-ovl-')}`;
+  using ns = makeNetns();
+  const h: SimHost = { name: 'hx', ns, root, ip: '', agent: undefined, log: '' };
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const noEtcd = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16');
+  assert.equal(noEtcd.code, 2, noEtcd.stderr);
+  assert.match(noEtcd.stderr, /no etcd cluster for this root: give --etcd URL/);
+  const badUrl = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16', '--etcd', 'etcd.example:2379');
+  assert.equal(badUrl.code, 2);
+  assert.match(badUrl.stderr, /invalid --etcd "etcd\.example:2379": give http\(s\):\/\/IP:PORT URLs/);
+  const halfTls = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16', '--etcd', 'https://192.0.2.1:2379', '--etcd-cert', '/nonexistent.pem');
+  assert.equal(halfTls.code, 2);
+  assert.match(halfTls.stderr, /--etcd-cert and --etcd-key go together/);
+  const mode = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16', '--mode', 'l4', '--etcd', 'http://192.0.2.1:2379');
+  assert.equal(mode.code, 2);
+  assert.match(mode.stderr, /--mode "l4": l3 or l2/);
+  assert.equal(nsboxOn(h, 'network', 'ls').stdout.includes('ovx'), false);
+  assert.equal(existsSync(`${root}/overlay/etcd.json`), false, 'no etcd settings remembered from a refused command');
 });
