@@ -145,7 +145,7 @@ export async function removeDevices(h: HostHandles, spec: OverlayNetworkSpec): P
     }
   }
   try {
-    await removeAllowlist(h.nft(), spec.port, spec.vni);
+    await removeAllowlist(h.nft(), spec.vni);
   } catch (err) {
     errors.push(err);
   }
