@@ -13,6 +13,8 @@
  *   domain (the whole subnet's prefix, addresses from each host's block) talk TCP, DF at the MTU;
  * - agent SIGKILL and restart: the same lease is resumed, no delete event at etcd, no probe lost;
  * - etcd down for longer than 2 × TTL: no probe lost, the same lease afterwards, no delete event;
+ * - h2 cut off from etcd only (nft): its lease expires, h1 drops its entries after the grace;
+ *   healed, h2's agent takes a new lease and puts its keys again, and the path comes back;
  * - host death (h2's agent killed for good): its host key goes after the TTL, h1 removes its
  *   entries after the grace, and s1 → s2 then fails fast ("Unreachable"), not by timeout; the
  *   agent started again brings the path back;
@@ -261,15 +263,30 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
   assert.ok(await client.timeToLive(lease2) > 0, 'etcd still has it');
   assert.deepEqual(deletes(), [], 'no delete event through the outage');
 
+  // h2 partitioned from etcd only: its lease expires, h1 drops its entries after the grace (the
+  // data path dies with them); healed, h2's agent finds its lease gone, takes a new one and puts its keys again
+  const etcdIp = etcd.members[0]!.ip;
+  const nft = (script: string): void => { assert.equal(spawnSync('nsenter', [`--net=${h2.ns.path}`, 'nft', script]).status, 0, `nft ${script}`); };
+  nft(`table inet nsbt_part { chain out { type filter hook output priority 0; ip daddr ${etcdIp} tcp dport 2379 drop; } }`);
+  let seen = deletes().length;
+  await waitUntil('h2\'s lease expired (cut off from etcd)', () => deletes().slice(seen).includes(`${ks}hosts/${h2.name}`), 20_000);
+  await waitUntil('h1 dropped h2\'s entries after the grace', () => /Unreachable/i.test(ping(h1, 's1', '10.97.1.2').stdout), 20_000);
+  nft('delete table inet nsbt_part');
+  await waitUntil('h2 put its keys again on a new lease', () => h2.log.includes(`lease ${lease2} was lost; keys put again on lease`), 20_000);
+  await waitUntil('s1 reaches s2 again after the partition', () => ping(h1, 's1', '10.97.1.2').code === 0, 20_000);
+  const lease3 = leaseOf(h2);
+  assert.notEqual(lease3, lease2);
+
   // host death: h2's agent gone for good; its key goes after the TTL, its entries after the grace
+  seen = deletes().length;
   await killAgent(h2);
-  await waitUntil('h2\'s host key expired', () => deletes().includes(`${ks}hosts/${h2.name}`), 20_000);
+  await waitUntil('h2\'s host key expired', () => deletes().slice(seen).includes(`${ks}hosts/${h2.name}`), 20_000);
   await waitUntil('h1 removed h2\'s entries: s1 → s2 fails fast', () => /Unreachable/i.test(ping(h1, 's1', '10.97.1.2').stdout), 20_000);
   const dead = ping(h1, 's1', '10.97.1.2');
   assert.notEqual(dead.code, 0);
   assert.match(dead.stdout, /From 10\.97\.0\.1 .*Unreachable/i, 'an ICMP error from h1\'s gateway, not a timeout');
   await startAgent(h2);
-  assert.notEqual(leaseOf(h2), lease2, 'a new lease after the old one expired');
+  assert.notEqual(leaseOf(h2), lease3, 'a new lease after the old one expired');
   await waitUntil('s1 reaches s2 again', () => ping(h1, 's1', '10.97.1.2').code === 0, 20_000);
 
   // overlay leave: the keys go at once, the agent stops its loop, s1 → s2 unreachable after the grace
