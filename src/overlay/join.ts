@@ -180,12 +180,15 @@ export async function releaseBlock(etcd: Etcd, ks: Keyspace, name: string, block
 export async function joinNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, endpoints: readonly string[], name: string, o: OverlayCreateOptions): Promise<NetworkView> {
   const underlay = await underlayAddress(o.underlay, endpoints);
   const v = await defineNetwork(etcd, ks, name, o);
-  const local = manager.networks().find((n) => n.name === name);
-  if (local !== undefined) {
+  const sameLocal = (): NetworkView | undefined => {
+    const local = manager.networks().find((n) => n.name === name);
+    if (local === undefined) return undefined;
     const lo = local.config.overlay;
     if (local.driver === 'overlay' && lo !== undefined && lo.vni === v.vni && lo.subnet === v.subnet && lo.mode === v.mode) return local;
     throw new NsboxError(`a local network named ${name} exists and is not overlay network ${name} of etcd: remove it first`, 'NSBOX_ERR_EXISTS');
-  }
+  };
+  const local = sameLocal();
+  if (local !== undefined) return local;
   const hostId = hostIdOf(manager);
   const { block, claimed } = await claimBlock(etcd, ks, name, v, hostId);
   try {
@@ -196,7 +199,10 @@ export async function joinNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, en
       overlay: { subnet: v.subnet, vni: v.vni, blockPrefixLength: v.blockPrefixLength, mode: v.mode, port: v.port, ...(v.mtu !== undefined ? { mtu: v.mtu } : {}), block, hostId, underlay },
     });
   } catch (err) {
-    if (claimed) await releaseBlock(etcd, ks, name, block, hostId).catch(() => undefined);
+    // this host's agent (or another command) may have joined meanwhile, with the block it claimed: that one stands
+    const raced = err instanceof NsboxError && err.code === 'NSBOX_ERR_EXISTS' ? sameLocal() : undefined;
+    if (claimed && raced?.config.overlay?.block !== block) await releaseBlock(etcd, ks, name, block, hostId).catch(() => undefined);
+    if (raced !== undefined) return raced;
     throw err;
   }
 }
