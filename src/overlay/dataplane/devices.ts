@@ -37,7 +37,7 @@ export interface EnsuredDevices extends OverlayDevices {
   brIndex: number;
 }
 
-async function underlayLink(rtnl: Rtnl, underlay: string): Promise<Link> {
+export async function underlayLink(rtnl: Rtnl, underlay: string): Promise<Link> {
   const addrs = await rtnl.addr.list({ family: 4 });
   const a = addrs.find((x) => (x.local ?? x.address) === underlay);
   if (a === undefined) {
@@ -50,6 +50,13 @@ async function underlayLink(rtnl: Rtnl, underlay: string): Promise<Link> {
   return rtnl.link.get({ index: a.index });
 }
 
+const isCode = (err: unknown, code: string): boolean => (err as { code?: unknown } | null)?.code === code;
+
+/** The overlay MTU over `underlay`: its MTU − 50, or the spec's when smaller. */
+export function overlayMtu(spec: OverlayNetworkSpec, underlay: Link): number {
+  return Math.min(vxlanMtu(underlay.mtu ?? 1500, 4), spec.mtu ?? Infinity);
+}
+
 function foreign(name: string, what: string): NsboxError {
   return new NsboxError(`${name} exists in the host and was not made by nsbox for this overlay network (${what}); rename or remove it`, 'NSBOX_ERR_CONFLICT');
 }
@@ -58,7 +65,14 @@ function foreign(name: string, what: string): NsboxError {
 async function syncAddresses(rtnl: Rtnl, index: number, want: readonly string[]): Promise<void> {
   const have = (await rtnl.addr.list({ family: 4, index })).map((a) => a.cidr);
   for (const c of have) if (!want.includes(c)) await rtnl.addr.del({ index, address: c });
-  for (const c of want) if (!have.includes(c)) await rtnl.addr.add({ index, address: c, noprefixroute: false });
+  for (const c of want) {
+    if (have.includes(c)) continue;
+    try {
+      await rtnl.addr.add({ index, address: c });
+    } catch (err) {
+      if (!isCode(err, 'EEXIST')) throw err; // another process added it meanwhile
+    }
+  }
 }
 
 export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, local: OverlayLocal): Promise<EnsuredDevices> {
@@ -67,7 +81,7 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
   const names = overlayDeviceNames(spec.name);
   const tag = overlayTag(spec.name, spec.vni);
   const ul = await underlayLink(rtnl, underlay);
-  const mtu = Math.min(vxlanMtu(ul.mtu ?? 1500, 4), spec.mtu ?? Infinity);
+  const mtu = overlayMtu(spec, ul);
   const vtepMac = vtepMacFor(local.hostId, spec.vni);
   const bridgeMac = vtepMacFor(`${local.hostId}\0bridge`, spec.vni);
   const l2 = spec.mode === 'l2';
@@ -76,9 +90,16 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
   let br = await rtnl.link.find({ name: names.bridge });
   if (br !== undefined && (br.alias !== tag || br.info?.kind !== 'bridge')) throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
   if (br === undefined) {
-    await rtnl.link.add({ name: names.bridge, kind: 'bridge', mtu, address: bridgeMac, alias: tag, addrGenMode: 'none', up: true });
+    try {
+      await rtnl.link.add({ name: names.bridge, kind: 'bridge', mtu, address: bridgeMac, alias: tag, addrGenMode: 'none', up: true });
+    } catch (err) {
+      // another process made it meanwhile: fine if it is ours
+      if (!isCode(err, 'EEXIST')) throw err;
+    }
     br = await rtnl.link.get({ name: names.bridge });
-  } else if (br.mtu !== mtu || ((br.flags ?? 0) & IFF.UP) === 0) {
+    if (br.alias !== tag || br.info?.kind !== 'bridge') throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
+  }
+  if (br.mtu !== mtu || ((br.flags ?? 0) & IFF.UP) === 0) {
     await rtnl.link.set({ index: br.index! }, { mtu, up: true });
   }
   const brIndex = br.index!;
@@ -99,21 +120,23 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
         mtu, address: vtepMac, alias: tag, addrGenMode: 'none', ...(l2 ? { master: brIndex } : {}), up: true,
       });
     } catch (err) {
-      if ((err as { code?: string }).code === 'EEXIST') {
+      if (!isCode(err, 'EEXIST')) throw err;
+      // EEXIST: the name (another process made it meanwhile: fine if it is ours), or the VNI on the port
+      const now = await rtnl.link.find({ name: names.vxlan });
+      if (now === undefined) {
         throw new NsboxError(`cannot make ${names.vxlan}: another vxlan of this host has VNI ${spec.vni} on UDP port ${spec.port} already; give the network another VNI or port`, 'NSBOX_ERR_CONFLICT', { cause: err });
       }
-      throw err;
+      if (now.alias !== tag || now.info?.kind !== 'vxlan') throw foreign(names.vxlan, `alias ${JSON.stringify(now.alias ?? '')}`);
     }
     vx = await rtnl.link.get({ name: names.vxlan });
-  } else {
-    const changes: { mtu?: number; address?: string; master?: number | null; up?: boolean } = {};
-    if (vx.mtu !== mtu) changes.mtu = mtu;
-    if (vx.address !== vtepMac) changes.address = vtepMac;
-    if (l2 && vx.master !== brIndex) changes.master = brIndex;
-    if (!l2 && (vx.master ?? 0) !== 0) changes.master = null;
-    if (((vx.flags ?? 0) & IFF.UP) === 0) changes.up = true;
-    if (Object.keys(changes).length > 0) await rtnl.link.set({ index: vx.index! }, changes);
   }
+  const changes: { mtu?: number; address?: string; master?: number | null; up?: boolean } = {};
+  if (vx.mtu !== mtu) changes.mtu = mtu;
+  if (vx.address !== vtepMac) changes.address = vtepMac;
+  if (l2 && vx.master !== brIndex) changes.master = brIndex;
+  if (!l2 && (vx.master ?? 0) !== 0) changes.master = null;
+  if (((vx.flags ?? 0) & IFF.UP) === 0) changes.up = true;
+  if (Object.keys(changes).length > 0) await rtnl.link.set({ index: vx.index! }, changes);
   const vxIndex = vx.index!;
 
   const gateway = blockGateway(block);
@@ -141,7 +164,7 @@ export async function removeDevices(h: HostHandles, spec: OverlayNetworkSpec): P
       const l = await h.rtnl.link.find({ name });
       if (l !== undefined && l.alias === tag) await h.rtnl.link.del({ index: l.index! });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENODEV') errors.push(err);
+      if (!isCode(err, 'ENODEV')) errors.push(err);
     }
   }
   try {

@@ -47,7 +47,7 @@ export async function reconcileOverlay(desired: OverlayDesired, host?: OverlayHo
 }
 
 /**
- * The differences between `desired` and the kernel, changing nothing: keys `device NAME`,
+ * The differences between `desired` and the kernel, changing nothing: keys `device NAME` (missing, or its MTU),
  * `route CIDR`, `neigh IP`, `fdb MAC`, `allow IP`, `guard udp/PORT vni N`; `want` absent = there
  * and not desired, `have` absent = missing.
  */

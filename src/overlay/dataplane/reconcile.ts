@@ -17,7 +17,7 @@ import { NTF, NUD } from '../../netlink/route/ops/neigh.js';
 import type { NeighborOptions, RouteOptions } from '../../netlink/route/ops/index.js';
 import { RTNH_F } from '../../netlink/route/schema/constants.js';
 import { readAllowlist, writeAllowlist } from './allowlist.js';
-import { ensureDevices, type EnsuredDevices } from './devices.js';
+import { ensureDevices, overlayMtu, underlayLink, type EnsuredDevices } from './devices.js';
 import type { HostHandles } from './host.js';
 import { overlayDeviceNames } from './names.js';
 import { planOverlay, type OverlayPlan } from './plan.js';
@@ -174,6 +174,8 @@ export async function observe(h: HostHandles, desired: OverlayDesired): Promise<
   const br = await h.rtnl.link.find({ name: names.bridge });
   if (vx === undefined) drift.push({ key: `device ${names.vxlan}`, want: `vxlan id ${desired.network.vni} dstport ${desired.network.port}` });
   if (br === undefined) drift.push({ key: `device ${names.bridge}`, want: 'bridge' });
+  const mtu = overlayMtu(desired.network, await underlayLink(h.rtnl, desired.local.underlay));
+  for (const l of [vx, br]) if (l !== undefined && l.mtu !== mtu) drift.push({ key: `device ${l.name ?? '?'}`, want: `mtu ${mtu}`, have: `mtu ${String(l.mtu)}` });
   const k = await readKernel(h, vx?.index, desired);
   drift.push(...diff(plan, k, names.vxlan).drift);
   if (!k.guarded) drift.push({ key: `guard udp/${desired.network.port} vni ${desired.network.vni}`, want: 'guarded' });

@@ -74,9 +74,13 @@ test('L2 overlay data plane: three hosts, reconcile, TCP, MTU, drift, an endpoin
   assert.ok(ping(s1.ns, s2.ip, 1450 - 28).ok);
   for (const [ns, dev] of [[s1.ns, 'eth0'], [h1.ns, 've1']] as const) assert.equal(inNs(ns, ['ip', 'link', 'set', dev, 'mtu', '1450']).status, 0);
 
-  // drift: s2's FDB entry deleted behind our back
+  // drift: s2's FDB entry deleted behind our back, the bridge's MTU lowered
   assert.equal(inNs(h1.ns, ['bridge', 'fdb', 'del', s2.mac, 'dev', 'nsvx-ovl2', 'dst', h2.underlay, 'self']).status, 0);
-  assert.deepEqual(await observeOverlay(desired(h1), { netns: h1.ns.fd }), [{ key: `fdb ${s2.mac}`, want: `dst ${h2.underlay}` }]);
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'set', 'nsob-ovl2', 'mtu', '1400']).status, 0);
+  assert.deepEqual(await observeOverlay(desired(h1), { netns: h1.ns.fd }), [
+    { key: 'device nsob-ovl2', want: 'mtu 1450', have: 'mtu 1400' },
+    { key: `fdb ${s2.mac}`, want: `dst ${h2.underlay}` },
+  ]);
   assert.deepEqual(await reconcileOverlay(desired(h1), { netns: h1.ns.fd }), { added: 1, replaced: 0, removed: 0 });
   assert.deepEqual(await observeOverlay(desired(h1), { netns: h1.ns.fd }), []);
   assert.equal(ipJson<{ mtu: number }[]>(h1.ns.name, 'link', 'show', 'nsob-ovl2')[0]!.mtu, 1450, 'the bridge MTU put back');

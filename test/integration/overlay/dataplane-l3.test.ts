@@ -99,14 +99,16 @@ test('L3 overlay data plane: three hosts, reconcile, TCP, MTU, drift, peer remov
   assert.equal(inNs(s1.ns, ['ip', 'link', 'set', 'eth0', 'mtu', '1450']).status, 0);
   assert.equal(inNs(h1.ns, ['ip', 'link', 'set', 've1', 'mtu', '1450']).status, 0);
 
-  // drift behind our back: a route and an FDB entry deleted, a stray permanent neighbour added, the bridge's MTU changed (above)
+  // drift behind our back: a route and an FDB entry deleted, a neighbour changed, a stray one added, the bridge's MTU lowered
   const mac3 = vtepMacFor('h3', 42);
   assert.equal(inNs(h1.ns, ['ip', 'route', 'del', block(3), 'proto', String(NSBOX_ROUTE_PROTOCOL)]).status, 0);
   assert.equal(inNs(h1.ns, ['bridge', 'fdb', 'del', vtepMacFor('h2', 42), 'dev', 'nsvx-ovl3', 'dst', h2.underlay, 'self']).status, 0);
   assert.equal(inNs(h1.ns, ['ip', 'neigh', 'add', '10.244.77.0', 'lladdr', '02:00:00:00:77:00', 'dev', 'nsvx-ovl3', 'nud', 'permanent']).status, 0);
   assert.equal(inNs(h1.ns, ['ip', 'neigh', 'replace', '10.244.3.0', 'lladdr', '02:00:00:00:00:33', 'dev', 'nsvx-ovl3', 'nud', 'permanent']).status, 0);
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'set', 'nsob-ovl3', 'mtu', '1400']).status, 0);
   const drift = await observeOverlay(desiredFor(h1, hosts), { netns: h1.ns.fd });
   assert.deepEqual(drift.sort((a, b) => a.key.localeCompare(b.key)), [
+    { key: 'device nsob-ovl3', want: 'mtu 1450', have: 'mtu 1400' },
     { key: `fdb ${vtepMacFor('h2', 42)}`, want: 'dst 192.0.2.2' },
     { key: 'neigh 10.244.3.0', want: mac3, have: '02:00:00:00:00:33' },
     { key: 'neigh 10.244.77.0', have: '02:00:00:00:77:00' },
