@@ -272,8 +272,11 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
   // h2 partitioned from etcd only: its lease expires, h1 drops its entries after the grace (the
   // data path dies with them); healed, h2's agent finds its lease gone, takes a new one and puts its keys again
   const etcdIp = etcd.members[0]!.ip;
-  const nft = (script: string): void => { assert.equal(spawnSync('nsenter', [`--net=${h2.ns.path}`, 'nft', script]).status, 0, `nft ${script}`); };
-  nft(`table inet nsbt_part { chain out { type filter hook output priority 0; ip daddr ${etcdIp} tcp dport 2379 drop; } }`);
+  const nft = (script: string): void => {
+    const r = spawnSync('nsenter', [`--net=${h2.ns.path}`, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+    assert.equal(r.status, 0, `nft ${script}: ${r.stderr}`);
+  };
+  nft(`table inet nsbt_part {\n chain out {\n  type filter hook output priority 0;\n  ip daddr ${etcdIp} tcp dport 2379 drop\n }\n}\n`);
   let seen = deletes().length;
   await waitUntil('h2\'s lease expired (cut off from etcd)', () => deletes().slice(seen).includes(`${ks}hosts/${h2.name}`), 20_000);
   await waitUntil('h1 dropped h2\'s entries after the grace', () => /Unreachable/i.test(ping(h1, 's1', '10.97.1.2').stdout), 20_000);
