@@ -123,8 +123,8 @@ export class OverlayAgent {
     }
     if (this.#stopped || this.#keeper === undefined) return;
     const resumed = previous?.leaseId === this.#keeper.id;
+    this.#saveState(); // before saying so: the lease is in agent.json once the line is out
     this.#o.log(`overlay: host ${this.#hostId}, lease ${this.#keeper.id} (${resumed ? 'resumed' : 'new'}, TTL ${this.#ttl} s), etcd ${this.#o.settings.endpoints.join(',')}`);
-    this.#saveState();
     this.#watch = etcd.listAndWatch(this.#ks.prefix, {
       onReset: (kvs, revision) => {
         this.#model.reset(kvs, revision, Date.now());

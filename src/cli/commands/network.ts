@@ -63,7 +63,7 @@ export const register: Register = (program, run) => {
     .option('--ipv6', 'give sandboxes IPv6 addresses from the IPv6 --subnet')
     .option('--bridge-name <br>', 'bridge to create or use (default nsbr-<name>)')
     .option('--parent <if>', 'macvlan: the host interface')
-    .option('--mode <mode>', 'macvlan mode: bridge, private, vepa, passthru, source')
+    .option('--mode <mode>', 'macvlan mode: bridge, private, vepa, passthru, source; overlay mode: l3 (default) or l2')
     .option('--mtu <n>', 'MTU of the bridge and the sandbox links (default 1500)')
     .option('--internal', 'no way out: no default route in the sandboxes, and (bridge) nothing forwarded out of the host')
     .option('--no-masquerade', 'bridge: route the sandboxes\' traffic out with their own addresses instead of the host\'s')
@@ -73,6 +73,9 @@ export const register: Register = (program, run) => {
   addEtcdOptions(create);
   create.action((name: string, f: NetworkCreateFlags) => run(async ({ manager, json }) => {
       if (f.driver === 'overlay') {
+        const local = Object.entries({ '--gateway': f.gateway, '--ipv6': f.ipv6, '--bridge-name': f.bridgeName, '--parent': f.parent, '--internal': f.internal, '--no-masquerade': f.masquerade === false ? true : undefined })
+          .filter(([, v]) => v !== undefined).map(([k]) => k);
+        if (local.length > 0) throw new NsboxError(`${local.join(', ')} do(es) not apply to an overlay network (its gateway is each host's block's, on the overlay's own bridge)`, 'NSBOX_ERR_USAGE');
         const view = await overlayCreate(manager, name, f, {
           subnet: singleSubnet(f.subnet), vni: optInt(f.vni, '--vni'), mode: modeOf(f.mode), mtu: optInt(f.mtu, '--mtu'),
           blockPrefixLength: optInt(f.blockSize?.replace(/^\//, ''), '--block-size'), underlay: f.underlay,

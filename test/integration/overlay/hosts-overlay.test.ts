@@ -338,6 +338,9 @@ test('overlay commands refuse bad input with what to give, leaving nothing behin
   const mode = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16', '--mode', 'l4', '--etcd', 'http://192.0.2.1:2379');
   assert.equal(mode.code, 2);
   assert.match(mode.stderr, /--mode "l4": l3 or l2/);
+  const local = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16', '--parent', 'eth0', '--etcd', 'http://192.0.2.1:2379');
+  assert.equal(local.code, 2);
+  assert.match(local.stderr, /--parent do\(es\) not apply to an overlay network/);
   assert.equal(nsboxOn(h, 'network', 'ls').stdout.includes('ovx'), false);
   assert.equal(existsSync(`${root}/overlay/etcd.json`), false, 'no etcd settings remembered from a refused command');
 });
