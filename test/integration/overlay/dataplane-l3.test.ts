@@ -160,4 +160,17 @@ test('L3 overlay data plane: three hosts, reconcile, TCP, MTU, drift, peer remov
     assert.deepEqual(allowElements(h.ns, 42), []);
   }
   assert.equal(nftTable(h1.ns, 'foreign'), foreignBefore, 'the foreign table is as it was');
+
+  // a device of our name that nsbox did not make, or a vxlan holding the VNI on the port: refused, nothing made, theirs untouched
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'add', 'nsvx-ovl3', 'type', 'bridge']).status, 0);
+  await assert.rejects(ensureOverlayDevices(SPEC, local(h1), { netns: h1.ns.fd }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'NSBOX_ERR_CONFLICT');
+    assert.match(err.message, /nsvx-ovl3 exists in the host and was not made by nsbox/);
+    return true;
+  });
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'del', 'nsvx-ovl3']).status, 0, 'theirs is still there');
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'add', 'other', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', h1.underlay, 'dev', 'eth0']).status, 0);
+  await assert.rejects(ensureOverlayDevices(SPEC, local(h1), { netns: h1.ns.fd }), /another vxlan of this host has VNI 42 on UDP port 4789/);
+  assert.deepEqual(ipJson<{ ifname: string }[]>(h1.ns.name, 'link', 'show', 'type', 'bridge').map((l) => l.ifname), [], 'the bridge made for it went again');
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'del', 'other']).status, 0);
 });
