@@ -21,13 +21,13 @@
  * name that nsbox did not make is refused (NSBOX_ERR_CONFLICT), nothing changed.
  */
 import { ConfigError, NsboxError } from '../../errors.js';
-import { networkOf } from '../../net/cidr.js';
+import { networkOf, type Cidr } from '../../net/cidr.js';
 import { IFF } from '../../netlink/route/schema/constants.js';
 import type { Link, Rtnl } from '../../netlink/route/ops/index.js';
 import { vxlanMtu } from '../../netlink/route/schema/link-vxlan.js';
 import { removeAllowlist, writeAllowlist } from './allowlist.js';
 import type { HostHandles } from './host.js';
-import { overlayDeviceNames, overlayTag, vtepMacFor } from './names.js';
+import { isOverlayTag, overlayDeviceNames, overlayTag, vtepMacFor } from './names.js';
 import { blockGateway, checkLocal } from './plan.js';
 import type { OverlayDevices, OverlayLocal, OverlayNetworkSpec } from './types.js';
 
@@ -86,29 +86,59 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
   const bridgeMac = vtepMacFor(`${local.hostId}\0bridge`, spec.vni);
   const l2 = spec.mode === 'l2';
 
-  // the bridge first: in L2 the vxlan is made as its port
+  // both names checked before anything is made
   let br = await rtnl.link.find({ name: names.bridge });
-  if (br !== undefined && (br.alias !== tag || br.info?.kind !== 'bridge')) throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
+  if (br !== undefined && (!isOverlayTag(br.alias, spec.name) || br.info?.kind !== 'bridge')) throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
+  const found = await rtnl.link.find({ name: names.vxlan });
+  if (found !== undefined && (!isOverlayTag(found.alias, spec.name) || found.info?.kind !== 'vxlan')) throw foreign(names.vxlan, `alias ${JSON.stringify(found.alias ?? '')}`);
+  // the bridge first: in L2 the vxlan is made as its port; one made here goes again if the vxlan cannot be made
+  let madeBridge = false;
   if (br === undefined) {
     try {
       await rtnl.link.add({ name: names.bridge, kind: 'bridge', mtu, address: bridgeMac, alias: tag, addrGenMode: 'none', up: true });
+      madeBridge = true;
     } catch (err) {
       // another process made it meanwhile: fine if it is ours
       if (!isCode(err, 'EEXIST')) throw err;
     }
     br = await rtnl.link.get({ name: names.bridge });
-    if (br.alias !== tag || br.info?.kind !== 'bridge') throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
+    if (!isOverlayTag(br.alias, spec.name) || br.info?.kind !== 'bridge') throw foreign(names.bridge, `alias ${JSON.stringify(br.alias ?? '')}`);
   }
-  if (br.mtu !== mtu || ((br.flags ?? 0) & IFF.UP) === 0) {
-    await rtnl.link.set({ index: br.index! }, { mtu, up: true });
+  if (br.mtu !== mtu || ((br.flags ?? 0) & IFF.UP) === 0 || br.alias !== tag) {
+    await rtnl.link.set({ index: br.index! }, { mtu, up: true, alias: tag });
   }
   const brIndex = br.index!;
 
-  let vx = await rtnl.link.find({ name: names.vxlan });
+  try {
+    return await ensureVxlan(h, { spec, names, tag, ul, underlay, mtu, vtepMac, l2, brIndex, found, subnet, block });
+  } catch (err) {
+    if (madeBridge) await rtnl.link.del({ index: brIndex }).catch(() => undefined);
+    throw err;
+  }
+}
+
+interface VxlanPlan {
+  spec: OverlayNetworkSpec;
+  names: { vxlan: string; bridge: string };
+  tag: string;
+  ul: Link;
+  underlay: string;
+  mtu: number;
+  vtepMac: string;
+  l2: boolean;
+  brIndex: number;
+  found: Link | undefined;
+  subnet: Cidr;
+  block: Cidr;
+}
+
+async function ensureVxlan(h: HostHandles, p: VxlanPlan): Promise<EnsuredDevices> {
+  const { rtnl } = h;
+  const { spec, names, tag, ul, underlay, mtu, vtepMac, l2, brIndex, subnet, block } = p;
+  let vx = p.found;
   if (vx !== undefined) {
-    if (vx.alias !== tag || vx.info?.kind !== 'vxlan') throw foreign(names.vxlan, `alias ${JSON.stringify(vx.alias ?? '')}`);
-    const i = vx.info;
-    if (i.id !== spec.vni || i.port !== spec.port || i.local !== underlay || i.dev !== ul.index || i.learning !== false || i.proxy !== l2) {
+    const i = vx.info!;
+    if (i.kind !== 'vxlan' || vx.alias !== tag || i.id !== spec.vni || i.port !== spec.port || i.local !== underlay || i.dev !== ul.index || i.learning !== false || i.proxy !== l2) {
       await rtnl.link.del({ index: vx.index! });
       vx = undefined;
     }
@@ -126,7 +156,7 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
       if (now === undefined) {
         throw new NsboxError(`cannot make ${names.vxlan}: another vxlan of this host has VNI ${spec.vni} on UDP port ${spec.port} already; give the network another VNI or port`, 'NSBOX_ERR_CONFLICT', { cause: err });
       }
-      if (now.alias !== tag || now.info?.kind !== 'vxlan') throw foreign(names.vxlan, `alias ${JSON.stringify(now.alias ?? '')}`);
+      if (!isOverlayTag(now.alias, spec.name) || now.info?.kind !== 'vxlan') throw foreign(names.vxlan, `alias ${JSON.stringify(now.alias ?? '')}`);
     }
     vx = await rtnl.link.get({ name: names.vxlan });
   }
@@ -157,12 +187,11 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
 /** Remove the network's devices (only those tagged as ours) and its allowlist elements. Gone already is fine. */
 export async function removeDevices(h: HostHandles, spec: OverlayNetworkSpec): Promise<void> {
   const names = overlayDeviceNames(spec.name);
-  const tag = overlayTag(spec.name, spec.vni);
   const errors: unknown[] = [];
   for (const name of [names.vxlan, names.bridge]) {
     try {
       const l = await h.rtnl.link.find({ name });
-      if (l !== undefined && l.alias === tag) await h.rtnl.link.del({ index: l.index! });
+      if (l !== undefined && isOverlayTag(l.alias, spec.name)) await h.rtnl.link.del({ index: l.index! });
     } catch (err) {
       if (!isCode(err, 'ENODEV')) errors.push(err);
     }

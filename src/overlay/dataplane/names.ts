@@ -27,6 +27,11 @@ export function overlayTag(network: string, vni: number): string {
   return `nsbox-overlay:${network}/${vni}`.slice(0, 255);
 }
 
+/** Whether a device's ifalias says nsbox made it for the overlay network `network` (with this VNI or an earlier one). */
+export function isOverlayTag(alias: string | undefined, network: string): boolean {
+  return alias !== undefined && alias.startsWith(`nsbox-overlay:${network}/`);
+}
+
 /** The VTEP MAC of `hostId` on VNI `vni`: stable, locally administered (0x02), unicast. */
 export function vtepMacFor(hostId: string, vni: number): string {
   const b = sha(`nsbox-vtep\0${hostId}\0${vni}`).subarray(0, 6);

@@ -135,8 +135,8 @@ test('L3 overlay data plane: three hosts, reconcile, TCP, MTU, drift, peer remov
   const inject = (): void => sendVxlan(stranger.ns, { dst: h1.underlay, port: 4789, vni: 42, mac: vtepMacFor('h1', 42), innerSrc: s3.ip, innerDst: s1.ip, innerPort: 7001, count: 3 });
   const dropsBefore = allowlistDrops(h1.ns);
   inject();
-  await new Promise((r) => setTimeout(r, 500));
-  assert.ok(allowlistDrops(h1.ns) >= dropsBefore + 3, 'dropped by the allowlist rule');
+  for (let until = Date.now() + 5000; allowlistDrops(h1.ns) < dropsBefore + 3 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(allowlistDrops(h1.ns), dropsBefore + 3, 'dropped by the allowlist rule');
   // a known peer's VXLAN passes the same rule (the TCP above crossed it); now allow the stranger
   const withStranger: OverlayDesired = { ...desiredFor(h1, hosts), peers: [...desiredFor(h1, hosts).peers, { hostId: 'h9', underlay: stranger.underlay, vtepMac: '02:00:00:00:00:99', blocks: ['10.244.9.0/24'] }] };
   assert.deepEqual(await reconcileOverlay(withStranger, { netns: h1.ns.fd }), { added: 4, replaced: 0, removed: 0 });
@@ -160,4 +160,17 @@ test('L3 overlay data plane: three hosts, reconcile, TCP, MTU, drift, peer remov
     assert.deepEqual(allowElements(h.ns, 42), []);
   }
   assert.equal(nftTable(h1.ns, 'foreign'), foreignBefore, 'the foreign table is as it was');
+
+  // a device of our name that nsbox did not make, or a vxlan holding the VNI on the port: refused, nothing made, theirs untouched
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'add', 'nsvx-ovl3', 'type', 'bridge']).status, 0);
+  await assert.rejects(ensureOverlayDevices(SPEC, local(h1), { netns: h1.ns.fd }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'NSBOX_ERR_CONFLICT');
+    assert.match(err.message, /nsvx-ovl3 exists in the host and was not made by nsbox/);
+    return true;
+  });
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'del', 'nsvx-ovl3']).status, 0, 'theirs is still there');
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'add', 'other', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', h1.underlay, 'dev', 'eth0']).status, 0);
+  await assert.rejects(ensureOverlayDevices(SPEC, local(h1), { netns: h1.ns.fd }), /another vxlan of this host has VNI 42 on UDP port 4789/);
+  assert.deepEqual(ipJson<{ ifname: string }[]>(h1.ns.name, 'link', 'show', 'type', 'bridge').map((l) => l.ifname), [], 'the bridge made for it went again');
+  assert.equal(inNs(h1.ns, ['ip', 'link', 'del', 'other']).status, 0);
 });
