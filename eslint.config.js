@@ -82,8 +82,13 @@ export default tseslint.config(
   layer(['src/network/**'], ['**/sys/binding*', ...above('network')], 'network sits below managed and the process edges'),
   layer(['src/managed/**'], ['**/sys/**', ...above('managed')], 'managed orchestrates the layers below sys-free, under the process edges'),
   layer(['src/lab/**'], ['**/sys/**', ...above('lab')], 'lab (topology files, their resources, later the applier over managed/) sits under the process edges, sys-free'),
+  // the overlay's control plane (keyspace, join, the agent loop) sits over managed/ and under the process edges
+  layer(['src/overlay/*.ts'], ['**/sys/**', '**/lab/**', ...EDGES.map((e) => `**/${e}/**`)],
+    'overlay/ (keyspace, settings, join, the agent loop) sits over managed/ and under the process edges, sys-free'),
   layer(['src/overlay/etcd*.ts'], [...LAYERS, ...EDGES].map((l) => `**/${l}/**`).concat(['../errors*', '../errno*', '../net/**']),
     'overlay/etcd is the etcd client: gRPC and nothing of nsbox'),
+  layer(['src/overlay/dataplane/**'], ['**/sys/binding*', '**/sandbox/**', '**/store/**', ...above('firewall'), '**/overlay/etcd*'],
+    'overlay/dataplane is the overlay\'s kernel side: netlink, nf_tables and the firewall layer\'s helpers; no etcd, no store, nothing above firewall'),
   ...EDGES.map((edge) => layer([`src/${edge}/**`], ['**/sys/**', ...EDGES.filter((e) => e !== edge && !(EDGE_USES[edge] ?? []).includes(e)).map((e) => `**/${e}/**`)],
     `${edge}/ is a process edge: it calls the layers below (never sys/) and no other edge${EDGE_USES[edge] ? ` but ${EDGE_USES[edge].join(', ')}` : ''}`)),
   // The conformance suite is a black-box client of any CNI plugin: nothing of nsbox but the pure address helpers.

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_BUSY: { category: 'conflict', when: 'a sandbox is in the middle of an interrupted operation; run `nsbox gc`' },
   NSBOX_ERR_TIMEOUT: { category: 'transient', when: 'no answer from the kernel within the request timeout (3 s by default)' },
   NSBOX_ERR_DUMP_INTR: { category: 'transient', when: 'a dump was interrupted by concurrent changes on every try; no partial data is returned' },
+  NSBOX_ERR_ETCD: { category: 'transient', when: 'the overlay\'s etcd cluster did not answer (or refused) a call: the message names the endpoints; nothing of the call is left behind' },
   NSBOX_ERR_NFT_GENERATION: { category: 'transient', when: 'an nf_tables transaction was computed against a ruleset generation another process has since changed (nothing was applied): read again and retry' },
   ABORT_ERR: { category: 'transient', when: 'a request was cancelled by its AbortSignal (Node\'s own code for this)' },
   NSBOX_ERR_DECODE: { category: 'internal', when: 'malformed netlink bytes' },

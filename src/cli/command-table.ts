@@ -34,6 +34,7 @@ export const COMMAND_FILES: readonly CommandFile[] = [
   { names: ['lab'], load: () => import('./commands/lab.js') },
   { names: ['cni'], load: () => import('./commands/cni.js') },
   { names: ['agent'], load: () => import('./commands/agent.js') },
+  { names: ['overlay'], load: () => import('./commands/overlay.js') },
   { names: ['version'], load: () => import('./commands/version.js') },
 ];
 

@@ -93,8 +93,22 @@ function checkSameBridge(config: PluginConfig, net: NetworkView): void {
   if ((net.config.ipamPlugin ?? NSBOX_IPAM) !== ipamType) throw contradiction(net, 'ipam.type', ipamType, net.config.ipamPlugin ?? NSBOX_IPAM);
 }
 
+/**
+ * An overlay network (docs/overlay.md) is made by `nsbox network create --driver overlay`, never
+ * from a CNI config: a config naming one attaches to it when its range is the overlay's subnet
+ * (each host's gateway is its own block's, so the config's is not compared); the bridge fields
+ * do not apply.
+ */
+function checkSameOverlay(config: PluginConfig, net: NetworkView): void {
+  const overlay = net.config.overlay!;
+  if (config.ipam.kind !== 'nsbox') throw contradiction(net, 'ipam.type', config.ipam.type, NSBOX_IPAM);
+  const ours = config.ipam.ranges.map((r) => r.subnet.cidr);
+  if (ours.length !== 1 || ours[0] !== overlay.subnet) throw contradiction(net, 'ipam.ranges', ours, [overlay.subnet]);
+}
+
 /** Code 7 naming the first field of the config that contradicts the existing network. */
 function checkSameNetwork(config: PluginConfig, net: NetworkView): void {
+  if (net.driver === 'overlay' && net.config.overlay !== undefined) return checkSameOverlay(config, net);
   checkSameBridge(config, net);
   if (config.ipam.kind !== 'nsbox') return; // the subnets are the IPAM plugin's
   for (const family of [4, 6] as const) {

@@ -52,6 +52,11 @@ export class Manager {
     return this.#root.dir;
   }
 
+  /** The root's host name (--host / NSBOX_HOST, kept in ROOT/host), or undefined. */
+  get hostName(): string | undefined {
+    return this.#root.host;
+  }
+
   /** The labs' records (src/lab/): each lab's validated file, its state and its active faults. */
   get labs(): LabRecords {
     return this.#root.labs;

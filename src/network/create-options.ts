@@ -8,7 +8,7 @@
 import { ConfigError } from '../errors.js';
 import { ipVersion } from '../net/ip.js';
 import type { MacvlanMode } from '../netlink/route/schema/link-macvlan.js';
-import type { NetworkRecord } from '../store/index.js';
+import type { NetworkRecord, OverlayConfig } from '../store/index.js';
 import { checkGateway, defaultGateway, parseSubnet, type Subnet } from './ipam.js';
 
 export type { MacvlanMode } from '../netlink/route/schema/link-macvlan.js';
@@ -43,6 +43,11 @@ export interface NetworkCreateOptions {
    * `assign`), and `nsbox connect` refuses the network.
    */
   ipamPlugin?: string;
+  /**
+   * overlay: the network as etcd holds it and this host's block in it, claimed by the caller
+   * (src/overlay/join.ts) before the record is made.
+   */
+  overlay?: OverlayConfig;
 }
 
 export const DEFAULT_MTU = 1500;

@@ -58,13 +58,15 @@ export interface CreateRequest {
 }
 
 /** The driver's part of a network's record. */
-export type DriverConfig = Pick<NetworkConfig, 'bridge' | 'managedBridge' | 'parent' | 'macvlanMode'>;
+export type DriverConfig = Pick<NetworkConfig, 'bridge' | 'managedBridge' | 'parent' | 'macvlanMode' | 'overlay'>;
 
 /** validate()'s answer. */
 export interface DriverPlan {
   /** The subnets the network gets: those given, and any the driver picked. */
   subnets: Subnet[];
   config: DriverConfig;
+  /** The MTU the network gets when none was given (overlay: the underlay's less the encapsulation). */
+  mtu?: number;
 }
 
 /** The link attach() makes for a sandbox. */

@@ -8,8 +8,9 @@ import { bridgeDriver } from './bridge.js';
 import type { NetworkDriverName } from './create-options.js';
 import type { NetworkDriver } from './driver.js';
 import { macvlanDriver } from './macvlan.js';
+import { overlayDriver } from './overlay.js';
 
-const DRIVERS: Readonly<Record<NetworkDriverName, NetworkDriver>> = { bridge: bridgeDriver, macvlan: macvlanDriver };
+const DRIVERS: Readonly<Record<NetworkDriverName, NetworkDriver>> = { bridge: bridgeDriver, macvlan: macvlanDriver, overlay: overlayDriver };
 
 /** The drivers' names, as `--driver` takes them. */
 export const DRIVER_NAMES = Object.keys(DRIVERS) as readonly NetworkDriverName[];

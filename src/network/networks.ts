@@ -19,6 +19,7 @@ import { deleteLink, type DriverContext } from './driver.js';
 import { driverOf } from './drivers.js';
 import { checkAssignable, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
 import { checkName } from './names.js';
+import { inBlock } from './overlay.js';
 
 export const DEFAULT_NETWORK = 'nsbox0';
 
@@ -172,7 +173,7 @@ export class Networks {
     const subnets = withGateways(plan.subnets, options);
     const config: NetworkConfig = {
       subnets: subnets.map((s) => ({ subnet: s.subnet.cidr, gateway: s.gateway })),
-      mtu: checked.mtu, internal: options.internal === true, ...plan.config,
+      mtu: options.mtu === undefined ? plan.mtu ?? checked.mtu : checked.mtu, internal: options.internal === true, ...plan.config,
       ...(driver.name === 'bridge' ? { masquerade: options.masquerade !== false } : {}),
       ...(options.ipamPlugin !== undefined ? { ipamPlugin: options.ipamPlugin } : {}),
     };
@@ -282,8 +283,13 @@ export class Networks {
           checkAssignable(s.subnet, s.gateway, wanted);
           address = wanted;
           if (taken.has(address)) throw new NsboxError(`address ${address} is already in use on network ${rec.name}`, 'NSBOX_ERR_IN_USE');
+          if (fam === 4 && rec.config.overlay !== undefined && !inBlock(rec.config.overlay, wanted)) {
+            throw new ConfigError(`address ${wanted} is outside this host's block ${rec.config.overlay.block} of network ${rec.name}`, 'ip');
+          }
         } else {
-          address = nextFree(s.subnet, s.gateway, taken);
+          // an overlay network leases from this host's block (L2: the sandboxes take the whole subnet's prefix)
+          const from = fam === 4 && rec.config.overlay !== undefined ? parseSubnet(rec.config.overlay.block) : s.subnet;
+          address = nextFree(from, s.gateway, taken);
           if (address === undefined) throw new NsboxError(`network ${rec.name} has no free address left in ${s.subnet.cidr}`, 'NSBOX_ERR_EXHAUSTED');
         }
         out.push(address);

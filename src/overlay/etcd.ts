@@ -517,7 +517,9 @@ export class LeaseKeeper {
   /** Resume `options.id` if the server still has it, else grant a new lease; then keep it alive. */
   static async start(etcd: Etcd, options: LeaseKeeperOptions): Promise<LeaseKeeper> {
     const k = new LeaseKeeper(etcd, options);
-    if (options.id !== undefined && options.id !== '0' && (await etcd.timeToLive(options.id)) > 0) k.#id = options.id;
+    // LeaseTimeToLive answers whole seconds, rounded down: 0 is a lease with less than a second
+    // left (-1 one that is gone), so it is renewed at once rather than taken for lost.
+    if (options.id !== undefined && options.id !== '0' && (await etcd.timeToLive(options.id)) >= 0 && (await etcd.keepAliveOnce(options.id)) > 0) k.#id = options.id;
     else k.#id = await etcd.grant(options.ttl);
     k.#schedule(k.#interval());
     return k;

@@ -83,6 +83,18 @@ const MIGRATIONS: readonly string[] = [
      heal_at     TEXT,
      PRIMARY KEY (lab, name)
    ) STRICT;`,
+  // Overlay networks (docs/overlay.md): the driver's CHECK gains 'overlay'. SQLite cannot change a
+  // CHECK in place: the table is made again (its documented 12 steps; migrate() turns foreign
+  // keys off around it and checks them before committing).
+  `CREATE TABLE networks_next (
+     name        TEXT PRIMARY KEY,
+     driver      TEXT NOT NULL CHECK (driver IN ('bridge', 'macvlan', 'overlay')),
+     created_at  TEXT NOT NULL,
+     config      TEXT NOT NULL
+   ) STRICT;
+   INSERT INTO networks_next (name, driver, created_at, config) SELECT name, driver, created_at, config FROM networks;
+   DROP TABLE networks;
+   ALTER TABLE networks_next RENAME TO networks;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -142,11 +154,21 @@ function migrate(db: Db): void {
     throw new NsboxError(`the state database ${db.name} has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`, 'NSBOX_ERR_STORE');
   }
   if (current === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    const now = db.pragma('user_version', { simple: true }) as number; // another process may have migrated meanwhile
-    for (let v = now; v < SCHEMA_VERSION; v++) {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }
-  }).immediate();
+  // A table made again (a CHECK changed) must not cascade into the tables referring to it:
+  // foreign keys are off while migrating (a no-op inside a transaction, so set before it) and
+  // checked before the commit.
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      const now = db.pragma('user_version', { simple: true }) as number; // another process may have migrated meanwhile
+      for (let v = now; v < SCHEMA_VERSION; v++) {
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+      }
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new NsboxError(`migrating ${db.name}: ${broken.length} rows break a foreign key`, 'NSBOX_ERR_STORE');
+    }).immediate();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
 }

@@ -6,7 +6,7 @@ export {
   SandboxRecords, emptyConfig, type SandboxRecord, type SandboxConfig, type SandboxState, type InterfaceRecord,
 } from './sandbox-records.js';
 export {
-  NetworkRecords, type NetworkRecord, type NetworkConfig, type SubnetRecord, type Lease,
+  NetworkRecords, type NetworkRecord, type NetworkConfig, type OverlayConfig, type SubnetRecord, type Lease,
 } from './network-records.js';
 export { PortRecords, type PortRecord, type PortState, type PortKey } from './port-records.js';
 export { HostSettings, type HostSetting } from './host-settings.js';

@@ -30,11 +30,31 @@ export interface NetworkConfig {
    * nsbox's leases: the subnets are learned from its answers, and only nsbox-cni attaches.
    */
   ipamPlugin?: string;
+  /** overlay: the network as etcd holds it and this host's part of it (docs/overlay.md). */
+  overlay?: OverlayConfig;
+}
+
+/** An overlay network on this host: its definition in etcd, and this host's block. */
+export interface OverlayConfig {
+  /** The whole network's subnet (L2: the sandboxes' prefix; L3: the blocks' parent). */
+  subnet: string;
+  vni: number;
+  blockPrefixLength: number;
+  mode: 'l3' | 'l2';
+  /** VXLAN UDP port. */
+  port: number;
+  /** The MTU given at create (else derived from the underlay). */
+  mtu?: number;
+  /** This host's block: its addresses are leased from it. */
+  block: string;
+  /** This host in etcd, and its underlay address. */
+  hostId: string;
+  underlay: string;
 }
 
 export interface NetworkRecord {
   name: string;
-  driver: 'bridge' | 'macvlan';
+  driver: 'bridge' | 'macvlan' | 'overlay';
   createdAt: string;
   config: NetworkConfig;
 }
@@ -50,7 +70,7 @@ export interface Lease {
 
 interface NetworkRow {
   name: string;
-  driver: 'bridge' | 'macvlan';
+  driver: 'bridge' | 'macvlan' | 'overlay';
   created_at: string;
   config: string;
 }

@@ -33,6 +33,10 @@ export interface EtcdMember {
 
 export interface EtcdFixture {
   members: EtcdMember[];
+  /** The bridge in the test's namespace the members hang off (10.251.N.0/24; .1 is the test's side). */
+  bridge: string;
+  /** 10.251.N: addresses .100 and up are free for simulated hosts on the same bridge. */
+  subnetPrefix: string;
   /** Client URLs of every member. */
   endpoints: string[];
   /** The member that is the leader now (etcdctl endpoint status). */
@@ -106,6 +110,8 @@ export async function startEtcdCluster(size = 3): Promise<EtcdFixture> {
   const logOf = (m: EtcdMember): string => join(dir, `${m.name}.log`);
   const fixture: EtcdFixture = {
     members,
+    bridge,
+    subnetPrefix: `10.251.${net}`,
     endpoints: members.map((m) => m.clientUrl),
     leader() {
       const live = members.filter((m) => m.process !== undefined).map((m) => m.clientUrl);

@@ -3,19 +3,54 @@
  *
  * `nsbox agent [--socket PATH]`: the host agent (agent/server.ts) on the state root
  * (--root / NSBOX_ROOT), serving CNI calls forwarded by the native shim, until SIGTERM or
- * SIGINT (the calls in flight finish first). Logs one line per call on stderr.
+ * SIGINT (the calls in flight finish first). Logs one line per call on stderr. On a root with
+ * an etcd cluster (`--etcd`, NSBOX_ETCD, or remembered from `network create --driver overlay`)
+ * it also runs the overlay loop (src/overlay/agent-loop.ts): this host's liveness lease, keys,
+ * and the data plane of its overlay networks kept as etcd says.
  */
 import { Agent } from '../../agent/server.js';
 import { CniService } from '../../agent/cni-service.js';
 import { defaultSocket } from '../../agent/socket-path.js';
 import type { AgentService } from '../../agent/service.js';
 import type { Register } from '../context.js';
+import { NsboxError } from '../../errors.js';
+import { OverlayAgent } from '../../overlay/agent-loop.js';
+import { resolveEtcdSettings, type EtcdFlags } from '../../overlay/settings.js';
+import { addEtcdOptions } from './overlay-network.js';
+
+interface AgentFlags extends EtcdFlags {
+  socket?: string;
+  leaseTtl?: string;
+  underlay?: string;
+  resync?: string;
+  grace?: string;
+}
+
+function positive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new NsboxError(`${flag} ${JSON.stringify(text)}: a whole number ≥ 1`, 'NSBOX_ERR_USAGE');
+  return n;
+}
 
 export const register: Register = (program, run) => {
-  program.command('agent').description('serve CNI calls from the nsbox-cni shim on a unix socket (default ROOT/agent.sock) until SIGTERM')
+  const cmd = program.command('agent').description('serve CNI calls from the nsbox-cni shim on a unix socket (default ROOT/agent.sock) until SIGTERM; with etcd, keep this host in the overlay')
     .option('--socket <path>', 'the socket (root-only, 0600); the shim finds it through NSBOX_AGENT_SOCKET, else ROOT/agent.sock')
-    .action((opts: { socket?: string }) => run(async ({ manager }) => {
+    .option('--lease-ttl <s>', 'overlay: the liveness lease\'s TTL in seconds (default 10)')
+    .option('--underlay <addr>', 'overlay: this host\'s underlay address (default: the source address toward etcd)')
+    .option('--resync <s>', 'overlay: seconds between full reconciles of the kernel (default 60)')
+    .option('--grace <s>', 'overlay: seconds a departed host\'s entries stay (default 2 × TTL)');
+  addEtcdOptions(cmd);
+  cmd.action((opts: AgentFlags) => run(async ({ manager }) => {
       const log = (line: string): void => { process.stderr.write(`nsbox agent: ${line}\n`); };
+      const settings = resolveEtcdSettings(manager.root, opts, { required: false });
+      const ttl = positive(opts.leaseTtl, '--lease-ttl');
+      const resync = positive(opts.resync, '--resync');
+      const grace = positive(opts.grace, '--grace');
+      const overlay = settings === undefined ? undefined : new OverlayAgent({
+        manager, settings, ttl, underlay: opts.underlay, log,
+        resyncMs: resync === undefined ? undefined : resync * 1000, graceMs: grace === undefined ? undefined : grace * 1000,
+      });
       const services = new Map<string, AgentService>([['cni', new CniService(manager, log)]]);
       const agent = new Agent({ socket: opts.socket ?? defaultSocket(manager.root), services, log });
       const stop = (signal: NodeJS.Signals): void => {
@@ -25,8 +60,9 @@ export const register: Register = (program, run) => {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       try {
-        await agent.serve();
+        await agent.serve(() => { void overlay?.start().catch((err: unknown) => log(`overlay: ${(err as Error).message}`)); });
       } finally {
+        overlay?.stop();
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
       }

@@ -83,6 +83,16 @@ const RELEASED: readonly string[] = [
      heal_at     TEXT,
      PRIMARY KEY (lab, name)
    ) STRICT;`,
+  // Overlay networks: the driver's CHECK gains 'overlay' (the table made again).
+  `CREATE TABLE networks_next (
+     name        TEXT PRIMARY KEY,
+     driver      TEXT NOT NULL CHECK (driver IN ('bridge', 'macvlan', 'overlay')),
+     created_at  TEXT NOT NULL,
+     config      TEXT NOT NULL
+   ) STRICT;
+   INSERT INTO networks_next (name, driver, created_at, config) SELECT name, driver, created_at, config FROM networks;
+   DROP TABLE networks;
+   ALTER TABLE networks_next RENAME TO networks;`,
 ];
 
 const file = (dir: string): string => join(dir, 'nsbox.db');
@@ -190,6 +200,21 @@ void test('migrates from every intermediate version to the schema a fresh databa
     assert.deepEqual(db.prepare('SELECT name, key, state, labels, config FROM sandboxes').all(),
       [{ name: 'kept', key: '/k', state: 'ready', labels: '{}', config: '{}' }], `from ${version}: the rows survive`);
   }
+});
+
+void test('the overlay migration keeps networks and the leases referring to them, and then takes overlay networks', (t) => {
+  const dir = tempStoreDir(t);
+  databaseAt(dir, 5);
+  const old = new Database(file(dir));
+  old.pragma('foreign_keys = ON');
+  old.prepare("INSERT INTO networks (name, driver, created_at, config) VALUES ('n', 'bridge', 'x', '{}')").run();
+  old.prepare("INSERT INTO leases (network, address, owner, ifname, created_at) VALUES ('n', '10.0.0.2', '/k', 'eth0', 'x')").run();
+  old.close();
+  const db = openTestDb(t, dir);
+  assert.deepEqual(db.prepare('SELECT network, address FROM leases').all(), [{ network: 'n', address: '10.0.0.2' }]);
+  assert.deepEqual(db.prepare('SELECT name FROM networks').all(), [{ name: 'n' }]);
+  db.prepare("INSERT INTO networks (name, driver, created_at, config) VALUES ('o', 'overlay', 'x', '{}')").run();
+  assert.throws(() => db.prepare("INSERT INTO leases (network, address, owner, ifname, created_at) VALUES ('nope', '10.0.0.3', '/k', 'eth0', 'x')").run(), /FOREIGN KEY/);
 });
 
 void test('a database with a newer schema is refused with NSBOX_ERR_STORE and left as it was, with nothing held open', (t) => {

@@ -10,6 +10,8 @@ import { NLM_F } from '../../wire/header.js';
 import { AF, NTF, NUD, RTM } from '../schema/constants.js';
 import { decodeNeighMessage, encodeNeighMessage, type NeighMessage } from '../schema/neigh.js';
 import { parseIp } from '../../../net/cidr.js';
+import type { AttrWriter } from '../../wire/attr.js';
+import type { NetlinkError } from '../../../errors.js';
 
 export type Neighbor = NeighMessage;
 
@@ -63,6 +65,9 @@ function buildMessage(o: NeighborOptions, forDelete: boolean): NeighMessage {
   };
 }
 
+/** How many messages replaceMany/delMany put in one datagram (~60 bytes each, acks 36 bytes each). */
+export const NEIGH_BATCH_SIZE = 256;
+
 export class NeighOps {
   readonly #socket: NetlinkSocket;
 
@@ -87,6 +92,40 @@ export class NeighOps {
     const msg = buildMessage(options, true);
     if (msg.family === AF.BRIDGE) msg.lladdr = options.lladdr;
     await this.#socket.request(RTM.DELNEIGH, 0, (w) => encodeNeighMessage(w, msg), undefined, req);
+  }
+
+  /**
+   * `replace` of many entries, NEIGH_BATCH_SIZE to a datagram (what `ip -batch` / `bridge -batch`
+   * do with one process). Every entry is checked before anything is sent; the first refusal
+   * rejects (the entries before it are written).
+   */
+  async replaceMany(entries: readonly NeighborOptions[], req?: RequestOptions): Promise<void> {
+    const msgs = entries.map((o) => buildMessage(o, false));
+    for (let at = 0; at < msgs.length; at += NEIGH_BATCH_SIZE) {
+      await this.#socket.requestBatch(msgs.slice(at, at + NEIGH_BATCH_SIZE).map((m) => ({
+        type: RTM.NEWNEIGH, flags: NLM_F.CREATE | NLM_F.REPLACE, body: (w: AttrWriter) => encodeNeighMessage(w, m),
+      })), req);
+    }
+  }
+
+  /** `del` of many entries, NEIGH_BATCH_SIZE to a datagram; an entry already gone (ENOENT) is counted as gone, not an error. */
+  async delMany(entries: readonly NeighborOptions[], req?: RequestOptions): Promise<{ deleted: number; gone: number }> {
+    const msgs = entries.map((o) => {
+      const m = buildMessage(o, true);
+      if (m.family === AF.BRIDGE) m.lladdr = o.lladdr;
+      return m;
+    });
+    const report = { deleted: 0, gone: 0 };
+    for (let at = 0; at < msgs.length; at += NEIGH_BATCH_SIZE) {
+      const replies = await this.#socket.requestBatch(msgs.slice(at, at + NEIGH_BATCH_SIZE).map((m) => ({
+        type: RTM.DELNEIGH, body: (w: AttrWriter) => encodeNeighMessage(w, m), tolerate: (e: NetlinkError) => (e.code === 'ENOENT' ? 'gone' : undefined),
+      })), req);
+      for (const r of replies) {
+        if (r.length === 0) report.deleted++;
+        else report.gone++;
+      }
+    }
+    return report;
   }
 
   /** `ip neigh show [dev DEV]` / `bridge fdb show`. */

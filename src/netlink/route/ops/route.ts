@@ -19,6 +19,7 @@ import { enumCodec } from '../../wire/enum-codec.js';
 import { NetlinkError } from '../../../errors.js';
 import { errnoNumber } from '../../../errno.js';
 import { scopeNumber, type Scope } from './addr.js';
+import type { AttrWriter } from '../../wire/attr.js';
 
 /** rtm_protocol of the routes nsbox owns (`ip route show proto 110`). */
 export const NSBOX_ROUTE_PROTOCOL = 110;
@@ -103,6 +104,9 @@ export function toRoute(m: RouteMessage): Route {
   return { ...m, destination: m.dst === undefined ? 'default' : cidrText({ address: m.dst, prefixLen: m.dstLen }) };
 }
 
+/** How many messages replaceMany/delMany put in one datagram. */
+export const ROUTE_BATCH_SIZE = 256;
+
 export class RouteOps {
   readonly #socket: NetlinkSocket;
 
@@ -132,6 +136,32 @@ export class RouteOps {
   async del(options: RouteOptions, req?: RequestOptions): Promise<void> {
     const msg = buildMessage(options, true);
     await this.#socket.request(RTM.DELROUTE, 0, (w) => encodeRouteMessage(w, msg), undefined, req);
+  }
+
+  /** `replace` of many routes, ROUTE_BATCH_SIZE to a datagram (`ip -batch`); all checked before anything is sent, the first refusal rejects. */
+  async replaceMany(routes: readonly RouteOptions[], req?: RequestOptions): Promise<void> {
+    const msgs = routes.map((o) => buildMessage(o, false));
+    for (let at = 0; at < msgs.length; at += ROUTE_BATCH_SIZE) {
+      await this.#socket.requestBatch(msgs.slice(at, at + ROUTE_BATCH_SIZE).map((m) => ({
+        type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: (w: AttrWriter) => encodeRouteMessage(w, m),
+      })), req);
+    }
+  }
+
+  /** `del` of many routes, ROUTE_BATCH_SIZE to a datagram; one already gone (ESRCH) is counted as gone, not an error. */
+  async delMany(routes: readonly RouteOptions[], req?: RequestOptions): Promise<{ deleted: number; gone: number }> {
+    const msgs = routes.map((o) => buildMessage(o, true));
+    const report = { deleted: 0, gone: 0 };
+    for (let at = 0; at < msgs.length; at += ROUTE_BATCH_SIZE) {
+      const replies = await this.#socket.requestBatch(msgs.slice(at, at + ROUTE_BATCH_SIZE).map((m) => ({
+        type: RTM.DELROUTE, body: (w: AttrWriter) => encodeRouteMessage(w, m), tolerate: (e: NetlinkError) => (e.code === 'ESRCH' ? 'gone' : undefined),
+      })), req);
+      for (const r of replies) {
+        if (r.length === 0) report.deleted++;
+        else report.gone++;
+      }
+    }
+    return report;
   }
 
   /** `ip route show [table T] [dev DEV]` (`ip -6 route show`). */

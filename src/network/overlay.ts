@@ -1,0 +1,105 @@
+/**
+ * Layer: network.
+ *
+ * The overlay driver (docs/overlay.md): a network shared by hosts over VXLAN, whose definition
+ * and address blocks live in etcd (src/overlay/, which claims this host's block before it
+ * creates the record with `overlay` in its options). Here only this host's side: the devices
+ * (the vxlan device and the local bridge, made by the overlay data plane,
+ * src/overlay/dataplane/) and per sandbox a veth whose host end is a port of that bridge, as
+ * the bridge driver does. L3 mode: the record's subnet is this host's block, its gateway on
+ * the local bridge, other blocks routed through the vxlan device. L2 mode: the record's subnet
+ * is the whole network's (one broadcast domain), addresses leased from this host's block only.
+ * The MTU is the underlay link's less the VXLAN overhead (50 bytes over IPv4) unless given.
+ */
+import { ConfigError } from '../errors.js';
+import { parseNetwork, subnetContains } from '../net/cidr.js';
+import type { NetworkRecord, OverlayConfig } from '../store/index.js';
+import { ensureOverlayDevices, removeOverlayDevices, type OverlayLocal, type OverlayNetworkSpec } from '../overlay/dataplane/index.js';
+import { deleteLink, type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
+import { parseSubnet } from './ipam.js';
+import { hostVethName, vethTag } from './names.js';
+
+/** VXLAN over IPv4: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
+export const VXLAN_OVERHEAD_V4 = 50;
+
+/** The data plane's view of a network record. */
+export function overlaySpec(name: string, o: OverlayConfig, mtu?: number): OverlayNetworkSpec {
+  return { name, vni: o.vni, subnet: o.subnet, blockPrefixLength: o.blockPrefixLength, mode: o.mode, mtu: mtu ?? o.mtu, port: o.port };
+}
+
+/** This host's part of a network record, as the data plane takes it. */
+export function overlayLocal(o: OverlayConfig): OverlayLocal {
+  return { hostId: o.hostId, underlay: o.underlay, block: o.block };
+}
+
+function requireOverlay(network: NetworkRecord): OverlayConfig {
+  const o = network.config.overlay;
+  if (o === undefined) throw new ConfigError(`network ${network.name} has no overlay settings`, 'driver');
+  return o;
+}
+
+async function validate({ options }: CreateRequest, ctx: DriverContext): Promise<DriverPlan> {
+  const o = options.overlay;
+  if (o === undefined) throw new ConfigError('an overlay network is created against etcd: nsbox network create NET --driver overlay --etcd URL [--subnet CIDR]', 'driver');
+  const subnet = parseSubnet(o.subnet);
+  const block = parseSubnet(o.block);
+  if (subnet.family !== 4) throw new ConfigError(`overlay subnet ${o.subnet}: IPv4 only`, 'subnet');
+  if (!subnetContains(subnet, block.address) || block.prefixLen < subnet.prefixLen) throw new ConfigError(`block ${o.block} is not inside ${o.subnet}`, 'subnet');
+  // the underlay address must be this host's: the vxlan device's `local` and `dev`
+  const addrs = await ctx.host().addr.list({ family: 4 });
+  const held = addrs.find((a) => (a.local ?? a.address) === o.underlay);
+  if (held === undefined) throw new ConfigError(`underlay address ${o.underlay} is not on any link of this host (give --underlay ADDR)`, 'underlay');
+  let mtu = options.mtu ?? o.mtu;
+  if (mtu === undefined) {
+    const link = await ctx.host().link.get({ index: held.index });
+    mtu = (link.mtu ?? 1500) - VXLAN_OVERHEAD_V4;
+  }
+  return { subnets: [o.mode === 'l3' ? block : subnet], config: { overlay: o }, mtu };
+}
+
+function conflict(config: DriverConfig, other: NetworkRecord): ConfigError | undefined {
+  const mine = config.overlay;
+  const theirs = other.config.overlay;
+  if (mine !== undefined && theirs !== undefined && mine.vni === theirs.vni) return new ConfigError(`VNI ${mine.vni} is already used by overlay network ${other.name}`, 'vni');
+  return undefined;
+}
+
+async function setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolean> {
+  const o = requireOverlay(network);
+  await ensureOverlayDevices(overlaySpec(network.name, o, network.config.mtu), overlayLocal(o), { rtnl: ctx.host() });
+  return false;
+}
+
+/** A veth: the sandbox end born inside, the host end a port of the network's local bridge. */
+async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverContext): Promise<{ hostIf: string }> {
+  const o = requireOverlay(network);
+  const devices = await ensureOverlayDevices(overlaySpec(network.name, o, network.config.mtu), overlayLocal(o), { rtnl: ctx.host() });
+  const host = ctx.host();
+  const br = await host.link.get({ name: devices.bridge });
+  const hostIf = hostVethName(link.owner, network.name);
+  await host.link.add({
+    name: hostIf, kind: 'veth', mtu: network.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(link.owner), numTxQueues: 1, numRxQueues: 1,
+    peer: { name: link.ifname, netnsFd: link.netnsFd, mtu: network.config.mtu, address: link.mac },
+  });
+  return { hostIf };
+}
+
+function hostLinks(network: NetworkRecord, owner: string): string[] {
+  return [hostVethName(owner, network.name)];
+}
+
+async function detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void> {
+  for (const name of hostLinks(network, owner)) await deleteLink(ctx.host(), name);
+}
+
+async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void> {
+  const o = network.config.overlay;
+  if (o !== undefined) await removeOverlayDevices(overlaySpec(network.name, o, network.config.mtu), { rtnl: ctx.host() });
+}
+
+/** Whether `address` may be leased on an overlay network: inside this host's block. */
+export function inBlock(o: OverlayConfig, address: string): boolean {
+  return subnetContains(parseNetwork(o.block, 'block', { prefixRequired: true }), address);
+}
+
+export const overlayDriver: NetworkDriver = { name: 'overlay', validate, conflict, setUp, attach, hostLinks, detach, tearDown };

@@ -1,0 +1,304 @@
+/**
+ * Layer: overlay.
+ *
+ * The agent's overlay loop (research B3.3), started by `nsbox agent` on a root that has an etcd
+ * cluster (settings.ts):
+ * 1. the liveness lease: the id kept in ROOT/overlay/agent.json is resumed if etcd still has it
+ *    (a restarted agent: no delete event at the peers), else a new one; renewed on the same id
+ *    through errors and outages (LeaseKeeper); a new lease only when etcd says the old one is
+ *    gone, and then the host and endpoint keys are put again — unless `overlay leave` revoked
+ *    it (agent.json says `left`): then the loop stops;
+ * 2. the host key (underlay address, VTEP MAC per network) and this host's endpoint keys
+ *    (one per leased address of its overlay networks: L2 needs them, L3 shows them), both on
+ *    the lease, published from the store on every tick;
+ * 3. list + watch of the prefix into the model (model.ts); every change debounced (~50 ms),
+ *    then a tick: networks seen in etcd joined (join.ts), and each local overlay network's
+ *    data plane brought to the model's desired state (reconcileOverlay: idempotent, replace);
+ * 4. a full tick every `resyncMs` (default 60 s) against the kernel, and a look at the store
+ *    every second (a sandbox connected publishes its endpoint at once);
+ * 5. a host gone from etcd keeps its entries for `graceMs` (default 2 × TTL), then they go;
+ * 6. etcd unreachable: nothing is reconciled from a model that was never listed, and a listed
+ *    model only changes by etcd's events, so the data plane is never flushed.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Manager } from '../managed/index.js';
+import { macFromIPv4 } from '../network/index.js';
+import { LeaseKeeper, type Etcd, type ListWatch } from './etcd.js';
+import { Keyspace, type HostValue } from './keyspace.js';
+import { joinNetwork, sourceAddressTo } from './join.js';
+import { OverlayModel, type LocalNetwork } from './model.js';
+import { connectEtcd, hasLeft, readAgentState, writeAgentState, type EtcdSettings } from './settings.js';
+import { ensureOverlayDevices, reconcileOverlay } from './dataplane/index.js';
+
+export interface OverlayAgentOptions {
+  manager: Manager;
+  settings: EtcdSettings;
+  /** Lease TTL in seconds (default 10). */
+  ttl?: number;
+  /** This host's underlay address (default: each network's, as its record has it). */
+  underlay?: string;
+  /** Full reconcile period (default 60 000 ms). */
+  resyncMs?: number;
+  /** How long a departed host's entries stay (default 2 × TTL). */
+  graceMs?: number;
+  /** Join every overlay network seen in etcd (default true). */
+  joinAll?: boolean;
+  log: (line: string) => void;
+}
+
+const DEBOUNCE_MS = 50;
+const AGENT_VERSION = 'nsbox-agent/1';
+
+/** The kernel's boot id (a host key from before a reboot is told apart). */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+const LOCAL_POLL_MS = 1000;
+
+export class OverlayAgent {
+  readonly #o: OverlayAgentOptions;
+  readonly #ks: Keyspace;
+  readonly #ttl: number;
+  readonly #model: OverlayModel;
+  readonly #hostId: string;
+  #etcd: Etcd | undefined;
+  #keeper: LeaseKeeper | undefined;
+  #watch: ListWatch | undefined;
+  #listed = false;
+  #stopped = false;
+  #chain: Promise<void> = Promise.resolve();
+  #debounce: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  readonly #timers: NodeJS.Timeout[] = [];
+  /** What this agent put and the model may not have seen yet: key → value, lease and revision. */
+  readonly #published = new Map<string, { value: string; lease: string; revision: number }>();
+  #underlay: string | undefined;
+  #localDigest = '';
+  readonly #joinFailures = new Map<string, string>();
+  #lastError = '';
+  /** Ticks done (status, tests). */
+  ticks = 0;
+
+  constructor(options: OverlayAgentOptions) {
+    this.#o = options;
+    this.#ks = new Keyspace(options.settings.prefix);
+    this.#ttl = options.ttl ?? 10;
+    this.#model = new OverlayModel(this.#ks, options.graceMs ?? 2 * this.#ttl * 1000);
+    this.#hostId = options.manager.hostName ?? hostname();
+  }
+
+  get leaseId(): string | undefined {
+    return this.#keeper?.id;
+  }
+
+  #logError(what: string, err: unknown): void {
+    const line = `${what}: ${(err as Error).message}`;
+    if (line !== this.#lastError) this.#o.log(line); // the same failure once, not every 250 ms
+    this.#lastError = line;
+  }
+
+  /** Take the lease (waiting through an etcd outage), then list, watch and reconcile until stop(). */
+  async start(): Promise<void> {
+    const etcd = connectEtcd(this.#o.settings);
+    this.#etcd = etcd;
+    const root = this.#o.manager.root;
+    const previous = readAgentState(root);
+    for (let wait = 250; !this.#stopped; wait = Math.min(wait * 2, 2000)) {
+      try {
+        this.#keeper = await LeaseKeeper.start(etcd, {
+          ttl: this.#ttl, id: previous?.leaseId,
+          onNewLease: (id, lost) => this.#newLease(id, lost),
+          onError: (err) => this.#logError('lease renewal', err),
+        });
+        break;
+      } catch (err) {
+        this.#logError('taking the liveness lease', err);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    if (this.#stopped || this.#keeper === undefined) return;
+    const resumed = previous?.leaseId === this.#keeper.id;
+    this.#saveState(); // before saying so: the lease is in agent.json once the line is out
+    this.#o.log(`overlay: host ${this.#hostId}, lease ${this.#keeper.id} (${resumed ? 'resumed' : 'new'}, TTL ${this.#ttl} s), etcd ${this.#o.settings.endpoints.join(',')}`);
+    this.#watch = etcd.listAndWatch(this.#ks.prefix, {
+      onReset: (kvs, revision) => {
+        this.#model.reset(kvs, revision, Date.now());
+        this.#listed = true;
+        this.#schedule(0);
+      },
+      onEvents: (events, revision) => {
+        this.#model.apply(events, revision, Date.now());
+        this.#schedule(DEBOUNCE_MS);
+      },
+      onError: (err) => this.#logError('watch', err),
+    });
+    this.#timers.push(setInterval(() => this.#schedule(0), this.#o.resyncMs ?? 60_000));
+    this.#timers.push(setInterval(() => { if (this.#localChanged()) this.#schedule(0); }, LOCAL_POLL_MS));
+  }
+
+  #saveState(): void {
+    if (this.#keeper === undefined) return;
+    try {
+      const now = readAgentState(this.#o.manager.root);
+      if (now?.left === true && now.leaseId === this.#keeper.id) return; // `overlay leave` wrote it: kept for #newLease
+      writeAgentState(this.#o.manager.root, { leaseId: this.#keeper.id, revision: this.#model.revision, ttl: this.#ttl });
+    } catch (err) {
+      this.#logError('saving the agent state', err);
+    }
+  }
+
+  #newLease(id: string, lost: string): void {
+    const state = readAgentState(this.#o.manager.root);
+    if (state?.left === true && state.leaseId === lost) {
+      this.#o.log(`overlay: lease ${lost} was revoked by \`overlay leave\`: stopping the overlay loop`);
+      void this.#etcd?.revoke(id).catch(() => undefined);
+      this.stop();
+      return;
+    }
+    this.#o.log(`overlay: lease ${lost} was lost; keys put again on lease ${id}`);
+    this.#published.clear();
+    this.#saveState();
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    if (this.#debounce !== undefined) {
+      if (ms > 0) return; // one pending tick covers it
+      clearTimeout(this.#debounce);
+    }
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      this.#chain = this.#chain.then(() => this.#tick()).catch((err: unknown) => this.#logError('reconcile', err));
+    }, ms);
+  }
+
+  /** The local overlay networks, from the store. */
+  #locals(): (LocalNetwork & { mode: 'l3' | 'l2'; vni: number; leases: { address: string; sandbox: string }[] })[] {
+    return this.#o.manager.networks().flatMap((n) => {
+      const o = n.config.overlay;
+      if (n.driver !== 'overlay' || o === undefined) return [];
+      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox })) }];
+    });
+  }
+
+  #localChanged(): boolean {
+    let digest: string;
+    try {
+      digest = JSON.stringify(this.#locals());
+    } catch {
+      return false;
+    }
+    if (digest === this.#localDigest) return false;
+    this.#localDigest = digest;
+    return true;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped || !this.#listed || this.#etcd === undefined || this.#keeper === undefined) return;
+    const etcd = this.#etcd;
+    // networks seen in etcd and not here: joined
+    if (this.#o.joinAll !== false) {
+      const local = new Set(this.#o.manager.networks().map((n) => n.name));
+      for (const net of this.#model.networks.keys()) {
+        if (local.has(net) || hasLeft(this.#o.manager.root, net)) continue;
+        try {
+          await joinNetwork(this.#o.manager, etcd, this.#ks, this.#o.settings.endpoints, net, { underlay: this.#o.underlay });
+          this.#joinFailures.delete(net);
+          this.#o.log(`overlay: joined network ${net}`);
+        } catch (err) {
+          const why = (err as Error).message;
+          if (this.#joinFailures.get(net) !== why) this.#o.log(`overlay: joining ${net}: ${why}`);
+          this.#joinFailures.set(net, why);
+        }
+      }
+    }
+    const locals = this.#locals();
+    // this host's devices and keys
+    if (this.#underlay === undefined) this.#underlay = this.#o.underlay ?? await sourceAddressTo(this.#o.settings.endpoints[0]!).catch(() => undefined);
+    const host: HostValue = { underlay: this.#underlay ?? locals[0]?.underlay ?? '', vtepMacs: {}, agentVersion: AGENT_VERSION, bootId: bootId() };
+    for (const l of locals) {
+      const d = this.#model.desired(l);
+      if (d === undefined) continue;
+      const devices = await ensureOverlayDevices(d.network, d.local);
+      host.vtepMacs[l.name] = devices.vtepMac;
+      if (host.underlay === '') host.underlay = l.underlay;
+    }
+    const wanted = new Map<string, string>();
+    if (host.underlay !== '') wanted.set(this.#ks.host(this.#hostId), JSON.stringify(host));
+    for (const l of locals) {
+      for (const lease of l.leases) {
+        if (!lease.address.includes('.')) continue;
+        wanted.set(this.#ks.endpoint(l.name, lease.address), JSON.stringify({ hostId: this.#hostId, mac: macFromIPv4(lease.address), sandbox: lease.sandbox }));
+      }
+    }
+    await this.#publish(wanted);
+    // the data plane of each local network
+    this.#model.expire(Date.now());
+    for (const l of locals) {
+      const d = this.#model.desired(l);
+      if (d === undefined) continue;
+      const counts = await reconcileOverlay(d);
+      if (counts.added + counts.replaced + counts.removed > 0) {
+        this.#o.log(`overlay: ${l.name}: ${counts.added} added, ${counts.replaced} replaced, ${counts.removed} removed (${d.peers.length} peers, ${d.endpoints.length} remote endpoints)`);
+      }
+    }
+    // a departed host's grace ends: reconcile then
+    const next = this.#model.expire(Date.now());
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    if (next !== undefined) this.#graceTimer = setTimeout(() => this.#schedule(0), Math.max(0, next - Date.now()) + 10);
+    this.ticks++;
+    this.#saveState();
+  }
+
+  /** Put what differs from what etcd has of this host, delete this host's keys it should not have; all on the lease. */
+  async #publish(wanted: Map<string, string>): Promise<void> {
+    const etcd = this.#etcd!;
+    const lease = this.#keeper!.id;
+    // what etcd has of this host: the model's, and what was put since the model's revision
+    const have = new Map<string, { value: string; lease: string }>();
+    const mine = this.#model.hosts.get(this.#hostId);
+    const hostKey = this.#ks.host(this.#hostId);
+    if (mine !== undefined) have.set(hostKey, { value: JSON.stringify(mine), lease: this.#model.leases.get(hostKey) ?? '0' });
+    for (const [net, eps] of this.#model.endpoints) {
+      for (const [ip, e] of eps) {
+        const key = this.#ks.endpoint(net, ip);
+        if (e.hostId === this.#hostId) have.set(key, { value: JSON.stringify({ hostId: e.hostId, mac: e.mac, sandbox: e.sandbox }), lease: this.#model.leases.get(key) ?? '0' });
+      }
+    }
+    for (const [key, p] of this.#published) {
+      if (p.revision <= this.#model.revision) this.#published.delete(key);
+      else if (p.value === '') have.delete(key);
+      else have.set(key, p);
+    }
+    for (const [key, value] of wanted) {
+      const h = have.get(key);
+      if (h?.value === value && h.lease === lease) continue;
+      const revision = await etcd.put(key, value, { lease });
+      this.#published.set(key, { value, lease, revision });
+    }
+    for (const key of have.keys()) {
+      if (wanted.has(key)) continue;
+      await etcd.delete(key);
+      this.#published.set(key, { value: '', lease: '0', revision: this.#model.revision + 1 });
+    }
+  }
+
+  /** Stop renewing (the lease then expires after its TTL unless the next agent resumes it) and watching; the data plane stays. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#keeper?.stop();
+    this.#watch?.stop();
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#saveState();
+    void this.#chain.finally(() => this.#etcd?.close());
+  }
+}
