@@ -12,10 +12,11 @@ import { checkLinkName } from '../netlink/route/ops/index.js';
 import { IFF } from '../netlink/route/schema/constants.js';
 import type { NetworkRecord } from '../store/index.js';
 import { asConfigError } from './config-error.js';
+import { addBridgePort, bridgePortHostLinks, removeBridgePort } from './bridge-port.js';
 import { deleteLink, type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
 import { foreignRoutes, pickFreeSubnet } from './host-routes.js';
 import { parseSubnet, randomMac } from './ipam.js';
-import { bridgeTag, defaultBridgeName, hostVethName, vethTag } from './names.js';
+import { bridgeTag, defaultBridgeName } from './names.js';
 
 async function validate({ name, options, subnets }: CreateRequest, ctx: DriverContext): Promise<DriverPlan> {
   const bridge = options.bridgeName ?? defaultBridgeName(name);
@@ -89,31 +90,15 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
   await setUp(network, ctx);
   const host = ctx.host();
   const br = await host.link.get({ name: network.config.bridge! });
-  const hostIf = hostVethName(link.owner, network.name);
-  // The host end never makes IPv6 link-local addresses: no DAD, MLD or router
-  // solicitations flooding the bridge, whose cost grows with the number of ports.
-  await host.link.add({
-    name: hostIf, kind: 'veth', mtu: network.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(link.owner), numTxQueues: 1, numRxQueues: 1,
-    peer: { name: link.ifname, netnsFd: link.netnsFd, mtu: network.config.mtu, address: link.mac },
-  });
+  const hostIf = await addBridgePort(host, br.index, network, link);
   // Hairpin: with br_netfilter, a sandbox reaching its own published port gets the DNAT'ed
   // frame back through the port it came in on.
   if (link.hairpin !== false) await host.link.set({ name: hostIf }, { bridgePort: { hairpin: true } });
   return { hostIf };
 }
 
-/** The host end. Deleting the sandbox's end deletes it too; this makes sure (the sandbox's end may not have been found). */
-/** The host end of the sandbox's veth. */
-function hostLinks(network: NetworkRecord, owner: string): string[] {
-  return [hostVethName(owner, network.name)];
-}
-
-async function detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void> {
-  for (const name of hostLinks(network, owner)) await deleteLink(ctx.host(), name);
-}
-
 async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void> {
   if (network.config.managedBridge && network.config.bridge !== undefined) await deleteLink(ctx.host(), network.config.bridge);
 }
 
-export const bridgeDriver: NetworkDriver = { name: 'bridge', validate, conflict, setUp, attach, hostLinks, detach, tearDown };
+export const bridgeDriver: NetworkDriver = { name: 'bridge', validate, conflict, setUp, attach, hostLinks: bridgePortHostLinks, detach: removeBridgePort, tearDown };

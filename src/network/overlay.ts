@@ -15,9 +15,9 @@ import { ConfigError } from '../errors.js';
 import { parseNetwork, subnetContains } from '../net/cidr.js';
 import type { NetworkRecord, OverlayConfig } from '../store/index.js';
 import { ensureOverlayDevices, removeOverlayDevices, type OverlayLocal, type OverlayNetworkSpec } from '../overlay/dataplane/index.js';
-import { deleteLink, type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
+import { addBridgePort, bridgePortHostLinks, removeBridgePort } from './bridge-port.js';
+import { type CreateRequest, type DriverConfig, type DriverContext, type DriverPlan, type LinkRequest, type NetworkDriver } from './driver.js';
 import { parseSubnet } from './ipam.js';
-import { hostVethName, vethTag } from './names.js';
 
 /** VXLAN over IPv4: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
 export const VXLAN_OVERHEAD_V4 = 50;
@@ -76,20 +76,8 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
   const devices = await ensureOverlayDevices(overlaySpec(network.name, o, network.config.mtu), overlayLocal(o), { rtnl: ctx.host() });
   const host = ctx.host();
   const br = await host.link.get({ name: devices.bridge });
-  const hostIf = hostVethName(link.owner, network.name);
-  await host.link.add({
-    name: hostIf, kind: 'veth', mtu: network.config.mtu, master: br.index, up: true, addrGenMode: 'none', alias: vethTag(link.owner), numTxQueues: 1, numRxQueues: 1,
-    peer: { name: link.ifname, netnsFd: link.netnsFd, mtu: network.config.mtu, address: link.mac },
-  });
+  const hostIf = await addBridgePort(host, br.index, network, link);
   return { hostIf };
-}
-
-function hostLinks(network: NetworkRecord, owner: string): string[] {
-  return [hostVethName(owner, network.name)];
-}
-
-async function detach(network: NetworkRecord, owner: string, ctx: DriverContext): Promise<void> {
-  for (const name of hostLinks(network, owner)) await deleteLink(ctx.host(), name);
 }
 
 async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void> {
@@ -102,4 +90,4 @@ export function inBlock(o: OverlayConfig, address: string): boolean {
   return subnetContains(parseNetwork(o.block, 'block', { prefixRequired: true }), address);
 }
 
-export const overlayDriver: NetworkDriver = { name: 'overlay', validate, conflict, setUp, attach, hostLinks, detach, tearDown };
+export const overlayDriver: NetworkDriver = { name: 'overlay', validate, conflict, setUp, attach, hostLinks: bridgePortHostLinks, detach: removeBridgePort, tearDown };

@@ -10,15 +10,14 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/package-root.js';
 import { type NsboxRoot } from '../../helpers/cli.js';
 import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
-import { udpAcross } from '../../helpers/lab.js';
+import { inNode, pings, udpAcross, writeLab } from '../../helpers/lab.js';
 
 const labFile = (lab: string): string => `lab: ${lab}
 networks:
@@ -42,22 +41,6 @@ links:
     b: { node: n2, iface: eth2, address: 10.40.0.2/30 }
     impair: { a->b: { loss: 30% } }
 `;
-
-function writeLab(t: TestContext, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nsbt-lab-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lab.yaml');
-  writeFileSync(file, text);
-  return file;
-}
-
-/** Run a command in a sandbox's namespace (through its /run/netns name). */
-function inNode(sandbox: string, cmd: string, ...args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('nsenter', [`--net=/run/netns/${sandbox}`, cmd, ...args], { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
-
-const pings = (sandbox: string, to: string): boolean => inNode(sandbox, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', to).ok;
 
 const hostLinks = (): string[] => (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname).sort();
 

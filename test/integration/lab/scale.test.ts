@@ -10,17 +10,17 @@
  *   ever appears in the host (`ip monitor link` in the host sees none during the whole `up`),
  *   traffic crosses it, and `down` removes it.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Manager } from '../../../src/managed/index.js';
 import { ETC_NETNS_DIR } from '../../../src/managed/names.js';
 import { hostVethName } from '../../../src/lab/naming.js';
 import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
+import { pings, writeLab } from '../../helpers/lab.js';
 
 const NODES = ['n0', 'n1', 'n2', 'n3'];
 const lanAddress = (i: number): string => `10.71.0.${10 + i}`;
@@ -37,14 +37,6 @@ links:
     a: { node: n0, iface: p2p0, address: 10.72.0.1/30, mac: "02:00:00:00:72:01" }
     b: { node: n1, iface: p2p1, address: 10.72.0.2/30 }
 `;
-
-function writeLab(t: TestContext, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nsbt-lab-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lab.yaml');
-  writeFileSync(file, text);
-  return file;
-}
 
 const hostsOf = (sandbox: string): string => readFileSync(join(ETC_NETNS_DIR, sandbox, 'hosts'), 'utf8');
 /** The lines of a hosts file that name `name` first. */
@@ -63,7 +55,6 @@ function assertStarNames(lab: string): void {
 }
 
 const ipJson = <T>(sandbox: string, ...args: string[]): T => JSON.parse(spawnSync('ip', ['-n', sandbox, '-j', ...args], { encoding: 'utf8' }).stdout || '[]') as T;
-const pings = (sandbox: string, to: string): boolean => spawnSync('ip', ['netns', 'exec', sandbox, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', to]).status === 0;
 
 test('deferNames: connects inside write no hosts file until the scope ends, then all of them; a plain connect writes them at once', async (t) => {
   const r = labRootForTest(t);
