@@ -51,6 +51,9 @@ export async function main(argv: string[]): Promise<number> {
       const code = await action(ctx);
       phase('cli: command done');
       if (typeof code === 'number') exitCode = code;
+    } catch (err) {
+      // a damaged or long-locked state database: said with the file and what to do
+      throw ctx.manager.explainStoreError(err) ?? err;
     } finally {
       // Said once, the first time nsbox changes the host (e.g. turns on forwarding); with --json
       // stderr carries errors only (the change is in the state database, host_settings).

@@ -6,7 +6,7 @@
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
@@ -106,15 +106,87 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** How long a statement waits for another process's write transaction before it fails (SQLITE_BUSY). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/** Processes holding a POSIX lock (SQLite's) on one of `files`, from /proc/locks: "pid 123 (nsbox)". */
+function lockHolders(files: readonly string[]): string[] {
+  const inodes = new Set<number>();
+  for (const f of files) {
+    try {
+      inodes.add(statSync(f).ino);
+    } catch {
+      // not there (no -shm yet)
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return [];
+  }
+  const pids = new Set<string>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // 1: POSIX  ADVISORY  WRITE 1234 00:2a:5678 0 EOF
+    const inode = Number(f[5]?.split(':')[2]);
+    if (f[1] === 'POSIX' && inodes.has(inode) && f[4] !== String(process.pid)) pids.add(f[4]!);
+  }
+  return [...pids].map((pid) => {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      comm = ` (${comm}: ${readlinkSync(`/proc/${pid}/exe`)})`;
+    } catch {
+      comm = comm === '' ? '' : ` (${comm})`;
+    }
+    return `pid ${pid}${comm}`;
+  });
+}
+
+/**
+ * A SQLite error of the state database `file` as an error saying what is wrong and what to do
+ * (NSBOX_ERR_STORE; NSBOX_ERR_BUSY for a lock held too long), or undefined for any other error.
+ * nsbox never resets or rewrites a damaged database: the file is left for the user to look at.
+ */
+export function explainStoreError(err: unknown, file: string): NsboxError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const what = `${code}: ${(err as Error).message}`;
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    return new NsboxError(`the state database ${file} is damaged (${what}); nsbox left it as it is: move it aside ` +
+      `(mv ${file} ${file}.damaged, with its -wal and -shm) to start with an empty one, then \`nsbox gc\` removes what the lost records held, or restore it from a backup`, 'NSBOX_ERR_STORE', { cause: err });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    const holders = lockHolders([file, `${file}-wal`, `${file}-shm`]);
+    return new NsboxError(`the state database ${file} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s (${holders.length > 0 ? `held by ${holders.join(', ')}` : 'its holder not found in /proc/locks'}): ` +
+      'wait for it to finish and run the command again, or stop it if it is stuck; nothing was changed', 'NSBOX_ERR_BUSY', { cause: err });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_PERM')) {
+    return new NsboxError(`the state database ${file} cannot be used (${what}): check that its directory is writable by this user and has space`, 'NSBOX_ERR_STORE', { cause: err });
+  }
+  return undefined;
+}
+
+export interface OpenDbOptions {
+  /** How long to wait for another process's lock (default BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
+}
+
 /** Open (creating if needed) the state database in `dir`. */
-export function openDb(dir: string): Db {
+export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'nsbox.db');
   closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
   const Sqlite = loadSqlite();
   phase('store: better-sqlite3 loaded');
-  const db = new Sqlite(file, { timeout: 10_000, nativeBinding });
+  let db: Db;
+  try {
+    db = new Sqlite(file, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS, nativeBinding });
+  } catch (err) {
+    throw explainStoreError(err, file) ?? err;
+  }
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -122,7 +194,7 @@ export function openDb(dir: string): Db {
     migrate(db);
   } catch (err) {
     db.close(); // a refused database (e.g. a newer schema) is not held open
-    throw err;
+    throw explainStoreError(err, file) ?? err;
   }
   for (const suffix of ['-wal', '-shm']) {
     try {
@@ -141,6 +213,15 @@ function migrate(db: Db): void {
     throw new NsboxError(`the state database ${db.name} has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`, 'NSBOX_ERR_STORE');
   }
   if (current === SCHEMA_VERSION) return;
+  // A database with data is copied before it changes: ROOT/nsbox.db.v<N>.bak, a consistent
+  // copy (VACUUM INTO), kept; a migration that goes wrong never costs the user their state.
+  if (current > 0) {
+    const backup = `${db.name}.v${current}.bak`;
+    if (!existsSync(backup)) {
+      db.exec(`VACUUM INTO '${backup.replace(/'/g, "''")}'`);
+      chmodSync(backup, 0o600);
+    }
+  }
   db.transaction(() => {
     const now = db.pragma('user_version', { simple: true }) as number; // another process may have migrated meanwhile
     for (let v = now; v < SCHEMA_VERSION; v++) {
