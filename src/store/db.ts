@@ -6,7 +6,7 @@
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
@@ -177,7 +177,21 @@ export interface OpenDbOptions {
 export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'nsbox.db');
-  closeSync(openSync(file, 'a', 0o600)); // create it private before SQLite does
+  // Never through a symlink (or onto a device, a directory): SQLite would write its pages, and
+  // nsbox its modes, wherever one planted in the root points.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let st;
+    try {
+      st = lstatSync(f);
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) {
+      throw new NsboxError(`the state database's file ${f} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, which nsbox never makes or follows: remove it (after checking what it is)`, 'NSBOX_ERR_STORE');
+    }
+  }
+  const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = constants;
+  closeSync(openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)); // create it private before SQLite does
   chmodSync(file, 0o600);
   const Sqlite = loadSqlite();
   phase('store: better-sqlite3 loaded');
