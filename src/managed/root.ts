@@ -226,7 +226,7 @@ export class StateRoot {
   }
 
   /** Hold the sandbox's lock while `fn` runs. */
-  locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     checkName('sandbox', name); // before its lock file is made: an invalid name leaves nothing behind
     return this.#withLock(`${name}.lock`, fn);
   }
@@ -237,12 +237,12 @@ export class StateRoot {
   }
 
   /** Hold the lab's lock while `fn` runs (an `up`, a `down`, a fault applied or healed). */
-  labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> {
+  async labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> {
     return this.#withLock(`_lab.${checkLabName(lab)}.lock`, fn);
   }
 
   /** Try the lab's lock without waiting; undefined when another process holds it (an `up` is running). */
-  tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> {
+  async tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> {
     return this.#tryLock(`_lab.${checkLabName(lab)}.lock`, fn);
   }
 
@@ -252,7 +252,7 @@ export class StateRoot {
   }
 
   /** Hold the run lock of a `nsbox run` sandbox for its whole life. */
-  runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     checkName('sandbox', name);
     return this.#withLock(`${name}.run`, fn);
   }

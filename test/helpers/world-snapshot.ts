@@ -46,11 +46,13 @@ export function tree(dir: string): string[] {
   return out;
 }
 
-const VOLATILE = new Set(['valid_life_time', 'preferred_life_time', 'expires', 'used', 'updated', 'confirmed']);
+/** Timers, and carrier state: a veth's far end coming up moves its bridge's operstate a moment later, nothing nsbox did. */
+const VOLATILE = new Set(['valid_life_time', 'preferred_life_time', 'expires', 'used', 'updated', 'confirmed', 'operstate']);
+const CARRIER_FLAGS = new Set(['LOWER_UP', 'NO-CARRIER', 'M-DOWN', 'tentative']);
 
 function ipJson(...args: string[]): unknown {
   const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
+    if (Array.isArray(v)) return v.filter((x) => !CARRIER_FLAGS.has(x as string)).map(strip);
     if (v === null || typeof v !== 'object') return v;
     return Object.fromEntries(Object.entries(v).filter(([k]) => !VOLATILE.has(k)).map(([k, x]) => [k, strip(x)]));
   };
@@ -64,7 +66,8 @@ export function kernelSnapshot(): Record<string, unknown> {
     addrs: ipJson('addr', 'show'),
     routes: ipJson('route', 'show', 'table', 'all'),
     routes6: ipJson('-6', 'route', 'show', 'table', 'all'),
-    ruleset: execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }),
+    // counters move with any packet (an IPv6 router solicitation on a bridge): their values are not state
+    ruleset: execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }).replace(/counter packets \d+ bytes \d+/g, 'counter'),
     netns: existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [],
     etcNetns: existsSync('/etc/netns') ? readdirSync('/etc/netns').sort() : [],
   };
@@ -81,4 +84,16 @@ export function stateSnapshot(root: string, dirs: readonly string[] = []): Recor
 /** The state root's rows and files, the given directories' files, and the kernel. */
 export function worldSnapshot(root: string, dirs: readonly string[] = []): Record<string, unknown> {
   return { ...stateSnapshot(root, dirs), kernel: kernelSnapshot() };
+}
+
+/** kernelSnapshot once two in a row agree (what a test just set up settles: addresses, carriers), at most ~5 s. */
+export async function settledKernelSnapshot(): Promise<Record<string, unknown>> {
+  let last = kernelSnapshot();
+  for (let i = 0; i < 25; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const next = kernelSnapshot();
+    if (JSON.stringify(next) === JSON.stringify(last)) return next;
+    last = next;
+  }
+  return last;
 }

@@ -23,7 +23,7 @@ import { CliHarness } from '../../helpers/cli-inprocess.js';
 import { assertRefused, commandShapes, invalidArgv } from '../../helpers/fuzz-argv.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
-import { kernelSnapshot, stateSnapshot, worldSnapshot } from '../../helpers/world-snapshot.js';
+import { kernelSnapshot, settledKernelSnapshot, stateSnapshot, worldSnapshot } from '../../helpers/world-snapshot.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const KERNEL_EVERY = Number(process.env.FUZZ_KERNEL_EVERY ?? 50);
@@ -44,6 +44,7 @@ test(`fuzzed argv (${RUNS} runs): always refused with exit 2 or 3 and a message,
   const t0 = performance.now();
   const shapes = await commandShapes();
   assert.ok(shapes.length > 40, `the command table has ${shapes.length} commands`);
+  await settledKernelSnapshot();
   const before = worldSnapshot(r.root, [cwd]);
   const stateBefore = stateSnapshot(r.root, [cwd]);
   const modes: Record<string, number> = {};

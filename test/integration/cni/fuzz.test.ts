@@ -20,7 +20,7 @@ import { ManagedBackend, Manager } from '../../../src/cni/managed-backend.js';
 import { rootForTest } from '../../helpers/cli.js';
 import { invalidName } from '../../helpers/fuzz-argv.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
-import { kernelSnapshot, stateSnapshot, worldSnapshot } from '../../helpers/world-snapshot.js';
+import { kernelSnapshot, settledKernelSnapshot, stateSnapshot, worldSnapshot } from '../../helpers/world-snapshot.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -74,6 +74,7 @@ test(`fuzzed CNI configs and environments (${RUNS} runs): a spec error object or
   const manager = Manager.open({ root: r.root });
   t.after(() => manager.close());
   const backend = new ManagedBackend(manager);
+  await settledKernelSnapshot();
   const before = worldSnapshot(r.root);
   const stateBefore = stateSnapshot(r.root);
   const outcomes: Record<string, number> = {};
