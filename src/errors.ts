@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   NSBOX_ERR_LAB_FILE: { category: 'usage', when: 'a lab topology file (docs/labs.md) that is not valid YAML or not a valid lab: every problem listed as FILE:LINE:COL: path: message' },
   NSBOX_ERR_NAME: { category: 'usage', when: 'a generated interface name would exceed 15 bytes' },
   NSBOX_ERR_MOUNT_NAMESPACE: { category: 'usage', when: 'nsbox runs in a mount namespace of its own (`ip netns exec H nsbox …`, `unshare -m nsbox …`) where a sandbox\'s namespace file would vanish with the command: nothing was made; run `nsenter --net=/run/netns/H nsbox …` instead' },
+  NSBOX_ERR_PERMISSION: { category: 'usage', when: 'nsbox was refused a privileged step (EPERM, EACCES) while running without root (CAP_SYS_ADMIN and CAP_NET_ADMIN): run it as root' },
   NSBOX_ERR_NOT_NETNS: { category: 'usage', when: 'a file given as a network namespace is not one' },
   NSBOX_ERR_NOT_SUPPORTED: { category: 'usage', when: 'a feature this version does not have yet (a lab fault\'s signal, a delay or jitter asked of a running lab): nothing was changed' },
   NSBOX_ERR_NOT_FOUND: { category: 'not-found', when: 'no such sandbox, network, interface, host link, route or default route' },

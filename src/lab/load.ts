@@ -7,9 +7,9 @@
  * checks across values (check.ts) once the schema holds. Each problem's position is the YAML
  * node at its path, or at the nearest parent that exists (a missing key: its mapping).
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
-import { LabFileError, type LabProblem } from '../errors.js';
+import { LabFileError, NsboxError, type LabProblem } from '../errors.js';
 import { checkLab } from './check.js';
 import type { LabSpec } from './model.js';
 import { pathText, type PathSegment, type RawProblem } from './problems.js';
@@ -92,9 +92,40 @@ export function parseLab(text: string, file: string): LabSpec {
   return spec;
 }
 
+/** The largest lab file read (the 1000-node example is ~100 KiB): a device or a runaway file is refused, not read. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A lab file's text. A path that is no file (a NUL in it, a directory, a device, more than
+ * 16 MiB, unreadable) is NSBOX_ERR_LAB_FILE naming it; a missing one keeps its ENOENT.
+ */
+async function readLabText(path: string): Promise<string> {
+  const refuse = (why: string, cause?: unknown): NsboxError =>
+    new NsboxError(`cannot read lab file ${JSON.stringify(path)}: ${why}; give the path of a YAML lab file`, 'NSBOX_ERR_LAB_FILE', { cause });
+  if (typeof path !== 'string' || path.includes('\0')) throw refuse('a path cannot hold a NUL byte');
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
+    throw refuse((err as Error).message, err);
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw refuse('it is a directory');
+    if (!st.isFile()) throw refuse('it is not a regular file');
+    if (st.size > MAX_FILE_BYTES) throw refuse(`it has ${st.size} bytes, more than ${MAX_FILE_BYTES}`);
+    return await handle.readFile('utf8');
+  } catch (err) {
+    throw err instanceof NsboxError ? err : refuse((err as Error).message, err);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Read, parse and validate a lab file. */
 export async function loadLabFile(path: string): Promise<LabSpec> {
-  return parseLab(await readFile(path, 'utf8'), path);
+  return parseLab(await readLabText(path), path);
 }
 
 /** Validate a lab given as a plain object (no YAML, so problems have paths but no positions). */

@@ -95,6 +95,8 @@ export interface Connection {
  * keeps them for its command's life).
  */
 export async function connect(root: StateRoot, network: string, name: string, o: ConnectOptions = {}): Promise<Connection> {
+  // the sandbox first: a bad or unknown name must not make the default network on its way to the error
+  root.record(name);
   if (network === DEFAULT_NETWORK) await root.networks.ensureDefault();
   return withAdopted(root, name, async (adopted, rec) => {
     const row = await connectAdopted(root, adopted, rec, network, o);

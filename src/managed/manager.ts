@@ -9,7 +9,8 @@
  * each method is one line into the module that does the work.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { InterfaceRecord, LabRecords, PortRecord, SandboxRecord } from '../store/index.js';
+import { explainStoreError, type InterfaceRecord, type LabRecords, type PortRecord, type SandboxRecord } from '../store/index.js';
+import { join } from 'node:path';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 import { DEFAULT_ROOT, StateRoot, type RootOptions } from './root.js';
@@ -55,6 +56,11 @@ export class Manager {
   /** The root's host name (--host / NSBOX_HOST, kept in ROOT/host), or undefined. */
   get hostName(): string | undefined {
     return this.#root.host;
+  }
+
+  /** A SQLite error of this root's database as one saying what is wrong and what to do (store/db.ts), else undefined. */
+  explainStoreError(err: unknown): Error | undefined {
+    return explainStoreError(err, join(this.#root.dir, 'nsbox.db'));
   }
 
   /** The labs' records (src/lab/): each lab's validated file, its state and its active faults. */

@@ -6,6 +6,7 @@
  * that is already gone.
  */
 import { NsboxError } from '../errors.js';
+import { checkName } from '../network/index.js';
 import type { Lease, NetworkInfo } from '../network/index.js';
 import type { StateRoot } from './root.js';
 
@@ -33,6 +34,7 @@ export function networkView(root: StateRoot, name: string): NetworkView {
 /** Remove networks no sandbox is connected to; `removed: false` for one that was already gone. */
 export async function removeNetworks(root: StateRoot, names: readonly string[]): Promise<{ name: string; removed: boolean }[]> {
   const out: { name: string; removed: boolean }[] = [];
+  for (const name of names) checkName('network', name); // an invalid name is refused, not "already gone"
   for (const name of names) {
     if (root.networks.get(name) === undefined) {
       out.push({ name, removed: false });

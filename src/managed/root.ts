@@ -28,6 +28,8 @@ export const IPROUTE_NETNS_DIR = '/run/netns';
 /** The file in a root that holds its host name. */
 const HOST_FILE = 'host';
 const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** A lab's name (src/lab/schema.ts has the same rule for the file's `lab:`): it names ROOT/labs/LAB and a lock file. */
+const LAB_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export interface RootOptions {
   /** The state directory (default NSBOX_ROOT, else /var/lib/nsbox). */
@@ -45,6 +47,22 @@ export function checkHostName(host: string): string {
     throw new TypeError(`invalid host name ${JSON.stringify(host)}: 1 to 63 characters of letters, digits, '_', '.', '-', starting with a letter or digit`);
   }
   return host;
+}
+
+/** A lab name checked before it names a file (TypeError otherwise: '..', '/', NUL, overlong never reach a path). */
+export function checkLabName(lab: string): string {
+  if (typeof lab !== 'string' || !LAB_RE.test(lab)) {
+    throw new TypeError(`invalid lab name ${JSON.stringify(lab.length > 80 ? `${lab.slice(0, 80)}…` : lab)}: 1 to 63 letters, digits, '-' or '_', starting with a letter or digit`);
+  }
+  return lab;
+}
+
+/** A lock file's name: one path component, never '..', '/' or NUL (a name that would escape ROOT/locks is a bug above). */
+function lockPath(dir: string, file: string): string {
+  if (file.includes('/') || file.includes('\0') || file === '.' || file === '..' || file.length > 255) {
+    throw new NsboxError(`refusing lock file name ${JSON.stringify(file)}: not one file name in ${join(dir, 'locks')}`, 'NSBOX_ERR_USAGE');
+  }
+  return join(dir, 'locks', file);
 }
 
 export class StateRoot {
@@ -197,18 +215,19 @@ export class StateRoot {
    * `_lab.LAB.lock` serialises the changes to a lab (src/lab/).
    */
   async #withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-    const res = await withFileLock(join(this.dir, 'locks', file), fn);
+    const res = await withFileLock(lockPath(this.dir, file), fn);
     if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
     return res.value;
   }
 
   async #tryLock<T>(file: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const res = await withFileLock(join(this.dir, 'locks', file), fn, { wait: false });
+    const res = await withFileLock(lockPath(this.dir, file), fn, { wait: false });
     return res.locked ? res.value : undefined;
   }
 
   /** Hold the sandbox's lock while `fn` runs. */
-  locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    checkName('sandbox', name); // before its lock file is made: an invalid name leaves nothing behind
     return this.#withLock(`${name}.lock`, fn);
   }
 
@@ -218,22 +237,23 @@ export class StateRoot {
   }
 
   /** Hold the lab's lock while `fn` runs (an `up`, a `down`, a fault applied or healed). */
-  labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> {
-    return this.#withLock(`_lab.${lab}.lock`, fn);
+  async labLocked<T>(lab: string, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`_lab.${checkLabName(lab)}.lock`, fn);
   }
 
   /** Try the lab's lock without waiting; undefined when another process holds it (an `up` is running). */
-  tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> {
-    return this.#tryLock(`_lab.${lab}.lock`, fn);
+  async tryLabLocked<T>(lab: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.#tryLock(`_lab.${checkLabName(lab)}.lock`, fn);
   }
 
   /** The directory of a lab's files (its supervisor's socket and logs): ROOT/labs/LAB. */
   labDir(lab: string): string {
-    return join(this.dir, 'labs', lab);
+    return join(this.dir, 'labs', checkLabName(lab));
   }
 
   /** Hold the run lock of a `nsbox run` sandbox for its whole life. */
-  runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async runLocked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    checkName('sandbox', name);
     return this.#withLock(`${name}.run`, fn);
   }
 

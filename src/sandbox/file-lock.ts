@@ -14,7 +14,8 @@
  * yield: it blocks on flock(2) itself, so a section that awaited while holding the lock would
  * block the same process's next taker for ever.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { NsboxError } from '../errors.js';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_EX, LOCK_NB, flock } from '../sys/index.js';
@@ -37,6 +38,23 @@ async function queued<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = constants;
+
+/**
+ * Open (creating it 0600) a lock file, never through a symlink: one planted in the lock
+ * directory would make nsbox create or append to a file elsewhere (O_NOFOLLOW: ELOOP).
+ */
+function openLockFile(path: string): number {
+  try {
+    return openSync(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new NsboxError(`the lock file ${path} is a symbolic link, which nsbox never makes or follows: remove it (rm ${path}) and run the command again`, 'NSBOX_ERR_CONFLICT', { cause: err });
+    }
+    throw err;
+  }
+}
+
 /** Retry delays while another process holds the lock: 1 ms doubling to 25 ms. */
 const MAX_RETRY_MS = 25;
 
@@ -49,7 +67,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   if (!wait && queues.has(path)) return { locked: false };
   return queued(path, async () => {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const fd = openSync(path, 'a', 0o600);
+    const fd = openLockFile(path);
     try {
       for (let delay = 1; !flock(fd, LOCK_EX | LOCK_NB); delay = Math.min(delay * 2, MAX_RETRY_MS)) {
         if (!wait) return { locked: false };
@@ -65,7 +83,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
 /** Run the synchronous `fn` holding an exclusive flock on `path` (created if needed), waiting for it. */
 export function withFileLockSync<T>(path: string, fn: () => T): T {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openSync(path, 'a', 0o600);
+  const fd = openLockFile(path);
   try {
     flock(fd, LOCK_EX);
     return fn();

@@ -6,7 +6,7 @@
  * transaction. The schema is versioned with PRAGMA user_version and migrated forward on open.
  */
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { phase } from '../trace.js';
@@ -99,6 +99,73 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** How long a statement waits for another process's write transaction before it fails (SQLITE_BUSY). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/** Processes holding a POSIX lock (SQLite's) on one of `files`, from /proc/locks: "pid 123 (nsbox)". */
+function lockHolders(files: readonly string[]): string[] {
+  const inodes = new Set<number>();
+  for (const f of files) {
+    try {
+      inodes.add(statSync(f).ino);
+    } catch {
+      // not there (no -shm yet)
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return [];
+  }
+  const pids = new Set<string>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // 1: POSIX  ADVISORY  WRITE 1234 00:2a:5678 0 EOF
+    const inode = Number(f[5]?.split(':')[2]);
+    if (f[1] === 'POSIX' && inodes.has(inode) && f[4] !== String(process.pid)) pids.add(f[4]!);
+  }
+  return [...pids].map((pid) => {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      comm = ` (${comm}: ${readlinkSync(`/proc/${pid}/exe`)})`;
+    } catch {
+      comm = comm === '' ? '' : ` (${comm})`;
+    }
+    return `pid ${pid}${comm}`;
+  });
+}
+
+/**
+ * A SQLite error of the state database `file` as an error saying what is wrong and what to do
+ * (NSBOX_ERR_STORE; NSBOX_ERR_BUSY for a lock held too long), or undefined for any other error.
+ * nsbox never resets or rewrites a damaged database: the file is left for the user to look at.
+ */
+export function explainStoreError(err: unknown, file: string): NsboxError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  const what = `${code}: ${(err as Error).message}`;
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    return new NsboxError(`the state database ${file} is damaged (${what}); nsbox left it as it is: move it aside ` +
+      `(mv ${file} ${file}.damaged, with its -wal and -shm) to start with an empty one, then \`nsbox gc\` removes what the lost records held, or restore it from a backup`, 'NSBOX_ERR_STORE', { cause: err });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    const holders = lockHolders([file, `${file}-wal`, `${file}-shm`]);
+    return new NsboxError(`the state database ${file} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s (${holders.length > 0 ? `held by ${holders.join(', ')}` : 'its holder not found in /proc/locks'}): ` +
+      'wait for it to finish and run the command again, or stop it if it is stuck; nothing was changed', 'NSBOX_ERR_BUSY', { cause: err });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_PERM')) {
+    return new NsboxError(`the state database ${file} cannot be used (${what}): check that its directory is writable by this user and has space`, 'NSBOX_ERR_STORE', { cause: err });
+  }
+  return undefined;
+}
+
+export interface OpenDbOptions {
+  /** How long to wait for another process's lock (default BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
+}
+
 /**
  * Whether the file is an SQLite database already in WAL mode (its header's read and write
  * versions are 2: https://sqlite.org/fileformat2.html#database_header); created here, mode
@@ -106,7 +173,20 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * in WAL mode is opened without setting it again (a write lock and ~1 ms of every command).
  */
 function prepareFile(file: string): boolean {
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
+  // Never through a symlink (or onto a device, a directory): SQLite would write its pages, and
+  // nsbox its modes, wherever one planted in the root points.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let st;
+    try {
+      st = lstatSync(f);
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) {
+      throw new NsboxError(`the state database's file ${f} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, which nsbox never makes or follows: remove it (after checking what it is)`, 'NSBOX_ERR_STORE');
+    }
+  }
+  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
     if ((fstatSync(fd).mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
     const header = Buffer.alloc(20);
@@ -117,13 +197,18 @@ function prepareFile(file: string): boolean {
 }
 
 /** Open (creating if needed) the state database in `dir`. */
-export function openDb(dir: string): Db {
+export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'nsbox.db');
   const wal = prepareFile(file);
   sqlite ??= loadSqlite();
   phase('store: better-sqlite3 loaded');
-  const db = new sqlite.Database(file, { timeout: 10_000, nativeBinding: sqlite.nativeBinding });
+  let db: Db;
+  try {
+    db = new sqlite.Database(file, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS, nativeBinding: sqlite.nativeBinding });
+  } catch (err) {
+    throw explainStoreError(err, file) ?? err;
+  }
   try {
     if (!wal) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -131,7 +216,7 @@ export function openDb(dir: string): Db {
     migrate(db); // its fast path: one read of user_version
   } catch (err) {
     db.close(); // a refused database (e.g. a newer schema) is not held open
-    throw err;
+    throw explainStoreError(err, file) ?? err;
   }
   if (!wal) {
     // SQLite makes them with the database file's mode (0600); they were there before it was
@@ -154,6 +239,15 @@ function migrate(db: Db): void {
     throw new NsboxError(`the state database ${db.name} has schema version ${current}, newer than this nsbox (${SCHEMA_VERSION}); upgrade nsbox`, 'NSBOX_ERR_STORE');
   }
   if (current === SCHEMA_VERSION) return;
+  // A database with data is copied before it changes: ROOT/nsbox.db.v<N>.bak, a consistent
+  // copy (VACUUM INTO), kept; a migration that goes wrong never costs the user their state.
+  if (current > 0) {
+    const backup = `${db.name}.v${current}.bak`;
+    if (!existsSync(backup)) {
+      db.exec(`VACUUM INTO '${backup.replace(/'/g, "''")}'`);
+      chmodSync(backup, 0o600);
+    }
+  }
   // A table made again (a CHECK changed) must not cascade into the tables referring to it:
   // foreign keys are off while migrating (a no-op inside a transaction, so set before it) and
   // checked before the commit.

@@ -6,6 +6,7 @@
  * `heal LAB`, and `impair LAB LINK [--dir] [--rate] [--loss] [--delay] [--jitter] [--clear]`.
  * Commands that need the file's fault definitions read the file `up` stored, or `-f FILE`.
  */
+import { checkLabName } from '../../managed/index.js';
 import type { Command } from 'commander';
 import { NsboxError } from '../../errors.js';
 import {
@@ -56,7 +57,7 @@ export function registerLabFaults(lab: Command, run: Runner): void {
   const fault = lab.command('fault').description("a lab's named faults (the file's `faults:`): apply, heal, list");
 
   fault.command('apply').description('apply a fault of the lab file (a no-op when it is active)')
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('<name>', "the fault's name in the file")
     .option('--for <duration>', 'heal it after this long, e.g. 30s (when a timer or `fault heal` runs)')
     .option('-f, --file <file>', "the lab file (default: the file `up` stored)")
@@ -67,7 +68,7 @@ export function registerLabFaults(lab: Command, run: Runner): void {
     }));
 
   fault.command('heal').description('heal an active fault, or every active fault (a fault that is not active is fine)')
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('[name]', 'the fault (default: all of them)')
     .action((name: string, faultName: string | undefined) => run(async ({ manager, json }) => {
       if (faultName === undefined) return healAll(manager, name, json);
@@ -78,7 +79,7 @@ export function registerLabFaults(lab: Command, run: Runner): void {
     }));
 
   fault.command('list').description("every fault of the lab's file and every active one: kind, active, since, heals at")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .option('-f, --file <file>', "the lab file (default: the file `up` stored)")
     .action((name: string, o: { file?: string }) => run(async ({ manager, json }) => {
       const spec = await labSpecOf(manager, name, o.file);
@@ -92,7 +93,7 @@ export function registerLabFaults(lab: Command, run: Runner): void {
     }));
 
   lab.command('partition').description('cut two groups of nodes off each other (dropped on arrival), as the active fault partition-N; groups are comma-separated node names')
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('<group1>', 'nodes, e.g. n1,n2')
     .argument('<group2>', 'nodes, e.g. r1')
     .option('--oneway', 'only drop traffic from the first group to the second')
@@ -107,11 +108,11 @@ export function registerLabFaults(lab: Command, run: Runner): void {
     }));
 
   lab.command('heal').description("heal every active fault of a lab (partitions, links down, impairment sets, signals)")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .action((name: string) => run(({ manager, json }) => healAll(manager, name, json)));
 
   lab.command('impair').description("change a running link's impairments, merged into what is live (a field not given stays)")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('<link>', 'the link name')
     .option('--dir <dir>', "a->b, b->a or both (quote it in a shell: --dir 'a->b')", 'both')
     .option('--rate <rate>', 'e.g. 10mbit (units as in the lab file)')

@@ -6,6 +6,7 @@
  * with its active faults marked), printed or written to OUT. A bad lab file prints its
  * problems one per line and exits 2, as `lab up` does.
  */
+import { checkLabName } from '../../managed/index.js';
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { LabFileError, NsboxError } from '../../errors.js';
@@ -16,7 +17,7 @@ import { printJson } from '../output.js';
 
 export function registerLabGraph(lab: Command, run: Runner): void {
   lab.command('graph').description('draw a lab: nodes, networks, interfaces, links with their impairments, faults (mermaid, dot, json, or one self-contained html page)')
-    .argument('[lab]', 'a lab that is up (its stored file, with its active faults marked)')
+    .argument('[lab]', 'a lab that is up (its stored file, with its active faults marked)', checkLabName)
     .option('-f, --file <file>', 'the lab file (YAML) instead of a lab that is up')
     .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('mermaid'))
     .option('-o, --output <file>', 'write to this file instead of standard output')

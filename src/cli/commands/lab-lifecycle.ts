@@ -7,6 +7,7 @@
  * read ./lab.yaml. A bad lab file prints its problems one per line, FILE:LINE:COL: path:
  * message, and exits 2 (usage) before anything is made.
  */
+import { checkLabName } from '../../managed/index.js';
 import type { Command } from 'commander';
 import { LabFileError, NsboxError } from '../../errors.js';
 import { Lab, down, downAll, listLabs, plan, up, type UpResult } from '../../lab/index.js';
@@ -70,7 +71,7 @@ export function registerLifecycle(lab: Command, run: Runner): void {
     }));
 
   lab.command('down').description("remove a lab's sandboxes, networks, links and record (nothing else); a lab that is gone is fine")
-    .argument('[lab]', 'the lab name')
+    .argument('[lab]', 'the lab name', checkLabName)
     .option('--all', 'every lab: those recorded and those whose sandboxes are labelled nsbox.lab=LAB')
     .action((name: string | undefined, o: { all?: boolean }) => run(async ({ manager, json }) => {
       if ((name === undefined) === (o.all !== true)) throw new NsboxError('give a lab name or --all (not both)', 'NSBOX_ERR_USAGE');

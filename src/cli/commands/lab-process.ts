@@ -6,7 +6,8 @@
  * and the hidden `nsbox lab supervise LAB` that `lab up` starts detached (the lab's
  * supervisor: src/lab/supervisor/). Also how `lab status` prints the supervisor's part.
  */
-import type { Command } from 'commander';
+import { checkLabName } from '../../managed/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { followLogs, labExec, logSources, supervise, tailLines, type LabStatus } from '../../lab/index.js';
 import type { Runner } from '../context.js';
 import { EXIT } from '../exit.js';
@@ -35,19 +36,19 @@ export function printSupervisor(s: LabStatus['supervisor']): void {
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--tail: expected a number of lines, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a number of lines, got ${JSON.stringify(v)}`);
   return n;
 };
 
 export function registerLabProcess(lab: Command, run: Runner): void {
   lab.command('supervise', { hidden: true }).description("run a lab's supervisor (started by `lab up`)")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .action((name: string) => run(async ({ manager }) => {
       await supervise(manager, name);
     }));
 
   lab.command('exec').description("run a command in a lab's node with the node's env; stdio, signals and exit status pass through")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('<node>', 'the node')
     .argument('<command...>', 'command and arguments, after --')
     .usage('<lab> <node> -- <command> [args...]')
@@ -57,7 +58,7 @@ export function registerLabProcess(lab: Command, run: Runner): void {
     }));
 
   lab.command('logs').description("a lab's process logs: NODE/PROC, or every process of NODE")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .argument('<target>', 'NODE or NODE/PROC')
     .option('-f, --follow', 'keep printing what is written (until interrupted)')
     .option('-n, --tail <lines>', 'only the last N lines', positiveInt)

@@ -5,6 +5,7 @@
  * exec, logs and the supervisor lab-process.ts; the fault commands lab-faults.ts (fault
  * apply|heal|list, partition, heal, impair); graph lab-graph.ts.
  */
+import { checkLabName } from '../../managed/index.js';
 import { status, type InterfaceStatus, type LabStatus } from '../../lab/index.js';
 import type { Register } from '../context.js';
 import { EXIT } from '../exit.js';
@@ -55,7 +56,7 @@ export const register: Register = (program, run) => {
   registerLifecycle(lab, run);
 
   lab.command('status').description("a lab's nodes, interfaces, addresses and live impairments, read from the kernel")
-    .argument('<lab>', 'the lab name')
+    .argument('<lab>', 'the lab name', checkLabName)
     .action((name: string) => run(async ({ manager, json }) => {
       const s = await status(manager, name);
       if (json) printJson(s);
