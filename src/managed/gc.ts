@@ -8,11 +8,11 @@
  * sandboxes that no longer exist, leases of sandboxes that no longer exist, and host links
  * and bridges nsbox tagged for sandboxes and networks that no longer exist; then every
  * sandbox's hosts file is written again from the store (a command killed before it rewrote
- * them left stale ones). A sandbox another nsbox process is working on is skipped.
+ * them left stale ones), and lock files nobody holds are deleted. A sandbox another nsbox process is working on is skipped.
  */
 import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
+import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile, sweepLockFiles } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { bridgeTag, vethTag } from '../network/index.js';
 import { IPROUTE_NETNS_DIR, type StateRoot } from './root.js';
@@ -52,6 +52,8 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   await collectPorts(root, result);
   await collectHostLinks(root, result);
   if (!result.dryRun) refreshNames(root, { all: true });
+  // Lock files whose holder died before deleting them (sandbox/file-lock.ts); held ones stay.
+  if (!result.dryRun) sweepLockFiles(join(root.dir, 'locks'));
   return result;
 }
 
