@@ -87,7 +87,7 @@ async function librarySoak(cycles, every, samples) {
   const nets = Networks.open({ root: '/run/soak-lib-state' });
   await nets.create('soak', { subnets: ['10.211.0.0/24'] });
   const sample = (cycle) => {
-    global.gc?.();
+    globalThis.gc?.();
     samples.push({ soak: 'library', cycle, fds: fdCount(), rssKiB: rssKiB() });
     const s = samples.at(-1);
     console.log(`library ${String(cycle).padStart(6)}  fds ${String(s.fds).padStart(4)}  rss ${(s.rssKiB / 1024).toFixed(1).padStart(7)} MiB`);
