@@ -88,9 +88,11 @@ async function librarySoak(cycles, every, samples) {
   await nets.create('soak', { subnets: ['10.211.0.0/24'] });
   const sample = (cycle) => {
     globalThis.gc?.();
-    samples.push({ soak: 'library', cycle, fds: fdCount(), rssKiB: rssKiB() });
+    const mem = process.memoryUsage();
+    samples.push({ soak: 'library', cycle, fds: fdCount(), rssKiB: rssKiB(), heapKiB: Math.round(mem.heapUsed / 1024), externalKiB: Math.round(mem.external / 1024) });
     const s = samples.at(-1);
-    console.log(`library ${String(cycle).padStart(6)}  fds ${String(s.fds).padStart(4)}  rss ${(s.rssKiB / 1024).toFixed(1).padStart(7)} MiB`);
+    const mib = (kib) => (kib / 1024).toFixed(1).padStart(7);
+    console.log(`library ${String(cycle).padStart(6)}  fds ${String(s.fds).padStart(4)}  rss ${mib(s.rssKiB)} MiB  heap ${mib(s.heapKiB)} MiB  external ${mib(s.externalKiB)} MiB`);
   };
   const cycle = async (i) => {
     const sb = await Sandbox.create(generateKey(`soak${String(i).padStart(12, '0')}`));

@@ -104,8 +104,9 @@ async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcO
       if (!result.dryRun) {
         await unpublishLocked(root, rec.name, (x) => x.state !== 'active').catch((err: Error) => result.errors.push({ name: rec.name, error: `published ports: ${err.message}` }));
       }
-      for (const row of rec.config.interfaces.filter((r) => r.state === 'adding')) {
-        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted' });
+      for (const row of rec.config.interfaces.filter((r) => r.state === 'adding' || (r.state === 'removing' && r.network !== undefined))) {
+        const reason = row.state === 'removing' ? `disconnect from ${row.network} was interrupted` : row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted';
+        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason });
       }
       if (!result.dryRun) {
         for (const e of await undoInterruptedInterfaces(root, rec)) result.errors.push({ name: rec.name, error: e });

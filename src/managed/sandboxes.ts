@@ -102,7 +102,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string, namesOf
   if (isNamespaceMounted(rec.key)) {
     let adopted;
     try {
-      adopted = await adopt(rec);
+      adopted = await adopt(rec, { skipMissing: true });
     } catch (err) {
       errors.push((err as Error).message);
     }

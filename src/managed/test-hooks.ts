@@ -9,7 +9,8 @@
  * `connect:kernel` (network link made, record still 'adding'), `publish:recorded` (host ports
  * held, rows 'adding', no element yet), `publish:kernel` (elements in, rows still 'adding'),
  * `unpublish:recorded` (rows 'removing', elements still in), `unpublish:kernel` (elements out,
- * rows still 'removing').
+ * rows still 'removing'), `disconnect:kernel` (network link and leases gone, row still
+ * 'removing').
  */
 export async function pausePoint(point: string): Promise<void> {
   if (process.env.NSBOX_TEST_PAUSE !== point) return;
