@@ -85,7 +85,10 @@ test('50 concurrent CLIs mixing commands on shared names and networks: clear ref
   const listed = new Set((await nsboxJson<{ name: string }[]>(root, 'ls')).map((s) => s.name));
   for (const n of [...names, extra]) {
     const isNet = n === extra;
-    const ok = (verb: string): number => results.filter((r, i) => r.code === 0 && (isNet ? commands[i]![0] === 'network' && commands[i]![1] === verb && commands[i]![2] === n : commands[i]![0] === verb && commands[i]![1] === n)).length;
+    // a sandbox rm of a name already gone exits 0 with removed: false; only removed: true counts
+    const isRm = (i: number): boolean => commands[i]![0] === 'rm' || (commands[i]![0] === 'network' && commands[i]![1] === 'rm');
+    const removedIt = (r: CliResult, i: number): boolean => !isRm(i) || ([JSON.parse(r.stdout) as unknown].flat() as { removed?: boolean }[]).some((x) => x.removed !== false);
+    const ok = (verb: string): number => results.filter((r, i) => r.code === 0 && removedIt(r, i) && (isNet ? commands[i]![0] === 'network' && commands[i]![1] === verb && commands[i]![2] === n : commands[i]![0] === verb && commands[i]![1] === n)).length;
     const before = isNet ? 0 : (names.indexOf(n) < 3 ? 1 : 0);
     const balance = before + ok('create') - ok('rm');
     assert.ok(balance === 0 || balance === 1, `${n}: ${ok('create')} creates, ${ok('rm')} removals succeeded`);
