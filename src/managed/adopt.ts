@@ -18,9 +18,11 @@ export interface Adopted {
 
 /**
  * Re-register the record's ready interfaces, routes and gateways on the live namespace. With
- * `advertise`, interfaces re-send their unsolicited ARP/NA (restore after a restart does).
+ * `advertise`, interfaces re-send their unsolicited ARP/NA (restore after a restart does). With
+ * `skipMissing`, a recorded interface the namespace no longer has is left out instead of
+ * failing the adoption (a removal: a veth whose peer's namespace was destroyed is gone already).
  */
-export async function adopt(rec: SandboxRecord, options: { advertise?: boolean } = {}): Promise<Adopted> {
+export async function adopt(rec: SandboxRecord, options: { advertise?: boolean; skipMissing?: boolean } = {}): Promise<Adopted> {
   let sandbox: Sandbox;
   try {
     sandbox = await Sandbox.create(rec.key, { isRestore: true });
@@ -28,7 +30,11 @@ export async function adopt(rec: SandboxRecord, options: { advertise?: boolean }
     throw goneAware(rec.name, err);
   }
   try {
-    const rows = rec.config.interfaces.filter((i) => i.state === 'ready');
+    let rows = rec.config.interfaces.filter((i) => i.state === 'ready');
+    if (options.skipMissing === true) {
+      const present = new Set((await sandbox.netlink.link.list()).map((l) => l.name));
+      rows = rows.filter((i) => present.has(i.dstName));
+    }
     const ifaces = await sandbox.restoreInterfaces(rows.map((i) => ({
       srcName: i.srcName, dstPrefix: i.dstPrefix, dstName: i.dstName,
       options: options.advertise ? i.options : { ...i.options, advertiseAddrNMsgs: 0 },

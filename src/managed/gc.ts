@@ -8,11 +8,11 @@
  * sandboxes that no longer exist, leases of sandboxes that no longer exist, and host links
  * and bridges nsbox tagged for sandboxes and networks that no longer exist; then every
  * sandbox's hosts file is written again from the store (a command killed before it rewrote
- * them left stale ones). A sandbox another nsbox process is working on is skipped.
+ * them left stale ones), and lock files nobody holds are deleted. A sandbox another nsbox process is working on is skipped.
  */
 import { readdirSync, readlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
+import { basePath, hostNetlink, isNamespaceMounted, removeNamespaceFile, sweepLockFiles } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { bridgeTag, vethTag } from '../network/index.js';
 import { IPROUTE_NETNS_DIR, type StateRoot } from './root.js';
@@ -52,6 +52,8 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   await collectPorts(root, result);
   await collectHostLinks(root, result);
   if (!result.dryRun) refreshNames(root, { all: true });
+  // Lock files whose holder died before deleting them (sandbox/file-lock.ts); held ones stay.
+  if (!result.dryRun) sweepLockFiles(join(root.dir, 'locks'));
   return result;
 }
 
@@ -102,8 +104,9 @@ async function collectRecords(root: StateRoot, result: GcResult, onProgress: GcO
       if (!result.dryRun) {
         await unpublishLocked(root, rec.name, (x) => x.state !== 'active').catch((err: Error) => result.errors.push({ name: rec.name, error: `published ports: ${err.message}` }));
       }
-      for (const row of rec.config.interfaces.filter((r) => r.state === 'adding')) {
-        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason: row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted' });
+      for (const row of rec.config.interfaces.filter((r) => r.state === 'adding' || (r.state === 'removing' && r.network !== undefined))) {
+        const reason = row.state === 'removing' ? `disconnect from ${row.network} was interrupted` : row.network ? `connect to ${row.network} was interrupted` : 'iface add was interrupted';
+        result.removed.push({ kind: 'interface', name: `${rec.name}/${row.dstName}`, reason });
       }
       if (!result.dryRun) {
         for (const e of await undoInterruptedInterfaces(root, rec)) result.errors.push({ name: rec.name, error: e });

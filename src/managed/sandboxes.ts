@@ -111,7 +111,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string, batch?:
   if (isNamespaceMounted(rec.key)) {
     let adopted;
     try {
-      adopted = await adopt(rec);
+      adopted = await adopt(rec, { skipMissing: true });
     } catch (err) {
       errors.push((err as Error).message);
     }

@@ -9,7 +9,8 @@
  * `connect:kernel` (network link made, record still 'adding'), `publish:recorded` (host ports
  * held, rows 'adding', no element yet), `publish:kernel` (elements in, rows still 'adding'),
  * `unpublish:recorded` (rows 'removing', elements still in), `unpublish:kernel` (elements out,
- * rows still 'removing'), `veth-pair:recorded` (both rows of a pair 'adding', no veth yet),
+ * rows still 'removing'), `disconnect:kernel` (network link and leases gone, row still
+ * 'removing'), `veth-pair:recorded` (both rows of a pair 'adding', no veth yet),
  * `veth-pair:kernel` (the pair born in both namespaces, rows still 'adding'), `veth-pair:one-end`
  * (one end configured and ready, the other still 'adding').
  */

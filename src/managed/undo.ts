@@ -1,7 +1,8 @@
 /**
  * Layer: managed.
  *
- * Undo interface work a killed process left in state 'adding': wherever the link got to
+ * Undo interface work a killed process left in state 'adding' (or finish a disconnect it left
+ * 'removing': the same steps for a network's link): wherever the link got to
  * inside the sandbox (under its source or its new name), give it back to the host under its
  * source name (link-return), delete a bridge nsbox created, a veth pair's end born inside
  * (veth-pair.ts) or a network's link (with what it has outside the sandbox, and its addresses),
@@ -13,7 +14,7 @@ import type { SandboxRecord } from '../store/index.js';
 import type { StateRoot } from './root.js';
 
 export async function undoInterruptedInterfaces(root: StateRoot, rec: SandboxRecord): Promise<string[]> {
-  const pending = rec.config.interfaces.filter((i) => i.state === 'adding');
+  const pending = rec.config.interfaces.filter((i) => i.state === 'adding' || (i.state === 'removing' && i.network !== undefined));
   if (pending.length === 0) return [];
   const errors: string[] = [];
   const inside = Rtnl.open({ netns: rec.key });

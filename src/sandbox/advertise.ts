@@ -180,17 +180,30 @@ export async function advertiseAddrs(rtnl: Rtnl, nsFd: number, link: Link, st: I
     return;
   }
   const signal = stopSignal(st);
+  // The next send's timer, cleared when the interface goes: a program that removes interfaces
+  // without letting the event loop reach its timers (back-to-back netlink work) would otherwise
+  // keep every removed sandbox (its socket, its Rtnl) alive until the loop is idle.
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(tick, st.advertiseAddrIntervalMs);
+    timer.unref();
+  };
   const tick = (): void => {
+    timer = undefined;
     if (signal.aborted) return closeSenders(senders);
     sendOnce().then(() => {
       remaining -= 1;
-      if (remaining > 0 && !signal.aborted) setTimeout(tick, st.advertiseAddrIntervalMs).unref();
+      if (remaining > 0 && !signal.aborted) schedule();
       else closeSenders(senders);
     }, (err: unknown) => {
       debug('stopped unsolicited ARP/NA for %s: %s', st.dstName, (err as Error).message);
       closeSenders(senders);
     });
   };
-  signal.addEventListener('abort', () => closeSenders(senders), { once: true });
-  setTimeout(tick, st.advertiseAddrIntervalMs).unref();
+  signal.addEventListener('abort', () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    closeSenders(senders);
+  }, { once: true });
+  schedule();
 }

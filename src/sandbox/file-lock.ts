@@ -13,10 +13,19 @@
  * serving its other calls meanwhile. The synchronous form is for short sections that must not
  * yield: it blocks on flock(2) itself, so a section that awaited while holding the lock would
  * block the same process's next taker for ever.
+ *
+ * The holder deletes the file before it lets go, so no lock file outlives its use (a `run`
+ * left two per sandbox before). Deleting a flocked file races with a taker that opened it
+ * before the delete and locks it after: it would hold a lock on a file nobody else can open
+ * any more. So a taker, once it holds the flock, checks that its fd is still the file at the
+ * path (same device and inode); when not (deleted, or deleted and made again), it closes and
+ * starts over. Only the holder deletes, so a file at the path whose flock one holds is the lock.
+ * A file left by a holder that died (SIGKILL) is taken and deleted by the next taker
+ * (`nsbox gc` sweeps what nobody takes: sweepLockFiles).
  */
-import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { NsboxError } from '../errors.js';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_EX, LOCK_NB, flock } from '../sys/index.js';
 
@@ -38,13 +47,17 @@ async function queued<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = constants;
+/** Retry delays while another process holds the lock: 1 ms doubling to 25 ms. */
+const MAX_RETRY_MS = 25;
 
 /**
- * Open (creating it 0600) a lock file, never through a symlink: one planted in the lock
- * directory would make nsbox create or append to a file elsewhere (O_NOFOLLOW: ELOOP).
+ * Open (creating it 0600, and its directory 0700) a lock file, never through a symlink: one
+ * planted in the lock directory would make nsbox create or append to a file elsewhere
+ * (O_NOFOLLOW: ELOOP).
  */
 function openLockFile(path: string): number {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = constants;
   try {
     return openSync(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
   } catch (err) {
@@ -55,39 +68,109 @@ function openLockFile(path: string): number {
   }
 }
 
-/** Retry delays while another process holds the lock: 1 ms doubling to 25 ms. */
-const MAX_RETRY_MS = 25;
+/** Whether `fd` (whose flock we hold) is still the file at `path`: not deleted or replaced by a former holder. */
+function stillAtPath(fd: number, path: string): boolean {
+  const held = fstatSync(fd, { bigint: true });
+  try {
+    const now = statSync(path, { bigint: true });
+    return now.ino === held.ino && now.dev === held.dev;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Let go of a lock we hold: delete its file first (while still holding it), then close. */
+function release(fd: number, path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { closeSync(fd); throw err; }
+  }
+  closeSync(fd);
+}
 
 /**
- * Run `fn` holding an exclusive flock on `path` (created if needed). With `wait: false`,
- * returns `{ locked: false }` at once when someone else (this process included) holds it.
+ * Run `fn` holding an exclusive flock on `path` (created if needed, deleted when released).
+ * With `wait: false`, returns `{ locked: false }` at once when someone else (this process
+ * included) holds it.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: { wait?: boolean } = {}): Promise<{ locked: true; value: T } | { locked: false }> {
   const wait = options.wait !== false;
   if (!wait && queues.has(path)) return { locked: false };
   return queued(path, async () => {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const fd = openLockFile(path);
-    try {
-      for (let delay = 1; !flock(fd, LOCK_EX | LOCK_NB); delay = Math.min(delay * 2, MAX_RETRY_MS)) {
+    let delay = 1;
+    for (;;) {
+      const fd = openLockFile(path);
+      let locked: boolean;
+      try {
+        locked = flock(fd, LOCK_EX | LOCK_NB);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+      if (!locked) {
+        closeSync(fd);
         if (!wait) return { locked: false };
         await sleep(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+        continue;
       }
-      return { locked: true, value: await fn() };
-    } finally {
-      closeSync(fd);
+      if (!stillAtPath(fd, path)) { closeSync(fd); continue; }
+      try {
+        return { locked: true, value: await fn() };
+      } finally {
+        release(fd, path);
+      }
     }
   });
 }
 
-/** Run the synchronous `fn` holding an exclusive flock on `path` (created if needed), waiting for it. */
+/** Run the synchronous `fn` holding an exclusive flock on `path` (created if needed, deleted when released), waiting for it. */
 export function withFileLockSync<T>(path: string, fn: () => T): T {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openLockFile(path);
-  try {
-    flock(fd, LOCK_EX);
-    return fn();
-  } finally {
-    closeSync(fd);
+  for (;;) {
+    const fd = openLockFile(path);
+    try {
+      flock(fd, LOCK_EX);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (!stillAtPath(fd, path)) { closeSync(fd); continue; }
+    try {
+      return fn();
+    } finally {
+      release(fd, path);
+    }
   }
+}
+
+/**
+ * Delete the lock files in `dir` that nobody holds (left by holders that died); the names
+ * deleted. Each is taken first, as any taker would, so a held lock is never deleted.
+ */
+export function sweepLockFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const swept: string[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    if (queues.has(path)) continue;
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    if (!flock(fd, LOCK_EX | LOCK_NB) || !stillAtPath(fd, path)) { closeSync(fd); continue; }
+    release(fd, path);
+    swept.push(name);
+  }
+  return swept;
 }

@@ -15,7 +15,7 @@ export { gc, type GcOptions, type GcReport } from './gc.js';
 export { applyKernelKnobs, type OSValue } from './sysctl.js';
 export { generateIfaceName } from './naming.js';
 export { resolveOptions, parseSysctl } from './options.js';
-export { withFileLock, withFileLockSync } from './file-lock.js';
+export { sweepLockFiles, withFileLock, withFileLockSync } from './file-lock.js';
 export { removeNamespaceFile, isNamespaceMounted } from './namespace-file.js';
 export { hostNetlink } from './host.js';
 export { returnLink, type ReturnLinkOptions } from './link-return.js';

@@ -15,8 +15,11 @@ export interface InterfaceRecord {
   srcName: string;
   dstPrefix: string;
   dstName: string;
-  /** 'adding' until the kernel work finished; a crash leaves it for gc/restore to undo. */
-  state: 'adding' | 'ready';
+  /**
+   * 'adding' until the kernel work finished; 'removing' once a disconnect started taking it
+   * apart. A crash leaves either for gc to finish (managed/undo.ts).
+   */
+  state: 'adding' | 'ready' | 'removing';
   options: {
     ipv4?: string;
     ipv6?: string;
