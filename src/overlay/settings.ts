@@ -111,7 +111,13 @@ export function connectEtcd(s: EtcdSettings, options: { callTimeoutMs?: number }
   const tls: EtcdTls | undefined = s.ca !== undefined || s.cert !== undefined
     ? { ca: readPem(s.ca, 'CA'), cert: readPem(s.cert, 'client certificate'), key: readPem(s.key, 'client key') }
     : undefined;
-  return Etcd.connect({ endpoints: s.endpoints, tls, callTimeoutMs: options.callTimeoutMs });
+  try {
+    return Etcd.connect({ endpoints: s.endpoints, tls, callTimeoutMs: options.callTimeoutMs });
+  } catch (err) {
+    // OpenSSL's reason only (e.g. "asn1 encoding routines::too long"): never the files' contents
+    if (tls === undefined) throw err;
+    throw new NsboxError(`the etcd TLS files are not a valid PEM CA, client certificate and key (${[s.ca, s.cert, s.key].filter((f) => f !== undefined).join(', ')}): ${(err as Error).message}: give PEM files (--etcd-ca, --etcd-cert, --etcd-key)`, 'NSBOX_ERR_USAGE', { cause: err });
+  }
 }
 
 export function readAgentState(root: string): AgentState | undefined {

@@ -7,12 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { networkName } from '../../helpers/networks.js';
 
 const NOBODY = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
 
@@ -60,4 +61,55 @@ test("the agent's unix socket is root-only: 0600, owned by root, and uid 65534 c
     assert.equal(statSync(other).mode & 0o777, 0o600);
     assert.equal(connectAsNobody(other), 'EACCES');
   });
+});
+
+/** Every regular file under `dir`, with its content. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => { const path = join(e.parentPath, e.name); return { path, text: readFileSync(path, 'latin1') }; });
+}
+
+test('etcd credentials never reach stdout, stderr or the state root: a bad key, a real key with an unreachable endpoint, by flag and by environment', async (t) => {
+  const root = rootForTest(t);
+  const dir = mkdtempSync(join(tmpdir(), 'nsbt-etcd-creds-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // a key that is not a key, with a canary inside; a CA and a certificate just as bad
+  const CANARY = 'SECRET-CANARY-7f3a9c';
+  const badKey = join(dir, 'bad-key.pem');
+  writeFileSync(badKey, `-----BEGIN PRIVATE KEY-----\n${CANARY}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+  const badCert = join(dir, 'bad-cert.pem');
+  writeFileSync(badCert, `-----BEGIN CERTIFICATE-----\nCERT-${CANARY}\n-----END CERTIFICATE-----\n`);
+  // a real key and self-signed certificate: no line of the key's body may show
+  const realKey = join(dir, 'real-key.pem');
+  const realCert = join(dir, 'real-cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', realKey, '-out', realCert, '-days', '1', '-subj', '/CN=nsbt'], { stdio: 'ignore' });
+  const keyLines = readFileSync(realKey, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+  const secrets = [CANARY, ...keyLines];
+  const leaks = (text: string): string[] => secrets.filter((s) => text.includes(s));
+
+  const tries: { args: string[]; env: NodeJS.ProcessEnv; json: string[] }[] = [
+    { args: ['--etcd', 'https://127.0.0.1:1', '--etcd-key', badKey, '--etcd-cert', badCert, '--etcd-ca', badCert], env: {}, json: [] },
+    { args: ['--etcd', 'https://127.0.0.1:1', '--etcd-key', badKey, '--etcd-cert', realCert], env: {}, json: ['--json'] },
+    { args: [], env: { NSBOX_ETCD: 'https://127.0.0.1:1', NSBOX_ETCD_KEY: badKey, NSBOX_ETCD_CERT: badCert, NSBOX_ETCD_CA: badCert }, json: ['--json'] },
+    // a valid key: the TLS handshake is tried, the endpoint does not answer (one call's deadline)
+    { args: ['--etcd', 'https://127.0.0.1:1', '--etcd-key', realKey, '--etcd-cert', realCert, '--etcd-ca', realCert], env: {}, json: [] },
+  ];
+  for (const { args, env, json } of tries) {
+    {
+      const net = networkName();
+      const child = root.start([...json, 'network', 'create', net, '--driver', 'overlay', '--subnet', '10.99.0.0/16', ...args], env);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const [code] = await once(child, 'close') as [number | null];
+      const what = `${JSON.stringify({ args, env, json })}: ${stderr}`;
+      assert.notEqual(code, 0, what);
+      assert.ok(/etcd/i.test(stderr), `the error names etcd: ${what}`);
+      assert.doesNotMatch(stderr, /\n\s+at /, `no stack trace: ${what}`);
+      assert.deepEqual(leaks(stdout + stderr), [], `no credential in the output: ${what}`);
+      for (const f of filesUnder(root.root)) assert.deepEqual(leaks(f.text), [], `no credential in ${f.path}`);
+    }
+  }
 });
