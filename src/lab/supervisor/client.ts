@@ -7,7 +7,7 @@
  * a dead one left: leftovers.ts). `signalProcess` is what a `signal` fault sends.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import type { Manager } from '../../managed/index.js';
 import { packageRoot } from '../../package-root.js';
 import { withFileLock } from '../../sandbox/index.js';
 import { killGroups, readGroups, writeGroups } from './leftovers.js';
+import { makeLabDir } from './lab-dir.js';
 import { supervisorPaths } from './paths.js';
 import { takeLines, type SupervisorRequest, type SupervisorResponse } from './protocol.js';
 import type { ServiceChange } from './service.js';
@@ -118,8 +119,7 @@ export async function startSupervisor(manager: Manager, lab: string): Promise<{ 
   const running = await supervisorStatus(manager, lab);
   if (running !== undefined) return { pid: running.pid, started: false };
   const paths = supervisorPaths(manager, lab);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  chmodSync(paths.dir, 0o700);
+  makeLabDir(paths.dir);
   const out = openSync(paths.log, 'a', 0o600);
   let exited: string | undefined;
   try {

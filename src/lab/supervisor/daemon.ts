@@ -14,12 +14,13 @@
  * - `stop`, SIGTERM or SIGINT: every service stops (processes: SIGTERM to each group, SIGKILL
  *   after the grace), then the socket is removed and the lock released.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { NsboxError, reportedCode } from '../../errors.js';
 import type { Manager } from '../../managed/index.js';
 import { withFileLock } from '../../sandbox/index.js';
 import { specFromStored } from '../spec-json.js';
+import { makeLabDir } from './lab-dir.js';
 import { MAX_SOCKET_PATH, supervisorPaths, type SupervisorPaths } from './paths.js';
 import { MAX_LINE, takeLines, type SupervisorRequest, type SupervisorResponse } from './protocol.js';
 import type { ServiceChange, ServiceContext, SupervisedLab, SupervisorService } from './service.js';
@@ -210,8 +211,7 @@ class Supervisor {
 export async function supervise(manager: Manager, lab: string): Promise<void> {
   const paths = supervisorPaths(manager, lab);
   checkSocketPath(paths);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  chmodSync(paths.dir, 0o700);
+  makeLabDir(paths.dir);
   const held = await withFileLock(paths.lock, () => new Supervisor(manager, lab).run(), { wait: false });
   if (!held.locked) throw new NsboxError(`another supervisor runs lab ${lab} (it holds ${paths.lock})`, 'NSBOX_ERR_IN_USE');
 }

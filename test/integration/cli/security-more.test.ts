@@ -9,11 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
 import { networkName } from '../../helpers/networks.js';
+import { labRootForTest } from '../../helpers/lab-root.js';
+import { writeLab } from '../../helpers/lab.js';
+import { randomName } from '../../helpers/names.js';
 
 const NOBODY = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
 
@@ -112,4 +115,27 @@ test('etcd credentials never reach stdout, stderr or the state root: a bad key, 
       for (const f of filesUnder(root.root)) assert.deepEqual(leaks(f.text), [], `no credential in ${f.path}`);
     }
   }
+});
+
+test('a symlink planted at ROOT/labs/LAB is never followed: lab up refuses it, and the directory it points to is untouched', async (t) => {
+  const r = labRootForTest(t);
+  await r.json('ls');
+  const outside = mkdtempSync(join(tmpdir(), 'nsbt-canary-'));
+  t.after(() => rmSync(outside, { recursive: true, force: true }));
+  chmodSync(outside, 0o755);
+  writeFileSync(join(outside, 'canary'), 'canary\n', { mode: 0o644 });
+  const snapshot = (): unknown => ({ mode: statSync(outside).mode, files: readdirSync(outside).sort(), text: readFileSync(join(outside, 'canary'), 'utf8'), fileMode: statSync(join(outside, 'canary')).mode });
+  const before = snapshot();
+  const lab = randomName('lab');
+  mkdirSync(join(r.root, 'labs'), { recursive: true, mode: 0o700 });
+  const planted = join(r.root, 'labs', lab);
+  symlinkSync(outside, planted);
+  // a process makes up start the lab's supervisor, which keeps its files in ROOT/labs/LAB
+  const file = writeLab(t, `lab: ${lab}\nnodes:\n  a:\n    processes:\n      - name: s\n        cmd: [sleep, "1000"]\n`);
+  const err = await r.fails(4, 'lab', 'up', '-f', file);
+  assert.equal(err.code, 'NSBOX_ERR_CONFLICT', err.error);
+  assert.match(err.error, /symlink|not a directory/);
+  assert.ok(err.error.includes(planted), err.error);
+  assert.deepEqual(snapshot(), before, 'the directory outside is untouched');
+  assert.ok(lstatSync(planted).isSymbolicLink(), 'the planted link is left for its owner to look at');
 });
