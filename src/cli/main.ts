@@ -6,7 +6,6 @@
  * funnel for errors: one line on stderr (a JSON object with --json) and the exit code of the
  * error's category (cli/exit.ts). It returns the code; bin/nsbox.cjs sets process.exitCode.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { NsboxError } from '../errors.js';
 import type { GlobalOptions, Register, Runner } from './context.js';
@@ -15,25 +14,7 @@ import { printError } from './output.js';
 import { packageVersion } from './version.js';
 import { filesFor } from './command-table.js';
 import { phase } from '../trace.js';
-
-/** CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21) in this process's effective set (/proc/self/status). */
-function privileged(): boolean {
-  try {
-    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (hex === undefined) return true;
-    const caps = BigInt(`0x${hex}`);
-    return (caps & (1n << 12n)) !== 0n && (caps & (1n << 21n)) !== 0n;
-  } catch {
-    return true; // cannot tell: the error as it is
-  }
-}
-
-/** EPERM or EACCES met by an nsbox without root: one error saying so (NSBOX_ERR_PERMISSION), else undefined. */
-function withoutPrivileges(err: unknown): NsboxError | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if ((code !== 'EPERM' && code !== 'EACCES') || privileged()) return undefined;
-  return new NsboxError(`permission denied (${(err as Error).message}): nsbox needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to manage sandboxes, networks and their state: run it as root (sudo nsbox …)`, 'NSBOX_ERR_PERMISSION', { cause: err });
-}
+import { withoutPrivileges } from '../privileges.js';
 
 function program(commands: readonly Register[], runner: Runner, writeErr: (s: string) => void): Command {
   const cmd = new Command('nsbox')

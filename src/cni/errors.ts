@@ -101,6 +101,8 @@ const BY_NSBOX_CODE: ReadonlyMap<string, { code: CniErrorCode; msg: string }> = 
   ['NSBOX_ERR_NETNS_GONE', { code: CNI_ERR.UNKNOWN_CONTAINER, msg: 'the container\'s network namespace does not exist' }],
   // The only namespace file a CNI request names is CNI_NETNS.
   ['NSBOX_ERR_NOT_NETNS', { code: CNI_ERR.INVALID_ENV, msg: 'CNI_NETNS is not a network namespace' }],
+  // A plugin run without root (cni/main.ts rewords its EPERM, EACCES): not the config's fault.
+  ['NSBOX_ERR_PERMISSION', { code: CNI_ERR.NSBOX_INTERNAL, msg: 'nsbox-cni needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): the runtime must run it as root' }],
   // Category usage, but a bug above sys/, not bad input.
   ['NSBOX_ERR_NATIVE_ARGS', { code: CNI_ERR.NSBOX_INTERNAL, msg: 'nsbox: internal error' }],
 ]);

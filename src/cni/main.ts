@@ -22,6 +22,7 @@ import { CNI_ERR, CniError, cniErrorOf, encodeCniError, invalidField } from './e
 import { NSBOX_IPAM } from './ipam-config.js';
 import { checkAddExpressible, encodeResult } from './result.js';
 import { CURRENT_VERSION, checkCommandVersion, isCniVersion, versionAnswer } from './version.js';
+import { withoutPrivileges } from '../privileges.js';
 
 /** What a call prints and exits with. */
 export interface CniOutcome {
@@ -107,7 +108,8 @@ export async function runCni(environment: Environment, stdin: CniStdin, backend:
       }
     }
   } catch (err) {
-    return { exitCode: 1, stdout: `${JSON.stringify(encodeCniError(cniErrorOf(err, command), version))}\n` };
+    const refused = withoutPrivileges(err, 'the runtime must run the plugin as root');
+    return { exitCode: 1, stdout: `${JSON.stringify(encodeCniError(cniErrorOf(refused ?? err, command), version))}\n` };
   }
 }
 

@@ -11,8 +11,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
+import { dirname, join } from 'node:path';
+import { NSBOX_BIN, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
 import { networkName } from '../../helpers/networks.js';
 import { labRootForTest } from '../../helpers/lab-root.js';
 import { writeLab } from '../../helpers/lab.js';
@@ -138,4 +138,34 @@ test('a symlink planted at ROOT/labs/LAB is never followed: lab up refuses it, a
   assert.ok(err.error.includes(planted), err.error);
   assert.deepEqual(snapshot(), before, 'the directory outside is untouched');
   assert.ok(lstatSync(planted).isSymbolicLink(), 'the planted link is left for its owner to look at');
+});
+
+test('the CNI plugin run without root answers a spec error object saying it needs root, not a bare EPERM', async (t) => {
+  const CNI_BIN = join(dirname(NSBOX_BIN), 'nsbox-cni.js');
+  const root = mkdtempSync(join(tmpdir(), 'nsbt-nobody-cni-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  execFileSync('chown', ['65534:65534', root]);
+  const netns = `/run/netns/${randomName('nsbt-cni-')}`;
+  execFileSync('ip', ['netns', 'add', netns.slice('/run/netns/'.length)]);
+  t.after(() => { spawnSync('ip', ['netns', 'del', netns.slice('/run/netns/'.length)]); });
+  const config = { cniVersion: '1.0.0', name: networkName(), type: 'nsbox-cni', bridge: 'brnsbtnobody', isGateway: true, ipam: { type: 'nsbox', subnet: '10.98.0.0/24' } };
+  const before = readdirSync('/run/netns').sort();
+  // its own root (uid 65534's: the privileged step refuses), and root's (0700: the state refuses)
+  for (const nsboxRoot of [root, '/var/lib/nsbox']) {
+    // (DEL of nothing recorded succeeds, as the spec wants: ADD is the call that needs root)
+    for (const command of ['ADD']) {
+      const res = spawnSync(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, CNI_BIN], {
+        input: JSON.stringify(config), encoding: 'utf8',
+        env: { PATH: process.env.PATH, NSBOX_ROOT: nsboxRoot, CNI_COMMAND: command, CNI_CONTAINERID: 'ctr-nobody', CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' },
+      });
+      const what = `${command} on ${nsboxRoot}: ${res.stdout}${res.stderr}`;
+      assert.equal(res.status, 1, what);
+      assert.doesNotMatch(res.stderr, /\n\s+at /, `no stack trace: ${what}`);
+      const answer = JSON.parse(res.stdout) as { cniVersion: string; code: number; msg: string; details?: string };
+      assert.equal(answer.cniVersion, '1.0.0', what);
+      assert.ok(Number.isInteger(answer.code) && answer.code !== 0, what);
+      assert.match(`${answer.msg} ${answer.details ?? ''}`, /needs root/, what);
+    }
+  }
+  assert.deepEqual(readdirSync('/run/netns').sort(), [...before], 'nothing made in /run/netns');
 });
