@@ -110,6 +110,8 @@ test('etcd credentials never reach stdout, stderr or the state root: a bad key, 
       const what = `${JSON.stringify({ args, env, json })}: ${stderr}`;
       assert.notEqual(code, 0, what);
       assert.ok(/etcd/i.test(stderr), `the error names etcd: ${what}`);
+      if (args.includes(realKey)) assert.match(stderr, /127\.0\.0\.1:1/, what);
+      else assert.ok(code === 2 && /TLS files are not a valid PEM/.test(stderr), `a usage error naming the TLS files: ${what}`);
       assert.doesNotMatch(stderr, /\n\s+at /, `no stack trace: ${what}`);
       assert.deepEqual(leaks(stdout + stderr), [], `no credential in the output: ${what}`);
       for (const f of filesUnder(root.root)) assert.deepEqual(leaks(f.text), [], `no credential in ${f.path}`);
