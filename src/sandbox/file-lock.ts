@@ -104,17 +104,19 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
       const fd = openLockFile(path);
       let locked: boolean;
       try {
-        locked = flock(fd, LOCK_EX | LOCK_NB);
+        // Wait with the file open (one open per attempt, not per retry): a holder that deletes
+        // it meanwhile is seen by stillAtPath once the flock is ours.
+        while (!(locked = flock(fd, LOCK_EX | LOCK_NB)) && wait) {
+          await sleep(delay);
+          delay = Math.min(delay * 2, MAX_RETRY_MS);
+        }
       } catch (err) {
         closeSync(fd);
         throw err;
       }
       if (!locked) {
         closeSync(fd);
-        if (!wait) return { locked: false };
-        await sleep(delay);
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
-        continue;
+        return { locked: false };
       }
       if (!stillAtPath(fd, path)) { closeSync(fd); continue; }
       try {
