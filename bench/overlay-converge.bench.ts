@@ -161,7 +161,7 @@ async function oneSize(H: number, S: number): Promise<string> {
       h.agent = child;
       child.stderr!.on('data', (d: Buffer) => { h.log += d.toString(); });
     }
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while (!hosts.every((h) => h.log.includes('overlay: host '))) {
       if (Date.now() > deadline) throw new Error(`agents did not take their leases: ${hosts.map((h) => h.log).join('\n')}`);
       await sleep(100);
