@@ -129,12 +129,14 @@ export async function disconnect(root: StateRoot, network: string, name: string)
 
 /** Disconnect an adopted sandbox (its lock held): its ports on the network, the interface, the leases, the row. */
 async function disconnectAdopted(root: StateRoot, { sandbox }: Adopted, rec: SandboxRecord, network: string): Promise<void> {
-  // Marked first: a disconnect killed after the kernel work but before the row went would leave
-  // a ready row whose link is gone; gc finishes a 'removing' one (undo.ts).
+  // The ports first: a disconnect killed there leaves the connection as it was (gc drops the
+  // ports' half-done rows, disconnect works again). Then the row is marked before the kernel
+  // work: one killed after it but before the row went would leave a ready row whose link is
+  // gone; gc finishes a 'removing' one (undo.ts).
+  await unpublishLocked(root, rec.name, (p) => p.network === network);
   root.records.update(rec.name, (c) => {
     for (const i of c.interfaces) if (i.network === network) i.state = 'removing';
   });
-  await unpublishLocked(root, rec.name, (p) => p.network === network);
   await root.networks.detach(sandbox, network, { owner: rec.key });
   await pausePoint('disconnect:kernel');
   root.records.update(rec.name, (c) => {
