@@ -20,7 +20,7 @@ import { ETC_NETNS_DIR } from '../../../src/managed/names.js';
 import { hostVethName } from '../../../src/lab/naming.js';
 import { labRootForTest } from '../../helpers/lab-root.js';
 import { randomName } from '../../helpers/names.js';
-import { pings, writeLab } from '../../helpers/lab.js';
+import { writeLab } from '../../helpers/lab.js';
 
 const NODES = ['n0', 'n1', 'n2', 'n3'];
 const lanAddress = (i: number): string => `10.71.0.${10 + i}`;
@@ -37,6 +37,9 @@ links:
     a: { node: n0, iface: p2p0, address: 10.72.0.1/30, mac: "02:00:00:00:72:01" }
     b: { node: n1, iface: p2p1, address: 10.72.0.2/30 }
 `;
+
+/** Ping from a node through `ip netns exec`, which binds the node's /etc/netns hosts file (names resolve as the node sees them). */
+const pings = (sandbox: string, to: string): boolean => spawnSync('ip', ['netns', 'exec', sandbox, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', to]).status === 0;
 
 const hostsOf = (sandbox: string): string => readFileSync(join(ETC_NETNS_DIR, sandbox, 'hosts'), 'utf8');
 /** The lines of a hosts file that name `name` first. */
