@@ -224,6 +224,9 @@ export function registerCliLeakCheck(): void {
       else leaks.push(...(JSON.parse(ls.stdout) as { name: string }[]).map((r) => `record ${r.name}`));
       leaks.push(...rootLeftovers(root));
       if (leaks.length > 0) await nsbox(root, 'rm', '--all');
+      // Its networks too (a `run` makes nsbox0, whose bridge would stay in the shared throwaway host).
+      const nets = await nsbox(root, '--json', 'network', 'ls');
+      if (nets.code === 0) for (const n of JSON.parse(nets.stdout) as { name: string }[]) await nsbox(root, 'network', 'rm', n.name);
     }
     delHostLinks(...madeHostLinks());
     for (const root of fileRoots) {
