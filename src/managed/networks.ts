@@ -44,7 +44,16 @@ export async function removeNetworks(root: StateRoot, names: readonly string[]):
     if (users.length > 0) {
       throw new NsboxError(`network ${name} is in use by ${users.join(', ')}; disconnect them first (nsbox disconnect ${name} SANDBOX)`, 'NSBOX_ERR_IN_USE');
     }
-    await root.networks.remove(name);
+    try {
+      await root.networks.remove(name);
+    } catch (err) {
+      // another process removed it meanwhile: already gone is success
+      if (err instanceof NsboxError && err.code === 'NSBOX_ERR_NOT_FOUND') {
+        out.push({ name, removed: false });
+        continue;
+      }
+      throw err;
+    }
     out.push({ name, removed: true });
   }
   return out;

@@ -20,6 +20,8 @@ import { driverOf } from './drivers.js';
 import { checkAssignable, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
 import { checkName } from './names.js';
 import { inBlock } from './overlay.js';
+import { dirname, join } from 'node:path';
+import { withFileLock } from '../sandbox/index.js';
 
 export const DEFAULT_NETWORK = 'nsbox0';
 
@@ -122,11 +124,14 @@ export class Networks {
   readonly #forwardFindings: ForwardFinding[] = [];
   /** What the drivers are lent: the host's rtnetlink, the scope, the records. */
   readonly #context: DriverContext;
+  /** ROOT/locks, beside the database (undefined for a database in memory: one process, nothing to serialise). */
+  readonly #lockDir: string | undefined;
 
   /** Networks over an open state database (the CLI shares its own). */
   constructor(db: Db, options: { scope?: string; ownsDb?: boolean } = {}) {
     this.#records = new NetworkRecords(db);
     this.#database = db;
+    this.#lockDir = db.memory ? undefined : join(dirname(db.name), 'locks');
     this.#ownDb = options.ownsDb ? db : undefined;
     this.#context = { host: () => this.#hostRtnl, scope: options.scope ?? basePath(), networks: () => this.#records.list() };
   }
@@ -164,9 +169,27 @@ export class Networks {
     return rec;
   }
 
+  /**
+   * Hold the network's lock (ROOT/locks/_net.NAME.lock; no sandbox name starts with `_`) while
+   * `fn` runs, across processes. A network's record is inserted before its host side is made:
+   * under this lock a create makes both, a removal takes both away, and a connect reads the
+   * record and leases its address, so none of them sees the other half done (a removal racing
+   * a create once tore the bridge down under it).
+   */
+  async #locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#lockDir === undefined) return fn();
+    const res = await withFileLock(join(this.#lockDir, `_net.${name}.lock`), fn);
+    if (!res.locked) throw new Error('unreachable: a waiting lock always locks');
+    return res.value;
+  }
+
   /** `nsbox network create`. */
   async create(name: string, options: NetworkCreateOptions = {}): Promise<NetworkInfo> {
     checkName('network', name);
+    return this.#locked(name, () => this.#create(name, options));
+  }
+
+  async #create(name: string, options: NetworkCreateOptions): Promise<NetworkInfo> {
     const driver = driverOf(options.driver ?? 'bridge');
     const checked = checkCreateOptions(options);
     const plan = await driver.validate({ name, options, subnets: checked.subnets }, this.#context);
@@ -257,6 +280,11 @@ export class Networks {
 
   /** `nsbox network rm`: refuses while sandboxes hold addresses on it. */
   async remove(name: string): Promise<void> {
+    checkName('network', name);
+    return this.#locked(name, () => this.#remove(name));
+  }
+
+  async #remove(name: string): Promise<void> {
     const rec = this.#require(name);
     const outcome = this.#records.delete(name);
     if (outcome === 'in-use') {
@@ -303,18 +331,23 @@ export class Networks {
 
   /** `nsbox connect NET SANDBOX`: give the sandbox an interface on the network. */
   async attach(sandbox: Sandbox, network: string, o: AttachOptions = {}): Promise<Attachment> {
-    let rec = this.#require(network);
     const owner = o.owner ?? sandbox.key;
-    const plugin = rec.config.ipamPlugin;
-    if (plugin !== undefined && o.assign === undefined) {
-      throw new ConfigError(`network ${network} takes its addresses from the CNI IPAM plugin ${plugin}: only nsbox-cni attaches to it`, 'network');
-    }
-    if (plugin === undefined && o.assign !== undefined) throw new ConfigError(`network ${network} leases its own addresses: it takes none from an IPAM plugin`, 'network');
-    if (this.#records.leasesOf(owner, network).length > 0) {
-      throw new NsboxError(`sandbox ${owner} is already connected to network ${network}`, 'NSBOX_ERR_EXISTS');
-    }
     const ifname = o.ifname ?? generateIfaceName('eth', sandbox.interfaces().map((i) => i.dstName));
-    let { ipv4, ipv6 } = plugin === undefined ? this.#leaseAddresses(rec, owner, ifname, o) : { ipv4: undefined, ipv6: undefined };
+    this.#require(network); // an unknown (or invalid) name is refused before a lock file is made for it
+    // Under the network's lock: a network being created is waited for, and one being removed
+    // is either gone or sees this lease and refuses.
+    let { rec, ipv4, ipv6 } = await this.#locked(network, async () => {
+      const found = this.#require(network);
+      const plugin = found.config.ipamPlugin;
+      if (plugin !== undefined && o.assign === undefined) {
+        throw new ConfigError(`network ${network} takes its addresses from the CNI IPAM plugin ${plugin}: only nsbox-cni attaches to it`, 'network');
+      }
+      if (plugin === undefined && o.assign !== undefined) throw new ConfigError(`network ${network} leases its own addresses: it takes none from an IPAM plugin`, 'network');
+      if (this.#records.leasesOf(owner, network).length > 0) {
+        throw new NsboxError(`sandbox ${owner} is already connected to network ${network}`, 'NSBOX_ERR_EXISTS');
+      }
+      return { rec: found, ...(plugin === undefined ? this.#leaseAddresses(found, owner, ifname, o) : { ipv4: undefined, ipv6: undefined }) };
+    });
     const mac = o.mac ?? (ipv4 !== undefined ? macFromIPv4(ipv4) : randomMac());
     const driver = driverOf(rec.driver);
     let hostIf: string | undefined;

@@ -223,10 +223,15 @@ export function registerCliLeakCheck(): void {
       if (ls.code !== 0) leaks.push(`ls in ${root}: ${ls.stderr.trim()}`);
       else leaks.push(...(JSON.parse(ls.stdout) as { name: string }[]).map((r) => `record ${r.name}`));
       leaks.push(...rootLeftovers(root));
-      if (leaks.length > 0) await nsbox(root, 'rm', '--all');
+      // Clean up anyway, saying what would not go (it would stay in the shared throwaway host).
+      const cleanup = async (...args: string[]): Promise<void> => {
+        const r = await nsbox(root, ...args);
+        if (r.code !== 0) leaks.push(`cleanup \`nsbox ${args.join(' ')}\` in ${root}: ${r.stderr.trim()}`);
+      };
+      if (leaks.length > 0) await cleanup('rm', '--all');
       // Its networks too (a `run` makes nsbox0, whose bridge would stay in the shared throwaway host).
       const nets = await nsbox(root, '--json', 'network', 'ls');
-      if (nets.code === 0) for (const n of JSON.parse(nets.stdout) as { name: string }[]) await nsbox(root, 'network', 'rm', n.name);
+      if (nets.code === 0) for (const n of JSON.parse(nets.stdout) as { name: string }[]) await cleanup('network', 'rm', n.name);
     }
     delHostLinks(...madeHostLinks());
     for (const root of fileRoots) {

@@ -67,3 +67,28 @@ test('parallel iface add into one sandbox is serialised by its lock: every link 
   const host = hostLinkNames();
   assert.ok(srcs.every((s) => host.includes(s)), 'rm gave every link back');
 });
+
+test('network create, rm and connect racing on one name: success or a clear refusal, and the bridge exists exactly when the record does', async () => {
+  const root = rootForFile();
+  const net = `nr${randomName('').slice(0, 6)}`;
+  const sandboxes = [randomName(), randomName()];
+  for (const s of sandboxes) await nsboxJson(root, 'create', s);
+  const refusals = new Set(['NSBOX_ERR_EXISTS', 'NSBOX_ERR_NOT_FOUND', 'NSBOX_ERR_IN_USE']);
+  for (let round = 0; round < 6; round++) {
+    const results = await Promise.all([
+      nsbox(root, '--json', 'network', 'create', net, '--subnet', '10.233.0.0/24'),
+      nsbox(root, '--json', 'network', 'rm', net),
+      nsbox(root, '--json', 'connect', net, sandboxes[round % 2]!),
+      nsbox(root, '--json', 'network', 'create', net, '--subnet', '10.233.0.0/24'),
+      nsbox(root, '--json', 'network', 'rm', net),
+    ]);
+    const unclear = results.filter((r) => r.code !== 0 && !refusals.has((JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { code: string }).code));
+    assert.deepEqual(unclear.map((r) => r.stderr.trim()), [], `round ${round}: only clear refusals`);
+    const listed = (await nsboxJson<{ name: string }[]>(root, 'network', 'ls')).some((n) => n.name === net);
+    assert.equal(hostLinkNames().includes(`nsbr-${net}`), listed, `round ${round}: the bridge exists exactly when the record does`);
+    for (const s of sandboxes) await nsbox(root, 'disconnect', net, s);
+    await nsbox(root, 'network', 'rm', net);
+    assert.ok(!hostLinkNames().includes(`nsbr-${net}`), `round ${round}: rm took the bridge`);
+  }
+  assertAllOk([await nsbox(root, 'rm', ...sandboxes)], 'rm');
+});
