@@ -37,6 +37,16 @@ function canary(t: { after: (fn: () => void) => void }): { path: string; dir: st
 
 const ESCAPES = ['../../../tmp/nsbt-escape', 'a/b', '..', '.', '-x', 'x'.repeat(64), 'wéb', 'a b', ''];
 
+/**
+ * Entries of /tmp a name above could have made there ('../../../tmp/nsbt-escape' reaches /tmp
+ * from ROOT/locks/…). Not a snapshot of all of /tmp: other processes on the machine write there
+ * meanwhile (a fresh-clone run failed on a neighbour's files).
+ */
+function tmpTraces(): string[] {
+  const made = (n: string): boolean => n.startsWith('nsbt-escape') || n.startsWith('x'.repeat(64)) || n.includes('wéb') || n.includes('a b') || n === 'b' || n === 'x';
+  return readdirSync('/tmp').filter(made).sort();
+}
+
 test('names with .., /, NUL, a leading -, overlong or unicode are refused (exit 2) by every command and the library, and make nothing anywhere', async (t) => {
   const r = rootForTest(t);
   await r.json('ls');
@@ -44,7 +54,7 @@ test('names with .., /, NUL, a leading -, overlong or unicode are refused (exit 
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
   const harness = new CliHarness({ NSBOX_ROOT: r.root }, cwd);
   t.after(() => harness.close());
-  const before = worldSnapshot(r.root, [cwd, '/tmp']);
+  const before = { world: worldSnapshot(r.root, [cwd]), tmp: tmpTraces() };
   for (const bad of [...ESCAPES, 'a\0b', '../x\0']) {
     const commands = [
       ['create', bad], ['rm', bad], ['inspect', bad], ['exec', bad, '--', 'true'], ['run', '--name', bad, '--', 'true'],
@@ -62,7 +72,7 @@ test('names with .., /, NUL, a leading -, overlong or unicode are refused (exit 
       assert.equal(err.code, 'NSBOX_ERR_USAGE', `${what}: ${res.stderr}`);
     }
   }
-  assert.deepEqual(worldSnapshot(r.root, [cwd, '/tmp']), before, 'nothing made, in the root or outside it');
+  assert.deepEqual({ world: worldSnapshot(r.root, [cwd]), tmp: tmpTraces() }, before, 'nothing made, in the root or outside it');
 
   // the library: the same names refused before any file is named
   const manager = Manager.open({ root: r.root });
@@ -73,7 +83,7 @@ test('names with .., /, NUL, a leading -, overlong or unicode are refused (exit 
     await assert.rejects(manager.labLocked(bad, async () => {}), TypeError, `labLocked ${JSON.stringify(bad)}`);
     assert.throws(() => manager.labDir(bad), TypeError, `labDir ${JSON.stringify(bad)}`);
   }
-  assert.deepEqual(worldSnapshot(r.root, [cwd, '/tmp']), before, 'nothing made by the library either');
+  assert.deepEqual({ world: worldSnapshot(r.root, [cwd]), tmp: tmpTraces() }, before, 'nothing made by the library either');
 
   // through the real bin too (no NUL: execve cannot pass one)
   const res = await r.run('--json', 'lab', 'down', '../../../tmp/nsbt-escape');
