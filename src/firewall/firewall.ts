@@ -141,9 +141,15 @@ export class Firewall {
    * added and what is not desired removed, in one transaction under the generation id read
    * before the dump (retried when another process commits in between). With `dryRun`, only
    * the report. A host with no table and nothing to hold is left without one.
+   *
+   * `state` is read after the generation id: every writer records before it commits its
+   * elements, so an element the dump holds was recorded before this read, and one committed
+   * after the generation id fails this commit and retries. (Read before, a network recorded and
+   * committed in between was taken for a leftover: gc racing `lab up` removed its elements.)
    */
-  async reconcile(state: FirewallState, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+  async reconcile(readState: () => FirewallState, options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     return withGeneration(this.#nft, async (genid) => {
+      const state = readState();
       const report: ReconcileReport = { rebuilt: false, added: [], removed: [] };
       const tx = this.#nft.transaction({ genid });
       if (!(await this.#layoutPresent())) {

@@ -144,7 +144,7 @@ export class HostFirewall {
 
   /** Make the table hold exactly what the store says (with `dryRun`, only say what that would change). */
   reconcile(options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
-    return this.#fw.reconcile(this.state(), options);
+    return this.#fw.reconcile(() => this.state(), options);
   }
 }
 

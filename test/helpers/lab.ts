@@ -25,7 +25,8 @@ export function inNode(sandbox: string, cmd: string, ...args: string[]): { ok: b
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
-export const pings = (sandbox: string, to: string): boolean => inNode(sandbox, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '-q', to).ok;
+/** Whether `to` answers a ping from the node (two echoes, each given 2 s: a loaded machine answers late). */
+export const pings = (sandbox: string, to: string): boolean => inNode(sandbox, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '-q', to).ok;
 
 /** The root tbf's rate (bit/s) on an interface, by `tc -j` (which prints bytes/s), or undefined. */
 export function tbfRate(sandbox: string, iface: string): number | undefined {
@@ -47,7 +48,9 @@ export async function udpAcross(lab: string, from: string, to: string, address: 
     let n = 0, timer;
     const done = () => { console.log('count ' + n); process.exit(0); };
     s.on('message', (m) => { if (m.toString() === 'end') { clearTimeout(timer); timer = setTimeout(done, 300); } else n++; });
-    s.bind(${port}, '${address}', () => console.log('ready'));
+    // A large receive buffer: a receiver starved of CPU (a loaded machine) must not drop what the
+    // impairment let through (rmem_max is 4 MiB in a fresh namespace here; 1000 datagrams take ~1 MiB).
+    s.bind(${port}, '${address}', () => { s.setRecvBufferSize(4 << 20); console.log('ready'); });
     process.on('SIGTERM', done);
   `]);
   let out = '';

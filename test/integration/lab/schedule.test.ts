@@ -72,7 +72,9 @@ void test('lab timers: the schedule applies a partition once; --for heals by its
   assert.deepEqual((await r.json<StatusJson>('lab', 'status', lab)).faults, [], 'the step did not run twice');
 
   // --for: the supervisor heals it, no command needed.
-  const cut = await r.run('lab', 'partition', lab, 'a', 'b', '--for', '1s');
+  // 5 s: the ping below is a whole `nsbox lab exec` away, over a second on a loaded machine (a
+  // fresh-clone run at load 20 saw the 1 s partition heal before it).
+  const cut = await r.run('lab', 'partition', lab, 'a', 'b', '--for', '5s');
   assert.equal(cut.code, 0, cut.stderr);
   assert.equal(await pings(r, lab, 'a', '10.79.0.12'), false, 'cut for now');
   await until(r, lab, 'the timed partition healed itself', (s) => s.faults.length === 0);
