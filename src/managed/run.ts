@@ -22,6 +22,8 @@ import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
 import { spawnIn } from './spawn-in.js';
 import { checkDnsServers, refreshNames } from './names.js';
+import { checkNamespaceFilesOutlive } from './mount-scope.js';
+import { basePath } from '../sandbox/index.js';
 import { publishLocked } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import type { HostPortHold } from '../firewall/index.js';
@@ -138,6 +140,8 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
   for (const net of networks) if (net !== DEFAULT_NETWORK) requireNetwork(root, net);
   const name = o.name ?? `run-${nodeCrypto().randomBytes(4).toString('hex')}`;
   checkName('sandbox', name);
+  // before nsbox0 is made: a refused run makes nothing (it once left nsbox0 behind)
+  checkNamespaceFilesOutlive(basePath(), `sandbox ${name}`);
   if (networks.includes(DEFAULT_NETWORK)) await root.networks.ensureDefault();
   phase('run: networks checked (nsbox0 there)');
   // Held from before the sandbox exists until it is gone: if this process dies, gc knows.

@@ -56,15 +56,35 @@ const MAX_RETRY_MS = 25;
  * (O_NOFOLLOW: ELOOP).
  */
 function openLockFile(path: string): number {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = constants;
   try {
+    makeLockDir(dirname(path));
     return openSync(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') {
       throw new NsboxError(`the lock file ${path} is a symbolic link, which nsbox never makes or follows: remove it (rm ${path}) and run the command again`, 'NSBOX_ERR_CONFLICT', { cause: err });
     }
+    // (EACCES stays as it is: without root it becomes the one "needs root" error, src/privileges.ts)
+    if (code === 'EROFS' || code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new NsboxError(`cannot make the lock file ${path} (${(err as Error).message}): nsbox's state root must be a writable directory with space; give --root one`, 'NSBOX_ERR_STORE', { cause: err });
+    }
     throw err;
+  }
+}
+
+/**
+ * The lock directory (0700), its parents too. Made one level first: Node's recursive mkdir
+ * reports ENOENT, not EROFS, for a directory that cannot be made on a read-only file system.
+ */
+function makeLockDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 }
 

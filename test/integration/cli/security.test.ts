@@ -198,6 +198,8 @@ test('no silent loss: a slave mount namespace and a read-only state root are ref
     assert.equal(res.status, 2, res.stderr);
     assert.equal((JSON.parse(res.stderr) as { code: string }).code, 'NSBOX_ERR_MOUNT_NAMESPACE');
     nothingMade('lost');
+    // not even the default network a run would use (a refused run once made nsbox0 first)
+    assert.deepEqual(JSON.parse(nsbox([], 'network', 'ls').stdout), [], `${args[0]}: no network made`);
   }
   // a read-only state root
   mkdirSync(root, { recursive: true, mode: 0o700 });
