@@ -98,7 +98,8 @@ function parseArgs(argv) {
   for (const c of opts.commands) if (SCENARIOS[c] === undefined) throw new Error(`unknown command ${JSON.stringify(c)}; the commands: ${Object.keys(SCENARIOS).join(', ')}`);
   opts.random ??= opts.full ? 5 * opts.commands.length : 0;
   if (!opts.full) opts.pointsPerCommand = Math.max(1, Math.ceil(opts.points / opts.commands.length));
-  opts.chunk = opts.full ? 10 : 4;
+  opts.chunk = opts.full ? 20 : 4;
+  opts.affinity = !opts.full;
   return opts;
 }
 

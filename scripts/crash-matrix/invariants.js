@@ -5,7 +5,8 @@
  * `nft list ruleset`), and every way they disagree. Also used by the concurrency tests.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,15 +45,20 @@ function ipJson(args, netnsPath) {
   return out.trim() === '' ? [] : JSON.parse(out);
 }
 
+/** A root's tag in its nf_tables elements' comments (src/firewall/elements.ts rootTag: of the real path). */
+function rootTag(root) {
+  return createHash('sha256').update(existsSync(root) ? realpathSync(root) : root).digest('hex').slice(0, 8);
+}
+
 function nftText() {
   const r = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout : '';
 }
 
 /**
- * Every invariant that does not hold, as a sentence. `nftables: false` skips the nf_tables
- * elements: the nsbox table is the host's, shared by every root, so a test running beside
- * others in one throwaway host cannot tell whose an element is (the matrix has a host alone).
+ * Every invariant that does not hold, as a sentence. The nsbox table is the host's, shared by
+ * every root: only this root's elements (their comments tagged with its root) are looked at.
+ * `nftables: false` skips the elements altogether.
  */
 export function invariants(root, { nftables = true } = {}) {
   const bad = [];
@@ -126,12 +132,15 @@ export function invariants(root, { nftables = true } = {}) {
     leased.set(k, lease.owner);
   }
 
-  // nf_tables elements nsbox wrote
+  // nf_tables elements nsbox wrote: this root's (tagged with it, or untagged)
   const ruleset = nftables ? nftText() : '';
-  for (const m of ruleset.matchAll(/comment "network=([^"]+)"/g)) if (!networks.has(m[1])) bad.push(`nf_tables element of a gone network ${m[1]}`);
+  const tag = rootTag(root);
+  const ours = (t) => t === undefined || t === tag;
+  for (const m of ruleset.matchAll(/comment "network=([^" ]+)(?: root=([0-9a-f]+))?"/g)) if (ours(m[2]) && !networks.has(m[1])) bad.push(`nf_tables element of a gone network ${m[1]}`);
   const activePorts = new Set(db.ports.filter((p) => p.state === 'active').map((p) => `${p.sandbox} ${p.host_port}/${p.protocol}`));
   const elements = new Set();
-  for (const m of ruleset.matchAll(/comment "sandbox=(\S+) port=(\d+)\/(\w+)"/g)) {
+  for (const m of ruleset.matchAll(/comment "sandbox=(\S+) port=(\d+)\/(\w+)(?: root=([0-9a-f]+))?"/g)) {
+    if (!ours(m[4])) continue;
     const k = `${m[1]} ${m[2]}/${m[3]}`;
     elements.add(k);
     if (!activePorts.has(k)) bad.push(`nf_tables element of a port with no active record: ${k}`);

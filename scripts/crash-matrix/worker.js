@@ -44,7 +44,9 @@ export const slug = (command) => command.replace(/\s+/g, '-');
 
 /**
  * The first task this worker could claim, in the order of the names, those of `command` (the
- * one whose state root the worker holds) first; or undefined.
+ * one whose state root the worker holds: a sample's workers keep to one command while it has
+ * work, the full matrix's go round the commands so that a deadline leaves each as far as the
+ * others) first; or undefined.
  */
 function claim(dir, command) {
   const names = readdirSync(join(dir, 'queue')).sort();
@@ -85,7 +87,7 @@ export async function runWorker(dir, id) {
 
   for (;;) {
     if (Date.now() > opts.deadline) break;
-    const claimed = claim(dir, current?.command);
+    const claimed = claim(dir, opts.affinity ? current?.command : undefined);
     if (claimed === undefined) {
       const counting = readdirSync(join(dir, 'claimed')).some((n) => n.startsWith('0-'));
       if (!counting) break;
