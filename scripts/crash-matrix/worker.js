@@ -13,6 +13,7 @@
  * A worker stops when the queue is empty and no count is still running (it may queue more), or
  * at the deadline. Results: DIR/results/worker-ID.jsonl, one line per count and per kill.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,7 +139,7 @@ export async function runWorker(dir, id) {
     renameSync(join(dir, 'claimed', name), join(dir, 'done', name));
   }
   await dropRoot();
-  if (existsSync(CNI_NETNS)) runStepProcess({ args: [] }, '/', ['ip', 'netns', 'del', 'cm-ctr']);
+  if (existsSync(CNI_NETNS)) spawnSync('ip', ['netns', 'del', 'cm-ctr'], { stdio: 'ignore' });
 }
 
 function stepOf(scenario, root) {
