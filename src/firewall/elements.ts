@@ -8,8 +8,13 @@
  * element of `dnat4`/`dnat6` (a host address given) or `dnat4_any`/`dnat6_any`, keyed by
  * protocol, host address and host port, mapping to the sandbox's address and port, with a
  * comment naming its sandbox so `nft list` explains itself.
+ *
+ * Every state root on a host shares the one table: each element's comment ends with its root's
+ * tag (` root=` and 8 hex digits of the root directory's hash, `rootTag`), so that a root's gc
+ * and restore repair only their own elements (`ownedElements`).
  */
-import type { ElementSpec, SetSpec } from '../netlink/nftables/schema/index.js';
+import { createHash } from 'node:crypto';
+import type { ElementSpec, SetElement, SetSpec } from '../netlink/nftables/schema/index.js';
 import { cidrText, parseNetwork } from '../net/cidr.js';
 import { SETS } from './layout.js';
 
@@ -47,10 +52,57 @@ function push(out: ElementsBySet, set: SetSpec, element: ElementSpec): void {
   else list.push(element);
 }
 
-/** The elements of bridge networks, set by set. */
-export function networkElements(networks: readonly FirewallNetwork[], out: ElementsBySet = new Map()): ElementsBySet {
+/** A state root's tag in its elements' comments: from the root directory's real path. */
+export function rootTag(rootDir: string): string {
+  return createHash('sha256').update(rootDir).digest('hex').slice(0, 8);
+}
+
+const withTag = (comment: string, tag: string | undefined): string => (tag === undefined ? comment : `${comment} root=${tag}`);
+const TAG = / root=([0-9a-f]{8})$/;
+
+/** NFT_SET_ELEM_INTERVAL_END: the end of a range in a plain interval set (carries no comment). */
+const INTERVAL_END = 1;
+
+const compareBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): number => {
+  const x = a ?? new Uint8Array();
+  const y = b ?? new Uint8Array();
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+};
+
+/**
+ * The elements of one set (as the kernel lists them) that the root tagged `tag` may repair:
+ * those with its tag, those with no tag (written before elements were tagged, or by a handle
+ * with no root), and the interval ends of those (an end has no comment: it goes with the start
+ * it follows in key order; an end with no start before it is nobody's and so anyone's).
+ * With no tag, every element.
+ */
+export function ownedElements(elements: readonly SetElement[], tag: string | undefined): Set<SetElement> {
+  if (tag === undefined) return new Set(elements);
+  const mine = (e: SetElement): boolean => {
+    const m = TAG.exec(e.comment ?? '');
+    return m === null || m[1] === tag;
+  };
+  // ends sort before starts at equal keys: the end of one range may be the start of the next
+  const sorted = [...elements].sort((a, b) => compareBytes(a.key, b.key) || ((b.flags ?? 0) & INTERVAL_END) - ((a.flags ?? 0) & INTERVAL_END));
+  const out = new Set<SetElement>();
+  let previousStart: SetElement | undefined;
+  for (const e of sorted) {
+    if (((e.flags ?? 0) & INTERVAL_END) !== 0) {
+      if (previousStart === undefined || mine(previousStart)) out.add(e);
+      previousStart = undefined;
+      continue;
+    }
+    previousStart = e;
+    if (mine(e)) out.add(e);
+  }
+  return out;
+}
+
+/** The elements of bridge networks, set by set (their comments tagged with `tag`, a root's). */
+export function networkElements(networks: readonly FirewallNetwork[], out: ElementsBySet = new Map(), tag?: string): ElementsBySet {
   for (const n of networks) {
-    const comment = `network=${n.name}`;
+    const comment = withTag(`network=${n.name}`, tag);
     push(out, SETS.bridges, { key: n.bridge, comment });
     push(out, SETS.same_net, { key: [n.bridge, n.bridge], comment });
     if (n.internal) push(out, SETS.internal, { key: n.bridge, comment });
@@ -71,13 +123,13 @@ export function portSet(p: Pick<FirewallPort, 'family' | 'hostIp'>): SetSpec {
 }
 
 /** One published port's element. */
-export function portElement(p: FirewallPort): ElementSpec {
+export function portElement(p: FirewallPort, tag?: string): ElementSpec {
   const key = p.hostIp === undefined ? [p.protocol, p.hostPort] : [p.protocol, p.hostIp, p.hostPort];
-  return { key, data: [p.address, p.port], comment: `sandbox=${p.sandbox} port=${p.hostPort}/${p.protocol}` };
+  return { key, data: [p.address, p.port], comment: withTag(`sandbox=${p.sandbox} port=${p.hostPort}/${p.protocol}`, tag) };
 }
 
 /** The elements of published ports, map by map. */
-export function portElements(ports: readonly FirewallPort[], out: ElementsBySet = new Map()): ElementsBySet {
-  for (const p of ports) push(out, portSet(p), portElement(p));
+export function portElements(ports: readonly FirewallPort[], out: ElementsBySet = new Map(), tag?: string): ElementsBySet {
+  for (const p of ports) push(out, portSet(p), portElement(p, tag));
   return out;
 }

@@ -13,7 +13,7 @@ import { withGeneration } from './generation.js';
 import { Nft, type NftCapabilities, type NftTransaction } from '../netlink/nftables/ops/index.js';
 import { buildElements, type ElementSpec, type SetElement, type SetSpec } from '../netlink/nftables/schema/index.js';
 import { LAYOUT_COMMENT, SETS, TABLE, addLayout } from './layout.js';
-import { networkElements, portElements, portSet, type FirewallNetwork, type FirewallPort } from './elements.js';
+import { networkElements, ownedElements, portElements, portSet, type FirewallNetwork, type FirewallPort } from './elements.js';
 import { readForwardTables } from './coexistence.js';
 import type { TableContents } from './forward-eval.js';
 
@@ -44,14 +44,21 @@ function raw(set: SetSpec, specs: readonly ElementSpec[]): SetElement[] {
 
 export class Firewall {
   readonly #nft: Nft;
+  /** The state root's tag in the elements' comments (elements.ts `rootTag`); none: every element is this handle's. */
+  readonly #tag: string | undefined;
 
-  private constructor(nft: Nft) {
+  private constructor(nft: Nft, tag: string | undefined) {
     this.#nft = nft;
+    this.#tag = tag;
   }
 
-  /** nf_tables in this process's network namespace (the host's). Needs CAP_NET_ADMIN. */
-  static open(): Firewall {
-    return new Firewall(Nft.open());
+  /**
+   * nf_tables in this process's network namespace (the host's). Needs CAP_NET_ADMIN. `tag`:
+   * the state root's (elements.ts `rootTag`): its elements carry it, and reconcile repairs only
+   * those (other roots share the table).
+   */
+  static open(options: { tag?: string } = {}): Firewall {
+    return new Firewall(Nft.open(), options.tag);
   }
 
   close(): void {
@@ -68,7 +75,7 @@ export class Firewall {
   #rebuild(tx: NftTransaction, state: FirewallState): void {
     tx.destroyTable(TABLE);
     addLayout(tx);
-    const all = portElements(state.ports, networkElements(state.networks));
+    const all = portElements(state.ports, networkElements(state.networks, new Map(), this.#tag), this.#tag);
     for (const [set, elements] of all) tx.addElements(set, elements);
   }
 
@@ -91,7 +98,7 @@ export class Firewall {
   async addNetwork(network: FirewallNetwork, state: () => FirewallState): Promise<void> {
     await this.ensure(state);
     const tx = this.#nft.transaction();
-    for (const [set, elements] of networkElements([network])) tx.addElements(set, elements);
+    for (const [set, elements] of networkElements([network], new Map(), this.#tag)) tx.addElements(set, elements);
     await tx.commit();
   }
 
@@ -99,7 +106,7 @@ export class Firewall {
   async removeNetwork(network: FirewallNetwork): Promise<void> {
     if (!(await this.#layoutPresent())) return;
     const tx = this.#nft.transaction();
-    for (const [set, elements] of networkElements([network])) tx.destroyElements(set, elements);
+    for (const [set, elements] of networkElements([network], new Map(), this.#tag)) tx.destroyElements(set, elements);
     await tx.commit();
   }
 
@@ -110,7 +117,7 @@ export class Firewall {
   async publish(ports: readonly FirewallPort[], state: () => FirewallState): Promise<void> {
     if (ports.length === 0) return;
     await this.ensure(state);
-    const bySet = portElements(ports);
+    const bySet = portElements(ports, new Map(), this.#tag);
     const tx = this.#nft.transaction();
     for (const [set, elements] of bySet) tx.addElements(set, elements, { exclusive: true });
     try {
@@ -131,7 +138,7 @@ export class Firewall {
   async unpublish(ports: readonly FirewallPort[]): Promise<void> {
     if (ports.length === 0 || !(await this.#layoutPresent())) return;
     const tx = this.#nft.transaction();
-    for (const [set, elements] of portElements(ports)) tx.destroyElements(set, elements);
+    for (const [set, elements] of portElements(ports, new Map(), this.#tag)) tx.destroyElements(set, elements);
     await tx.commit();
   }
 
@@ -160,11 +167,14 @@ export class Firewall {
         if (!options.dryRun) await tx.commit();
         return report;
       }
-      const desired = portElements(state.ports, networkElements(state.networks));
+      const desired = portElements(state.ports, networkElements(state.networks, new Map(), this.#tag), this.#tag);
       for (const set of Object.values(SETS)) {
         const want = new Map(raw(set, desired.get(set) ?? []).map((e) => [identity(e), e]));
-        const have = new Map((await this.#nft.listElements(set)).map((e) => [identity(e), e]));
-        const stale = [...have].filter(([id, e]) => want.get(id) === undefined || hex(want.get(id)!.data) !== hex(e.data)).map(([, e]) => e);
+        const listed = await this.#nft.listElements(set);
+        const have = new Map(listed.map((e) => [identity(e), e]));
+        // other roots' elements (tagged with their roots) are theirs to repair, never this root's
+        const mine = ownedElements(listed, this.#tag);
+        const stale = [...have].filter(([id, e]) => mine.has(e) && (want.get(id) === undefined || hex(want.get(id)!.data) !== hex(e.data))).map(([, e]) => e);
         const missing = [...want].filter(([id, e]) => have.get(id) === undefined || hex(have.get(id)!.data) !== hex(e.data)).map(([, e]) => e);
         if (stale.length > 0) tx.destroyRawElements(set, stale);
         if (missing.length > 0) tx.addRawElements(set, missing);

@@ -12,7 +12,9 @@ import { HostSettings, NetworkRecords, PortRecords } from '../store/index.js';
 import { Conntrack, type ConntrackCapabilities } from '../netlink/conntrack/ops/index.js';
 import type { NftCapabilities } from '../netlink/nftables/ops/index.js';
 import { Firewall, type FirewallState, type ReconcileReport } from './firewall.js';
-import type { FirewallNetwork, FirewallPort } from './elements.js';
+import { rootTag, type FirewallNetwork, type FirewallPort } from './elements.js';
+import { realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { bridgeNetfilter, checkForward, type ForwardReport } from './coexistence.js';
 import { enableIPv4Forwarding, enableIPv6Forwarding, enableRouteLocalnet, type HostChange } from './sysctl.js';
 
@@ -40,14 +42,18 @@ export class HostFirewall {
   #firewall: Firewall | undefined;
   #conntrack: Conntrack | undefined;
 
+  /** The state root's tag in its elements' comments (elements.ts `rootTag`); none for a database in memory. */
+  readonly #tag: string | undefined;
+
   constructor(db: Db) {
+    this.#tag = db.memory ? undefined : rootTag(realpathSync(dirname(db.name)));
     this.#networks = new NetworkRecords(db);
     this.#ports = new PortRecords(db);
     this.#settings = new HostSettings(db);
   }
 
   get #fw(): Firewall {
-    this.#firewall ??= Firewall.open();
+    this.#firewall ??= Firewall.open({ tag: this.#tag });
     return this.#firewall;
   }
 

@@ -23,7 +23,7 @@ import { unpublishLocked } from './ports.js';
 import { etcDirOf, exists, orphanEtcDirs, refreshNames, removeEtcDir } from './names.js';
 
 export interface GcAction {
-  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall';
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall' | 'network';
   name: string;
   reason: string;
 }
@@ -45,6 +45,7 @@ export interface GcOptions {
 
 export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcResult> {
   const result: GcResult = { dryRun: options.dryRun === true, removed: [], inUse: [], errors: [] };
+  await finishNetworks(root, result);
   await collectRecords(root, result, options.onProgress);
   await collectOrphanFiles(root, result);
   await collectEtcDirs(root, result);
@@ -66,6 +67,16 @@ export async function gcSandboxes(root: StateRoot, names: readonly string[], opt
   const result: GcResult = { dryRun: options.dryRun === true, removed: [], inUse: [], errors: [] };
   await collectRecords(root, result, undefined, new Set(names));
   return result;
+}
+
+/**
+ * Networks whose `network create` died between its record and its bridge: finished (the
+ * bridge and firewall elements made, as the create would have), or undone when that fails.
+ */
+async function finishNetworks(root: StateRoot, result: GcResult): Promise<void> {
+  for (const n of await root.networks.finishInterrupted({ dryRun: result.dryRun })) {
+    result.removed.push({ kind: 'network', name: n.name, reason: n.finished ? 'network create was interrupted: finished' : `network create was interrupted: undone (${n.error})` });
+  }
 }
 
 function reasonFor(rec: SandboxRecord, mounted: boolean): string | undefined {

@@ -40,6 +40,10 @@ export async function restore(root: StateRoot, options: RestoreOptions = {}): Pr
   // Networks' host sides (bridges) first: after a reboot they are gone too, and sandboxes hang off them.
   const outcomes: RestoreOutcome[] = [];
   for (const net of root.networks.list()) {
+    if (net.config.creating === true) {
+      outcomes.push({ name: `network ${net.name}`, status: 'interrupted', detail: 'network create was interrupted; run `nsbox gc`' });
+      continue;
+    }
     try {
       const made = net.config.bridge === undefined ? `${net.driver} host side` : `bridge ${net.config.bridge}`;
       if (await root.networks.ensureHostSide(net)) outcomes.push({ name: `network ${net.name}`, status: 'recreated', detail: made });

@@ -19,6 +19,7 @@ import { NsboxError } from '../errors.js';
 import { basePath, setBasePath, withFileLock, withFileLockSync } from '../sandbox/index.js';
 import { LabRecords, openDb, PortRecords, SandboxRecords, type Db, type SandboxRecord } from '../store/index.js';
 import { Networks, checkName } from '../network/index.js';
+import { pausePoint } from './test-hooks.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 
 export const DEFAULT_ROOT = '/var/lib/nsbox';
@@ -112,7 +113,7 @@ export class StateRoot {
 
   /** Networks and leases, in the same database. */
   get networks(): Networks {
-    this.#networks ??= new Networks(this.#openDb());
+    this.#networks ??= new Networks(this.#openDb(), { pause: pausePoint });
     return this.#networks;
   }
 

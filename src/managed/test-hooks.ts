@@ -12,7 +12,8 @@
  * rows still 'removing'), `disconnect:kernel` (network link and leases gone, row still
  * 'removing'), `veth-pair:recorded` (both rows of a pair 'adding', no veth yet),
  * `veth-pair:kernel` (the pair born in both namespaces, rows still 'adding'), `veth-pair:one-end`
- * (one end configured and ready, the other still 'adding').
+ * (one end configured and ready, the other still 'adding'), `network-create:recorded` (the
+ * network's record inserted, marked creating, no bridge yet).
  */
 export async function pausePoint(point: string): Promise<void> {
   if (process.env.NSBOX_TEST_PAUSE !== point) return;

@@ -127,8 +127,12 @@ export class Networks {
   /** ROOT/locks, beside the database (undefined for a database in memory: one process, nothing to serialise). */
   readonly #lockDir: string | undefined;
 
+  /** The crash tests' pause hook (managed/test-hooks.ts), when the managed layer lends it. */
+  readonly #pause: ((point: string) => Promise<void>) | undefined;
+
   /** Networks over an open state database (the CLI shares its own). */
-  constructor(db: Db, options: { scope?: string; ownsDb?: boolean } = {}) {
+  constructor(db: Db, options: { scope?: string; ownsDb?: boolean; pause?: (point: string) => Promise<void> } = {}) {
+    this.#pause = options.pause;
     this.#records = new NetworkRecords(db);
     this.#database = db;
     this.#lockDir = db.memory ? undefined : join(dirname(db.name), 'locks');
@@ -200,7 +204,7 @@ export class Networks {
       ...(driver.name === 'bridge' ? { masquerade: options.masquerade !== false } : {}),
       ...(options.ipamPlugin !== undefined ? { ipamPlugin: options.ipamPlugin } : {}),
     };
-    const inserted = this.#records.insert({ name, driver: driver.name, config }, (others) => {
+    const inserted = this.#records.insert({ name, driver: driver.name, config: { ...config, creating: true } }, (others) => {
       for (const other of others) {
         const conflict = driver.conflict(plan.config, other);
         if (conflict) throw conflict;
@@ -211,16 +215,8 @@ export class Networks {
       }
     });
     if (!inserted) throw new NsboxError(`a network named ${name} already exists`, 'NSBOX_ERR_EXISTS');
-    const rec = this.#records.get(name)!;
-    try {
-      await driver.setUp(rec, this.#context);
-      this.#hostChanges.push(...await this.firewall.networkUp(rec));
-    } catch (err) {
-      this.#records.delete(name);
-      await this.firewall.networkDown(rec).catch(() => undefined);
-      await driver.tearDown(rec, this.#context);
-      throw err;
-    }
+    await this.#pause?.('network-create:recorded');
+    const rec = await this.#makeHostSide(this.#records.get(name)!);
     // Another firewall's forward chain that drops this network's traffic: said, never changed.
     // Only advice, so a failure to read other tables does not fail the create.
     if (rec.driver === 'bridge') {
@@ -231,6 +227,56 @@ export class Networks {
       }
     }
     return withInfo(rec);
+  }
+
+  /**
+   * A record marked `creating` made real: its host side and firewall elements, then the mark
+   * cleared; on a failure, undone (record, elements, host side) and the error thrown. Under
+   * the network's lock.
+   */
+  async #makeHostSide(rec: NetworkRecord): Promise<NetworkRecord> {
+    const driver = driverOf(rec.driver);
+    try {
+      await driver.setUp(rec, this.#context);
+      this.#hostChanges.push(...await this.firewall.networkUp(rec));
+    } catch (err) {
+      this.#records.delete(rec.name);
+      await this.firewall.networkDown(rec).catch(() => undefined);
+      await driver.tearDown(rec, this.#context);
+      throw err;
+    }
+    return this.#records.update(rec.name, (config) => { delete config.creating; }) ?? rec;
+  }
+
+  /**
+   * Networks whose `network create` died after inserting the record (marked `creating`; one
+   * still running holds the lock, and is waited for): each finished, or undone when its host
+   * side cannot be made. For gc; what was done, by name.
+   */
+  async finishInterrupted(options: { dryRun?: boolean } = {}): Promise<{ name: string; finished: boolean; error?: string }[]> {
+    const out: { name: string; finished: boolean; error?: string }[] = [];
+    for (const listed of this.#records.list().filter((r) => r.config.creating === true)) {
+      if (options.dryRun) {
+        out.push({ name: listed.name, finished: true });
+        continue;
+      }
+      await this.#locked(listed.name, async () => {
+        const rec = this.#records.get(listed.name);
+        if (rec?.config.creating !== true) return; // finished by its creator meanwhile, or gone
+        try {
+          await this.#makeHostSide(rec);
+          out.push({ name: rec.name, finished: true });
+        } catch (err) {
+          out.push({ name: rec.name, finished: false, error: (err as Error).message });
+        }
+      });
+    }
+    return out;
+  }
+
+  /** The record, finished first when its create was interrupted. Under the network's lock. */
+  async #readyLocked(rec: NetworkRecord): Promise<NetworkRecord> {
+    return rec.config.creating === true ? this.#makeHostSide(rec) : rec;
   }
 
   /** The host's firewall (nf_tables) and forwarding, kept as these networks and their ports say. */
@@ -264,6 +310,7 @@ export class Networks {
   /** The default network nsbox0, created on first use (10.88.0.0/16 or the next free /16). */
   async ensureDefault(): Promise<NetworkInfo> {
     const existing = this.get(DEFAULT_NETWORK);
+    if (existing?.config.creating === true) return withInfo(await this.#locked(DEFAULT_NETWORK, async () => this.#readyLocked(this.#require(DEFAULT_NETWORK))));
     if (existing !== undefined) {
       await this.ensureHostSide(existing);
       return existing;
@@ -337,7 +384,7 @@ export class Networks {
     // Under the network's lock: a network being created is waited for, and one being removed
     // is either gone or sees this lease and refuses.
     let { rec, ipv4, ipv6 } = await this.#locked(network, async () => {
-      const found = this.#require(network);
+      const found = await this.#readyLocked(this.#require(network));
       const plugin = found.config.ipamPlugin;
       if (plugin !== undefined && o.assign === undefined) {
         throw new ConfigError(`network ${network} takes its addresses from the CNI IPAM plugin ${plugin}: only nsbox-cni attaches to it`, 'network');

@@ -32,6 +32,11 @@ export interface NetworkConfig {
   ipamPlugin?: string;
   /** overlay: the network as etcd holds it and this host's part of it (docs/overlay.md). */
   overlay?: OverlayConfig;
+  /**
+   * Set while `network create` makes the host side (the record is inserted first); a record
+   * still holding it after its creator died is finished or undone by gc.
+   */
+  creating?: true;
 }
 
 /** An overlay network on this host: its definition in etcd, and this host's block. */

@@ -14,7 +14,10 @@
  * commands; Docker's (real iptables commands) are run and checked with traffic, ufw's and
  * firewalld's are emulated by the rules those tools write. Then `nft flush ruleset`, repaired by
  * `nsbox restore --firewall-only`, and the systemd drop-in that runs it, written to a temporary
- * unit directory.
+ * unit directory. Last, foreign nft tables (sets, a verdict map, a nat chain) and iptables-nft
+ * rules (IPv4 and IPv6, a user chain, nat) stay byte for byte (`nft -s list table` of each
+ * foreign table, `iptables-nft-save`) across network create/rm, connect/disconnect, port
+ * add/rm, run -p, lab up/partition/heal/down, gc and doctor.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -388,4 +391,105 @@ test('after `nft flush ruleset`: doctor says so, `nsbox restore --firewall-only`
   sh(line);
   assert.equal(fromWorld('tcp', HOST, web.hostPort), `webf peer=${WORLD}`);
   await web.stop();
+});
+
+/** The tables nsbox owns (layout.ts, fault-table.ts, overlay/dataplane/allowlist.ts). */
+const NSBOX_TABLES = new Set(['inet nsbox', 'inet nsbox_fault', 'inet nsbox_overlay']);
+
+/** Every other table, as `nft -s list table` prints it (stateless: no counters), in `nft list tables` order. */
+function foreignRuleset(): string {
+  const tables = sh('nft list tables').split('\n').filter((l) => l.startsWith('table ')).map((l) => l.slice('table '.length));
+  return tables.filter((tb) => !NSBOX_TABLES.has(tb)).map((tb) => sh(`nft -s list table ${tb}`)).join('');
+}
+
+/** `iptables-nft-save` (IPv4 and IPv6) without its dated comments and counters. */
+function iptablesNftSave(): string {
+  return ['iptables-nft-save', 'ip6tables-nft-save'].map((cmd) => sh(cmd).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n')).join('\n');
+}
+
+test('foreign nf_tables tables and iptables-nft rules stay byte for byte through every nsbox command that writes nf_tables', async (t) => {
+  cleanIptables(t);
+  t.after(() => {
+    for (const cmd of ['nft delete table inet hostfw', 'nft delete table ip hostnat', 'iptables -t nat -F', 'nft delete table ip nat', 'ip6tables -F', 'nft delete table ip6 filter']) spawnSync('sh', ['-c', cmd]);
+  });
+  const nftFile = join(mkdtempSync(join(tmpdir(), 'nsbt-fw-')), 'foreign.nft');
+  writeFileSync(nftFile, `table inet hostfw {
+  set allowed {
+    type ipv4_addr
+    flags interval
+    elements = { 198.51.100.0/24, 203.0.113.7 }
+  }
+  map ports {
+    type inet_service : verdict
+    elements = { 2222 : accept }
+  }
+  chain input {
+    type filter hook input priority 10; policy accept;
+    ip saddr @allowed counter accept comment "allowed hosts"
+    tcp dport vmap @ports
+  }
+  chain hostforward {
+    type filter hook forward priority 10; policy accept;
+    ct state established,related counter accept
+  }
+}
+table ip hostnat {
+  chain post {
+    type nat hook postrouting priority 110; policy accept;
+    ip saddr 198.51.100.0/24 oifname "nsbt-none" masquerade
+  }
+}
+`);
+  sh(`nft -f ${nftFile}`);
+  rmSync(join(nftFile, '..'), { recursive: true, force: true });
+  for (const cmd of [
+    'iptables -A INPUT -p tcp --dport 2222 -m comment --comment host-ssh -j ACCEPT',
+    'iptables -N HOSTCHAIN', 'iptables -A HOSTCHAIN -s 198.51.100.0/24 -j RETURN', 'iptables -A FORWARD -j HOSTCHAIN',
+    'iptables -t nat -A POSTROUTING -s 198.51.100.0/24 -o nsbt-none -j MASQUERADE',
+    'ip6tables -A INPUT -p tcp --dport 2222 -j ACCEPT',
+  ]) sh(cmd);
+  const nftBefore = foreignRuleset();
+  const iptBefore = iptablesNftSave();
+  for (const part of ['table inet hostfw', 'table ip hostnat', 'table ip filter', 'table ip nat', 'table ip6 filter']) assert.ok(nftBefore.includes(part), `${part} in ${nftBefore}`);
+  assert.match(iptBefore, /-A HOSTCHAIN -s 198\.51\.100\.0\/24 -j RETURN/);
+
+  const r = rootForTest(t);
+  const steps: string[] = [];
+  const ok = async (...args: string[]): Promise<string> => {
+    steps.push(args.join(' '));
+    return r.ok(...args);
+  };
+  const net = await createNetwork(r);
+  steps.push('network create');
+  const name = `fw${port()}`;
+  await ok('create', name);
+  await ok('connect', net.name, name);
+  const p = port();
+  await ok('port', 'add', name, `${p}:80`);
+  await ok('port', 'rm', name, `${p}/tcp`);
+  await ok('disconnect', net.name, name);
+  await ok('run', '--network', net.name, '-p', `${port()}:80`, '--', 'true');
+  const web = await server(t, r, net.name, 'web');
+  assert.match(fromWorld('tcp', HOST, web.hostPort), /^web peer=/, 'a published port works beside the foreign rules');
+  await web.stop();
+
+  const lab = `fwl${port()}`;
+  const lan = uniqueSubnet();
+  const dir = mkdtempSync(join(tmpdir(), 'nsbt-fwlab-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lab.yaml');
+  writeFileSync(file, `lab: ${lab}\nnetworks:\n  lan: { subnet: ${lan.cidr} }\nnodes:\n  a:\n    interfaces: { eth0: { network: lan, address: ${lan.base}2/24 } }\n  b:\n    interfaces: { eth0: { network: lan, address: ${lan.base}3/24 } }\n`);
+  await ok('lab', 'up', '-f', file);
+  await ok('lab', 'partition', lab, 'a', 'b');
+  await ok('lab', 'heal', lab);
+  await ok('lab', 'down', lab);
+  await ok('rm', name);
+  await ok('gc');
+  steps.push('doctor');
+  await doctor(r);
+  await ok('network', 'rm', net.name);
+  await ok('gc');
+
+  assert.equal(foreignRuleset(), nftBefore, `the foreign tables after: ${steps.join('; ')}`);
+  assert.equal(iptablesNftSave(), iptBefore, `iptables-nft-save after: ${steps.join('; ')}`);
 });
