@@ -90,10 +90,10 @@ test('L2 overlay: compaction during a watch, and an endpoint moving between host
   const moved = JSON.parse(ok(nsboxOn(h2, '--json', 'connect', 'lv2', 'mv', '--ip', '10.92.0.2'), 'connect mv on h2 with s1\'s address')) as { interface: { options: { ipv4: string } } };
   assert.equal(moved.interface.options.ipv4, '10.92.0.2/24');
   const before = events.length;
-  await sleep(3000); // h2's agent has seen its new sandbox (store poll: 1 s) and tried to publish it
+  await waitUntil('h2 reports the address as held by h1', () => h2.log.includes(`${key} is held by host ${h1.name}`), 20_000);
+  await sleep(1500); // more ticks of both agents (their store poll is 1 s)
   const fight = events.slice(before).filter((e) => e.kv.key === key).map((e) => `${e.type} ${e.kv.value}`);
   assert.deepEqual(fight, [], 'the record stays h1\'s while s1 is there: no two hosts fight over it');
-  assert.match(h2.log, new RegExp(`${key} is held by host ${h1.name}`), 'h2 reports the address as held by h1');
   ok(nsboxOn(h1, 'disconnect', 'lv2', 's1'), 'disconnect s1 on h1');
   let holder = '';
   for (const end = Date.now() + 20_000; Date.now() < end && holder !== h2.name;) {
