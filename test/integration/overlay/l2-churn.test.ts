@@ -10,7 +10,8 @@
  *   its MAC) is connected on h2 with --ip while s1 (10.92.0.2, talking with h2 and h3) is still
  *   on h1: the record stays h1's (h2 reports it held, no put/delete ping-pong); s1 disconnected
  *   on h1, the record follows to h2 (never deleted after h2 put it), h3's and h1's FDB entries
- *   for the MAC point at h2, and sandboxes on h3, h1 and h2 itself reach it at h2.
+ *   for the MAC point at h2, and sandboxes on h3, h1 and h2 itself reach it at h2; then back to
+ *   h1, break before make, and reached there from h3, h1 and h2.
  * Skipped when etcd is not installed (CI installs it: scripts/setup.sh).
  */
 import { test } from 'node:test';
@@ -115,4 +116,14 @@ test('L2 overlay: compaction during a watch, and an endpoint moving between host
   const later = events.filter((e) => e.kv.key === key && e.kv.modRevision > firstPut.kv.modRevision).map((e) => e.type);
   assert.deepEqual(later, [], 'once h2 put its record nothing changed it (h1\'s disconnect did not delete it)');
   assert.equal((JSON.parse((await client.get(key)).kv!.value) as { hostId: string }).hostId, h2.name, 'the record is still h2\'s');
+
+  // and back to h1, break before make: disconnected on h2, s1 connected again on h1 at once
+  ok(nsboxOn(h2, 'disconnect', 'lv2', 'mv'), 'disconnect mv on h2');
+  ok(nsboxOn(h1, 'connect', 'lv2', 's1', '--ip', '10.92.0.2'), 'connect s1 on h1 again');
+  await waitUntil('h3 sends the MAC to h1 again', () => fdbDst(h3, 'lv2', MAC_OF_10_92_0_2) === h1.ip, 20_000);
+  await waitUntil('s3 on h3 reaches s1 at h1', () => ping(h3, 's3', '10.92.0.2').code === 0, 20_000);
+  assert.equal(await tcpProbe(h3, 's3', h1, 's1', '10.92.0.2', 7305), 's1 peer=10.92.0.130');
+  assert.equal(await tcpProbe(h1, 'n1', h1, 's1', '10.92.0.2', 7306), 's1 peer=10.92.0.3', 'n1 on h1 (its bridge had learned the MAC on the vxlan port)');
+  await waitUntil('s2 on h2 reaches s1 at h1', () => ping(h2, 's2', '10.92.0.2').code === 0, 20_000);
+  assert.equal((JSON.parse((await client.get(key)).kv!.value) as { hostId: string }).hostId, h1.name, 'the record is h1\'s');
 });
