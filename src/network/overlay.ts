@@ -6,9 +6,11 @@
  * creates the record with `overlay` in its options). Here only this host's side: the devices
  * (the vxlan device and the local bridge, made by the overlay data plane,
  * src/overlay/dataplane/) and per sandbox a veth whose host end is a port of that bridge, as
- * the bridge driver does (L2: with the sandbox's MAC pinned to that port). L3 mode: the record's subnet is this host's block, its gateway on
+ * the bridge driver does. L3 mode: the record's subnet is this host's block, its gateway on
  * the local bridge, other blocks routed through the vxlan device. L2 mode: the record's subnet
- * is the whole network's (one broadcast domain), addresses leased from this host's block only.
+ * is the whole network's (one broadcast domain), addresses leased from this host's block (a
+ * static one may be any of the subnet: an endpoint moving between hosts), the sandbox's MAC
+ * pinned to its bridge port.
  * The MTU is the underlay link's less the VXLAN overhead (50 bytes over IPv4) unless given.
  */
 import { ConfigError } from '../errors.js';
