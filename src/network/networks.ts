@@ -19,7 +19,7 @@ import { deleteLink, type DriverContext } from './driver.js';
 import { driverOf } from './drivers.js';
 import { checkAssignable, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
 import { checkName } from './names.js';
-import { inBlock } from './overlay.js';
+import { staticAddressProblem } from './overlay.js';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../sandbox/index.js';
 
@@ -358,9 +358,8 @@ export class Networks {
           checkAssignable(s.subnet, s.gateway, wanted);
           address = wanted;
           if (taken.has(address)) throw new NsboxError(`address ${address} is already in use on network ${rec.name}`, 'NSBOX_ERR_IN_USE');
-          if (fam === 4 && rec.config.overlay !== undefined && !inBlock(rec.config.overlay, wanted)) {
-            throw new ConfigError(`address ${wanted} is outside this host's block ${rec.config.overlay.block} of network ${rec.name}`, 'ip');
-          }
+          const problem = fam === 4 && rec.config.overlay !== undefined ? staticAddressProblem(rec.config.overlay, wanted) : undefined;
+          if (problem !== undefined) throw new ConfigError(`${problem} of network ${rec.name}`, 'ip');
         } else {
           // an overlay network leases from this host's block (L2: the sandboxes take the whole subnet's prefix)
           const from = fam === 4 && rec.config.overlay !== undefined ? parseSubnet(rec.config.overlay.block) : s.subnet;

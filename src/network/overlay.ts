@@ -8,11 +8,14 @@
  * src/overlay/dataplane/) and per sandbox a veth whose host end is a port of that bridge, as
  * the bridge driver does. L3 mode: the record's subnet is this host's block, its gateway on
  * the local bridge, other blocks routed through the vxlan device. L2 mode: the record's subnet
- * is the whole network's (one broadcast domain), addresses leased from this host's block only.
+ * is the whole network's (one broadcast domain), addresses leased from this host's block (a
+ * static one may be any of the subnet: an endpoint moving between hosts), the sandbox's MAC
+ * pinned to its bridge port.
  * The MTU is the underlay link's less the VXLAN overhead (50 bytes over IPv4) unless given.
  */
 import { ConfigError } from '../errors.js';
-import { parseNetwork, subnetContains } from '../net/cidr.js';
+import { addressRange, parseNetwork, subnetContains } from '../net/cidr.js';
+import { NUD } from '../netlink/route/ops/neigh.js';
 import type { NetworkRecord, OverlayConfig } from '../store/index.js';
 import { ensureOverlayDevices, removeOverlayDevices, type OverlayLocal, type OverlayNetworkSpec } from '../overlay/dataplane/index.js';
 import { addBridgePort, bridgePortHostLinks, removeBridgePort } from './bridge-port.js';
@@ -77,6 +80,15 @@ async function attach(network: NetworkRecord, link: LinkRequest, ctx: DriverCont
   const host = ctx.host();
   const br = await host.link.get({ name: devices.bridge });
   const hostIf = await addBridgePort(host, br.index, network, link);
+  if (o.mode === 'l2') {
+    // the sandbox's MAC pinned to its port (static, sticky): it replaces an entry the bridge
+    // learned on the vxlan port while this address lived on another host (an endpoint moved
+    // here), which would send its traffic back to the vxlan port (dropped) until the entry aged
+    // out (300 s), and frames from the old place (make before break) cannot move it back there
+    // (learning moves a static entry that is not sticky); the entry goes with the port
+    const port = await host.link.get({ name: hostIf });
+    await host.neigh.replace({ family: 'bridge', index: port.index!, lladdr: link.mac, master: true, sticky: true, state: NUD.NOARP });
+  }
   return { hostIf };
 }
 
@@ -88,6 +100,19 @@ async function tearDown(network: NetworkRecord, ctx: DriverContext): Promise<voi
 /** Whether `address` may be leased on an overlay network: inside this host's block. */
 export function inBlock(o: OverlayConfig, address: string): boolean {
   return subnetContains(parseNetwork(o.block, 'block', { prefixRequired: true }), address);
+}
+
+/**
+ * Why a static address (--ip) may not be taken on this host, or undefined. L3: it must be in
+ * this host's block (the others are routed to their hosts). L2 (one broadcast domain): anywhere
+ * in the subnet but a block's network address or gateway (another host's bridge): an endpoint
+ * moving between hosts keeps its address (and so its MAC); the agent publishes it only while no
+ * other host's record holds it (agent-loop.ts), so a duplicate is reported, never fought over.
+ */
+export function staticAddressProblem(o: OverlayConfig, address: string): string | undefined {
+  if (o.mode === 'l3') return inBlock(o, address) ? undefined : `address ${address} is outside this host's block ${o.block}`;
+  const offset = addressRange(parseNetwork(`${address}/32`, 'ip', { prefixRequired: true })).first & ((1n << BigInt(32 - o.blockPrefixLength)) - 1n);
+  return offset < 2n ? `address ${address} is the network address or gateway of a block of /${o.blockPrefixLength} (a host's bridge)` : undefined;
 }
 
 export const overlayDriver: NetworkDriver = { name: 'overlay', validate, conflict, setUp, attach, hostLinks: bridgePortHostLinks, detach: removeBridgePort, tearDown };

@@ -10,7 +10,9 @@
  *    it (agent.json says `left`): then the loop stops;
  * 2. the host key (underlay address, VTEP MAC per network) and this host's endpoint keys
  *    (one per leased address of its overlay networks: L2 needs them, L3 shows them), both on
- *    the lease, published from the store on every tick;
+ *    the lease, published from the store on every tick; an endpoint key is put and deleted
+ *    only over this host's own value (a transaction): an address another host's record holds
+ *    (an L2 endpoint moved here before it left there) waits for that record to go;
  * 3. list + watch of the prefix into the model (model.ts); every change debounced (~50 ms),
  *    then a tick: networks seen in etcd joined (join.ts), and each local overlay network's
  *    data plane brought to the model's desired state (reconcileOverlay: idempotent, replace);
@@ -80,6 +82,8 @@ export class OverlayAgent {
   #underlay: string | undefined;
   #localDigest = '';
   readonly #joinFailures = new Map<string, string>();
+  /** Endpoint keys of this host held by another host's record: key → that host (logged once). */
+  readonly #heldBy = new Map<string, string>();
   #lastError = '';
   /** Ticks done (status, tests). */
   ticks = 0;
@@ -127,6 +131,7 @@ export class OverlayAgent {
     this.#o.log(`overlay: host ${this.#hostId}, lease ${this.#keeper.id} (${resumed ? 'resumed' : 'new'}, TTL ${this.#ttl} s), etcd ${this.#o.settings.endpoints.join(',')}`);
     this.#watch = etcd.listAndWatch(this.#ks.prefix, {
       onReset: (kvs, revision) => {
+        if (this.#listed) this.#o.log(`overlay: etcd compacted the history the watch needed; listed again at revision ${revision}`);
         this.#model.reset(kvs, revision, Date.now());
         this.#listed = true;
         this.#schedule(0);
@@ -279,14 +284,45 @@ export class OverlayAgent {
     for (const [key, value] of wanted) {
       const h = have.get(key);
       if (h?.value === value && h.lease === lease) continue;
-      const revision = await etcd.put(key, value, { lease });
-      this.#published.set(key, { value, lease, revision });
+      const revision = this.#ks.parseKey(key)?.kind === 'endpoint' ? await this.#putEndpoint(key, value, lease, h?.value) : await etcd.put(key, value, { lease });
+      if (revision !== undefined) this.#published.set(key, { value, lease, revision });
     }
-    for (const key of have.keys()) {
+    for (const [key, h] of have) {
       if (wanted.has(key)) continue;
-      await etcd.delete(key);
+      // an endpoint record only while it is still ours (it may have moved to another host meanwhile)
+      if (this.#ks.parseKey(key)?.kind === 'endpoint') await etcd.deleteIf(key, h.value);
+      else await etcd.delete(key);
       this.#published.set(key, { value: '', lease: '0', revision: this.#model.revision + 1 });
     }
+  }
+
+  /**
+   * Put one of this host's endpoint records only over its own (or none): an address another
+   * host's record holds (an L2 endpoint moving here before it left there, or a duplicate
+   * --ip) is reported once and left to that host; its delete event brings the next tick.
+   * Undefined: not put.
+   */
+  async #putEndpoint(key: string, value: string, lease: string, expected: string | undefined): Promise<number | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await this.#etcd!.putIf(key, value, { lease, expected });
+      if (r.done) {
+        this.#heldBy.delete(key);
+        return r.revision;
+      }
+      let holder = '?';
+      try {
+        holder = (JSON.parse(r.existing?.value ?? '{}') as { hostId?: string }).hostId ?? '?';
+      } catch {
+        // not a record of ours: held all the same
+      }
+      if (r.existing !== undefined && holder !== this.#hostId) {
+        if (this.#heldBy.get(key) !== holder) this.#o.log(`overlay: ${key} is held by host ${holder}: this host's endpoint is not published while it is`);
+        this.#heldBy.set(key, holder);
+        return undefined;
+      }
+      expected = r.existing?.value; // ours after all (the model was behind), or gone
+    }
+    return undefined;
   }
 
   /** Stop renewing (the lease then expires after its TTL unless the next agent resumes it) and watching; the data plane stays. */

@@ -6,6 +6,7 @@
  * What it offers, and why each is shaped so (research labs-overlay.md B2.1, B3.3):
  * - get/range (a prefix), each with the store revision it was read at; put; delete;
  *   createOnly: a txn `create_revision(key) == 0 → put` (flannel's claim: the loser learns it lost);
+ *   putIf/deleteIf: the same with `value(key) == expected` (a record changed only by its holder);
  * - watch(prefix, fromRevision): one gRPC stream with `hasleader` metadata (a member without a
  *   leader cancels it instead of stalling), re-opened on any stream error from the revision
  *   after the last one seen, with a short backoff (100 ms → 1 s); a compaction past the
@@ -241,6 +242,36 @@ export class Etcd {
     });
     const existing = res.responses[0]?.response_range?.kvs[0];
     return { created: res.succeeded, revision: Number(res.header.revision), ...(existing === undefined ? {} : { existing: toKv(existing) }) };
+  }
+
+  /**
+   * Put `key` only if its value is `expected` now (undefined: only if it does not exist). `done`
+   * false: it was not, and `existing` is what it holds (read in the same transaction).
+   */
+  async putIf(key: string, value: string, options: { lease?: string; expected: string | undefined }): Promise<{ done: boolean; revision: number; existing?: KeyValue }> {
+    if (options.expected === undefined) {
+      const r = await this.createOnly(key, value, options);
+      return { done: r.created, revision: r.revision, ...(r.existing === undefined ? {} : { existing: r.existing }) };
+    }
+    const k = Buffer.from(key);
+    const res = await this.#call<{ header: RawHeader; succeeded: boolean; responses: { response_range?: { kvs: RawKv[] } }[] }>(this.#kv, 'Txn', {
+      compare: [{ result: 'EQUAL', target: 'VALUE', key: k, value: Buffer.from(options.expected) }],
+      success: [{ request_put: { key: k, value: Buffer.from(value), lease: options.lease ?? '0' } }],
+      failure: [{ request_range: { key: k } }],
+    });
+    const existing = res.responses[0]?.response_range?.kvs[0];
+    return { done: res.succeeded, revision: Number(res.header.revision), ...(existing === undefined ? {} : { existing: toKv(existing) }) };
+  }
+
+  /** Delete `key` only if its value is `expected` now; whether it was deleted. */
+  async deleteIf(key: string, expected: string): Promise<boolean> {
+    const k = Buffer.from(key);
+    const res = await this.#call<{ succeeded: boolean }>(this.#kv, 'Txn', {
+      compare: [{ result: 'EQUAL', target: 'VALUE', key: k, value: Buffer.from(expected) }],
+      success: [{ request_delete_range: { key: k } }],
+      failure: [],
+    });
+    return res.succeeded;
   }
 
   /** Delete a key, or with `prefix` every key under it; how many were deleted. */

@@ -23,148 +23,31 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NSBOX_BIN } from '../../helpers/cli.js';
 import { CNI_BIN } from '../../helpers/cni-plugin.js';
 import { etcdAvailable, startEtcd, type EtcdFixture } from '../../helpers/etcd.js';
-import { makeNetns, type TestNetns } from '../../helpers/netns.js';
+import { makeNetns } from '../../helpers/netns.js';
 import { randomName } from '../../helpers/names.js';
-import { clientArgv, serverArgv } from '../../helpers/probe-servers.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { Etcd, type WatchEvent } from '../../../src/overlay/etcd.js';
+import { addrOf, killAgent, leaseOf, makeHosts, nsboxOn, ok, ping, pingLoop, startAgent, tcpProbe, type Res, type SimHost } from './etcd-hosts.js';
 
 const TTL = 4;
 const GRACE = 3;
 const MTU = 1450;
 
-interface Res { code: number | null; stdout: string; stderr: string }
-
-interface SimHost {
-  name: string;
-  ns: TestNetns;
-  root: string;
-  ip: string;
-  agent: ChildProcess | undefined;
-  log: string;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('NSBOX_')) delete env[k];
-  return env;
-}
-
-function nsboxOn(h: SimHost, ...args: string[]): Res {
-  const r = spawnSync('nsenter', [`--net=${h.ns.path}`, process.execPath, NSBOX_BIN, '--root', h.root, '--host', h.name, ...args], { encoding: 'utf8', env: cleanEnv() });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Res, what: string): string {
-  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Run argv inside a sandbox of host h (its /run/netns name is NAME@HOST). */
-function inSandbox(h: SimHost, sandbox: string, argv: string[]): Res {
-  const r = spawnSync('nsenter', [`--net=/run/netns/${sandbox}@${h.name}`, ...argv], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ping(h: SimHost, sandbox: string, to: string, size = 56): Res {
-  return inSandbox(h, sandbox, ['ping', '-c', '1', '-W', '1', '-M', 'do', '-s', String(size), to]);
-}
-
-/** A ping every 100 ms for as long as it runs; stop() says how many were sent and answered. */
-function pingLoop(h: SimHost, sandbox: string, to: string): { stop(): Promise<{ sent: number; received: number; text: string }> } {
-  const child = spawn('nsenter', [`--net=/run/netns/${sandbox}@${h.name}`, 'ping', '-i', '0.1', '-W', '1', to], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => { text += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { text += d.toString(); });
-  return {
-    async stop() {
-      await sleep(1200); // the last probe's answer, or its loss, is in
-      const done = new Promise((r) => child.once('close', r));
-      child.kill('SIGINT');
-      await done;
-      const m = /(\d+) packets transmitted, (\d+) received/.exec(text);
-      return { sent: Number(m?.[1] ?? 0), received: Number(m?.[2] ?? 0), text };
-    },
-  };
-}
-
-async function startAgent(h: SimHost): Promise<void> {
-  const child = spawn('nsenter', [`--net=${h.ns.path}`, process.execPath, NSBOX_BIN, '--root', h.root, '--host', h.name, 'agent',
-    '--lease-ttl', String(TTL), '--grace', String(GRACE), '--resync', '5'], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  h.agent = child;
-  const before = h.log.length;
-  child.stderr!.on('data', (d: Buffer) => { h.log += d.toString(); });
-  await waitUntil(`${h.name}'s agent took its lease`, () => h.log.slice(before).includes('overlay: host '), 20_000);
-}
-
-async function killAgent(h: SimHost, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const child = h.agent;
-  h.agent = undefined;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('close', r));
-  child.kill(signal);
-  await gone;
-}
-
-const leaseOf = (h: SimHost): string => (JSON.parse(readFileSync(`${h.root}/overlay/agent.json`, 'utf8')) as { leaseId: string }).leaseId;
-
-/** Addresses of a sandbox's interface. */
-function addrOf(h: SimHost, sandbox: string, ifname: string): string {
-  const out = inSandbox(h, sandbox, ['ip', '-j', '-4', 'addr', 'show', 'dev', ifname]);
-  const a = (JSON.parse(out.stdout) as { addr_info: { local: string; prefixlen: number }[] }[])[0]!.addr_info[0]!;
-  return `${a.local}/${a.prefixlen}`;
-}
-
-/** A TCP probe from h1's sandbox to a probe server in h2's: the answer names the server and the source it saw. */
-async function tcpProbe(from: SimHost, fromSandbox: string, to: SimHost, toSandbox: string, ip: string, port: number): Promise<string> {
-  const server = spawn('nsenter', [`--net=/run/netns/${toSandbox}@${to.name}`, ...serverArgv(toSandbox, port)], { stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    let out = '';
-    server.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    await waitUntil('the probe server is ready', () => out.includes('ready'));
-    const r = inSandbox(from, fromSandbox, clientArgv('tcp', ip, port, { ms: 3000 }));
-    return r.stdout.trim();
-  } finally {
-    const done = new Promise((r) => server.once('close', r));
-    server.kill('SIGKILL');
-    await done;
-  }
-}
-
 test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent restart, etcd outage, host death, leave', { skip: etcdAvailable(), timeout: 170_000 }, async (t) => {
   const etcd: EtcdFixture = await startEtcd();
   const url = etcd.endpoints[0]!;
-  const tag = randomName('').slice(-4);
-  const hosts: SimHost[] = [1, 2].map((i) => ({
-    name: `h${i}-${tag}`, ns: makeNetns(), root: `/run/${randomName('nsbt-ovl-')}`, ip: `${etcd.subnetPrefix}.${100 + i}`, agent: undefined, log: '',
-  }));
+  const { hosts, dispose } = makeHosts(etcd, 2, { ttl: TTL, grace: GRACE });
   const client = Etcd.connect({ endpoints: etcd.endpoints });
   t.after(async () => {
-    for (const h of hosts) await killAgent(h);
-    for (const h of hosts) {
-      nsboxOn(h, 'rm', '--all');
-      rmSync(h.root, { recursive: true, force: true });
-      h.ns[Symbol.dispose]();
-    }
+    await dispose();
     client.close();
     await etcd.stop();
   });
-  for (const [i, h] of hosts.entries()) {
-    const veth = `${etcd.bridge.slice(0, 11)}h${i + 1}`;
-    for (const cmd of [
-      ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns.name],
-      ['link', 'set', veth, 'master', etcd.bridge, 'up'],
-      ['-n', h.ns.name, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0'],
-      ['-n', h.ns.name, 'link', 'set', 'eth0', 'up'],
-      ['-n', h.ns.name, 'link', 'set', 'lo', 'up'],
-    ]) assert.equal(spawnSync('ip', cmd).status, 0, `ip ${cmd.join(' ')}`);
-  }
   const [h1, h2] = hosts as [SimHost, SimHost];
   const ks = '/nsbox/v1/';
 
@@ -326,7 +209,7 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
 test('overlay commands refuse bad input with what to give, leaving nothing behind', async (t) => {
   const root = `/run/${randomName('nsbt-ovl-')}`;
   using ns = makeNetns();
-  const h: SimHost = { name: 'hx', ns, root, ip: '', agent: undefined, log: '' };
+  const h: SimHost = { name: 'hx', ns, root, ip: '', agent: undefined, log: '', ttl: TTL, grace: GRACE };
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const noEtcd = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16');
   assert.equal(noEtcd.code, 2, noEtcd.stderr);

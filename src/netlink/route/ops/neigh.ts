@@ -30,6 +30,8 @@ export interface NeighborOptions {
   self?: boolean;
   /** NTF_MASTER: program the bridge the device is enslaved to. */
   master?: boolean;
+  /** NTF_STICKY: a bridge FDB entry learning never moves to another port (`bridge fdb … sticky`). */
+  sticky?: boolean;
   vni?: number;
   vlan?: number;
   /** NDA_PORT: the remote VTEP's UDP port (FDB entries; default: the device's). */
@@ -51,6 +53,7 @@ function buildMessage(o: NeighborOptions, forDelete: boolean): NeighMessage {
   let flags = 0;
   if (o.self) flags |= NTF.SELF;
   if (o.master) flags |= NTF.MASTER;
+  if (o.sticky) flags |= NTF.STICKY;
   return {
     family,
     index: o.index,
