@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Manager } from '../managed/index.js';
-import { macFromIPv4 } from '../network/index.js';
+import { macFromIPv4, overlayOwner } from '../network/index.js';
 import { LeaseKeeper, type Etcd, type ListWatch } from './etcd.js';
 import { Keyspace, type HostValue } from './keyspace.js';
 import { joinNetwork, sourceAddressTo } from './join.js';
@@ -183,7 +183,7 @@ export class OverlayAgent {
     return this.#o.manager.networks().flatMap((n) => {
       const o = n.config.overlay;
       if (n.driver !== 'overlay' || o === undefined) return [];
-      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox })) }];
+      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, owner: overlayOwner(), mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox })) }];
     });
   }
 

@@ -5,6 +5,7 @@
  * (managed/doctor.ts); exits 1 (NSBOX_ERR_DOCTOR) when one fails, after the report.
  */
 import { NsboxError } from '../../errors.js';
+import { overlayChecks } from '../../overlay/doctor.js';
 import type { Register } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -12,6 +13,9 @@ export const register: Register = (program, run) => {
   program.command('doctor').description('check what networks need from the host: nf_tables, the nsbox table, other firewalls, forwarding')
     .action(() => run(async ({ manager, json }) => {
       const report = await manager.doctor();
+      // the overlay's checks (src/overlay/doctor.ts): only on a root with overlay networks or their leftovers
+      report.checks.push(...await overlayChecks(manager));
+      report.ok = report.checks.every((c) => c.status !== 'fail');
       if (json) printJson(report);
       else {
         const width = Math.max(...report.checks.map((c) => c.name.length));

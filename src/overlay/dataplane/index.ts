@@ -15,7 +15,7 @@ import type { OverlayDesired, OverlayDevices, OverlayDrift, OverlayHost, Overlay
 export type {
   OverlayNetworkSpec, OverlayLocal, OverlayPeer, OverlayRemoteEndpoint, OverlayDesired, OverlayDevices, OverlayHost, ReconcileCounts, OverlayDrift,
 } from './types.js';
-export { overlayDeviceNames, overlayTag, vtepMacFor } from './names.js';
+export { overlayDeviceNames, overlayTag, parseOverlayTag, vtepMacFor } from './names.js';
 export { OVERLAY_TABLE } from './allowlist.js';
 
 /**
@@ -59,3 +59,6 @@ export async function observeOverlay(desired: OverlayDesired, host?: OverlayHost
 export async function removeOverlayDevices(spec: OverlayNetworkSpec, host?: OverlayHost): Promise<void> {
   return withHost(host, (h) => removeDevices(h, spec));
 }
+
+export { listOverlayDevices, overlayRoutesOn, readAllowlistTable, sweepAllowlist, type OverlayDeviceSeen, type AllowlistSeen } from './leftovers.js';
+export { openNft as openOverlayNft } from './allowlist.js';
