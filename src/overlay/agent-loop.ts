@@ -9,8 +9,8 @@
  *    gone, and then the host and endpoint keys are put again — unless `overlay leave` revoked
  *    it (agent.json says `left`): then the loop stops;
  * 2. the host key (underlay address, VTEP MAC per network) and this host's endpoint keys
- *    (one per leased address of its overlay networks: L2 needs them, L3 shows them), both on
- *    the lease, published from the store on every tick;
+ *    (one per leased address of its overlay networks, with its interface's MAC as the sandbox
+ *    record has it: L2 needs them, L3 shows them), both on the lease, published from the store on every tick;
  * 3. list + watch of the prefix into the model (model.ts); every change debounced (~50 ms),
  *    then a tick: networks seen in etcd joined (join.ts), and each local overlay network's
  *    data plane brought to the model's desired state (reconcileOverlay: idempotent, replace);
@@ -179,11 +179,19 @@ export class OverlayAgent {
   }
 
   /** The local overlay networks, from the store. */
-  #locals(): (LocalNetwork & { mode: 'l3' | 'l2'; vni: number; leases: { address: string; sandbox: string }[] })[] {
-    return this.#o.manager.networks().flatMap((n) => {
+  #locals(): (LocalNetwork & { mode: 'l3' | 'l2'; vni: number; leases: { address: string; sandbox: string; mac: string }[] })[] {
+    const networks = this.#o.manager.networks().filter((n) => n.driver === 'overlay' && n.config.overlay !== undefined);
+    // each endpoint's MAC as its interface has it (given with --mac, else derived from the address): the sandbox records'
+    const macs = new Map<string, string>();
+    if (networks.some((n) => n.leases.length > 0)) {
+      for (const { record } of this.#o.manager.sandboxes()) {
+        for (const i of record.config.interfaces) if (i.network !== undefined && i.options.mac !== undefined) macs.set(`${record.key}\0${i.network}\0${i.dstName}`, i.options.mac.toLowerCase());
+      }
+    }
+    return networks.flatMap((n) => {
       const o = n.config.overlay;
       if (n.driver !== 'overlay' || o === undefined) return [];
-      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, owner: overlayOwner(), mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox })) }];
+      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, owner: overlayOwner(), mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox, mac: macs.get(`${l.owner}\0${n.name}\0${l.ifname}`) ?? macFromIPv4(l.address) })) }];
     });
   }
 
@@ -234,7 +242,7 @@ export class OverlayAgent {
     for (const l of locals) {
       for (const lease of l.leases) {
         if (!lease.address.includes('.')) continue;
-        wanted.set(this.#ks.endpoint(l.name, lease.address), JSON.stringify({ hostId: this.#hostId, mac: macFromIPv4(lease.address), sandbox: lease.sandbox }));
+        wanted.set(this.#ks.endpoint(l.name, lease.address), JSON.stringify({ hostId: this.#hostId, mac: lease.mac, sandbox: lease.sandbox }));
       }
     }
     await this.#publish(wanted);

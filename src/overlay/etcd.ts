@@ -243,6 +243,21 @@ export class Etcd {
     return { created: res.succeeded, revision: Number(res.header.revision), ...(existing === undefined ? {} : { existing: toKv(existing) }) };
   }
 
+  /**
+   * Delete `key` only if it is still as written at `modRevision` (txn: mod_revision == it) and,
+   * with `whileAbsent`, that key does not exist; whether it was deleted.
+   */
+  async deleteIfUnchanged(key: string, modRevision: number, options: { whileAbsent?: string } = {}): Promise<boolean> {
+    const k = Buffer.from(key);
+    const absent = options.whileAbsent === undefined ? [] : [{ result: 'EQUAL', target: 'CREATE', key: Buffer.from(options.whileAbsent), create_revision: '0' }];
+    const res = await this.#call<{ succeeded: boolean }>(this.#kv, 'Txn', {
+      compare: [{ result: 'EQUAL', target: 'MOD', key: k, mod_revision: String(modRevision) }, ...absent],
+      success: [{ request_delete_range: { key: k } }],
+      failure: [],
+    });
+    return res.succeeded;
+  }
+
   /** Delete a key, or with `prefix` every key under it; how many were deleted. */
   async delete(key: string, options: { prefix?: boolean } = {}): Promise<number> {
     const res = await this.#call<{ deleted: string }>(this.#kv, 'DeleteRange', { key: Buffer.from(key), ...(options.prefix ? { range_end: prefixEnd(key) } : {}) });
