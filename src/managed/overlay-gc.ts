@@ -63,7 +63,7 @@ export async function collectOverlay(root: StateRoot, result: GcResult): Promise
   const nft = openOverlayNft({});
   try {
     for (const what of await sweepAllowlist(nft, live, left.length > 0, result.dryRun)) {
-      result.removed.push({ kind: 'overlay', name: `inet nsbox_overlay ${what}`, reason: what.startsWith('table') ? 'no overlay network is left on this host' : 'no overlay network of this host uses its VNI' });
+      result.removed.push({ kind: 'overlay', name: what === 'table' ? 'inet nsbox_overlay' : `inet nsbox_overlay ${what}`, reason: what === 'table' ? 'no overlay network is left on this host' : 'no overlay network of this host uses its VNI' });
     }
   } catch (err) {
     result.errors.push({ name: 'inet nsbox_overlay', error: (err as Error).message });

@@ -5,7 +5,6 @@
  * (managed/doctor.ts); exits 1 (NSBOX_ERR_DOCTOR) when one fails, after the report.
  */
 import { NsboxError } from '../../errors.js';
-import { overlayChecks } from '../../overlay/doctor.js';
 import type { Register } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -14,6 +13,7 @@ export const register: Register = (program, run) => {
     .action(() => run(async ({ manager, json }) => {
       const report = await manager.doctor();
       // the overlay's checks (src/overlay/doctor.ts): only on a root with overlay networks or their leftovers
+      const { overlayChecks } = await import('../../overlay/doctor.js'); // zod and the overlay load only here
       report.checks.push(...await overlayChecks(manager));
       report.ok = report.checks.every((c) => c.status !== 'fail');
       if (json) printJson(report);

@@ -75,7 +75,8 @@ export async function readAllowlistTable(nft: Nft): Promise<AllowlistSeen> {
 
 /**
  * Remove the set and rule of each VNI not in `live`, and the table when nothing is left in it
- * and `anyDevice` is false; what was (or, with `dryRun`, would be) removed. One transaction
+ * and `anyDevice` is false; what was (or, with `dryRun`, would be) removed (`set NAME`,
+ * `rule "COMMENT"`, `table`). One transaction
  * pinned to the generation it read.
  */
 export async function sweepAllowlist(nft: Nft, live: ReadonlySet<number>, anyDevice: boolean, dryRun: boolean): Promise<string[]> {
@@ -92,7 +93,7 @@ export async function sweepAllowlist(nft: Nft, live: ReadonlySet<number>, anyDev
     const setsLeft = sets.filter((n) => !goneSets.includes(n)).length;
     const rulesLeft = rules.length - goneRules.length;
     const dropTable = !anyDevice && setsLeft === 0 && rulesLeft === 0;
-    if (dropTable) removed.push(`table ${OVERLAY_TABLE.family} ${OVERLAY_TABLE.name}`);
+    if (dropTable) removed.push('table');
     if (dryRun || removed.length === 0) return removed;
     const tx = nft.transaction({ genid });
     if (dropTable) tx.destroyTable(OVERLAY_TABLE);
