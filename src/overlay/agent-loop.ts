@@ -14,8 +14,11 @@
  * 3. list + watch of the prefix into the model (model.ts); every change debounced (~50 ms),
  *    then a tick: networks seen in etcd joined (join.ts), and each local overlay network's
  *    data plane brought to the model's desired state (reconcileOverlay: idempotent, replace);
- * 4. a full tick every `resyncMs` (default 60 s) against the kernel, and a look at the store
- *    every second (a sandbox connected publishes its endpoint at once);
+ * 4. a tick for watch events writes only the entries that changed since the state it last
+ *    brought about (applyOverlayDelta: no dump, no device check); a full tick (devices
+ *    checked, the kernel dumped and reconciled) comes first, after a re-list, after an error,
+ *    and every `resyncMs` (default 60 s); a look at the store every second (a sandbox
+ *    connected publishes its endpoint at once);
  * 5. a host gone from etcd keeps its entries for `graceMs` (default 2 × TTL), then they go;
  * 6. etcd unreachable: nothing is reconciled from a model that was never listed, and a listed
  *    model only changes by etcd's events, so the data plane is never flushed.
@@ -29,7 +32,7 @@ import { Keyspace, type HostValue } from './keyspace.js';
 import { joinNetwork, sourceAddressTo } from './join.js';
 import { OverlayModel, type LocalNetwork } from './model.js';
 import { connectEtcd, hasLeft, readAgentState, writeAgentState, type EtcdSettings } from './settings.js';
-import { ensureOverlayDevices, reconcileOverlay } from './dataplane/index.js';
+import { applyOverlayDelta, ensureOverlayDevices, reconcileOverlay, type OverlayDesired } from './dataplane/index.js';
 
 export interface OverlayAgentOptions {
   manager: Manager;
@@ -81,6 +84,9 @@ export class OverlayAgent {
   #localDigest = '';
   readonly #joinFailures = new Map<string, string>();
   #lastError = '';
+  /** Per network, the desired state last brought about (the base of the next delta) and its VTEP MAC. */
+  readonly #applied = new Map<string, { desired: OverlayDesired; vtepMac: string }>();
+  #fullNext = true;
   /** Ticks done (status, tests). */
   ticks = 0;
 
@@ -128,6 +134,7 @@ export class OverlayAgent {
     this.#watch = etcd.listAndWatch(this.#ks.prefix, {
       onReset: (kvs, revision) => {
         this.#model.reset(kvs, revision, Date.now());
+        this.#fullNext = true;
         this.#listed = true;
         this.#schedule(0);
       },
@@ -137,7 +144,7 @@ export class OverlayAgent {
       },
       onError: (err) => this.#logError('watch', err),
     });
-    this.#timers.push(setInterval(() => this.#schedule(0), this.#o.resyncMs ?? 60_000));
+    this.#timers.push(setInterval(() => { this.#fullNext = true; this.#schedule(0); }, this.#o.resyncMs ?? 60_000));
     this.#timers.push(setInterval(() => { if (this.#localChanged()) this.#schedule(0); }, LOCAL_POLL_MS));
   }
 
@@ -174,7 +181,10 @@ export class OverlayAgent {
     }
     this.#debounce = setTimeout(() => {
       this.#debounce = undefined;
-      this.#chain = this.#chain.then(() => this.#tick()).catch((err: unknown) => this.#logError('reconcile', err));
+      this.#chain = this.#chain.then(() => this.#tick()).catch((err: unknown) => {
+        this.#fullNext = true; // whatever half happened, the next tick looks at the kernel
+        this.#logError('reconcile', err);
+      });
     }, ms);
   }
 
@@ -230,11 +240,16 @@ export class OverlayAgent {
     // this host's devices and keys
     if (this.#underlay === undefined) this.#underlay = this.#o.underlay ?? await sourceAddressTo(this.#o.settings.endpoints[0]!).catch(() => undefined);
     const host: HostValue = { underlay: this.#underlay ?? locals[0]?.underlay ?? '', vtepMacs: {}, agentVersion: AGENT_VERSION, bootId: bootId() };
+    // a full tick (first, re-list, resync, after an error) checks the devices and dumps the kernel;
+    // one for watch events writes only what changed since the state last brought about (applyOverlayDelta)
+    const full = this.#fullNext;
+    this.#fullNext = false;
     for (const l of locals) {
       const d = this.#model.desired(l);
       if (d === undefined) continue;
-      const devices = await ensureOverlayDevices(d.network, d.local);
-      host.vtepMacs[l.name] = devices.vtepMac;
+      const applied = this.#applied.get(l.name);
+      const vtepMac = !full && applied !== undefined ? applied.vtepMac : (await ensureOverlayDevices(d.network, d.local)).vtepMac;
+      host.vtepMacs[l.name] = vtepMac;
       if (host.underlay === '') host.underlay = l.underlay;
     }
     const wanted = new Map<string, string>();
@@ -251,7 +266,10 @@ export class OverlayAgent {
     for (const l of locals) {
       const d = this.#model.desired(l);
       if (d === undefined) continue;
-      const counts = await reconcileOverlay(d);
+      const applied = this.#applied.get(l.name);
+      this.#applied.delete(l.name); // until this one is through
+      const counts = (!full && applied !== undefined ? await applyOverlayDelta(applied.desired, d) : undefined) ?? await reconcileOverlay(d);
+      this.#applied.set(l.name, { desired: d, vtepMac: host.vtepMacs[l.name] ?? '' });
       if (counts.added + counts.replaced + counts.removed > 0) {
         this.#o.log(`overlay: ${l.name}: ${counts.added} added, ${counts.replaced} replaced, ${counts.removed} removed (${d.peers.length} peers, ${d.endpoints.length} remote endpoints)`);
       }

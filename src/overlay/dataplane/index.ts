@@ -10,6 +10,7 @@
 import { withHost } from './host.js';
 import { ensureDevices, removeDevices } from './devices.js';
 import { observe, reconcile } from './reconcile.js';
+import { applyDelta } from './delta.js';
 import type { OverlayDesired, OverlayDevices, OverlayDrift, OverlayHost, OverlayLocal, OverlayNetworkSpec, ReconcileCounts } from './types.js';
 
 export type {
@@ -44,6 +45,15 @@ export async function ensureOverlayDevices(spec: OverlayNetworkSpec, local: Over
  */
 export async function reconcileOverlay(desired: OverlayDesired, host?: OverlayHost): Promise<ReconcileCounts> {
   return withHost(host, (h) => reconcile(h, desired));
+}
+
+/**
+ * Write only what differs between `prev` (the state last brought about) and `next`: no dump,
+ * no device check (delta.ts). Undefined when the network's spec or local part changed or its
+ * vxlan is not there: then reconcileOverlay(next) is the way. The agent's path for watch events.
+ */
+export async function applyOverlayDelta(prev: OverlayDesired, next: OverlayDesired, host?: OverlayHost): Promise<ReconcileCounts | undefined> {
+  return withHost(host, (h) => applyDelta(h, prev, next));
 }
 
 /**
