@@ -13,7 +13,8 @@
  * `ping -c1 -W0.2` to the new address (all hosts probed in parallel, each until it answers; in
  * L2 a host's own namespace has no endpoint key, hence a sandbox as the source). Then, for h1's final desired state
  * (built from an etcd list with the agent's own model): `reconcileOverlay` in h1's namespace
- * (nothing to change: the agent's periodic full reconcile) and in a fresh namespace with the
+ * (nothing to change: the agent's periodic full reconcile), applyOverlayDelta of one peer (L3) or
+ * endpoint (L2) out and back in there (the agent's path for a watch event), and in a fresh namespace with the
  * same devices (every entry added), and the kernel floor: the same entries written by one
  * `ip -batch` and one `bridge -batch`; and each agent's VmRSS at the end. Nothing asserts a time.
  */
@@ -29,7 +30,7 @@ import { Etcd } from '../src/overlay/etcd.js';
 import { Keyspace } from '../src/overlay/keyspace.js';
 import { OverlayModel } from '../src/overlay/model.js';
 import { Rtnl } from '../src/netlink/route/ops/index.js';
-import { ensureOverlayDevices, reconcileOverlay, type OverlayDesired } from '../src/overlay/dataplane/index.js';
+import { applyOverlayDelta, ensureOverlayDevices, reconcileOverlay, type OverlayDesired } from '../src/overlay/dataplane/index.js';
 import { median, run } from './stats.js';
 
 interface SimHost { name: string; ns: TestNetns; root: string; ip: string; agent: ChildProcess | undefined; log: string; rtnl?: Rtnl }
@@ -199,13 +200,20 @@ async function oneSize(H: number, S: number): Promise<string> {
     model.reset(kvs, revision, Date.now());
     const h1 = hosts[0]!;
     const inspect = JSON.parse(nsboxOn(h1, '--json', 'network', 'inspect', net)) as { overlay: { block: string; underlay?: string } };
-    const d = model.desired({ name: net, hostId: h1.name, underlay: h1.ip, block: inspect.overlay.block });
+    const d = model.desired({ name: net, hostId: h1.name, underlay: h1.ip, block: inspect.overlay.block, owner: `${h1.root}/run/netns` }); // the agent's tag: its devices are kept
     if (d === undefined) throw new Error('no desired state for h1');
     const rtnl1 = Rtnl.open({ netns: h1.ns.path });
     const noop: number[] = [];
+    const delta: number[] = [];
     let noopCounts = { added: 0, replaced: 0, removed: 0 };
     try {
       for (let r = 0; r < 5; r++) noop.push(await timedMs(async () => { noopCounts = await reconcileOverlay(d, { rtnl: rtnl1 }); }));
+      // the agent's path for a watch event: one peer's (L3) or one endpoint's (L2) entries out and back in
+      const less: OverlayDesired = mode === 'l2' ? { ...d, endpoints: d.endpoints.slice(1) } : { ...d, peers: d.peers.slice(1) };
+      for (let r = 0; r < 5; r++) {
+        delta.push(await timedMs(() => applyOverlayDelta(d, less, { rtnl: rtnl1 })));
+        delta.push(await timedMs(() => applyOverlayDelta(less, d, { rtnl: rtnl1 })));
+      }
     } finally {
       rtnl1.close();
     }
@@ -247,6 +255,7 @@ async function oneSize(H: number, S: number): Promise<string> {
       `the connect command itself (nsenter + nsbox CLI): p50 ${f(quantile(connectMs, 0.5))} ms, p99 ${f(quantile(connectMs, 0.99))} ms`,
       `h1's final desired state: ${d.peers.length} peers, ${d.endpoints.length} remote endpoints; ${nLines} kernel entries`,
       `  reconcileOverlay, nothing to change (the agent's periodic full reconcile), in h1: median ${f(median(noop))} ms of 5 (${JSON.stringify(noopCounts)})`,
+      `  applyOverlayDelta of one ${mode === 'l2' ? 'endpoint' : 'peer'} removed or added (the agent's path for a watch event, no dump): median ${f(median(delta))} ms of 10`,
       `  reconcileOverlay from no entries, fresh namespace with the same devices: median ${f(median(first))} ms of 5 (${JSON.stringify(firstCounts)})`,
       `  kernel floor, bridge -batch + ip -batch of the same ${nLines} entries: median ${f(median(floor))} ms of 5`,
       `agent VmRSS at the end: min ${f(Math.min(...rss))} MiB, median ${f(median(rss))} MiB, max ${f(Math.max(...rss))} MiB`,

@@ -19,7 +19,7 @@
  */
 import { cpus, loadavg, release } from 'node:os';
 import { Rtnl } from '../src/netlink/route/ops/index.js';
-import { reconcileOverlay, ensureOverlayDevices, removeOverlayDevices, type OverlayDesired, type OverlayNetworkSpec, type OverlayPeer, type OverlayRemoteEndpoint } from '../src/overlay/dataplane/index.js';
+import { applyOverlayDelta, reconcileOverlay, ensureOverlayDevices, removeOverlayDevices, type OverlayDesired, type OverlayNetworkSpec, type OverlayPeer, type OverlayRemoteEndpoint } from '../src/overlay/dataplane/index.js';
 import { createNetns, destroyNetns } from '../src/sys/index.js';
 import { median, printTable, run, type Figure } from './stats.js';
 
@@ -117,7 +117,7 @@ try {
     }
     return { ipl, brl };
   };
-  const t2 = { first: [] as number[], noop: [] as number[], move: [] as number[], remove: [] as number[], ipFirst: [] as number[], ipRemove: [] as number[] };
+  const t2 = { oneFdb: [] as number[], first: [] as number[], noop: [] as number[], move: [] as number[], deltaMove: [] as number[], remove: [] as number[], ipFirst: [] as number[], ipRemove: [] as number[] };
   let counts2 = { added: 0, replaced: 0, removed: 0 };
   let movedCounts = { added: 0, replaced: 0, removed: 0 };
   for (let r = 0; r < reps; r++) {
@@ -125,7 +125,14 @@ try {
     t2.first.push(await timed(async () => { counts2 = await reconcileOverlay(l2(1000), host); }));
     t2.noop.push(await timed(() => reconcileOverlay(l2(1000), host)));
     t2.move.push(await timed(async () => { movedCounts = await reconcileOverlay(l2(1000, 500 + r), host); }));
+    // the agent's path for the watch event of that move: the delta, no dump (moved back, then there again)
+    t2.deltaMove.push(await timed(() => applyOverlayDelta(l2(1000, 500 + r), l2(1000), host)));
+    t2.deltaMove.push(await timed(() => applyOverlayDelta(l2(1000), l2(1000, 500 + r), host)));
     t2.remove.push(await timed(() => reconcileOverlay(l2(0), host)));
+    const e0 = endpoints(20, 50)[500 + r]!;
+    await reconcileOverlay(l2(1000), host);
+    t2.oneFdb.push(await timed(() => batch('bridge', [`fdb replace ${e0.mac} dev ${dev2.vxlan} dst ${e0.underlay} self permanent`])));
+    await reconcileOverlay(l2(0), host);
     const w = l2Lines('replace');
     t2.ipFirst.push(await timed(() => { batch('bridge', w.brl); batch('ip', w.ipl); }));
     const d = l2Lines('del');
@@ -143,6 +150,7 @@ try {
     { op: 'L2 1000 endpoints: first reconcile (2000 entries + 20 allow)', nsboxUs: median(t2.first), peer: 'bridge -batch + ip -batch (2000)', peerUs: median(t2.ipFirst) },
     { op: 'L2 1000 endpoints: reconcile, nothing to change', nsboxUs: median(t2.noop), peer: '—', peerUs: NaN },
     { op: 'L2: one endpoint moved (1 FDB replace)', nsboxUs: median(t2.move), peer: '—', peerUs: NaN },
+    { op: 'L2: one endpoint moved, applyOverlayDelta (the agent\'s watch path)', nsboxUs: median(t2.deltaMove), peer: 'bridge fdb replace (1 process)', peerUs: median(t2.oneFdb) },
     { op: 'L2: all 1000 endpoints removed', nsboxUs: median(t2.remove), peer: 'ip -batch + bridge -batch del (2000)', peerUs: median(t2.ipRemove) },
   ];
   printTable('overlay data plane reconcile (one host)', rows);

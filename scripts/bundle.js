@@ -48,7 +48,7 @@ const cliBundle = {
  * the CNI plugin and agent; gc, which reaps labs' leftovers): the core bundle is less than half the full one's bytes, and every
  * other command runs from it. bin/nsbox.cjs picks the bundle by the command's name.
  */
-const HEAVY_COMMANDS = ['lab', 'cni', 'agent', 'gc', 'network', 'overlay']; // gc reaps labs' leftovers (lab/); network and overlay talk to etcd (@grpc, zod)
+const HEAVY_COMMANDS = ['lab', 'cni', 'agent', 'gc', 'network', 'overlay', 'doctor']; // gc reaps labs' leftovers (lab/); network and overlay talk to etcd (@grpc, zod); doctor checks the overlay's drift against etcd
 /** Packages the core bundle must not hold: a command that needs them goes in HEAVY_COMMANDS. */
 const NOT_IN_CORE = /node_modules\/(zod|yaml|@grpc)\//;
 /** src/store/sqlite-load.js replaced by scripts/cli-sqlite-load.js in the CLI bundles. */

@@ -6,7 +6,8 @@
  * died, interfaces left half added, netns files and mounts in nsbox's own directory with no
  * record, nsbox's /run/netns symlinks with no record, /etc/netns directories nsbox made for
  * sandboxes that no longer exist, leases of sandboxes that no longer exist, and host links
- * and bridges nsbox tagged for sandboxes and networks that no longer exist; then every
+ * and bridges nsbox tagged for sandboxes and networks that no longer exist, overlay devices and
+ * allowlist entries of overlay networks that no longer exist (overlay-gc.ts); then every
  * sandbox's hosts file is written again from the store (a command killed before it rewrote
  * them left stale ones), and lock files nobody holds are deleted. A sandbox another nsbox process is working on is skipped.
  */
@@ -20,10 +21,11 @@ import { removeSandboxLocked } from './sandboxes.js';
 import { RUN_EPHEMERAL, RUN_LABEL } from './run.js';
 import { undoInterruptedInterfaces } from './undo.js';
 import { unpublishLocked } from './ports.js';
+import { collectOverlay } from './overlay-gc.js';
 import { etcDirOf, exists, orphanEtcDirs, refreshNames, removeEtcDir } from './names.js';
 
 export interface GcAction {
-  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall' | 'network';
+  kind: 'sandbox' | 'interface' | 'netns' | 'symlink' | 'names' | 'link' | 'lease' | 'bridge' | 'port' | 'firewall' | 'network' | 'overlay';
   name: string;
   reason: string;
 }
@@ -52,6 +54,7 @@ export async function gc(root: StateRoot, options: GcOptions = {}): Promise<GcRe
   collectLeases(root, result);
   await collectPorts(root, result);
   await collectHostLinks(root, result);
+  await collectOverlay(root, result);
   if (!result.dryRun) refreshNames(root, { all: true });
   // Lock files whose holder died before deleting them (sandbox/file-lock.ts); held ones stay.
   if (!result.dryRun) sweepLockFiles(join(root.dir, 'locks'));

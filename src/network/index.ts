@@ -9,6 +9,7 @@ export type { NetworkCreateOptions, MacvlanMode } from './create-options.js';
 export { parseSubnet, nextFree, checkAssignable, macFromIPv4, type Subnet } from './ipam.js';
 export { subnetsOverlap, type Cidr } from '../net/cidr.js';
 export { vethTag, bridgeTag, checkName } from './names.js';
+export { overlayOwner, overlayLocal, overlaySpec } from './overlay.js';
 export type { Lease } from '../store/index.js';
 export { DRIVER_NAMES } from './drivers.js';
 export { deleteLink } from './driver.js';

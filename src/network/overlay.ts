@@ -14,6 +14,7 @@
  * The MTU is the underlay link's less the VXLAN overhead (50 bytes over IPv4) unless given.
  */
 import { ConfigError } from '../errors.js';
+import { basePath } from '../sandbox/index.js';
 import { addressRange, parseNetwork, subnetContains } from '../net/cidr.js';
 import { NUD } from '../netlink/route/ops/neigh.js';
 import type { NetworkRecord, OverlayConfig } from '../store/index.js';
@@ -30,9 +31,14 @@ export function overlaySpec(name: string, o: OverlayConfig, mtu?: number): Overl
   return { name, vni: o.vni, subnet: o.subnet, blockPrefixLength: o.blockPrefixLength, mode: o.mode, mtu: mtu ?? o.mtu, port: o.port };
 }
 
+/** The scope this root's overlay devices are tagged with: its namespace directory, as its bridges' (bridgeTag). */
+export function overlayOwner(): string {
+  return basePath();
+}
+
 /** This host's part of a network record, as the data plane takes it. */
 export function overlayLocal(o: OverlayConfig): OverlayLocal {
-  return { hostId: o.hostId, underlay: o.underlay, block: o.block };
+  return { hostId: o.hostId, underlay: o.underlay, block: o.block, owner: overlayOwner() };
 }
 
 function requireOverlay(network: NetworkRecord): OverlayConfig {

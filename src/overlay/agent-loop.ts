@@ -9,15 +9,19 @@
  *    gone, and then the host and endpoint keys are put again — unless `overlay leave` revoked
  *    it (agent.json says `left`): then the loop stops;
  * 2. the host key (underlay address, VTEP MAC per network) and this host's endpoint keys
- *    (one per leased address of its overlay networks: L2 needs them, L3 shows them), both on
- *    the lease, published from the store on every tick; an endpoint key is put and deleted
- *    only over this host's own value (a transaction): an address another host's record holds
- *    (an L2 endpoint moved here before it left there) waits for that record to go;
+ *    (one per leased address of its overlay networks, with its interface's MAC as the sandbox
+ *    record has it: L2 needs them, L3 shows them), both on the lease, published from the store
+ *    on every tick; an endpoint key is put and deleted only over this host's own value (a
+ *    transaction): an address another host's record holds (an L2 endpoint moved here before it
+ *    left there) waits for that record to go;
  * 3. list + watch of the prefix into the model (model.ts); every change debounced (~50 ms),
  *    then a tick: networks seen in etcd joined (join.ts), and each local overlay network's
  *    data plane brought to the model's desired state (reconcileOverlay: idempotent, replace);
- * 4. a full tick every `resyncMs` (default 60 s) against the kernel, and a look at the store
- *    every second (a sandbox connected publishes its endpoint at once);
+ * 4. a tick for watch events writes only the entries that changed since the state it last
+ *    brought about (applyOverlayDelta: no dump, no device check); a full tick (devices
+ *    checked, the kernel dumped and reconciled) comes first, after a re-list, after an error,
+ *    and every `resyncMs` (default 60 s); a look at the store every second (a sandbox
+ *    connected publishes its endpoint at once);
  * 5. a host gone from etcd keeps its entries for `graceMs` (default 2 × TTL), then they go;
  * 6. etcd unreachable: nothing is reconciled from a model that was never listed, and a listed
  *    model only changes by etcd's events, so the data plane is never flushed.
@@ -25,13 +29,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Manager } from '../managed/index.js';
-import { macFromIPv4 } from '../network/index.js';
+import { macFromIPv4, overlayOwner } from '../network/index.js';
 import { LeaseKeeper, type Etcd, type ListWatch } from './etcd.js';
 import { Keyspace, type HostValue } from './keyspace.js';
 import { joinNetwork, sourceAddressTo } from './join.js';
 import { OverlayModel, type LocalNetwork } from './model.js';
 import { connectEtcd, hasLeft, readAgentState, writeAgentState, type EtcdSettings } from './settings.js';
-import { ensureOverlayDevices, reconcileOverlay } from './dataplane/index.js';
+import { applyOverlayDelta, ensureOverlayDevices, reconcileOverlay, type OverlayDesired } from './dataplane/index.js';
 
 export interface OverlayAgentOptions {
   manager: Manager;
@@ -85,6 +89,9 @@ export class OverlayAgent {
   /** Endpoint keys of this host held by another host's record: key → that host (logged once). */
   readonly #heldBy = new Map<string, string>();
   #lastError = '';
+  /** Per network, the desired state last brought about (the base of the next delta) and its VTEP MAC. */
+  readonly #applied = new Map<string, { desired: OverlayDesired; vtepMac: string }>();
+  #fullNext = true;
   /** Ticks done (status, tests). */
   ticks = 0;
 
@@ -133,6 +140,7 @@ export class OverlayAgent {
       onReset: (kvs, revision) => {
         if (this.#listed) this.#o.log(`overlay: etcd compacted the history the watch needed; listed again at revision ${revision}`);
         this.#model.reset(kvs, revision, Date.now());
+        this.#fullNext = true;
         this.#listed = true;
         this.#schedule(0);
       },
@@ -142,7 +150,7 @@ export class OverlayAgent {
       },
       onError: (err) => this.#logError('watch', err),
     });
-    this.#timers.push(setInterval(() => this.#schedule(0), this.#o.resyncMs ?? 60_000));
+    this.#timers.push(setInterval(() => { this.#fullNext = true; this.#schedule(0); }, this.#o.resyncMs ?? 60_000));
     this.#timers.push(setInterval(() => { if (this.#localChanged()) this.#schedule(0); }, LOCAL_POLL_MS));
   }
 
@@ -179,16 +187,27 @@ export class OverlayAgent {
     }
     this.#debounce = setTimeout(() => {
       this.#debounce = undefined;
-      this.#chain = this.#chain.then(() => this.#tick()).catch((err: unknown) => this.#logError('reconcile', err));
+      this.#chain = this.#chain.then(() => this.#tick()).catch((err: unknown) => {
+        this.#fullNext = true; // whatever half happened, the next tick looks at the kernel
+        this.#logError('reconcile', err);
+      });
     }, ms);
   }
 
   /** The local overlay networks, from the store. */
-  #locals(): (LocalNetwork & { mode: 'l3' | 'l2'; vni: number; leases: { address: string; sandbox: string }[] })[] {
-    return this.#o.manager.networks().flatMap((n) => {
+  #locals(): (LocalNetwork & { mode: 'l3' | 'l2'; vni: number; leases: { address: string; sandbox: string; mac: string }[] })[] {
+    const networks = this.#o.manager.networks().filter((n) => n.driver === 'overlay' && n.config.overlay !== undefined);
+    // each endpoint's MAC as its interface has it (given with --mac, else derived from the address): the sandbox records'
+    const macs = new Map<string, string>();
+    if (networks.some((n) => n.leases.length > 0)) {
+      for (const { record } of this.#o.manager.sandboxes()) {
+        for (const i of record.config.interfaces) if (i.network !== undefined && i.options.mac !== undefined) macs.set(`${record.key}\0${i.network}\0${i.dstName}`, i.options.mac.toLowerCase());
+      }
+    }
+    return networks.flatMap((n) => {
       const o = n.config.overlay;
       if (n.driver !== 'overlay' || o === undefined) return [];
-      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox })) }];
+      return [{ name: n.name, hostId: o.hostId, underlay: o.underlay, block: o.block, mtu: n.config.mtu, owner: overlayOwner(), mode: o.mode, vni: o.vni, leases: n.leases.map((l) => ({ address: l.address, sandbox: l.sandbox, mac: macs.get(`${l.owner}\0${n.name}\0${l.ifname}`) ?? macFromIPv4(l.address) })) }];
     });
   }
 
@@ -227,11 +246,16 @@ export class OverlayAgent {
     // this host's devices and keys
     if (this.#underlay === undefined) this.#underlay = this.#o.underlay ?? await sourceAddressTo(this.#o.settings.endpoints[0]!).catch(() => undefined);
     const host: HostValue = { underlay: this.#underlay ?? locals[0]?.underlay ?? '', vtepMacs: {}, agentVersion: AGENT_VERSION, bootId: bootId() };
+    // a full tick (first, re-list, resync, after an error) checks the devices and dumps the kernel;
+    // one for watch events writes only what changed since the state last brought about (applyOverlayDelta)
+    const full = this.#fullNext;
+    this.#fullNext = false;
     for (const l of locals) {
       const d = this.#model.desired(l);
       if (d === undefined) continue;
-      const devices = await ensureOverlayDevices(d.network, d.local);
-      host.vtepMacs[l.name] = devices.vtepMac;
+      const applied = this.#applied.get(l.name);
+      const vtepMac = !full && applied !== undefined ? applied.vtepMac : (await ensureOverlayDevices(d.network, d.local)).vtepMac;
+      host.vtepMacs[l.name] = vtepMac;
       if (host.underlay === '') host.underlay = l.underlay;
     }
     const wanted = new Map<string, string>();
@@ -239,7 +263,7 @@ export class OverlayAgent {
     for (const l of locals) {
       for (const lease of l.leases) {
         if (!lease.address.includes('.')) continue;
-        wanted.set(this.#ks.endpoint(l.name, lease.address), JSON.stringify({ hostId: this.#hostId, mac: macFromIPv4(lease.address), sandbox: lease.sandbox }));
+        wanted.set(this.#ks.endpoint(l.name, lease.address), JSON.stringify({ hostId: this.#hostId, mac: lease.mac, sandbox: lease.sandbox }));
       }
     }
     await this.#publish(wanted);
@@ -248,7 +272,10 @@ export class OverlayAgent {
     for (const l of locals) {
       const d = this.#model.desired(l);
       if (d === undefined) continue;
-      const counts = await reconcileOverlay(d);
+      const applied = this.#applied.get(l.name);
+      this.#applied.delete(l.name); // until this one is through
+      const counts = (!full && applied !== undefined ? await applyOverlayDelta(applied.desired, d) : undefined) ?? await reconcileOverlay(d);
+      this.#applied.set(l.name, { desired: d, vtepMac: host.vtepMacs[l.name] ?? '' });
       if (counts.added + counts.replaced + counts.removed > 0) {
         this.#o.log(`overlay: ${l.name}: ${counts.added} added, ${counts.replaced} replaced, ${counts.removed} removed (${d.peers.length} peers, ${d.endpoints.length} remote endpoints)`);
       }

@@ -264,13 +264,22 @@ export class Etcd {
   }
 
   /** Delete `key` only if its value is `expected` now; whether it was deleted. */
-  async deleteIf(key: string, expected: string): Promise<boolean> {
-    const k = Buffer.from(key);
-    const res = await this.#call<{ succeeded: boolean }>(this.#kv, 'Txn', {
-      compare: [{ result: 'EQUAL', target: 'VALUE', key: k, value: Buffer.from(expected) }],
-      success: [{ request_delete_range: { key: k } }],
-      failure: [],
-    });
+  deleteIf(key: string, expected: string): Promise<boolean> {
+    return this.#deleteWhen(key, [{ result: 'EQUAL', target: 'VALUE', key: Buffer.from(key), value: Buffer.from(expected) }]);
+  }
+
+  /**
+   * Delete `key` only if it is still as written at `modRevision` (txn: mod_revision == it) and,
+   * with `whileAbsent`, that key does not exist; whether it was deleted.
+   */
+  deleteIfUnchanged(key: string, modRevision: number, options: { whileAbsent?: string } = {}): Promise<boolean> {
+    const absent = options.whileAbsent === undefined ? [] : [{ result: 'EQUAL', target: 'CREATE', key: Buffer.from(options.whileAbsent), create_revision: '0' }];
+    return this.#deleteWhen(key, [{ result: 'EQUAL', target: 'MOD', key: Buffer.from(key), mod_revision: String(modRevision) }, ...absent]);
+  }
+
+  /** Delete `key` in a transaction when every comparison holds; whether it was deleted. */
+  async #deleteWhen(key: string, compare: readonly object[]): Promise<boolean> {
+    const res = await this.#call<{ succeeded: boolean }>(this.#kv, 'Txn', { compare, success: [{ request_delete_range: { key: Buffer.from(key) } }], failure: [] });
     return res.succeeded;
   }
 

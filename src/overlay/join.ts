@@ -91,7 +91,7 @@ export function definitionOf(name: string, o: OverlayCreateOptions, usedVnis: Re
 }
 
 /** The network's definition in etcd: made once (create-only), or the existing one checked against what was given. */
-export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: OverlayCreateOptions): Promise<NetworkValue> {
+export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: OverlayCreateOptions, defined?: (revision: number) => void): Promise<NetworkValue> {
   const key = ks.network(name);
   if (o.subnet === undefined) {
     const { kv } = await etcd.get(key);
@@ -108,8 +108,18 @@ export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: O
     }
   }
   const wanted = definitionOf(name, o, used);
+  if (o.vni !== undefined) {
+    // a VNI is one network's: another network of it would share its hosts' vxlan devices' traffic
+    const holder = kvs.find((kv) => { try { return kv.key !== key && ks.networkValue(kv.key, kv.value).vni === o.vni; } catch { return false; } });
+    if (holder !== undefined) {
+      throw new NsboxError(`--vni ${o.vni} is taken in etcd by overlay network ${holder.key.slice(`${ks.prefix}networks/`.length)}; give another --vni, or none for the lowest free one`, 'NSBOX_ERR_CONFLICT');
+    }
+  }
   const res = await etcd.createOnly(key, JSON.stringify(wanted));
-  if (res.created) return wanted;
+  if (res.created) {
+    defined?.(res.revision);
+    return wanted;
+  }
   const have = ks.networkValue(key, res.existing!.value);
   const differs: string[] = [];
   const cmp = (field: keyof NetworkValue, given: unknown): void => {
@@ -179,7 +189,21 @@ export async function releaseBlock(etcd: Etcd, ks: Keyspace, name: string, block
  */
 export async function joinNetwork(manager: Manager, etcd: Etcd, ks: Keyspace, endpoints: readonly string[], name: string, o: OverlayCreateOptions): Promise<NetworkView> {
   const underlay = await underlayAddress(o.underlay, endpoints);
-  const v = await defineNetwork(etcd, ks, name, o);
+  let createdAt: number | undefined;
+  const v = await defineNetwork(etcd, ks, name, o, (revision) => { createdAt = revision; });
+  try {
+    return await joinDefined(manager, etcd, ks, name, v, underlay);
+  } catch (err) {
+    // a definition this command made goes again when it failed: a refused create leaves nothing in etcd
+    // (only while no block of it is held: a host that joined meanwhile keeps it)
+    if (createdAt !== undefined && (await etcd.range(ks.blocks(name)).catch(() => ({ kvs: [{}] }))).kvs.length === 0) {
+      await etcd.deleteIfUnchanged(ks.network(name), createdAt).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function joinDefined(manager: Manager, etcd: Etcd, ks: Keyspace, name: string, v: NetworkValue, underlay: string): Promise<NetworkView> {
   const sameLocal = (): NetworkView | undefined => {
     const local = manager.networks().find((n) => n.name === name);
     if (local === undefined) return undefined;

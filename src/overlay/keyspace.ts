@@ -11,6 +11,7 @@
  * | hosts/HOST | {underlay, vtepMacs: {NET: MAC}, agentVersion, bootId} | on HOST's liveness lease |
  * | blocks/NET/CIDR | {hostId, claimedAt} | permanent (released by `network rm` on HOST), create-only |
  * | endpoints/NET/IP | {hostId, mac, sandbox} | on HOST's liveness lease; L2 needs them |
+ * | gone/HOST | {since} | written by `overlay gc` when HOST's key is gone; removed with its blocks or when it is back |
  *
  * A block's key is its CIDR with '/' as '_' (10.244.1.0_24), so every key under blocks/NET/ is
  * one segment.
@@ -101,6 +102,8 @@ export class Keyspace {
   block(net: string, block: string): string { return `${this.blocks(net)}${block.replace('/', '_')}`; }
   endpoints(net: string): string { return `${this.prefix}endpoints/${net}/`; }
   endpoint(net: string, ip: string): string { return `${this.endpoints(net)}${ip}`; }
+  /** When `nsbox overlay gc` first saw HOST gone (its blocks are released after a while): {since}. */
+  gone(hostId: string): string { return `${this.prefix}gone/${hostId}`; }
 
   parseKey(key: string): ParsedKey | undefined {
     if (!key.startsWith(this.prefix)) return undefined;

@@ -19,6 +19,8 @@ export interface LocalNetwork {
   underlay: string;
   block: string;
   mtu?: number;
+  /** The state root's scope its devices are tagged with (dataplane OverlayLocal.owner). */
+  owner?: string;
 }
 
 export class OverlayModel {
@@ -147,7 +149,7 @@ export class OverlayModel {
     endpoints.sort((a, b) => a.ip.localeCompare(b.ip));
     return {
       network: { name: local.name, vni: v.vni, subnet: v.subnet, blockPrefixLength: v.blockPrefixLength, mode: v.mode, mtu: local.mtu ?? v.mtu, port: v.port },
-      local: { hostId: local.hostId, underlay: local.underlay, block: local.block },
+      local: { hostId: local.hostId, underlay: local.underlay, block: local.block, ...(local.owner === undefined ? {} : { owner: local.owner }) },
       peers,
       endpoints,
     };

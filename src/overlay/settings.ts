@@ -72,7 +72,7 @@ export function storedEtcdSettings(root: string): EtcdSettings | undefined {
  * remembered in the root), else the root's. `required`: none at all is a usage error naming
  * what to give; else undefined.
  */
-export function resolveEtcdSettings(root: string, flags: EtcdFlags, options: { required: boolean }): EtcdSettings | undefined {
+export function resolveEtcdSettings(root: string, flags: EtcdFlags, options: { required: boolean; remember?: boolean }): EtcdSettings | undefined {
   const env = process.env;
   const endpoints = flags.etcd ?? (env.NSBOX_ETCD || undefined);
   const stored = storedEtcdSettings(root);
@@ -93,8 +93,24 @@ export function resolveEtcdSettings(root: string, flags: EtcdFlags, options: { r
   if (!r.success) throw new NsboxError(`invalid --etcd ${JSON.stringify(endpoints)}: give http(s)://IP:PORT URLs separated by commas`, 'NSBOX_ERR_USAGE');
   if ((r.data.cert === undefined) !== (r.data.key === undefined)) throw new NsboxError('--etcd-cert and --etcd-key go together (a client certificate and its key)', 'NSBOX_ERR_USAGE');
   new Keyspace(r.data.prefix); // checks the prefix
-  writePrivate(join(dirOf(root), 'etcd.json'), `${JSON.stringify(r.data, null, 2)}\n`);
+  if (options.remember !== false) rememberEtcdSettings(root, r.data);
   return r.data;
+}
+
+/**
+ * Remember `s` in the root (ROOT/overlay/etcd.json) unless it holds them already. A command
+ * that may be refused resolves with `remember: false` and calls this once it succeeded: a
+ * refused command leaves nothing behind.
+ */
+export function rememberEtcdSettings(root: string, s: EtcdSettings): void {
+  const text = `${JSON.stringify(s, null, 2)}\n`;
+  const file = join(dirOf(root), 'etcd.json');
+  try {
+    if (readFileSync(file, 'utf8') === text) return;
+  } catch {
+    // none yet
+  }
+  writePrivate(file, text);
 }
 
 function readPem(file: string | undefined, what: string): Buffer | undefined {

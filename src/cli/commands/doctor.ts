@@ -12,6 +12,10 @@ export const register: Register = (program, run) => {
   program.command('doctor').description('check what networks need from the host: nf_tables, the nsbox table, other firewalls, forwarding')
     .action(() => run(async ({ manager, json }) => {
       const report = await manager.doctor();
+      // the overlay's checks (src/overlay/doctor.ts): only on a root with overlay networks or their leftovers
+      const { overlayChecks } = await import('../../overlay/doctor.js'); // zod and the overlay load only here
+      report.checks.push(...await overlayChecks(manager));
+      report.ok = report.checks.every((c) => c.status !== 'fail');
       if (json) printJson(report);
       else {
         const width = Math.max(...report.checks.map((c) => c.name.length));

@@ -11,7 +11,7 @@ import type { Manager, NetworkView } from '../../managed/index.js';
 import { EtcdError, type Etcd } from '../../overlay/etcd.js';
 import { joinNetwork, leaveNetwork, type OverlayCreateOptions } from '../../overlay/join.js';
 import { Keyspace } from '../../overlay/keyspace.js';
-import { connectEtcd, resolveEtcdSettings, type EtcdFlags, type EtcdSettings } from '../../overlay/settings.js';
+import { connectEtcd, rememberEtcdSettings, resolveEtcdSettings, type EtcdFlags, type EtcdSettings } from '../../overlay/settings.js';
 
 /** --etcd and its TLS files, on `cmd`. */
 export function addEtcdOptions(cmd: Command): Command {
@@ -25,10 +25,12 @@ export function addEtcdOptions(cmd: Command): Command {
 
 /** Run `fn` with a client of the root's etcd; an etcd failure is NSBOX_ERR_ETCD. */
 export async function withEtcd<T>(manager: Manager, flags: EtcdFlags, fn: (etcd: Etcd, ks: Keyspace, s: EtcdSettings) => Promise<T>): Promise<T> {
-  const s = resolveEtcdSettings(manager.root, flags, { required: true })!;
+  const s = resolveEtcdSettings(manager.root, flags, { required: true, remember: false })!;
   const etcd = connectEtcd(s);
   try {
-    return await fn(etcd, new Keyspace(s.prefix), s);
+    const out = await fn(etcd, new Keyspace(s.prefix), s);
+    rememberEtcdSettings(manager.root, s); // only once the command succeeded: a refused one leaves nothing
+    return out;
   } catch (err) {
     if (err instanceof EtcdError) throw new NsboxError(`etcd at ${s.endpoints.join(',')}: ${err.message}`, 'NSBOX_ERR_ETCD');
     throw err;

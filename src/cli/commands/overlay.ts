@@ -4,11 +4,14 @@
  * `nsbox overlay status [--json]`: what etcd says of the overlay (hosts by underlay address,
  * networks with their blocks and endpoints), this host's liveness lease, and the drift between
  * etcd and this host's kernel (observeOverlay: nothing is changed).
+ * `nsbox overlay gc [--gone-for S] [--dry-run]`: release the blocks and records of hosts gone for good (overlay/gc.ts).
  * `nsbox overlay leave`: revoke this host's lease (peers see its keys go at once); the running
  * agent then stops its overlay loop instead of taking a new lease. A later `nsbox agent` joins again.
  */
 import { hostname } from 'node:os';
+import { NsboxError } from '../../errors.js';
 import { observeOverlay } from '../../overlay/dataplane/index.js';
+import { overlayGc } from '../../overlay/gc.js';
 import { OverlayModel } from '../../overlay/model.js';
 import { readAgentState, writeAgentState, type EtcdFlags } from '../../overlay/settings.js';
 import type { Register } from '../context.js';
@@ -16,7 +19,7 @@ import { printJson, printTable } from '../output.js';
 import { addEtcdOptions, withEtcd } from './overlay-network.js';
 
 export const register: Register = (program, run) => {
-  const overlay = program.command('overlay').description('the multi-host overlay over etcd: status, leave');
+  const overlay = program.command('overlay').description('the multi-host overlay over etcd: status, gc, leave');
 
   const status = overlay.command('status').description('hosts, blocks and endpoints in etcd, this host\'s lease, and the drift between etcd and the kernel');
   addEtcdOptions(status);
@@ -55,6 +58,23 @@ export const register: Register = (program, run) => {
       if (n.drift !== null) process.stdout.write(n.drift.length === 0 ? 'Kernel: as etcd says\n' : `Kernel drift:\n${n.drift.map((d) => `  ${d.key}: want ${d.want ?? '(none)'}, have ${d.have ?? '(none)'}`).join('\n')}\n`);
     }
     for (const b of report.bad) process.stdout.write(`bad value: ${b.why}\n`);
+  })));
+
+  const gc = overlay.command('gc').description('release the blocks and records of hosts gone for good (host key gone for --gone-for seconds), so their blocks can be claimed again')
+    .option('--gone-for <s>', 'seconds a host must have been gone, counted from the first gc that saw it gone (default 600)')
+    .option('--dry-run', 'only report');
+  addEtcdOptions(gc);
+  gc.action((f: EtcdFlags & { goneFor?: string; dryRun?: boolean }) => run(async ({ manager, json }) => withEtcd(manager, f, async (etcd, ks) => {
+    const goneFor = f.goneFor === undefined ? 600 : Number(f.goneFor);
+    if (!Number.isFinite(goneFor) || goneFor < 0) throw new NsboxError(`--gone-for ${JSON.stringify(f.goneFor)}: seconds, 0 or more`, 'NSBOX_ERR_USAGE');
+    const r = await overlayGc(etcd, ks, { goneForMs: goneFor * 1000, self: manager.hostName ?? hostname(), dryRun: f.dryRun === true });
+    if (json) return printJson({ dryRun: f.dryRun === true, ...r });
+    if (r.hosts.length === 0) process.stdout.write('no host is gone\n');
+    for (const h of r.hosts) {
+      const what = h.released.length > 0 ? `${f.dryRun === true ? 'would release' : 'released'} ${h.released.join(', ')}` : `keeps ${h.waiting.join(', ')} until ${goneFor} s after ${h.since}`;
+      process.stdout.write(`host ${h.hostId} gone since ${h.since}: ${what}\n`);
+    }
+    for (const b of r.back) process.stdout.write(`host ${b} is back\n`);
   })));
 
   const leave = overlay.command('leave').description('revoke this host\'s liveness lease: its host and endpoint keys go at once, and the agent stops its overlay loop');

@@ -79,7 +79,7 @@ export async function ensureDevices(h: HostHandles, spec: OverlayNetworkSpec, lo
   const { subnet, block, underlay } = checkLocal(spec, local);
   const { rtnl } = h;
   const names = overlayDeviceNames(spec.name);
-  const tag = overlayTag(spec.name, spec.vni);
+  const tag = overlayTag(spec.name, spec.vni, local.owner);
   const ul = await underlayLink(rtnl, underlay);
   const mtu = overlayMtu(spec, ul);
   const vtepMac = vtepMacFor(local.hostId, spec.vni);

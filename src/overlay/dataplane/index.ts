@@ -10,12 +10,13 @@
 import { withHost } from './host.js';
 import { ensureDevices, removeDevices } from './devices.js';
 import { observe, reconcile } from './reconcile.js';
+import { applyDelta } from './delta.js';
 import type { OverlayDesired, OverlayDevices, OverlayDrift, OverlayHost, OverlayLocal, OverlayNetworkSpec, ReconcileCounts } from './types.js';
 
 export type {
   OverlayNetworkSpec, OverlayLocal, OverlayPeer, OverlayRemoteEndpoint, OverlayDesired, OverlayDevices, OverlayHost, ReconcileCounts, OverlayDrift,
 } from './types.js';
-export { overlayDeviceNames, overlayTag, vtepMacFor } from './names.js';
+export { overlayDeviceNames, overlayTag, parseOverlayTag, vtepMacFor } from './names.js';
 export { OVERLAY_TABLE } from './allowlist.js';
 
 /**
@@ -47,6 +48,15 @@ export async function reconcileOverlay(desired: OverlayDesired, host?: OverlayHo
 }
 
 /**
+ * Write only what differs between `prev` (the state last brought about) and `next`: no dump,
+ * no device check (delta.ts). Undefined when the network's spec or local part changed or its
+ * vxlan is not there: then reconcileOverlay(next) is the way. The agent's path for watch events.
+ */
+export async function applyOverlayDelta(prev: OverlayDesired, next: OverlayDesired, host?: OverlayHost): Promise<ReconcileCounts | undefined> {
+  return withHost(host, (h) => applyDelta(h, prev, next));
+}
+
+/**
  * The differences between `desired` and the kernel, changing nothing: keys `device NAME` (missing, or its MTU),
  * `route CIDR`, `neigh IP`, `fdb MAC`, `allow IP`, `guard udp/PORT vni N`; `want` absent = there
  * and not desired, `have` absent = missing.
@@ -59,3 +69,6 @@ export async function observeOverlay(desired: OverlayDesired, host?: OverlayHost
 export async function removeOverlayDevices(spec: OverlayNetworkSpec, host?: OverlayHost): Promise<void> {
   return withHost(host, (h) => removeDevices(h, spec));
 }
+
+export { listOverlayDevices, overlayRoutesOn, readAllowlistTable, sweepAllowlist, type OverlayDeviceSeen, type AllowlistSeen } from './leftovers.js';
+export { openNft as openOverlayNft } from './allowlist.js';

@@ -22,9 +22,21 @@ export function overlayDeviceNames(network: string): { vxlan: string; bridge: st
   return { vxlan: deviceName('nsvx-', network), bridge: deviceName('nsob-', network) };
 }
 
-/** The ifalias that marks a device nsbox made for this overlay network: only such devices are changed or removed. */
-export function overlayTag(network: string, vni: number): string {
-  return `nsbox-overlay:${network}/${vni}`.slice(0, 255);
+/**
+ * The ifalias that marks a device nsbox made for this overlay network: only such devices are
+ * changed or removed. `owner` (a state root's scope, its namespace directory as for bridges:
+ * network/names.ts bridgeTag) follows a space, so `nsbox gc` of one root tells its leftovers
+ * from another root's devices in the same namespace; callers without a root (the data plane's
+ * tests and benches) leave it out.
+ */
+export function overlayTag(network: string, vni: number, owner?: string): string {
+  return `nsbox-overlay:${network}/${vni}${owner === undefined ? '' : ` ${owner}`}`.slice(0, 255);
+}
+
+/** An overlay tag read back: network, VNI and owner ('' when none); undefined for any other alias. */
+export function parseOverlayTag(alias: string | undefined): { network: string; vni: number; owner: string } | undefined {
+  const m = alias === undefined ? null : /^nsbox-overlay:([^/ ]+)\/(\d+)(?: (.*))?$/.exec(alias);
+  return m === null ? undefined : { network: m[1]!, vni: Number(m[2]), owner: m[3] ?? '' };
 }
 
 /** Whether a device's ifalias says nsbox made it for the overlay network `network` (with this VNI or an earlier one). */

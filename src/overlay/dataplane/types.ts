@@ -28,6 +28,8 @@ export interface OverlayLocal {
   underlay: string;
   /** This host's block (CIDR inside the subnet). */
   block: string;
+  /** The state root whose devices these are (names.ts overlayTag); absent: no root's. */
+  owner?: string;
 }
 
 export interface OverlayPeer {
