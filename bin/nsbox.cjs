@@ -8,6 +8,7 @@
 // functions its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs),
 // so a rebuilt bundle never meets an old cache. A missing or rejected cache is written at exit
 // (atomically; skipped where dist/ is read-only). NSBOX_CODE_CACHE=0 turns it off.
+// `nsbox run` is first offered to a running `nsbox agent` (dist/cli-run.cjs, src/cli/run-handoff.ts).
 // NODE_OPTIONS and NODE_EXTRA_CA_CERTS moved aside by bin/nsbox are put back for the commands
 // nsbox runs.
 const argv = process.argv.slice(2);
@@ -21,11 +22,34 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       delete process.env[`NSBOX_SAVED_${v}`];
     }
   }
-  const { main } = loadBundle();
-  main(argv).then((code) => { process.exitCode = code; });
+  const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
+  if (isRun()) {
+    // `nsbox run` handed to a running `nsbox agent` (src/cli/run-handoff.ts), else run here.
+    const handoff = require('../dist/cli-run.cjs');
+    const reap = (root, name) => loadBundle().reapHandedOff(root, name);
+    handoff.handOff(argv, handoff.helperPath(require('node:path').join(__dirname, '..', 'dist')), reap).then((code) => {
+      if (code === undefined) return runHere();
+      process.exitCode = code;
+    });
+  } else {
+    runHere();
+  }
 }
 
+/** Whether the command is `run` (after the global options, as loadBundle finds it). */
+function isRun() {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1;
+  return argv[i] === 'run';
+}
+
+var bundle; // var: read by the top-level code above, before this line runs
 function loadBundle() {
+  bundle ??= compileBundle();
+  return bundle;
+}
+
+function compileBundle() {
   // With NSBOX_TRACE_STARTUP=1, the loader's own phases for src/trace.ts.
   const marks = process.env.NSBOX_TRACE_STARTUP === '1' ? (globalThis.__nsboxEntryMarks = []) : undefined;
   const mark = (name) => marks?.push([name, performance.now()]);
