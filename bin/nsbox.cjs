@@ -7,7 +7,9 @@
 // with a V8 code cache: dist/cli-HASH-COMMAND-V8.v8cache, one per command (each holds the
 // functions its command compiled), HASH the bundle's digest from the build (dist/cli.hash.cjs),
 // so a rebuilt bundle never meets an old cache. A missing or rejected cache is written at exit
-// (atomically; skipped where dist/ is read-only). NSBOX_CODE_CACHE=0 turns it off.
+// (atomically; skipped where dist/ is read-only). A cache file that is a symlink, not this
+// user's or writable by others is not read; V8 verifies the payload's checksum (so a damaged
+// one is rejected and rewritten, not run). NSBOX_CODE_CACHE=0 turns it off.
 // `nsbox run` is first offered to a running `nsbox agent` (dist/cli-run.cjs, src/cli/run-handoff.ts).
 // NODE_OPTIONS and NODE_EXTRA_CA_CERTS moved aside by bin/nsbox are put back for the commands
 // nsbox runs.
@@ -61,33 +63,92 @@ function compileBundle() {
   const { file: name, hash, commands } = bundles.core.commands.includes(argv[i]) ? bundles.core : bundles.full;
   const command = commands.includes(argv[i]) ? argv[i] : '_';
   const file = path.join(__dirname, '..', 'dist', name);
-  if (process.env.NSBOX_CODE_CACHE === '0') return require(file);
+  const setFlag = process.env.NSBOX_CODE_CACHE === '0' ? undefined : v8FlagSetter();
+  if (setFlag === undefined) return require(file);
   const fs = require('node:fs');
   const vm = require('node:vm');
   const cacheFile = path.join(__dirname, '..', 'dist', `cli-${hash}-${command}-${process.versions.v8}.v8cache`);
-  let cachedData;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
-  }
+  const cachedData = readCache(fs, cacheFile);
   const source = fs.readFileSync(file, 'utf8');
   mark(`bin: bundle read${cachedData === undefined ? '' : ', code cache read'}`);
   const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: file, cachedData });
+  // V8 checks a cache's version, flags, source length and size, but its payload only with this
+  // flag (off in release builds): a damaged payload crashed Node. On only while the cache is
+  // read and made: it is part of the flags' hash, and Node's own built-ins' code cache,
+  // compiled later, would be refused under it.
+  setFlag('--verify-snapshot-checksum');
+  let script;
+  try {
+    script = new vm.Script(wrapper, { filename: file, cachedData });
+  } finally {
+    setFlag('--no-verify-snapshot-checksum');
+  }
   mark(`bin: bundle compiled (${cachedData === undefined ? 'no code cache' : script.cachedDataRejected ? 'code cache rejected' : 'code cache used'})`);
   if (cachedData === undefined || script.cachedDataRejected) {
     process.once('exit', () => {
-      const tmp = `${cacheFile}.${process.pid}`;
+      setFlag('--verify-snapshot-checksum');
       try {
-        fs.writeFileSync(tmp, script.createCachedData());
-        fs.renameSync(tmp, cacheFile);
-      } catch {
-        try { fs.unlinkSync(tmp); } catch { /* not there */ }
+        writeCache(fs, cacheFile, script.createCachedData());
+      } finally {
+        setFlag('--no-verify-snapshot-checksum');
       }
     });
   }
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, require('node:module').createRequire(file), mod, file, path.dirname(file));
   return mod.exports;
+}
+
+/**
+ * V8's flag setter without loading node:v8 (which loads the streams: ~10 ms): the binding
+ * node:v8 itself uses, with its deprecation warning held back. undefined where it is not
+ * there (a future Node): then no code cache is used.
+ */
+function v8FlagSetter() {
+  const quiet = process.noDeprecation;
+  try {
+    process.noDeprecation = true;
+    const binding = process.binding('v8');
+    return typeof binding.setFlagsFromString === 'function' ? (flag) => binding.setFlagsFromString(flag) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    process.noDeprecation = quiet;
+  }
+}
+
+/**
+ * The cache file's bytes, or undefined: not there, not a regular file (a symlink is not
+ * followed), not this user's, writable by others, or implausibly large.
+ */
+function readCache(fs, file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    const uid = process.geteuid?.() ?? st.uid;
+    if (!st.isFile() || st.uid !== uid || (st.mode & 0o022) !== 0 || st.size > 64 << 20) return undefined;
+    return fs.readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Write the cache whole or not at all: a new file beside it (never through a planted one), synced, renamed over it. */
+function writeCache(fs, file, data) {
+  const tmp = `${file}.${process.pid}`;
+  let fd;
+  try {
+    fd = fs.openSync(tmp, 'wx', 0o644);
+    for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* closed */ }
+    try { fs.unlinkSync(tmp); } catch { /* not there */ }
+  }
 }
