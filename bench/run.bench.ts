@@ -6,8 +6,8 @@
  * without the code cache; a shell script doing the same with iproute2 (netns, veth, bridge
  * port, address, route, run, cleanup); `unshare -n true`; `node -e 0` with and without
  * NODE_EXTRA_CA_CERTS; and `nsbox ls`, `inspect`, `create NAME`, `rm NAME`, `exec NAME -- true`,
- * `version`, `--version`; and `nsbox run -- true` handed to a running `nsbox agent` (its CPU counted
- * with the client's). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
+ * `version`, `--version`; and `nsbox run -- true` and `exec` handed to a running `nsbox agent`
+ * (its CPU counted with the client's). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
@@ -105,6 +105,7 @@ const rows: Row[] = [
   row('`nsbox create NAME`', (i) => { sh(launcher, ['create', `bench-c${i}`], withCa); }),
   row('`nsbox rm NAME`', (i) => { sh(launcher, ['rm', `bench-r${i}`], withCa); }, (i) => { sh(launcher, ['create', `bench-r${i}`], withCa); }),
   row('`nsbox exec NAME -- true`', nsbox(['exec', 'bench-x', '--', 'true'])),
+  { ...row('`nsbox exec NAME -- true` handed to `nsbox agent` (CPU: client + agent)', nsbox(['exec', 'bench-x', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
   row('`nsbox version`', nsbox(['version'])),
   row('`nsbox --version` (answered by the sh launcher)', nsbox(['--version'])),
 ];

@@ -10,7 +10,7 @@
 // (atomically; skipped where dist/ is read-only). A cache file that is a symlink, not this
 // user's or writable by others is not read; V8 verifies the payload's checksum (so a damaged
 // one is rejected and rewritten, not run). NSBOX_CODE_CACHE=0 turns it off.
-// `nsbox run` is first offered to a running `nsbox agent` (dist/cli-run.cjs, src/cli/run-handoff.ts).
+// `nsbox run` and `exec` are first offered to a running `nsbox agent` (dist/cli-run.cjs, src/cli/run-handoff.ts).
 // NODE_OPTIONS and NODE_EXTRA_CA_CERTS moved aside by bin/nsbox are put back for the commands
 // nsbox runs.
 const argv = process.argv.slice(2);
@@ -25,8 +25,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     }
   }
   const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
-  if (isRun()) {
-    // `nsbox run` handed to a running `nsbox agent` (src/cli/run-handoff.ts), else run here.
+  if (mayHandOff()) {
+    // `nsbox run` and `exec` handed to a running `nsbox agent` (src/cli/run-handoff.ts), else run here.
     const handoff = require('../dist/cli-run.cjs');
     const reap = (root, name) => loadBundle().reapHandedOff(root, name);
     handoff.handOff(argv, handoff.helperPath(require('node:path').join(__dirname, '..', 'dist')), reap).then((code) => {
@@ -38,11 +38,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
 }
 
-/** Whether the command is `run` (after the global options, as loadBundle finds it). */
-function isRun() {
+/** Whether the command is `run` or `exec` (after the global options, as loadBundle finds it). */
+function mayHandOff() {
   let i = 0;
   while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1;
-  return argv[i] === 'run';
+  return argv[i] === 'run' || argv[i] === 'exec';
 }
 
 var bundle; // var: read by the top-level code above, before this line runs

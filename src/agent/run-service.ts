@@ -158,3 +158,51 @@ export class RunService implements AgentService {
     // The manager is the agent's (closed by the CNI service, which shares it).
   }
 }
+
+/**
+ * The "exec" kind: what `nsbox exec NAME -- CMD` does before it starts the command (the record
+ * found, its names files brought up to date), for a client that then starts it itself through
+ * `nsbox-exec --netns FILE`. One request, one reply: stdout JSON {name, netns, etcDir}, stderr
+ * the warnings to print. Declined (the client then runs the whole command itself, and says
+ * what was wrong as without an agent) for another root, a bad request, or any error.
+ */
+export class ExecService implements AgentService {
+  readonly #manager: Manager;
+
+  constructor(manager: Manager) {
+    this.#manager = manager;
+  }
+
+  handle(request: AgentRequest): Promise<AgentReply> {
+    const declined = (why: string): Promise<AgentReply> => Promise.resolve({ status: STATUS.declined, exitCode: 0, stdout: '', stderr: why });
+    const root = request.env.NSBOX_ROOT || DEFAULT_ROOT;
+    if (resolve(root) !== resolve(this.#manager.root)) return declined(`this agent serves the state root ${this.#manager.root}, the call's is ${root}`);
+    const name = execName(request.stdin);
+    if (name === undefined) return declined('not an exec request');
+    try {
+      const target = this.#manager.execTarget(name);
+      const warnings = this.#manager.takeWarnings().map((w) => `nsbox: ${w}\n`).join('');
+      return Promise.resolve({ status: STATUS.served, exitCode: 0, stdout: JSON.stringify(target), stderr: warnings });
+    } catch (err) {
+      this.#manager.takeWarnings();
+      return declined((err as Error).message);
+    }
+  }
+
+  describe(request: AgentRequest): string {
+    return execName(request.stdin) ?? '(bad request)';
+  }
+
+  close(): void {
+    // The manager is the agent's.
+  }
+}
+
+function execName(stdin: string): string | undefined {
+  try {
+    const v = JSON.parse(stdin) as { name?: unknown };
+    return typeof v === 'object' && v !== null && typeof v.name === 'string' ? v.name : undefined;
+  } catch {
+    return undefined;
+  }
+}

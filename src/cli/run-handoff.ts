@@ -1,7 +1,8 @@
 /**
  * Layer: cli (process edge), its own small bundle (dist/cli-run.cjs).
  *
- * `nsbox run -- CMD` handed to a running `nsbox agent` (agent/run-service.ts): the agent, with
+ * `nsbox run -- CMD` (and `nsbox exec NAME -- CMD`) handed to a running `nsbox agent`
+ * (agent/run-service.ts): the agent, with
  * Node, the library and the store already up, makes the sandbox and removes it; this process
  * only starts the command (through `nsbox-exec --netns FILE`, as a child of its own: stdio,
  * signals and exit status as without the agent) and says how it ended. So a `run` costs Node's
@@ -15,6 +16,10 @@
  * (NSBOX_AGENT_SOCKET, else ROOT/agent.sock) is there and answers, and the agent does not
  * decline (another root, a network not made yet, anything wrong with the request: the CLI
  * then says what, as without an agent). Nothing but an lstat is paid when there is no agent.
+ *
+ * `exec NAME -- CMD` (nothing else of exec's arguments) asks the agent for what exec does before
+ * it starts the command (the record, the names files brought up to date): one request, one
+ * reply; then the command is started here as for run.
  *
  * The agent gone mid-call: before it said the sandbox was ready, this process reaps what it
  * may have left (`reap`: the sandbox of this call's name, only if it is a run's and no run
@@ -82,6 +87,19 @@ export function parseRunArgv(argv: readonly string[]): HandOffRequest | undefine
     } else r.dns.push(v);
   }
   return undefined;
+}
+
+/** `[--root DIR] exec NAME -- CMD…`, else undefined. */
+export function parseExecArgv(argv: readonly string[]): { root: string | undefined; name: string; argv: string[] } | undefined {
+  let i = 0;
+  let root: string | undefined;
+  if (argv[i] === '--root' && argv.length > i + 1) {
+    root = argv[i + 1];
+    i += 2;
+  }
+  const name = argv[i + 1];
+  if (argv[i] !== 'exec' || name === undefined || name.startsWith('-') || argv[i + 2] !== '--' || argv.length < i + 4 || root === '') return undefined;
+  return { root, name, argv: argv.slice(i + 3) };
 }
 
 /** A name as managed/run.ts makes one (run-<8 hex>), from /dev/urandom (node:crypto is not in Node's startup snapshot). */
@@ -165,23 +183,10 @@ function supervise(spawn: () => ChildProcess): Promise<{ code: number; signal?: 
   });
 }
 
-/**
- * Run `argv` through the agent: its exit code (the command's), or undefined when the CLI must
- * run the command itself (see the header). `helper` is build/Release/nsbox-exec.
- */
-export async function handOff(argv: readonly string[], helper: string, reap: Reap): Promise<number | undefined> {
-  if (process.env.NSBOX_AGENT === '0' || (process.env.NSBOX_HOST ?? '') !== '') return undefined;
-  const req = parseRunArgv(argv);
-  if (req === undefined) return undefined;
-  const root = resolve(req.root ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT_DIR));
+/** Connected to the agent of `root` (or NSBOX_AGENT_SOCKET), or undefined when none answers there. */
+async function connectAgent(root: string): Promise<{ conn: Socket; replies: Replies } | undefined> {
   const socket = process.env.NSBOX_AGENT_SOCKET || defaultSocket(root);
   if (!isSocket(socket)) return undefined;
-  try {
-    lstatSync(helper);
-  } catch {
-    return undefined;
-  }
-  const name = req.name ?? runName();
   const net = load('node:net') as typeof NetModule;
   const conn = net.createConnection(socket);
   const replies = new Replies(conn);
@@ -189,42 +194,99 @@ export async function handOff(argv: readonly string[], helper: string, reap: Rea
     conn.once('connect', () => ok(true));
     conn.once('error', () => ok(false));
   });
-  if (!connected) return undefined; // no agent there (a dead one's socket), or not ours to use (EACCES)
-  const spec = { argv: req.argv, name, ...(req.networks.length > 0 ? { networks: req.networks } : {}), ...(req.ip === undefined ? {} : { ip: req.ip }), ...(req.dns.length > 0 ? { dns: req.dns } : {}) };
-  conn.write(encodeRequest({ kind: 'run', stdin: JSON.stringify(spec), env: { NSBOX_ROOT: root } }));
-  const ready = await replies.next();
-  if (ready === undefined || ready.status !== STATUS.served) {
-    conn.destroy();
-    // Gone before the sandbox was ready: whatever it made of this call is reaped first.
-    if (ready === undefined) await reap(req.root, name);
-    return undefined;
-  }
-  let sandbox: { name: string; netns: string; etcDir: string };
+  // not connected: no agent there (a dead one's socket), or not ours to use (EACCES)
+  return connected ? { conn, replies } : undefined;
+}
+
+/** Where the agent said to start the command. */
+interface Target {
+  name: string;
+  netns: string;
+  etcDir: string;
+}
+
+function parseTarget(text: string): Target | undefined {
   try {
-    sandbox = JSON.parse(ready.stdout) as typeof sandbox;
+    const t = JSON.parse(text) as Partial<Target>;
+    return typeof t.name === 'string' && typeof t.netns === 'string' && typeof t.etcDir === 'string' ? t as Target : undefined;
   } catch {
-    conn.destroy();
-    await reap(req.root, name);
     return undefined;
   }
-  if (ready.stderr !== '') process.stderr.write(ready.stderr);
+}
+
+function startIn(helper: string, target: Target, argv: readonly string[]): Promise<{ code: number; signal?: NodeJS.Signals }> {
   const cp = load('node:child_process') as typeof ChildProcessModule;
-  const outcome = await supervise(() => cp.spawn(helper, ['--netns', sandbox.netns, sandbox.name, sandbox.etcDir, '--', ...req.argv], { stdio: 'inherit', env: process.env }));
-  if (!conn.destroyed) conn.write(`${JSON.stringify(outcome)}\n`);
-  const removed = await replies.next();
-  conn.destroy();
-  if (removed === undefined) {
-    process.stderr.write(`nsbox: the agent went away during the run; removing ${sandbox.name} here\n`);
-    await reap(req.root, sandbox.name);
-  } else if (removed.stderr !== '') {
-    process.stderr.write(removed.stderr);
-  }
-  if (removed !== undefined && removed.exitCode !== 0 && outcome.code === 0) return removed.exitCode;
+  return supervise(() => cp.spawn(helper, ['--netns', target.netns, target.name, target.etcDir, '--', ...argv], { stdio: 'inherit', env: process.env }));
+}
+
+/** The command's outcome as this process's: its exit code, or the same signal (as cli/commands/exec.ts exitLikeChild). */
+function exitLike(outcome: { code: number; signal?: NodeJS.Signals }): number {
   if (outcome.signal !== undefined) {
     process.removeAllListeners(outcome.signal);
     process.kill(process.pid, outcome.signal);
   }
   return outcome.code;
+}
+
+/**
+ * Run `argv` (`nsbox run …` or `nsbox exec NAME -- …`) through the agent: its exit code (the
+ * command's), or undefined when the CLI must run the command itself (see the header).
+ * `helper` is build/Release/nsbox-exec.
+ */
+export async function handOff(argv: readonly string[], helper: string, reap: Reap): Promise<number | undefined> {
+  if (process.env.NSBOX_AGENT === '0' || (process.env.NSBOX_HOST ?? '') !== '') return undefined;
+  const run = parseRunArgv(argv);
+  const exec = run === undefined ? parseExecArgv(argv) : undefined;
+  if (run === undefined && exec === undefined) return undefined;
+  try {
+    lstatSync(helper);
+  } catch {
+    return undefined;
+  }
+  const given = (run ?? exec)!.root;
+  const root = resolve(given ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT_DIR));
+  const agent = await connectAgent(root);
+  if (agent === undefined) return undefined;
+  return run === undefined ? execVia(agent, root, exec!, helper) : runVia(agent, root, run, helper, reap);
+}
+
+async function execVia(agent: { conn: Socket; replies: Replies }, root: string, req: NonNullable<ReturnType<typeof parseExecArgv>>, helper: string): Promise<number | undefined> {
+  agent.conn.end(encodeRequest({ kind: 'exec', stdin: JSON.stringify({ name: req.name }), env: { NSBOX_ROOT: root } }));
+  const reply = await agent.replies.next();
+  agent.conn.destroy();
+  const target = reply?.status === STATUS.served ? parseTarget(reply.stdout) : undefined;
+  if (reply === undefined || target === undefined) return undefined; // declined, or gone: exec changes nothing, the CLI runs it
+  const outcome = await startIn(helper, target, req.argv);
+  if (reply.stderr !== '') process.stderr.write(reply.stderr); // where the CLI says its warnings: after the command
+  return exitLike(outcome);
+}
+
+async function runVia(agent: { conn: Socket; replies: Replies }, root: string, req: HandOffRequest, helper: string, reap: Reap): Promise<number | undefined> {
+  const { conn, replies } = agent;
+  const name = req.name ?? runName();
+  const spec = { argv: req.argv, name, ...(req.networks.length > 0 ? { networks: req.networks } : {}), ...(req.ip === undefined ? {} : { ip: req.ip }), ...(req.dns.length > 0 ? { dns: req.dns } : {}) };
+  conn.write(encodeRequest({ kind: 'run', stdin: JSON.stringify(spec), env: { NSBOX_ROOT: root } }));
+  const ready = await replies.next();
+  const target = ready?.status === STATUS.served ? parseTarget(ready.stdout) : undefined;
+  if (ready === undefined || target === undefined) {
+    conn.destroy();
+    // Gone before the sandbox was ready: whatever it made of this call is reaped first.
+    if (ready === undefined || ready.status === STATUS.served) await reap(req.root, name);
+    return undefined;
+  }
+  if (ready.stderr !== '') process.stderr.write(ready.stderr);
+  const outcome = await startIn(helper, target, req.argv);
+  if (!conn.destroyed) conn.write(`${JSON.stringify(outcome)}\n`);
+  const removed = await replies.next();
+  conn.destroy();
+  if (removed === undefined) {
+    process.stderr.write(`nsbox: the agent went away during the run; removing ${target.name} here\n`);
+    await reap(req.root, target.name);
+  } else if (removed.stderr !== '') {
+    process.stderr.write(removed.stderr);
+  }
+  if (removed !== undefined && removed.exitCode !== 0 && outcome.code === 0) return removed.exitCode;
+  return exitLike(outcome);
 }
 
 /** The helper's path from the bundle's directory (dist/). */

@@ -94,6 +94,17 @@ export interface ExecOptions {
  * Run a command inside a recorded sandbox and wait for it. Its names files are brought up to
  * date first (a host whose resolver or /etc/hosts changed since; written only if they differ).
  */
+/**
+ * What `exec` does before it starts the command, for a command started elsewhere (`nsbox agent`'s
+ * "exec" kind hands it to the client, agent/run-service.ts): the record found, its names files
+ * brought up to date; where the command is to be started.
+ */
+export function execTarget(root: StateRoot, name: string): LaunchInfo {
+  const rec = root.record(name);
+  refreshNames(root, { sandboxes: [name], resolv: true });
+  return { name, netns: rec.key, etcDir: etcDirOf(root, name) };
+}
+
 export async function exec(root: StateRoot, name: string, argv: readonly string[], o: ExecOptions = {}): Promise<ChildOutcome> {
   checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
   const rec = root.record(name);

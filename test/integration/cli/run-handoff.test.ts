@@ -1,8 +1,9 @@
 /**
- * Integration (root, throwaway host): `nsbox run` handed to a running `nsbox agent`
+ * Integration (root, throwaway host): `nsbox run` and `exec` handed to a running `nsbox agent`
  * (src/cli/run-handoff.ts, src/agent/run-service.ts). With the agent and without it
  * (NSBOX_AGENT=0) the same exit status, stdout and stderr for a command that prints and fails,
- * one that is not found, one killed by a signal, a bad option and a missing network, with the
+ * one that is not found, one killed by a signal, a bad option, a missing network and (exec) a
+ * missing sandbox, with the
  * agent's log showing which calls it served and which it declined; nothing left after. The
  * agent killed while the command runs: the command finishes, the client removes the sandbox
  * itself and says so. The agent killed before the sandbox was ready: the client runs the
@@ -57,7 +58,7 @@ function nothingLeft(root: NsboxRoot): Promise<void> {
   });
 }
 
-test('run through the agent and without it: the same status, stdout and stderr; the agent served or declined each', async (t) => {
+test('run and exec through the agent and without it: the same status, stdout and stderr; the agent served or declined each', async (t) => {
   const root = rootForTest(t);
   // The first run makes nsbox0 (in-process: the agent declines while the network is not there).
   assert.equal((await run(root, ['--', 'true'], false)).code, 0);
@@ -80,6 +81,29 @@ test('run through the agent and without it: the same status, stdout and stderr; 
       what,
     );
   }
+  // exec NAME -- CMD: the agent finds the sandbox and refreshes its files; the client starts CMD.
+  const kept = randomName();
+  assert.equal((await run(root, ['--name', kept, '--keep', '--', 'true'], false)).code, 0);
+  const execCases: [string, string[]][] = [
+    ['exec prints and fails', ['exec', kept, '--', 'sh', '-c', 'echo out; echo err >&2; ls /sys/class/net; grep -c "sandbox ' + kept + '" /etc/resolv.conf; exit 4']],
+    ['exec not found', ['exec', kept, '--', 'nsbt-no-such-command']],
+    ['exec killed by a signal', ['exec', kept, '--', 'sh', '-c', 'kill -TERM $$']],
+    ['exec of no such sandbox', ['exec', 'nsbt-none', '--', 'true']],
+  ];
+  for (const [what, args] of execCases) {
+    const without = await finished(root.start(args, { NSBOX_AGENT: '0' }));
+    const withAgent = await finished(root.start(args));
+    assert.deepEqual(
+      { code: withAgent.code, signal: withAgent.signal, stdout: withAgent.stdout, stderr: withAgent.stderr },
+      { code: without.code, signal: without.signal, stdout: without.stdout, stderr: without.stderr },
+      what,
+    );
+  }
+  const execs = agent.log().split('\n').filter((l) => /^nsbox agent: exec /.test(l));
+  assert.equal(execs.filter((l) => / exit 0$/.test(l)).length, 3, `3 served:\n${execs.join('\n')}`);
+  assert.equal(execs.filter((l) => /declined: /.test(l)).length, 1, `1 declined:\n${execs.join('\n')}`);
+  await root.ok('rm', kept);
+
   const served = agent.log().split('\n').filter((l) => /^nsbox agent: run /.test(l));
   assert.equal(served.filter((l) => / exit \d+$/.test(l)).length, 4, `4 served:\n${served.join('\n')}`);
   assert.match(served.join('\n'), new RegExp(`run ${name} .* exit 0$`, 'm'));
