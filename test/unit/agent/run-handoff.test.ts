@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_ROOT_DIR, handOff, parseRunArgv } from '../../../src/cli/run-handoff.js';
+import { DEFAULT_ROOT_DIR, handOff, parseExecArgv, parseRunArgv } from '../../../src/cli/run-handoff.js';
 import { DEFAULT_ROOT } from '../../../src/managed/index.js';
 import { STATUS, decodeRequest, encodeReply, type AgentRequest } from '../../../src/agent/protocol.js';
 
@@ -27,6 +27,14 @@ test('the arguments handed off: run with --name, --network, --ip, --dns and -- C
     ['run', '--json', '--', 'true'], ['run', '--help'], ['run', '--name', '--', 'true'], ['run', '--name', 'a', '--name', 'b', '--', 'true'],
     ['run', '--name=a', '--', 'true'], ['--host', 'h', 'run', '--', 'true'], ['--root', '', 'run', '--', 'true'], ['exec', 'x', '--', 'true'], ['help', 'run'],
   ]) assert.equal(parseRunArgv(argv), undefined, argv.join(' '));
+});
+
+test('the exec arguments handed off: exec NAME -- CMD only', () => {
+  assert.deepEqual(parseExecArgv(['exec', 'a', '--', 'sh', '-c', 'x']), { root: undefined, name: 'a', argv: ['sh', '-c', 'x'] });
+  assert.deepEqual(parseExecArgv(['--root', '/r', 'exec', 'a', '--', 'true']), { root: '/r', name: 'a', argv: ['true'] });
+  for (const argv of [['exec', 'a', 'true'], ['exec', 'a', '--'], ['exec', '--help'], ['exec', '-x', '--', 'true'], ['--json', 'exec', 'a', '--', 'true'], ['--root', '', 'exec', 'a', '--', 'true'], ['run', '--', 'true']]) {
+    assert.equal(parseExecArgv(argv), undefined, argv.join(' '));
+  }
 });
 
 test("the client's default root is the library's", () => {
