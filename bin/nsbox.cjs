@@ -105,15 +105,19 @@ function compileBundle() {
  * there (a future Node): then no code cache is used.
  */
 function v8FlagSetter() {
-  const quiet = process.noDeprecation;
+  // --no-deprecation makes process.noDeprecation true and read-only; else it is ours to set for a moment.
+  const already = process.noDeprecation === true;
   try {
-    process.noDeprecation = true;
+    if (!already) process.noDeprecation = true;
+  } catch { /* read-only */ }
+  if (process.noDeprecation !== true) return undefined; // the warning could not be held back: no cache
+  try {
     const binding = process.binding('v8');
     return typeof binding.setFlagsFromString === 'function' ? (flag) => binding.setFlagsFromString(flag) : undefined;
   } catch {
     return undefined;
   } finally {
-    process.noDeprecation = quiet;
+    if (!already) try { process.noDeprecation = false; } catch { /* read-only */ }
   }
 }
 
