@@ -6,13 +6,14 @@
  * without the code cache; a shell script doing the same with iproute2 (netns, veth, bridge
  * port, address, route, run, cleanup); `unshare -n true`; `node -e 0` with and without
  * NODE_EXTRA_CA_CERTS; and `nsbox ls`, `inspect`, `create NAME`, `rm NAME`, `exec NAME -- true`,
- * `version`, `--version`. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
+ * `version`, `--version`; and `nsbox run -- true` and `exec` handed to a running `nsbox agent`
+ * (its CPU counted with the client's). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { median } from './stats.js';
@@ -64,16 +65,37 @@ interface Row {
   before?: (i: number) => void;
   wall: number[];
   cpu: number;
+  /** CPU time spent for the call by a process that is not a child (the agent), in ms so far. */
+  otherCpu?: () => number;
 }
 const nsbox = (args: readonly string[], env: NodeJS.ProcessEnv = withCa) => (): void => { sh(launcher, args, env); };
 const row = (name: string, call: (i: number) => void, before?: (i: number) => void): Row => ({ name, call, before, wall: [], cpu: 0 });
 
 // A sandbox for inspect and exec; create/rm work on names of their own.
 sh(launcher, ['create', 'bench-x'], withCa);
+
+// `nsbox agent` on a socket of its own: only the row that names it (NSBOX_AGENT_SOCKET) hands
+// its runs to it (src/cli/run-handoff.ts); the other rows find no ROOT/agent.sock.
+const agentDir = `${root}-agent`;
+mkdirSync(agentDir, { mode: 0o700 });
+const agentSocket = `${agentDir}/agent.sock`;
+const agent = spawn(process.execPath, [fileURLToPath(new URL('../../bin/nsbox.cjs', import.meta.url)), 'agent', '--socket', agentSocket], { stdio: ['ignore', 'ignore', 'pipe'], env: noCa });
+await new Promise<void>((resolve, reject) => {
+  let log = '';
+  agent.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; if (log.includes('listening on')) resolve(); });
+  agent.once('exit', (code) => reject(new Error(`nsbox agent exited (${code}): ${log}`)));
+});
+/** The agent's user + system time so far, in ms. */
+function agentCpuMs(): number {
+  const stat = readFileSync(`/proc/${agent.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15)
+}
 const rows: Row[] = [
   row('`nsbox run -- true` (launcher: NODE_EXTRA_CA_CERTS moved aside)', nsbox(['run', '--', 'true'])),
   row('`nsbox run -- true`, NODE_EXTRA_CA_CERTS kept (NSBOX_KEEP_NODE_ENV=1)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_KEEP_NODE_ENV: '1' })),
   row('`nsbox run -- true`, no code cache (NSBOX_CODE_CACHE=0)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_CODE_CACHE: '0' })),
+  { ...row('`nsbox run -- true` handed to `nsbox agent` (CPU: client + agent)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
   row('iproute2 script (netns, veth, port, addr, route, exec, del)', () => { sh('sh', [scriptPath]); }),
   row('`unshare -n true`', () => { sh('unshare', ['-n', 'true']); }),
   row('`node -e 0`', () => { sh(process.execPath, ['-e', '0'], noCa); }),
@@ -83,6 +105,7 @@ const rows: Row[] = [
   row('`nsbox create NAME`', (i) => { sh(launcher, ['create', `bench-c${i}`], withCa); }),
   row('`nsbox rm NAME`', (i) => { sh(launcher, ['rm', `bench-r${i}`], withCa); }, (i) => { sh(launcher, ['create', `bench-r${i}`], withCa); }),
   row('`nsbox exec NAME -- true`', nsbox(['exec', 'bench-x', '--', 'true'])),
+  { ...row('`nsbox exec NAME -- true` handed to `nsbox agent` (CPU: client + agent)', nsbox(['exec', 'bench-x', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
   row('`nsbox version`', nsbox(['version'])),
   row('`nsbox --version` (answered by the sh launcher)', nsbox(['--version'])),
 ];
@@ -92,11 +115,11 @@ for (const r of rows) { r.before?.(-1); r.call(-1); }
 for (let i = 0; i < reps; i++) {
   for (const r of rows) {
     r.before?.(i);
-    const c0 = childCpuMs();
+    const c0 = childCpuMs() + (r.otherCpu?.() ?? 0);
     const t0 = process.hrtime.bigint();
     r.call(i);
     r.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    r.cpu += childCpuMs() - c0;
+    r.cpu += childCpuMs() + (r.otherCpu?.() ?? 0) - c0;
   }
   sh(launcher, ['rm', `bench-c${i}`], withCa);
 }
@@ -112,6 +135,9 @@ for (let i = 0; i < reps; i++) {
   }
 }
 sh(launcher, ['rm', 'bench-x', `bench-c-1`], withCa);
+const agentGone = new Promise((resolve) => agent.once('exit', resolve));
+agent.kill('SIGTERM');
+await agentGone;
 
 const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
 const byName = (prefix: string): number => median(rows.find((r) => r.name.startsWith(prefix))!.wall);

@@ -2,7 +2,11 @@
  * nsbox-exec — layer: native. A separate executable, built by binding.gyp next to the addon
  * (build/Release/nsbox-exec); not part of the addon and never loaded by Node.
  *
- *   nsbox-exec NAME ETCDIR -- CMD [ARG…]
+ *   nsbox-exec [--netns FILE] NAME ETCDIR -- CMD [ARG…]
+ *
+ * With --netns, it first joins the network namespace bound at FILE (setns), for a caller that
+ * is not inside it: the `nsbox run` client handed its kernel work to `nsbox agent`
+ * (src/cli/run-handoff.ts) and has no netns window of its own.
  *
  * What `ip netns exec NAME` does once it has joined the network namespace, for a process that
  * is already inside it (src/managed/ spawns this from inside a netns window, in place of CMD):
@@ -26,6 +30,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,9 +105,21 @@ static void bind_etc_files(const char *dir) {
 }
 
 int main(int argc, char **argv) {
+  const char *netns = NULL;
+  if (argc >= 3 && strcmp(argv[1], "--netns") == 0) {
+    netns = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fprintf(stderr, "usage: nsbox-exec NAME ETCDIR -- CMD [ARG...]\n");
+    fprintf(stderr, "usage: nsbox-exec [--netns FILE] NAME ETCDIR -- CMD [ARG...]\n");
     return EXIT_SETUP_FAILED;
+  }
+  if (netns != NULL) {
+    int fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return setup_failed("open", netns);
+    if (setns(fd, CLONE_NEWNET) != 0) return setup_failed("join the network namespace", netns);
+    close(fd);
   }
   const char *name = argv[1];
   const char *etc_dir = argv[2];

@@ -100,6 +100,11 @@ await Promise.all([
     const heavy = Object.keys(r.metafile.inputs).filter((f) => NOT_IN_CORE.test(f));
     if (heavy.length > 0) throw new Error(`bundle: dist/cli-core.cjs holds ${heavy[0]} (and ${heavy.length - 1} more): a command file of the core imports it; put that command in HEAVY_COMMANDS (scripts/bundle.js) or import it lazily`);
   }),
+  // `nsbox run` handed to the agent (src/cli/run-handoff.ts): protocol and socket path only, none of the library.
+  build({ ...cliBundle, entryPoints: ['dist/src/cli/run-handoff.js'], outfile: 'dist/cli-run.cjs', metafile: true }).then((r) => {
+    const extra = Object.keys(r.metafile.inputs).filter((f) => !/dist\/src\/(cli\/run-handoff|agent\/protocol|agent\/socket-path)\.js$/.test(f));
+    if (extra.length > 0) throw new Error(`bundle: dist/cli-run.cjs holds ${extra.join(', ')}: run-handoff.ts must stay small (it is loaded for every \`nsbox run\`)`);
+  }),
   // Runtimes call VERSION before every command: this one loads neither the addon nor SQLite.
   build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/cni.mjs' }),
   // The conformance suite (docs/cni.md "Conformance"): a black-box client, nothing of nsbox but net/.

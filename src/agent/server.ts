@@ -165,6 +165,13 @@ export class Agent {
     const service = this.#services.get(request.kind);
     let reply: AgentReply;
     let what = '';
+    if (service?.converse !== undefined) {
+      const what = service.describe(request);
+      const { exitCode, note } = await service.converse(request, conn);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      this.#log(`${request.kind} ${what} ${ms.toFixed(1)} ms exit ${exitCode}${note === '' ? '' : `: ${note}`}`.replace(/ {2,}/g, ' '));
+      return;
+    }
     if (service === undefined) {
       reply = { status: STATUS.declined, exitCode: 0, stdout: '', stderr: `this agent serves no kind ${JSON.stringify(request.kind)}` };
     } else {

@@ -115,3 +115,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   return exitCode;
 }
+
+/**
+ * After `nsbox agent` went away during a `nsbox run` handed to it (run-handoff.ts): remove the
+ * call's sandbox if it is a run's and no run holds it, as gc does; nothing else is touched.
+ */
+export async function reapHandedOff(root: string | undefined, name: string): Promise<void> {
+  const { Context } = await import('./context.js');
+  const ctx = new Context({ root });
+  try {
+    await ctx.manager.gcSandboxes([name]);
+  } finally {
+    ctx.close();
+  }
+}

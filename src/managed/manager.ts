@@ -27,7 +27,7 @@ import { deferNames, refreshNames, type NamesScope } from './names.js';
 import { listPorts, publish, unpublish } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
-import { exec, run, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+import { exec, execTarget, run, type LaunchInfo, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
 import { spawnIn, tcpConnectsIn, type SpawnInOptions } from './spawn-in.js';
 import { readSysctls, setSysctls, type SysctlChange } from './sysctls.js';
 import { gc, gcSandboxes, type GcOptions, type GcResult } from './gc.js';
@@ -146,6 +146,8 @@ export class Manager {
   // Processes
   exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }
   run(argv: readonly string[], options?: RunOptions): Promise<RunOutcome> { return run(this.#root, argv, options); }
+  /** Where `exec NAME` would start its command, its names files brought up to date (for a command started by another process). */
+  execTarget(name: string): LaunchInfo { return execTarget(this.#root, name); }
   /** Start a process inside a sandbox as `exec` does (the nsbox-exec helper), with the caller's stdio, cwd and env; not waited for. */
   spawnIn(name: string, argv: readonly string[], options?: SpawnInOptions): Promise<ChildProcess> { return spawnIn(this.#root, name, argv, options); }
   /** Whether a TCP connect to host:port (an IP address) made inside the sandbox succeeds within `timeoutMs`. */

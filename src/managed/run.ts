@@ -21,7 +21,7 @@ import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
 import { spawnIn } from './spawn-in.js';
-import { checkDnsServers, refreshNames } from './names.js';
+import { checkDnsServers, etcDirOf, refreshNames } from './names.js';
 import { checkNamespaceFilesOutlive } from './mount-scope.js';
 import { basePath } from '../sandbox/index.js';
 import { publishLocked } from './ports.js';
@@ -96,6 +96,17 @@ export interface ExecOptions {
  * Run a command inside a recorded sandbox and wait for it. Its names files are brought up to
  * date first (a host whose resolver or /etc/hosts changed since; written only if they differ).
  */
+/**
+ * What `exec` does before it starts the command, for a command started elsewhere (`nsbox agent`'s
+ * "exec" kind hands it to the client, agent/run-service.ts): the record found, its names files
+ * brought up to date; where the command is to be started.
+ */
+export function execTarget(root: StateRoot, name: string): LaunchInfo {
+  const rec = root.record(name);
+  refreshNames(root, { sandboxes: [name], resolv: true });
+  return { name, netns: rec.key, etcDir: etcDirOf(root, name) };
+}
+
 export async function exec(root: StateRoot, name: string, argv: readonly string[], o: ExecOptions = {}): Promise<ChildOutcome> {
   checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
   const rec = root.record(name);
@@ -124,6 +135,22 @@ export interface RunOptions {
   beforeSpawn?: () => void;
   /** Told how the removal afterwards went (also when nsbox's own part failed and nothing ran). */
   onRemoved?: (outcome: RemoveOutcome) => void;
+  /**
+   * Start and wait for the command elsewhere instead of spawning it here: `nsbox agent`'s "run"
+   * service hands the ready sandbox to the `nsbox run` client that asked, which starts the
+   * command through `nsbox-exec --netns FILE` and says how it ended (agent/run-service.ts).
+   * Everything before and after (networks, lock, sandbox, ports, removal) is this function's.
+   */
+  launch?: (sandbox: LaunchInfo) => Promise<ChildOutcome>;
+}
+
+/** What a `launch` needs to start a command in the sandbox (see RunOptions.launch). */
+export interface LaunchInfo {
+  name: string;
+  /** The file the sandbox's network namespace is bound at. */
+  netns: string;
+  /** The files nsbox-exec binds over /etc (/etc/netns/NAME). */
+  etcDir: string;
 }
 
 export interface RunOutcome extends ChildOutcome {
@@ -165,9 +192,13 @@ export async function run(root: StateRoot, argv: readonly string[], o: RunOption
       });
       phase('run: connected (veth, address, routes)');
       o.beforeSpawn?.();
-      const spawned = spawnIn(root, name, argv, { env: o.env ?? process.env });
-      void spawned.then(() => phase('run: command spawned'), () => undefined);
-      outcome = await superviseChild(spawned, argv[0]!);
+      if (o.launch !== undefined) {
+        outcome = await o.launch({ name, netns: root.record(name).key, etcDir: etcDirOf(root, name) });
+      } else {
+        const spawned = spawnIn(root, name, argv, { env: o.env ?? process.env });
+        void spawned.then(() => phase('run: command spawned'), () => undefined);
+        outcome = await superviseChild(spawned, argv[0]!);
+      }
       phase('run: command exited');
     } finally {
       if (!o.keep) o.onRemoved?.(await removeSandbox(root, name));

@@ -2,7 +2,7 @@
  * Layer: cli.
  *
  * `nsbox agent [--socket PATH]`: the host agent (agent/server.ts) on the state root
- * (--root / NSBOX_ROOT), serving CNI calls forwarded by the native shim, until SIGTERM or
+ * (--root / NSBOX_ROOT), serving CNI calls forwarded by the native shim and the kernel and store work of `nsbox run` and `exec` (agent/run-service.ts), until SIGTERM or
  * SIGINT (the calls in flight finish first). Logs one line per call on stderr. On a root with
  * an etcd cluster (`--etcd`, NSBOX_ETCD, or remembered from `network create --driver overlay`)
  * it also runs the overlay loop (src/overlay/agent-loop.ts): this host's liveness lease, keys,
@@ -10,6 +10,7 @@
  */
 import { Agent } from '../../agent/server.js';
 import { CniService } from '../../agent/cni-service.js';
+import { ExecService, RunService } from '../../agent/run-service.js';
 import { defaultSocket } from '../../agent/socket-path.js';
 import type { AgentService } from '../../agent/service.js';
 import type { Register } from '../context.js';
@@ -51,7 +52,7 @@ export const register: Register = (program, run) => {
         manager, settings, ttl, underlay: opts.underlay, log,
         resyncMs: resync === undefined ? undefined : resync * 1000, graceMs: grace === undefined ? undefined : grace * 1000,
       });
-      const services = new Map<string, AgentService>([['cni', new CniService(manager, log)]]);
+      const services = new Map<string, AgentService>([['cni', new CniService(manager, log)], ['run', new RunService(manager)], ['exec', new ExecService(manager)]]);
       const agent = new Agent({ socket: opts.socket ?? defaultSocket(manager.root), services, log });
       const stop = (signal: NodeJS.Signals): void => {
         log(`${signal}: finishing the calls in flight`);
