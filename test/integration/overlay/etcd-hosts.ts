@@ -12,7 +12,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NSBOX_BIN } from '../../helpers/cli.js';
-import type { EtcdFixture } from '../../helpers/etcd.js';
+import type { TestContext } from 'node:test';
+import { startEtcd, type EtcdFixture } from '../../helpers/etcd.js';
+import { Etcd } from '../../../src/overlay/etcd.js';
 import { makeNetns, type TestNetns } from '../../helpers/netns.js';
 import { randomName } from '../../helpers/names.js';
 import { clientArgv, serverArgv } from '../../helpers/probe-servers.js';
@@ -30,6 +32,8 @@ export interface SimHost {
   /** The agent's lease TTL and grace, seconds. */
   ttl: number;
   grace: number;
+  /** The agent's period of full reconciles, seconds (5 unless makeHosts is given one). */
+  resync: number;
 }
 
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -39,10 +43,26 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /**
+ * A one-member etcd, `count` hosts on its bridge and a client of it, all undone when the test
+ * ends (the hosts first).
+ */
+export async function overlayWorld(t: TestContext, count: number, o: { ttl: number; grace: number; resync?: number }): Promise<{ etcd: EtcdFixture; hosts: SimHost[]; client: Etcd }> {
+  const etcd = await startEtcd();
+  const { hosts, dispose } = makeHosts(etcd, count, o);
+  const client = Etcd.connect({ endpoints: etcd.endpoints });
+  t.after(async () => {
+    await dispose();
+    client.close();
+    await etcd.stop();
+  });
+  return { etcd, hosts, client };
+}
+
+/**
  * `count` hosts on the fixture's bridge (addresses .101 on, or `first` on), each with its own
  * root; `dispose` undoes everything (agents, sandboxes, roots, namespaces).
  */
-export function makeHosts(etcd: EtcdFixture, count: number, o: { ttl: number; grace: number; first?: number }): { hosts: SimHost[]; dispose(): Promise<void> } {
+export function makeHosts(etcd: EtcdFixture, count: number, o: { ttl: number; grace: number; resync?: number; first?: number }): { hosts: SimHost[]; dispose(): Promise<void> } {
   const tag = randomName('').slice(-4);
   const first = o.first ?? 1;
   const hosts: SimHost[] = [];
@@ -56,7 +76,7 @@ export function makeHosts(etcd: EtcdFixture, count: number, o: { ttl: number; gr
   };
   try {
     for (let i = first; i < first + count; i++) {
-      const h: SimHost = { name: `h${i}-${tag}`, ns: makeNetns(), root: `/run/${randomName('nsbt-ovl-')}`, ip: `${etcd.subnetPrefix}.${100 + i}`, agent: undefined, log: '', ttl: o.ttl, grace: o.grace };
+      const h: SimHost = { name: `h${i}-${tag}`, ns: makeNetns(), root: `/run/${randomName('nsbt-ovl-')}`, ip: `${etcd.subnetPrefix}.${100 + i}`, agent: undefined, log: '', ttl: o.ttl, grace: o.grace, resync: o.resync ?? 5 };
       hosts.push(h);
       const veth = `${etcd.bridge.slice(0, 11)}h${i}`;
       for (const cmd of [
@@ -127,7 +147,7 @@ export function pingLoop(h: SimHost, sandbox: string, to: string): { stop(): Pro
 /** Start h's agent (its TTL and grace; `extra` more agent flags) and wait until it holds its lease. */
 export async function startAgent(h: SimHost, ...extra: string[]): Promise<void> {
   const child = spawn('nsenter', [`--net=${h.ns.path}`, process.execPath, NSBOX_BIN, '--root', h.root, '--host', h.name, 'agent',
-    '--lease-ttl', String(h.ttl), '--grace', String(h.grace), '--resync', '5', ...extra], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    '--lease-ttl', String(h.ttl), '--grace', String(h.grace), '--resync', String(h.resync), ...extra], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   h.agent = child;
   const before = h.log.length;
   child.stderr!.on('data', (d: Buffer) => { h.log += d.toString(); });

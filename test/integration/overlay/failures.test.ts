@@ -16,10 +16,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { etcdAvailable, startEtcd } from '../../helpers/etcd.js';
+import { etcdAvailable } from '../../helpers/etcd.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { Etcd, type WatchEvent } from '../../../src/overlay/etcd.js';
-import { leaseOf, makeHosts, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
+import type { WatchEvent } from '../../../src/overlay/etcd.js';
+import { overlayWorld, leaseOf, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
 
 const TTL = 4;
 const GRACE = 3;
@@ -32,14 +32,7 @@ function routeTo(h: SimHost, block: string): string | undefined {
 }
 
 test('partitions: a host cut from its peers only, then from etcd and peers', { skip: etcdAvailable(), timeout: 120_000 }, async (t) => {
-  const etcd = await startEtcd();
-  const { hosts, dispose } = makeHosts(etcd, 2, { ttl: TTL, grace: GRACE });
-  const client = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(async () => {
-    await dispose();
-    client.close();
-    await etcd.stop();
-  });
+  const { etcd, hosts, client } = await overlayWorld(t, 2, { ttl: TTL, grace: GRACE });
   const [h1, h2] = hosts as [SimHost, SimHost];
   const url = etcd.endpoints[0]!;
   const ks = '/nsbox/v1/';

@@ -27,27 +27,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CNI_BIN } from '../../helpers/cni-plugin.js';
-import { etcdAvailable, startEtcd, type EtcdFixture } from '../../helpers/etcd.js';
+import { etcdAvailable } from '../../helpers/etcd.js';
 import { makeNetns } from '../../helpers/netns.js';
 import { randomName } from '../../helpers/names.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { Etcd, type WatchEvent } from '../../../src/overlay/etcd.js';
-import { addrOf, killAgent, leaseOf, makeHosts, nsboxOn, ok, ping, pingLoop, startAgent, tcpProbe, type Res, type SimHost } from './etcd-hosts.js';
+import type { WatchEvent } from '../../../src/overlay/etcd.js';
+import { overlayWorld, addrOf, killAgent, leaseOf, nsboxOn, ok, ping, pingLoop, startAgent, tcpProbe, type Res, type SimHost } from './etcd-hosts.js';
 
 const TTL = 4;
 const GRACE = 3;
 const MTU = 1450;
 
 test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent restart, etcd outage, host death, leave', { skip: etcdAvailable(), timeout: 170_000 }, async (t) => {
-  const etcd: EtcdFixture = await startEtcd();
+  const { etcd, hosts, client } = await overlayWorld(t, 2, { ttl: TTL, grace: GRACE });
   const url = etcd.endpoints[0]!;
-  const { hosts, dispose } = makeHosts(etcd, 2, { ttl: TTL, grace: GRACE });
-  const client = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(async () => {
-    await dispose();
-    client.close();
-    await etcd.stop();
-  });
   const [h1, h2] = hosts as [SimHost, SimHost];
   const ks = '/nsbox/v1/';
 
@@ -209,7 +202,7 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
 test('overlay commands refuse bad input with what to give, leaving nothing behind', async (t) => {
   const root = `/run/${randomName('nsbt-ovl-')}`;
   using ns = makeNetns();
-  const h: SimHost = { name: 'hx', ns, root, ip: '', agent: undefined, log: '', ttl: TTL, grace: GRACE };
+  const h: SimHost = { name: 'hx', ns, root, ip: '', agent: undefined, log: '', ttl: TTL, grace: GRACE, resync: 5 };
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const noEtcd = nsboxOn(h, 'network', 'create', 'ovx', '--driver', 'overlay', '--subnet', '10.96.0.0/16');
   assert.equal(noEtcd.code, 2, noEtcd.stderr);

@@ -17,90 +17,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { NSBOX_BIN } from '../../helpers/cli.js';
-import { etcdAvailable, startEtcd, type EtcdFixture } from '../../helpers/etcd.js';
-import { makeNetns, type TestNetns } from '../../helpers/netns.js';
-import { randomName } from '../../helpers/names.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { etcdAvailable } from '../../helpers/etcd.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { Etcd } from '../../../src/overlay/etcd.js';
+import { overlayWorld, killAgent, nsboxOn, ok, onHost, startAgent, type Res, type SimHost } from './etcd-hosts.js';
 import { ensureOverlayDevices, reconcileOverlay, type OverlayNetworkSpec } from '../../../src/overlay/dataplane/index.js';
 
-interface Res { code: number | null; stdout: string; stderr: string }
-interface SimHost { name: string; ns: TestNetns; root: string; ip: string; agent: ChildProcess | undefined; log: string }
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('NSBOX_')) delete env[k];
-  return env;
-}
-
-function nsboxOn(h: SimHost, ...args: string[]): Res {
-  const r = spawnSync('nsenter', [`--net=${h.ns.path}`, process.execPath, NSBOX_BIN, '--root', h.root, '--host', h.name, ...args], { encoding: 'utf8', env: cleanEnv() });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Res, what: string): string {
-  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const inHost = (h: SimHost, ...argv: string[]): Res => {
-  const r = spawnSync('nsenter', [`--net=${h.ns.path}`, ...argv], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const inHost = (h: SimHost, ...argv: string[]): Res => onHost(h, argv);
 
 const links = (h: SimHost): string[] => (JSON.parse(inHost(h, 'ip', '-j', 'link', 'show').stdout) as { ifname: string }[]).map((l) => l.ifname);
-
-async function startAgent(h: SimHost): Promise<void> {
-  const child = spawn('nsenter', [`--net=${h.ns.path}`, process.execPath, NSBOX_BIN, '--root', h.root, '--host', h.name, 'agent',
-    '--lease-ttl', '2', '--grace', '1', '--resync', '60'], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  h.agent = child;
-  child.stderr!.on('data', (d: Buffer) => { h.log += d.toString(); });
-  await waitUntil(`${h.name}'s agent took its lease`, () => h.log.includes('overlay: host '), 20_000);
-}
-
-async function killAgent(h: SimHost): Promise<void> {
-  const child = h.agent;
-  h.agent = undefined;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('close', r));
-  child.kill('SIGKILL');
-  await gone;
-}
 
 interface Doctor { checks: { name: string; status: string; summary: string; details: string[] }[] }
 const doctorOf = (h: SimHost): Doctor => JSON.parse(nsboxOn(h, '--json', 'doctor').stdout) as Doctor;
 
 test('overlay hygiene: refused creates leave nothing, real MACs in L2, gc and doctor know the overlay, overlay gc frees dead hosts\' blocks', { skip: etcdAvailable(), timeout: 150_000 }, async (t) => {
-  const etcd: EtcdFixture = await startEtcd();
+  // resync 60 s: the checks below see only what events and gc change
+  const { etcd, hosts, client } = await overlayWorld(t, 3, { ttl: 2, grace: 1, resync: 60 });
   const url = etcd.endpoints[0]!;
-  const tag = randomName('').slice(-4);
-  const hosts: SimHost[] = [1, 2, 3].map((i) => ({
-    name: `g${i}-${tag}`, ns: makeNetns(), root: `/run/${randomName('nsbt-ovh-')}`, ip: `${etcd.subnetPrefix}.${100 + i}`, agent: undefined, log: '',
-  }));
-  const client = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(async () => {
-    for (const h of hosts) await killAgent(h);
-    for (const h of hosts) {
-      nsboxOn(h, 'rm', '--all');
-      rmSync(h.root, { recursive: true, force: true });
-      h.ns[Symbol.dispose]();
-    }
-    client.close();
-    await etcd.stop();
-  });
-  for (const [i, h] of hosts.entries()) {
-    const veth = `${etcd.bridge.slice(0, 11)}g${i + 1}`;
-    for (const cmd of [
-      ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns.name],
-      ['link', 'set', veth, 'master', etcd.bridge, 'up'],
-      ['-n', h.ns.name, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0'],
-      ['-n', h.ns.name, 'link', 'set', 'eth0', 'up'],
-      ['-n', h.ns.name, 'link', 'set', 'lo', 'up'],
-    ]) assert.equal(spawnSync('ip', cmd).status, 0, `ip ${cmd.join(' ')}`);
-  }
   const [h1, h2, h3] = hosts as [SimHost, SimHost, SimHost];
   const ks = '/nsbox/v1/';
   const keys = async (prefix: string): Promise<string[]> => (await client.range(`${ks}${prefix}`)).kvs.map((kv) => kv.key.slice(ks.length));

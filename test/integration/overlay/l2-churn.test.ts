@@ -17,10 +17,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { etcdAvailable, startEtcd } from '../../helpers/etcd.js';
+import { etcdAvailable } from '../../helpers/etcd.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { Etcd, type WatchEvent } from '../../../src/overlay/etcd.js';
-import { makeHosts, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
+import type { WatchEvent } from '../../../src/overlay/etcd.js';
+import { overlayWorld, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
 
 const MAC_OF_10_92_0_2 = '02:42:0a:5c:00:02';
 
@@ -32,14 +32,7 @@ function fdbDst(h: SimHost, net: string, mac: string): string | undefined {
 }
 
 test('L2 overlay: compaction during a watch, and an endpoint moving between hosts', { skip: etcdAvailable(), timeout: 150_000 }, async (t) => {
-  const etcd = await startEtcd();
-  const { hosts, dispose } = makeHosts(etcd, 3, { ttl: 10, grace: 3 });
-  const client = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(async () => {
-    await dispose();
-    client.close();
-    await etcd.stop();
-  });
+  const { etcd, hosts, client } = await overlayWorld(t, 3, { ttl: 10, grace: 3 });
   const [h1, h2, h3] = hosts as [SimHost, SimHost, SimHost];
   const url = etcd.endpoints[0]!;
   const ks = '/nsbox/v1/';
