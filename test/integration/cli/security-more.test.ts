@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { NSBOX_BIN, rootForTest, waitForOutput, type NsboxRoot } from '../../helpers/cli.js';
@@ -66,8 +66,9 @@ test("the agent's unix socket is root-only: 0600, owned by root, and uid 65534 c
   });
 });
 
-/** Every regular file under `dir`, with its content. */
+/** Every regular file under `dir`, with its content (none when a refused command never made it). */
 function filesUnder(dir: string): { path: string; text: string }[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => { const path = join(e.parentPath, e.name); return { path, text: readFileSync(path, 'latin1') }; });
