@@ -25,7 +25,7 @@ import { deliverSignal, healSignal } from './fault-signal.js';
 import { supervisorStatus, watchHeals } from './supervisor/client.js';
 import { blockIn, unblockAllIn, unblockIn } from './impair.js';
 import { linkEnds } from './link-ends.js';
-import { restoreEnd, setEnd, snapshotEnd, waitOperational } from './link-down.js';
+import { forgetFailedNeighbours, restoreEnd, setEnd, snapshotEnd, waitOperational } from './link-down.js';
 import { applyImpairment, checkImpairmentSupported, readImpairment } from './link-impairment.js';
 import { labSandboxes } from './members.js';
 import type { Direction, FaultSpec, LabSpec, ScheduleStep } from './model.js';
@@ -177,7 +177,8 @@ async function undo(manager: Manager, lab: string, a: FaultAction, remaining: re
 
 /**
  * Wait until both ends of each link this fault set down pass traffic again (the end set up,
- * and its peer, which lost its carrier), so that a heal returns with the link usable; a link
+ * and its peer, which lost its carrier), and drop the neighbour entries that failed while it
+ * was cut, so that a heal returns with the link usable; a link
  * another fault still holds down is not waited for.
  */
 async function waitForEnds(manager: Manager, lab: string, actions: readonly FaultAction[], remaining: readonly ActiveFault[]): Promise<void> {
@@ -191,6 +192,7 @@ async function waitForEnds(manager: Manager, lab: string, actions: readonly Faul
     }
     if ([ends.a, ends.b].some((e) => stillDown(remaining, e.sandbox, e.iface) || !present(manager, e.sandbox))) continue;
     for (const e of [ends.a, ends.b]) await waitOperational(manager.keyOf(e.sandbox), e.iface);
+    for (const e of [ends.a, ends.b]) await forgetFailedNeighbours(manager.keyOf(e.sandbox), e.iface);
   }
 }
 

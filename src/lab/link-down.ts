@@ -8,10 +8,14 @@
  * back on their own); `restoreEnd` sets the end up and puts back whatever of them is missing.
  * An end set up does not pass traffic at once: the kernel's link watch turns the carrier on
  * and swaps in the real qdisc (until then every packet is dropped) up to a second later, when
- * the operational state becomes UP; `waitOperational` waits for that.
+ * the operational state becomes UP; `waitOperational` waits for that. An end that stayed up
+ * while its peer was down kept what it learned meanwhile: its neighbour entries for the far end
+ * failed, and the kernel answers from a FAILED entry with "no route to host" for a while after
+ * the link is back (seen: about 2 s); `forgetFailedNeighbours` drops them so that the next
+ * packet resolves afresh.
  */
 import { Rtnl } from '../netlink/route/ops/index.js';
-import { AF, IFF, RTPROT } from '../netlink/route/schema/constants.js';
+import { AF, IFF, NUD, RTPROT } from '../netlink/route/schema/constants.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NetlinkError } from '../errors.js';
 import type { SavedRoute } from './fault-record.js';
@@ -90,5 +94,16 @@ export async function waitOperational(netns: string, iface: string, timeoutMs = 
       if (Date.now() > deadline) return false;
       await sleep(20);
     }
+  });
+}
+
+/** Delete the FAILED and INCOMPLETE neighbour entries of `iface` in `netns` (left by a cut link); how many. */
+export async function forgetFailedNeighbours(netns: string, iface: string): Promise<number> {
+  return Rtnl.with({ netns }, async (rtnl) => {
+    const link = await rtnl.link.get({ name: iface });
+    const failed = (await rtnl.neigh.list({ index: link.index }))
+      .filter((n) => n.index === link.index && n.dst !== undefined && ((n.state ?? 0) & (NUD.FAILED | NUD.INCOMPLETE)) !== 0);
+    if (failed.length === 0) return 0;
+    return (await rtnl.neigh.delMany(failed.map((n) => ({ index: n.index, dst: n.dst! })))).deleted;
   });
 }
