@@ -102,7 +102,7 @@ export async function forgetFailedNeighbours(netns: string, iface: string): Prom
   return Rtnl.with({ netns }, async (rtnl) => {
     const link = await rtnl.link.get({ name: iface });
     const failed = (await rtnl.neigh.list({ index: link.index }))
-      .filter((n) => n.index === link.index && n.dst !== undefined && ((n.state ?? 0) & (NUD.FAILED | NUD.INCOMPLETE)) !== 0);
+      .filter((n) => n.dst !== undefined && ((n.state ?? 0) & (NUD.FAILED | NUD.INCOMPLETE)) !== 0);
     if (failed.length === 0) return 0;
     return (await rtnl.neigh.delMany(failed.map((n) => ({ index: n.index, dst: n.dst! })))).deleted;
   });
