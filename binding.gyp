@@ -16,9 +16,16 @@
     {
       "target_name": "nsbox-cni",
       "type": "executable",
-      "sources": ["native/cni-shim.c"],
+      "sources": ["native/cni-shim.c", "native/agent-frame.c"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
       "defines": ["_GNU_SOURCE", "NSBOX_PACKAGE_DIR=\"<(module_root_dir)\"", "NSBOX_NODE=\"<!(node -p process.execPath)\""]
+    },
+    {
+      "target_name": "nsbox-handoff",
+      "type": "executable",
+      "sources": ["native/handoff-client.c", "native/agent-frame.c"],
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }

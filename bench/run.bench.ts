@@ -7,7 +7,8 @@
  * port, address, route, run, cleanup); `unshare -n true`; `node -e 0` with and without
  * NODE_EXTRA_CA_CERTS; and `nsbox ls`, `inspect`, `create NAME`, `rm NAME`, `exec NAME -- true`,
  * `version`, `--version`; and `nsbox run -- true` and `exec` handed to a running `nsbox agent`
- * (its CPU counted with the client's). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
+ * (its CPU counted with the client's) by the native client (bin/nsbox → nsbox-handoff) and by
+ * the Node one (`node bin/nsbox.js`). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
@@ -20,6 +21,8 @@ import { median } from './stats.js';
 
 const reps = Number(process.argv[2] ?? 21);
 const launcher = fileURLToPath(new URL('../../bin/nsbox', import.meta.url));
+/** The CLI started by Node directly (tests, scripts): its run and exec use the Node hand-off client. */
+const nodeEntry = fileURLToPath(new URL('../../bin/nsbox.js', import.meta.url));
 const root = mkdtempSync('/run/nsbox-bench-');
 const CA = process.env.NODE_EXTRA_CA_CERTS ?? (existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : undefined);
 const withCa: NodeJS.ProcessEnv = { ...process.env, NSBOX_ROOT: root, ...(CA === undefined ? {} : { NODE_EXTRA_CA_CERTS: CA }) };
@@ -95,7 +98,8 @@ const rows: Row[] = [
   row('`nsbox run -- true` (launcher: NODE_EXTRA_CA_CERTS moved aside)', nsbox(['run', '--', 'true'])),
   row('`nsbox run -- true`, NODE_EXTRA_CA_CERTS kept (NSBOX_KEEP_NODE_ENV=1)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_KEEP_NODE_ENV: '1' })),
   row('`nsbox run -- true`, no code cache (NSBOX_CODE_CACHE=0)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_CODE_CACHE: '0' })),
-  { ...row('`nsbox run -- true` handed to `nsbox agent` (CPU: client + agent)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`nsbox run -- true` handed to `nsbox agent` (native client; CPU: client + agent)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`node bin/nsbox.js run -- true` handed to `nsbox agent` (Node client; CPU: client + agent)', () => { sh(process.execPath, [nodeEntry, 'run', '--', 'true'], { ...noCa, NSBOX_AGENT_SOCKET: agentSocket }); }), otherCpu: agentCpuMs },
   row('iproute2 script (netns, veth, port, addr, route, exec, del)', () => { sh('sh', [scriptPath]); }),
   row('`unshare -n true`', () => { sh('unshare', ['-n', 'true']); }),
   row('`node -e 0`', () => { sh(process.execPath, ['-e', '0'], noCa); }),
@@ -105,7 +109,8 @@ const rows: Row[] = [
   row('`nsbox create NAME`', (i) => { sh(launcher, ['create', `bench-c${i}`], withCa); }),
   row('`nsbox rm NAME`', (i) => { sh(launcher, ['rm', `bench-r${i}`], withCa); }, (i) => { sh(launcher, ['create', `bench-r${i}`], withCa); }),
   row('`nsbox exec NAME -- true`', nsbox(['exec', 'bench-x', '--', 'true'])),
-  { ...row('`nsbox exec NAME -- true` handed to `nsbox agent` (CPU: client + agent)', nsbox(['exec', 'bench-x', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`nsbox exec NAME -- true` handed to `nsbox agent` (native client; CPU: client + agent)', nsbox(['exec', 'bench-x', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`node bin/nsbox.js exec NAME -- true` handed to `nsbox agent` (Node client; CPU: client + agent)', () => { sh(process.execPath, [nodeEntry, 'exec', 'bench-x', '--', 'true'], { ...noCa, NSBOX_AGENT_SOCKET: agentSocket }); }), otherCpu: agentCpuMs },
   row('`nsbox version`', nsbox(['version'])),
   row('`nsbox --version` (answered by the sh launcher)', nsbox(['--version'])),
 ];

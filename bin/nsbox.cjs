@@ -25,7 +25,23 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     }
   }
   const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
-  if (mayHandOff()) {
+  // From native/handoff-client.c: the agent could not serve this call (TRIED: do not ask it
+  // again), or went away during it (REAP: first remove what it may have left of the call's
+  // sandbox; REAP_ONLY: the command already ran, only that).
+  const { NSBOX_HANDOFF_TRIED: tried, NSBOX_HANDOFF_REAP: reapName, NSBOX_HANDOFF_REAP_ONLY: reapOnly } = process.env;
+  delete process.env.NSBOX_HANDOFF_TRIED;
+  delete process.env.NSBOX_HANDOFF_REAP;
+  delete process.env.NSBOX_HANDOFF_REAP_ONLY;
+  if (reapName !== undefined) {
+    const root = argv[0] === '--root' ? argv[1] : undefined;
+    loadBundle().reapHandedOff(root, reapName).then(
+      () => { if (reapOnly !== '1') return runHere(); },
+      (err) => {
+        process.stderr.write(`nsbox: removing ${reapName}: ${err.message}\n`);
+        process.exitCode = 1;
+      },
+    );
+  } else if (tried !== '1' && mayHandOff()) {
     // `nsbox run` and `exec` handed to a running `nsbox agent` (src/cli/run-handoff.ts), else run here.
     const handoff = require('../dist/cli-run.cjs');
     const reap = (root, name) => loadBundle().reapHandedOff(root, name);

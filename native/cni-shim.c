@@ -18,9 +18,7 @@
  * done part of it, and the runtime's DEL cleans up), and any other command (DEL, CHECK,
  * STATUS, GC, VERSION: all safe to repeat) falls back.
  *
- * The frame (src/agent/protocol.ts is the other end; all integers u32 big-endian):
- *   request: "NSBA" 1 COUNT, then COUNT fields (LENGTH BYTES): kind, stdin, "KEY=VALUE"…
- *   reply:   "NSBA" STATUS(0 served, 1 declined) EXITCODE, then two fields: stdout, stderr
+ * The frames are native/agent-frame.h's (src/agent/protocol.ts is the other end).
  *
  * The package is found from the shim's real path (build/Release/nsbox-cni -> ../../), else
  * from the path compiled in (NSBOX_PACKAGE_DIR, the package's directory when it was built):
@@ -41,6 +39,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent-frame.h"
+
 #ifndef NSBOX_PACKAGE_DIR
 #define NSBOX_PACKAGE_DIR ""
 #endif
@@ -50,85 +50,9 @@
 
 extern char **environ;
 
-static const char MAGIC[4] = {'N', 'S', 'B', 'A'};
-enum { PROTOCOL_VERSION = 1, STATUS_SERVED = 0, STATUS_DECLINED = 1 };
-/* No field of a reply may be larger (a CNI result is a few KiB). */
-enum { MAX_FIELD = 64 << 20 };
 enum { CNI_ERR_TRY_AGAIN = 11 };
 
-/* A growable byte buffer; out of memory ends the process. */
-struct buf {
-  char *data;
-  size_t len, cap;
-};
-
-static void die_oom(void) {
-  static const char msg[] = "nsbox-cni: out of memory\n";
-  (void)!write(2, msg, sizeof msg - 1);
-  _exit(1);
-}
-
-static void buf_reserve(struct buf *b, size_t more) {
-  if (b->cap - b->len >= more) return;
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap - b->len < more) {
-    if (cap > SIZE_MAX / 2) die_oom();
-    cap *= 2;
-  }
-  char *data = realloc(b->data, cap);
-  if (data == NULL) die_oom();
-  b->data = data;
-  b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const void *p, size_t n) {
-  buf_reserve(b, n);
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
-
-static void buf_u32(struct buf *b, uint32_t v) {
-  unsigned char be[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
-  buf_put(b, be, 4);
-}
-
-static void buf_field(struct buf *b, const void *p, size_t n) {
-  buf_u32(b, (uint32_t)n);
-  buf_put(b, p, n);
-}
-
-/* Read fd to its end into b; -1 with errno on error. */
-static int read_all(int fd, struct buf *b) {
-  for (;;) {
-    buf_reserve(b, 65536);
-    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
-    if (n == 0) return 0;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    b->len += (size_t)n;
-  }
-}
-
-/* Write all of p; -1 with errno on error. */
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-static uint32_t get_u32(const char *p) {
-  const unsigned char *u = (const unsigned char *)p;
-  return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | (uint32_t)u[3];
-}
+const char *oom_prefix = "nsbox-cni";
 
 static void warn(const char *what, int err) {
   fprintf(stderr, "nsbox-cni: %s: %s\n", what, strerror(err));
@@ -215,19 +139,7 @@ static int connect_agent(void) {
     if ((size_t)snprintf(fallback_path, sizeof fallback_path, "%s/agent.sock", root) >= sizeof fallback_path) return -1;
     path = fallback_path;
   }
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path) return -1;
-  strcpy(addr.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int rc;
-  do rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  return connect_unix(path);
 }
 
 int main(void) {
@@ -243,9 +155,7 @@ int main(void) {
   size_t count = 0;
   for (char **e = environ; *e != NULL; e++) count++;
   struct buf req = {0};
-  buf_put(&req, MAGIC, 4);
-  buf_u32(&req, PROTOCOL_VERSION);
-  buf_u32(&req, (uint32_t)(count + 2));
+  frame_request_head(&req, (uint32_t)(count + 2));
   buf_field(&req, "cni", 3);
   buf_field(&req, in.data, in.len);
   for (char **e = environ; *e != NULL; e++) buf_field(&req, *e, strlen(*e));
@@ -255,27 +165,16 @@ int main(void) {
   struct buf rep = {0};
   if (read_all(sock, &rep) != 0) broken(&in, "reading the reply failed");
   close(sock);
-  /* magic, status, exit code, then two fields */
-  size_t off = 12;
-  if (rep.len < off || memcmp(rep.data, MAGIC, 4) != 0) broken(&in, "the reply was cut short or is not an nsbox agent's");
-  uint32_t status = get_u32(rep.data + 4);
-  uint32_t code = get_u32(rep.data + 8);
-  const char *field[2];
-  size_t flen[2];
-  for (int i = 0; i < 2; i++) {
-    if (rep.len - off < 4) broken(&in, "the reply was cut short");
-    flen[i] = get_u32(rep.data + off);
-    off += 4;
-    if (flen[i] > MAX_FIELD || rep.len - off < flen[i]) broken(&in, "the reply was cut short");
-    field[i] = rep.data + off;
-    off += flen[i];
-  }
-  if (status == STATUS_DECLINED) {
-    fprintf(stderr, "nsbox-cni: the agent declined (%.*s); running in-process\n", (int)flen[1], field[1]);
+  struct agent_reply r;
+  int whole = frame_parse_reply(&rep, &r);
+  if (whole < 0) broken(&in, "the reply is not an nsbox agent's");
+  if (whole == 0) broken(&in, "the reply was cut short");
+  if (r.status == AGENT_STATUS_DECLINED) {
+    fprintf(stderr, "nsbox-cni: the agent declined (%.*s); running in-process\n", (int)r.err_len, r.err);
     fallback(&in);
   }
-  if (status != STATUS_SERVED) broken(&in, "the reply has an unknown status");
-  if (write_all(1, field[0], flen[0]) != 0) return 1;
-  (void)write_all(2, field[1], flen[1]);
+  if (write_all(1, r.out, r.out_len) != 0) return 1;
+  (void)write_all(2, r.err, r.err_len);
+  uint32_t code = r.exit_code;
   return code > 255 ? 1 : (int)code;
 }

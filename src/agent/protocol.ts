@@ -111,3 +111,22 @@ export function decodeReply(buf: Buffer): AgentReply | undefined {
   if (read === undefined) return undefined;
   return { status, exitCode: buf.readUInt32BE(8), stdout: read.fields[0]!.toString('utf8'), stderr: read.fields[1]!.toString('utf8') };
 }
+
+/** Where a handed-off `run` or `exec` starts its command (agent/run-service.ts → the clients). */
+export interface HandOffTarget {
+  name: string;
+  netns: string;
+  etcDir: string;
+}
+
+/** A target as a reply's stdout: "NAME\0NETNS\0ETCDIR" (no JSON for native/handoff-client.c to parse). */
+export function encodeTarget(t: HandOffTarget): string {
+  return `${t.name}\0${t.netns}\0${t.etcDir}`;
+}
+
+/** The target in a reply's stdout, or undefined when it is not one. */
+export function decodeTarget(text: string): HandOffTarget | undefined {
+  const parts = text.split('\0');
+  if (parts.length !== 3 || parts[0] === '' || parts[1] === '') return undefined;
+  return { name: parts[0]!, netns: parts[1]!, etcDir: parts[2]! };
+}

@@ -3,12 +3,13 @@
  *
  * The "run" kind: the kernel and store work of `nsbox run -- CMD` done by the agent, which has
  * Node, the library and the store already up, for a client that only starts the command
- * (src/cli/run-handoff.ts; docs/benchmarks.md, "Cold start"). The same managed `run` as the
+ * (src/cli/run-handoff.ts, native/handoff-client.c; docs/benchmarks.md, "Cold start"). The same managed `run` as the
  * CLI's (networks, run lock, sandbox, connections, removal), with its `launch` step handed to
  * the client over the connection:
  *
  *   client → request (kind "run", stdin: JSON RunSpec, env: NSBOX_ROOT)
- *   agent  → reply: served, stdout JSON {name, netns, etcDir}, stderr the warnings to print
+ *   agent  → reply: served, stdout the target "NAME\0NETNS\0ETCDIR" (protocol.ts encodeTarget),
+ *            stderr the warnings to print
  *            (or declined, with the reason: the client then runs the whole command itself)
  *   client → one JSON line {code, signal?} once the command ended
  *   agent  → reply: served, stderr what the removal and the host changes say; end
@@ -24,7 +25,7 @@
 import { resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { DEFAULT_ROOT, type ChildOutcome, type Manager } from '../managed/index.js';
-import { STATUS, encodeReply, type AgentReply, type AgentRequest } from './protocol.js';
+import { STATUS, encodeReply, encodeTarget, type AgentReply, type AgentRequest } from './protocol.js';
 import type { AgentService } from './service.js';
 
 /** What the client asks for: `nsbox run`'s options it hands off (run-handoff.ts parses them). */
@@ -135,7 +136,7 @@ export class RunService implements AgentService {
         onRemoved: (r) => { if (r.errors.length > 0) removal += `nsbox: cleaning up ${r.name}: ${r.errors.join('; ')}\n`; },
         launch: async (sandbox) => {
           launched = true;
-          await send(conn, { status: STATUS.served, exitCode: 0, stdout: JSON.stringify(sandbox), stderr: warnings }, false);
+          await send(conn, { status: STATUS.served, exitCode: 0, stdout: encodeTarget(sandbox), stderr: warnings }, false);
           return (await clientOutcome(conn)) ?? { code: 1, signal: 'SIGKILL' };
         },
       });
@@ -162,7 +163,7 @@ export class RunService implements AgentService {
 /**
  * The "exec" kind: what `nsbox exec NAME -- CMD` does before it starts the command (the record
  * found, its names files brought up to date), for a client that then starts it itself through
- * `nsbox-exec --netns FILE`. One request, one reply: stdout JSON {name, netns, etcDir}, stderr
+ * `nsbox-exec --netns FILE`. One request, one reply: stdout the target (encodeTarget), stderr
  * the warnings to print. Declined (the client then runs the whole command itself, and says
  * what was wrong as without an agent) for another root, a bad request, or any error.
  */
@@ -182,7 +183,7 @@ export class ExecService implements AgentService {
     try {
       const target = this.#manager.execTarget(name);
       const warnings = this.#manager.takeWarnings().map((w) => `nsbox: ${w}\n`).join('');
-      return Promise.resolve({ status: STATUS.served, exitCode: 0, stdout: JSON.stringify(target), stderr: warnings });
+      return Promise.resolve({ status: STATUS.served, exitCode: 0, stdout: encodeTarget(target), stderr: warnings });
     } catch (err) {
       this.#manager.takeWarnings();
       return declined((err as Error).message);

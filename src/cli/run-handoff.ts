@@ -2,7 +2,8 @@
  * Layer: cli (process edge), its own small bundle (dist/cli-run.cjs).
  *
  * `nsbox run -- CMD` (and `nsbox exec NAME -- CMD`) handed to a running `nsbox agent`
- * (agent/run-service.ts): the agent, with
+ * (agent/run-service.ts), for the CLI started as `node bin/nsbox.js`; bin/nsbox, the package's
+ * launcher, hands them off without Node (native/handoff-client.c, the same conversation). The agent, with
  * Node, the library and the store already up, makes the sandbox and removes it; this process
  * only starts the command (through `nsbox-exec --netns FILE`, as a child of its own: stdio,
  * signals and exit status as without the agent) and says how it ended. So a `run` costs Node's
@@ -34,7 +35,7 @@ import type * as NetModule from 'node:net';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { STATUS, decodeReply, encodeRequest, type AgentReply } from '../agent/protocol.js';
+import { STATUS, decodeReply, decodeTarget, encodeRequest, type AgentReply, type HandOffTarget as Target } from '../agent/protocol.js';
 import { defaultSocket } from '../agent/socket-path.js';
 
 /** node:net and node:child_process on first use: outside Node's startup snapshot, and not needed without an agent. */
@@ -198,22 +199,6 @@ async function connectAgent(root: string): Promise<{ conn: Socket; replies: Repl
   return connected ? { conn, replies } : undefined;
 }
 
-/** Where the agent said to start the command. */
-interface Target {
-  name: string;
-  netns: string;
-  etcDir: string;
-}
-
-function parseTarget(text: string): Target | undefined {
-  try {
-    const t = JSON.parse(text) as Partial<Target>;
-    return typeof t.name === 'string' && typeof t.netns === 'string' && typeof t.etcDir === 'string' ? t as Target : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function startIn(helper: string, target: Target, argv: readonly string[]): Promise<{ code: number; signal?: NodeJS.Signals }> {
   const cp = load('node:child_process') as typeof ChildProcessModule;
   return supervise(() => cp.spawn(helper, ['--netns', target.netns, target.name, target.etcDir, '--', ...argv], { stdio: 'inherit', env: process.env }));
@@ -254,7 +239,7 @@ async function execVia(agent: { conn: Socket; replies: Replies }, root: string, 
   agent.conn.end(encodeRequest({ kind: 'exec', stdin: JSON.stringify({ name: req.name }), env: { NSBOX_ROOT: root } }));
   const reply = await agent.replies.next();
   agent.conn.destroy();
-  const target = reply?.status === STATUS.served ? parseTarget(reply.stdout) : undefined;
+  const target = reply?.status === STATUS.served ? decodeTarget(reply.stdout) : undefined;
   if (reply === undefined || target === undefined) return undefined; // declined, or gone: exec changes nothing, the CLI runs it
   const outcome = await startIn(helper, target, req.argv);
   if (reply.stderr !== '') process.stderr.write(reply.stderr); // where the CLI says its warnings: after the command
@@ -267,7 +252,7 @@ async function runVia(agent: { conn: Socket; replies: Replies }, root: string, r
   const spec = { argv: req.argv, name, ...(req.networks.length > 0 ? { networks: req.networks } : {}), ...(req.ip === undefined ? {} : { ip: req.ip }), ...(req.dns.length > 0 ? { dns: req.dns } : {}) };
   conn.write(encodeRequest({ kind: 'run', stdin: JSON.stringify(spec), env: { NSBOX_ROOT: root } }));
   const ready = await replies.next();
-  const target = ready?.status === STATUS.served ? parseTarget(ready.stdout) : undefined;
+  const target = ready?.status === STATUS.served ? decodeTarget(ready.stdout) : undefined;
   if (ready === undefined || target === undefined) {
     conn.destroy();
     // Gone before the sandbox was ready: whatever it made of this call is reaped first.

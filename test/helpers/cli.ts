@@ -21,6 +21,8 @@ import { NETNS_DIR, mountsUnder } from './leaks.js';
 import { randomName } from './names.js';
 
 export const NSBOX_BIN = fileURLToPath(new URL('../../../bin/nsbox.js', import.meta.url));
+/** The package's launcher (its `bin`, what an installed `nsbox` runs): a shell script, before Node. */
+export const NSBOX_LAUNCHER = fileURLToPath(new URL('../../../bin/nsbox', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -34,6 +36,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin, which is then closed. */
   input?: string;
+  /** Start it as an installed `nsbox` is started, through bin/nsbox (default: `node bin/nsbox.js`). */
+  launcher?: boolean;
 }
 
 /** The JSON error object nsbox prints on stderr with --json. */
@@ -45,7 +49,8 @@ export interface CliJsonError {
 
 /** Start `nsbox ARGS…` with NSBOX_ROOT=root; stdio are pipes. */
 export function startNsbox(root: string, args: readonly string[], options: CliOptions = {}): ChildProcessWithoutNullStreams {
-  const child = spawn(process.execPath, [NSBOX_BIN, ...args], { env: { ...process.env, ...options.env, NSBOX_ROOT: root } });
+  const env = { ...process.env, ...options.env, NSBOX_ROOT: root };
+  const child = options.launcher === true ? spawn(NSBOX_LAUNCHER, args, { env }) : spawn(process.execPath, [NSBOX_BIN, ...args], { env });
   child.stdin.end(options.input);
   return child;
 }
@@ -256,8 +261,8 @@ export class NsboxRoot {
   }
 
   /** Start `nsbox ARGS…`; stdio are pipes (stdin closed). */
-  start(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
-    const child = startNsbox(this.root, args, { env });
+  start(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { launcher?: boolean } = {}): ChildProcessWithoutNullStreams {
+    const child = startNsbox(this.root, args, { env, ...options });
     this.#running.add(child);
     child.once('exit', () => this.#running.delete(child));
     return child;

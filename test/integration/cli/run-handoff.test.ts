@@ -1,6 +1,8 @@
 /**
  * Integration (root, throwaway host): `nsbox run` and `exec` handed to a running `nsbox agent`
- * (src/cli/run-handoff.ts, src/agent/run-service.ts). With the agent and without it
+ * (src/agent/run-service.ts) by both clients: the Node one (`node bin/nsbox.js`,
+ * src/cli/run-handoff.ts) and the native one an installed `nsbox` uses (bin/nsbox →
+ * native/handoff-client.c). With the agent (through either client) and without it
  * (NSBOX_AGENT=0) the same exit status, stdout and stderr for a command that prints and fails,
  * one that is not found, one killed by a signal, a bad option, a missing network and (exec) a
  * missing sandbox, with the
@@ -16,7 +18,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NSBOX_BIN, finished, rootForTest, waitForOutput, type CliResult, type NsboxRoot } from '../../helpers/cli.js';
+import { NSBOX_BIN, NSBOX_LAUNCHER, finished, rootForTest, waitForOutput, type CliResult, type NsboxRoot } from '../../helpers/cli.js';
 import { links } from '../../helpers/host-links.js';
 import { randomName } from '../../helpers/names.js';
 
@@ -41,9 +43,12 @@ async function startAgent(t: TestContext, root: NsboxRoot): Promise<Agent> {
   return { child, log: () => log };
 }
 
-/** `nsbox run ARGS…` through the agent (if one runs) or not (NSBOX_AGENT=0). */
-function run(root: NsboxRoot, args: readonly string[], viaAgent: boolean): Promise<CliResult> {
-  return finished(root.start(['run', ...args], viaAgent ? {} : { NSBOX_AGENT: '0' }));
+/** The two clients: `node bin/nsbox.js` (the Node client) and bin/nsbox (the native one). */
+const CLIENTS = [{ client: 'node', launcher: false }, { client: 'native', launcher: true }] as const;
+
+/** `nsbox run ARGS…` through the agent (if one runs) by the client given, or not (NSBOX_AGENT=0). */
+function run(root: NsboxRoot, args: readonly string[], viaAgent: boolean, launcher = false): Promise<CliResult> {
+  return finished(root.start(['run', ...args], viaAgent ? {} : { NSBOX_AGENT: '0' }, { launcher }));
 }
 
 /** Sandbox names made by `run` differ from call to call. */
@@ -69,17 +74,20 @@ test('run and exec through the agent and without it: the same status, stdout and
     ['named, its files', ['--name', name, '--dns', '192.0.2.53', '--', 'sh', '-c', 'grep -c nameserver /etc/resolv.conf; grep -q "^nameserver 192.0.2.53" /etc/resolv.conf']],
     ['not found', ['--', 'nsbt-no-such-command']],
     ['killed by a signal', ['--', 'sh', '-c', 'kill -TERM $$']],
+    ['SIGPIPE as the shell leaves it (yes ends quietly)', ['--', 'sh', '-c', 'yes | head -1']],
     ['bad --ip', ['--ip', 'nope', '--', 'true']],
     ['no such network', ['--network', 'nsbt-none', '--', 'true']],
   ];
   for (const [what, args] of cases) {
     const without = await run(root, args, false);
-    const withAgent = await run(root, args, true);
-    assert.deepEqual(
-      { code: withAgent.code, signal: withAgent.signal, stdout: sameText(withAgent.stdout), stderr: sameText(withAgent.stderr) },
-      { code: without.code, signal: without.signal, stdout: sameText(without.stdout), stderr: sameText(without.stderr) },
-      what,
-    );
+    for (const { client, launcher } of CLIENTS) {
+      const withAgent = await run(root, args, true, launcher);
+      assert.deepEqual(
+        { code: withAgent.code, signal: withAgent.signal, stdout: sameText(withAgent.stdout), stderr: sameText(withAgent.stderr) },
+        { code: without.code, signal: without.signal, stdout: sameText(without.stdout), stderr: sameText(without.stderr) },
+        `${what} (${client} client)`,
+      );
+    }
   }
   // exec NAME -- CMD: the agent finds the sandbox and refreshes its files; the client starts CMD.
   const kept = randomName();
@@ -88,30 +96,35 @@ test('run and exec through the agent and without it: the same status, stdout and
     ['exec prints and fails', ['exec', kept, '--', 'sh', '-c', 'echo out; echo err >&2; ls /sys/class/net; grep -c "sandbox ' + kept + '" /etc/resolv.conf; exit 4']],
     ['exec not found', ['exec', kept, '--', 'nsbt-no-such-command']],
     ['exec killed by a signal', ['exec', kept, '--', 'sh', '-c', 'kill -TERM $$']],
+    ['exec with SIGPIPE as the shell leaves it', ['exec', kept, '--', 'sh', '-c', 'yes | head -1']],
     ['exec of no such sandbox', ['exec', 'nsbt-none', '--', 'true']],
   ];
   for (const [what, args] of execCases) {
     const without = await finished(root.start(args, { NSBOX_AGENT: '0' }));
-    const withAgent = await finished(root.start(args));
-    assert.deepEqual(
-      { code: withAgent.code, signal: withAgent.signal, stdout: withAgent.stdout, stderr: withAgent.stderr },
-      { code: without.code, signal: without.signal, stdout: without.stdout, stderr: without.stderr },
-      what,
-    );
+    for (const { client, launcher } of CLIENTS) {
+      const withAgent = await finished(root.start(args, {}, { launcher }));
+      assert.deepEqual(
+        { code: withAgent.code, signal: withAgent.signal, stdout: withAgent.stdout, stderr: withAgent.stderr },
+        { code: without.code, signal: without.signal, stdout: without.stdout, stderr: without.stderr },
+        `${what} (${client} client)`,
+      );
+    }
   }
+  // each served or declined once per client
   const execs = agent.log().split('\n').filter((l) => /^nsbox agent: exec /.test(l));
-  assert.equal(execs.filter((l) => / exit 0$/.test(l)).length, 3, `3 served:\n${execs.join('\n')}`);
-  assert.equal(execs.filter((l) => /declined: /.test(l)).length, 1, `1 declined:\n${execs.join('\n')}`);
+  assert.equal(execs.filter((l) => / exit 0$/.test(l)).length, 8, `8 served:\n${execs.join('\n')}`);
+  assert.equal(execs.filter((l) => /declined: /.test(l)).length, 2, `2 declined:\n${execs.join('\n')}`);
   await root.ok('rm', kept);
 
   const served = agent.log().split('\n').filter((l) => /^nsbox agent: run /.test(l));
-  assert.equal(served.filter((l) => / exit \d+$/.test(l)).length, 4, `4 served:\n${served.join('\n')}`);
+  assert.equal(served.filter((l) => / exit \d+$/.test(l)).length, 10, `10 served:\n${served.join('\n')}`);
   assert.match(served.join('\n'), new RegExp(`run ${name} .* exit 0$`, 'm'));
-  assert.equal(served.filter((l) => /declined: /.test(l)).length, 2, `2 declined:\n${served.join('\n')}`);
+  assert.equal(served.filter((l) => /declined: /.test(l)).length, 4, `4 declined:\n${served.join('\n')}`);
   await nothingLeft(root);
 });
 
-test('the agent killed while the command runs: the command finishes, the client removes the sandbox; killed before it was ready: the client runs it', async (t) => {
+for (const { client, launcher } of CLIENTS) {
+test(`the agent killed while the command runs: the command finishes, the ${client} client removes the sandbox; killed before it was ready: the client runs it`, async (t) => {
   const root = rootForTest(t);
   assert.equal((await run(root, ['--', 'true'], false)).code, 0);
   const dir = mkdtempSync(join(tmpdir(), 'nsbt-handoff-'));
@@ -119,9 +132,9 @@ test('the agent killed while the command runs: the command finishes, the client 
   const flag = join(dir, 'go');
 
   const agent = await startAgent(t, root);
-  const client = root.start(['run', '--', 'sh', '-c', `echo started; while [ ! -e ${flag} ]; do sleep 0.05; done; echo done`]);
-  const done = finished(client);
-  await waitForOutput(client, 'stdout', 'started');
+  const running = root.start(['run', '--', 'sh', '-c', `echo started; while [ ! -e ${flag} ]; do sleep 0.05; done; echo done`], {}, { launcher });
+  const done = finished(running);
+  await waitForOutput(running, 'stdout', 'started');
   assert.equal((await root.json<{ name: string }[]>('ls')).length, 1, 'the sandbox is there');
   agent.child.kill('SIGKILL');
   await once(agent.child, 'exit');
@@ -135,7 +148,7 @@ test('the agent killed while the command runs: the command finishes, the client 
   // Stopped, it accepts the connection (the kernel does) but never answers; then it dies.
   const stopped = await startAgent(t, root);
   stopped.child.kill('SIGSTOP');
-  const early = root.start(['run', '--', 'echo', 'ran anyway']);
+  const early = root.start(['run', '--', 'echo', 'ran anyway'], {}, { launcher });
   const earlyDone = finished(early);
   await new Promise((r) => setTimeout(r, 500)); // let it connect (if not, it finds a dead agent's socket: the same outcome)
   stopped.child.kill('SIGKILL');
@@ -144,18 +157,21 @@ test('the agent killed while the command runs: the command finishes, the client 
   assert.equal(res2.stdout, 'ran anyway\n');
   await nothingLeft(root);
 });
+}
 
 test('without root, the same clear error with an agent running as without one', async (t) => {
   const root = rootForTest(t);
   assert.equal((await run(root, ['--', 'true'], false)).code, 0);
   await startAgent(t, root);
-  const nobody = (env: Record<string, string>): ReturnType<typeof spawnSync> => spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, NSBOX_BIN, 'run', '--', 'true'], {
+  const nobody = (env: Record<string, string>, launcher = false): ReturnType<typeof spawnSync> => spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', ...(launcher ? [NSBOX_LAUNCHER] : [process.execPath, NSBOX_BIN]), 'run', '--', 'true'], {
     encoding: 'utf8', env: { PATH: process.env.PATH, NSBOX_ROOT: root.root, ...env },
   });
   const without = nobody({ NSBOX_AGENT: '0' });
-  const withAgent = nobody({});
   assert.notEqual(without.status, 0);
-  assert.deepEqual({ status: withAgent.status, stderr: withAgent.stderr }, { status: without.status, stderr: without.stderr });
-  assert.doesNotMatch(String(withAgent.stderr), /\n\s+at /, 'no stack trace');
+  for (const { client, launcher } of CLIENTS) {
+    const withAgent = nobody({}, launcher);
+    assert.deepEqual({ status: withAgent.status, stderr: withAgent.stderr }, { status: without.status, stderr: without.stderr }, `${client} client`);
+    assert.doesNotMatch(String(withAgent.stderr), /\n\s+at /, 'no stack trace');
+  }
   await nothingLeft(root);
 });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  MAGIC, ProtocolError, STATUS, decodeReply, decodeRequest, encodeReply, encodeRequest, type AgentReply, type AgentRequest,
+  MAGIC, ProtocolError, STATUS, decodeReply, decodeRequest, decodeTarget, encodeReply, encodeRequest, encodeTarget, type AgentReply, type AgentRequest,
 } from '../../../src/agent/protocol.js';
 
 const SHIM = fileURLToPath(new URL('../../../../build/Release/nsbox-cni', import.meta.url));
@@ -64,6 +64,13 @@ async function server(path: string, answer: (r: AgentRequest) => Buffer): Promis
   await new Promise<void>((resolve) => srv.listen(path, resolve));
   return { server: srv, seen };
 }
+
+test('a hand-off target round trips as NAME\\0NETNS\\0ETCDIR; anything else is no target', () => {
+  const t = { name: 'run-0a1b2c3d', netns: '/var/lib/nsbox/run/netns/run-0a1b2c3d', etcDir: '/etc/netns/run-0a1b2c3d' };
+  assert.equal(encodeTarget(t), 'run-0a1b2c3d\0/var/lib/nsbox/run/netns/run-0a1b2c3d\0/etc/netns/run-0a1b2c3d');
+  assert.deepEqual(decodeTarget(encodeTarget(t)), t);
+  for (const bad of ['', 'a\0b', 'a\0b\0c\0d', '\0/n\0/e', 'a\0\0/e', JSON.stringify(t)]) assert.equal(decodeTarget(bad), undefined, JSON.stringify(bad));
+});
 
 test('the shim sends kind, stdin and environment, and prints the reply', { skip: !existsSync(SHIM) && 'the shim is not built (npm run build:addon)' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nsbox-shim-'));
