@@ -90,8 +90,11 @@ export interface NetworkDriver {
   conflict(config: DriverConfig, other: NetworkRecord): ConfigError | undefined;
   /** Make sure the host side exists and is configured (idempotent); true if this call made it. */
   setUp(network: NetworkRecord, ctx: DriverContext): Promise<boolean>;
-  /** Make the sandbox's link; returns the name of its host-side end, if it has one. */
-  attach(network: NetworkRecord, link: LinkRequest, ctx: DriverContext): Promise<{ hostIf: string | undefined }>;
+  /**
+   * Make the sandbox's link; returns the name of its host-side end, if it has one, and the
+   * per-interface sysctls the sandbox's end should get ('net.X.Y.IFNAME.Z=value').
+   */
+  attach(network: NetworkRecord, link: LinkRequest, ctx: DriverContext): Promise<{ hostIf: string | undefined; sysctls?: string[] }>;
   /**
    * The links attach() leaves outside the sandbox for `owner` (they die with the sandbox's
    * namespace, a moment later: teardown waits for them). Pure: names only.

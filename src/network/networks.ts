@@ -397,9 +397,10 @@ export class Networks {
     const mac = o.mac ?? (ipv4 !== undefined ? macFromIPv4(ipv4) : randomMac());
     const driver = driverOf(rec.driver);
     let hostIf: string | undefined;
+    let sysctls: string[] | undefined;
     let made = false;
     try {
-      ({ hostIf } = await driver.attach(rec, { netnsFd: sandbox.netnsFd, owner, ifname, mac, hairpin: o.hairpin }, this.#context));
+      ({ hostIf, sysctls } = await driver.attach(rec, { netnsFd: sandbox.netnsFd, owner, ifname, mac, hairpin: o.hairpin }, this.#context));
       made = true;
       if (o.assign !== undefined) {
         await sandbox.netlink.link.set({ name: ifname }, { up: true });
@@ -413,7 +414,7 @@ export class Networks {
         createdInContainer: true, dstName: ifname, mac,
         ipv4: ipv4 && v4 ? cidrText({ address: ipv4, prefixLen: v4.subnet.prefixLen }) : undefined,
         ipv6: ipv6 && v6 ? cidrText({ address: ipv6, prefixLen: v6.subnet.prefixLen }) : undefined,
-        advertiseAddrNMsgs: o.advertiseAddrNMsgs,
+        advertiseAddrNMsgs: o.advertiseAddrNMsgs, sysctls,
       });
       let gateway = false;
       if (!rec.config.internal && o.defaultRoute !== false) {

@@ -20,13 +20,13 @@
  * 4. a tick for watch events writes only the entries that changed since the state it last
  *    brought about (applyOverlayDelta: no dump, no device check); a full tick (devices
  *    checked, the kernel dumped and reconciled) comes first, after a re-list, after an error,
- *    and every `resyncMs` (default 60 s); a look at the store every second (a sandbox
- *    connected publishes its endpoint at once);
+ *    and every `resyncMs` (default 60 s); the store looked at on every write to it (inotify on
+ *    its directory: a sandbox connected here is published within milliseconds) and every second;
  * 5. a host gone from etcd keeps its entries for `graceMs` (default 2 × TTL), then they go;
  * 6. etcd unreachable: nothing is reconciled from a model that was never listed, and a listed
  *    model only changes by etcd's events, so the data plane is never flushed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Manager } from '../managed/index.js';
 import { macFromIPv4, overlayOwner } from '../network/index.js';
@@ -65,6 +65,10 @@ function bootId(): string {
   }
 }
 const LOCAL_POLL_MS = 1000;
+/** The state database's file name (store/db.ts); its WAL and shm files start with it. */
+const STORE_FILE = 'nsbox.db';
+/** A burst of store writes (one command's transaction) is looked at once, this long after its first. */
+const STORE_SETTLE_MS = 5;
 
 export class OverlayAgent {
   readonly #o: OverlayAgentOptions;
@@ -81,6 +85,8 @@ export class OverlayAgent {
   #debounce: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
+  #storeWatcher: FSWatcher | undefined;
+  #storeCheck: NodeJS.Timeout | undefined;
   /** What this agent put and the model may not have seen yet: key → value, lease and revision. */
   readonly #published = new Map<string, { value: string; lease: string; revision: number }>();
   #underlay: string | undefined;
@@ -152,6 +158,30 @@ export class OverlayAgent {
     });
     this.#timers.push(setInterval(() => { this.#fullNext = true; this.#schedule(0); }, this.#o.resyncMs ?? 60_000));
     this.#timers.push(setInterval(() => { if (this.#localChanged()) this.#schedule(0); }, LOCAL_POLL_MS));
+    this.#watchStore();
+  }
+
+  /**
+   * Any process's write to the store (nsbox.db or its WAL: a `connect`, a CNI ADD, a `run`):
+   * the local endpoints are looked at within STORE_SETTLE_MS, so a sandbox connected here is
+   * published at once rather than at the next poll (which stays, for where inotify is not).
+   */
+  #watchStore(): void {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(this.#o.manager.root, { persistent: false }, (_event, file) => {
+        if (file === null || !file.startsWith(STORE_FILE) || this.#storeCheck !== undefined) return;
+        this.#storeCheck = setTimeout(() => {
+          this.#storeCheck = undefined;
+          if (this.#localChanged()) this.#schedule(0);
+        }, STORE_SETTLE_MS);
+      });
+    } catch (err) {
+      this.#logError('watching the store (a connect is then published within a second)', err);
+      return;
+    }
+    watcher.on('error', (err) => this.#logError('watching the store', err));
+    this.#storeWatcher = watcher;
   }
 
   #saveState(): void {
@@ -359,6 +389,8 @@ export class OverlayAgent {
     this.#keeper?.stop();
     this.#watch?.stop();
     for (const t of this.#timers) clearInterval(t);
+    this.#storeWatcher?.close();
+    if (this.#storeCheck !== undefined) clearTimeout(this.#storeCheck);
     if (this.#debounce !== undefined) clearTimeout(this.#debounce);
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     this.#saveState();

@@ -3,6 +3,7 @@
  * hosts (etcd-hosts.ts; agents with lease TTL 10 s, grace 3 s), where every sandbox needs its
  * endpoint record in etcd to be reached (no flooding: nolearning vxlan, FDB and neighbour
  * entries per remote endpoint). Ping, a TCP probe and a watch of the test's own are the oracles.
+ * A sandbox's ARP retries are 100 ms apart (its neighbours come from the agent, not the wire).
  * - compaction during a watch: h2's agent loses etcd (nft: its TCP to etcd reset) while a
  *   sandbox is connected on h1; the history is compacted past h2's watch; healed, h2's watch
  *   is refused as compacted, its agent lists again and h2's sandbox reaches the new one;
@@ -20,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { etcdAvailable } from '../../helpers/etcd.js';
 import { waitUntil } from '../../helpers/wait.js';
 import type { WatchEvent } from '../../../src/overlay/etcd.js';
-import { overlayWorld, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
+import { inSandbox, overlayWorld, nftOn, nsboxOn, ok, onHost, ping, startAgent, tcpProbe, type SimHost } from './etcd-hosts.js';
 
 const MAC_OF_10_92_0_2 = '02:42:0a:5c:00:02';
 
@@ -47,6 +48,9 @@ test('L2 overlay: compaction during a watch, and an endpoint moving between host
   await waitUntil('s2 reaches s1', () => ping(h2, 's2', '10.92.0.2').code === 0, 20_000);
   await waitUntil('s3 reaches s1', () => ping(h3, 's3', '10.92.0.2').code === 0, 20_000);
   assert.equal(ping(h1, 's1', '10.92.0.66').code, 0, 's1 reaches s2');
+  // an address asked for before its entries arrived is asked again every 100 ms (3 s in all), not every second
+  const neighSysctl = (key: string): string => ok(inSandbox(h3, 's3', ['cat', `/proc/sys/net/ipv4/neigh/eth0/${key}`]), key).trim();
+  assert.deepEqual([neighSysctl('retrans_time_ms'), neighSysctl('mcast_solicit')], ['100', '30'], 'an L2 sandbox\'s ARP retries');
 
   // compaction during h2's watch
   const etcdIp = etcd.members[0]!.ip;
