@@ -8,7 +8,8 @@
  * NODE_EXTRA_CA_CERTS; and `nsbox ls`, `inspect`, `create NAME`, `rm NAME`, `exec NAME -- true`,
  * `version`, `--version`; and `nsbox run -- true` and `exec` handed to a running `nsbox agent`
  * (its CPU counted with the client's) by the native client (bin/nsbox → nsbox-handoff) and by
- * the Node one (`node bin/nsbox.js`). Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
+ * the Node one (`node bin/nsbox.js`), and `ls`, `inspect`, `create`, `rm` run by the agent for the
+ * native client. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
@@ -105,9 +106,17 @@ const rows: Row[] = [
   row('`node -e 0`', () => { sh(process.execPath, ['-e', '0'], noCa); }),
   row('`node -e 0` with NODE_EXTRA_CA_CERTS', () => { sh(process.execPath, ['-e', '0'], withCa); }),
   row('`nsbox ls` (1 sandbox)', nsbox(['ls'])),
+  row('`nsbox ls`, NSBOX_AGENT=0 (the launcher straight to Node: no native client, no socket tried)', nsbox(['ls'], { ...withCa, NSBOX_AGENT: '0' })),
   row('`nsbox inspect NAME`', nsbox(['inspect', 'bench-x'])),
   row('`nsbox create NAME`', (i) => { sh(launcher, ['create', `bench-c${i}`], withCa); }),
   row('`nsbox rm NAME`', (i) => { sh(launcher, ['rm', `bench-r${i}`], withCa); }, (i) => { sh(launcher, ['create', `bench-r${i}`], withCa); }),
+  { ...row('`nsbox ls` handed to `nsbox agent` (CPU: client + agent)', nsbox(['ls'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`nsbox inspect NAME` handed to `nsbox agent` (CPU: client + agent)', nsbox(['inspect', 'bench-x'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
+  { ...row('`nsbox create NAME` handed to `nsbox agent` (CPU: client + agent)', (i) => { sh(launcher, ['create', `bench-ca${i}`], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket }); }), otherCpu: agentCpuMs },
+  {
+    ...row('`nsbox rm NAME` handed to `nsbox agent` (CPU: client + agent)', (i) => { sh(launcher, ['rm', `bench-ra${i}`], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket }); }, (i) => { sh(launcher, ['create', `bench-ra${i}`], withCa); }),
+    otherCpu: agentCpuMs,
+  },
   row('`nsbox exec NAME -- true`', nsbox(['exec', 'bench-x', '--', 'true'])),
   { ...row('`nsbox exec NAME -- true` handed to `nsbox agent` (native client; CPU: client + agent)', nsbox(['exec', 'bench-x', '--', 'true'], { ...withCa, NSBOX_AGENT_SOCKET: agentSocket })), otherCpu: agentCpuMs },
   { ...row('`node bin/nsbox.js exec NAME -- true` handed to `nsbox agent` (Node client; CPU: client + agent)', () => { sh(process.execPath, [nodeEntry, 'exec', 'bench-x', '--', 'true'], { ...noCa, NSBOX_AGENT_SOCKET: agentSocket }); }), otherCpu: agentCpuMs },
@@ -126,7 +135,7 @@ for (let i = 0; i < reps; i++) {
     r.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
     r.cpu += childCpuMs() + (r.otherCpu?.() ?? 0) - c0;
   }
-  sh(launcher, ['rm', `bench-c${i}`], withCa);
+  sh(launcher, ['rm', `bench-c${i}`, `bench-ca${i}`], withCa);
 }
 
 // The phases of `nsbox run -- true`: NSBOX_TRACE_STARTUP=1 lines, medians per phase.
@@ -139,7 +148,7 @@ for (let i = 0; i < reps; i++) {
     phases.set(m[2]!, list);
   }
 }
-sh(launcher, ['rm', 'bench-x', `bench-c-1`], withCa);
+sh(launcher, ['rm', 'bench-x', 'bench-c-1', 'bench-ca-1'], withCa);
 const agentGone = new Promise((resolve) => agent.once('exit', resolve));
 agent.kill('SIGTERM');
 await agentGone;

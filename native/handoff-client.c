@@ -6,6 +6,7 @@
  *
  *   nsbox-handoff [--root DIR] run [--name N] [--network NET]… [--ip IP] [--dns IP]… -- CMD…
  *   nsbox-handoff [--root DIR] exec NAME -- CMD…
+ *   nsbox-handoff [--root DIR] [--json] ls|list|inspect|create|rm|remove ARGS…
  *
  * It is the native twin of src/cli/run-handoff.ts (the client bin/nsbox.cjs uses when started
  * as `node bin/nsbox.js`), speaking the same conversation with src/agent/run-service.ts:
@@ -18,6 +19,11 @@
  *         ← served: stderr what the removal says; end
  *   exec: request (kind "exec", stdin: JSON {name}) ← served: the same target; the command
  *         replaces this process (or, with warnings to print after it, runs as a child).
+ *   cli:  request (kind "cli", stdin: the arguments after --root joined by NUL, env NSBOX_ROOT
+ *         and NSBOX_CLIENT_NS, this process's mount and network namespaces) ← served: the
+ *         CLI's stdout, stderr and exit code, run by the agent (src/agent/cli-service.ts).
+ *         Not with an NSBOX_ variable that changes what the CLI does (NSBOX_HOST, NSBOX_TEST_…,
+ *         NSBOX_TRACE_STARTUP) or --help.
  *
  * Whenever the agent cannot serve the call, the CLI runs it, exactly as without an agent: this
  * process execs `node PACKAGE/bin/nsbox.cjs` with the same arguments and environment (and
@@ -43,6 +49,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,12 +57,17 @@
 
 const char *oom_prefix = "nsbox";
 
+extern char **environ;
+
 enum { EXIT_SETUP_FAILED = 125 };
 enum { MAX_LIST = 64 };
 
 struct call {
   const char *root; /* --root, or NULL */
   int is_exec;
+  int is_cli;      /* ls, inspect, create, rm (and aliases): run by the agent's CLI */
+  char **cli_args; /* from after --root to the end, NULL-terminated */
+  const char *cli_command;
   const char *name; /* --name (run), NAME (exec), or NULL */
   const char *networks[MAX_LIST];
   int n_networks;
@@ -99,7 +111,28 @@ static void run_cli(const char *reap, int reap_only) {
   _exit(1);
 }
 
-/* The arguments as run-handoff.ts parseRunArgv/parseExecArgv take them: 0 when they are the CLI's. */
+/* The commands the agent's CLI runs for this client (agent/cli-service.ts CLI_COMMANDS). */
+static const char *const CLI_COMMANDS[] = {"ls", "list", "inspect", "create", "rm", "remove"};
+
+static int is_cli_command(const char *word) {
+  for (size_t i = 0; i < sizeof CLI_COMMANDS / sizeof *CLI_COMMANDS; i++) {
+    if (strcmp(word, CLI_COMMANDS[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Whether the environment holds an NSBOX_ variable that changes what the CLI does (NSBOX_HOST, a test hook, the startup trace): then the CLI runs the call itself. */
+static int nsbox_env_set(void) {
+  static const char *const changing[] = {"NSBOX_HOST=", "NSBOX_TEST_", "NSBOX_TRACE_STARTUP="};
+  for (char **e = environ; *e != NULL; e++) {
+    for (size_t i = 0; i < sizeof changing / sizeof *changing; i++) {
+      if (strncmp(*e, changing[i], strlen(changing[i])) == 0 && strcmp(*e, "NSBOX_HOST=") != 0) return 1;
+    }
+  }
+  return 0;
+}
+
+/* The arguments as run-handoff.ts parseRunArgv/parseExecArgv take them (or a CLI command of the agent's): 0 when they are the CLI's. */
 static int parse(struct call *c) {
   int i = 1;
   if (i + 1 < argc_ && strcmp(argv_[i], "--root") == 0) {
@@ -108,6 +141,18 @@ static int parse(struct call *c) {
     if (c->root[0] == '\0') return 0;
   }
   if (i >= argc_) return 0;
+  int first = i;
+  while (i < argc_ && strcmp(argv_[i], "--json") == 0) i++;
+  if (i < argc_ && is_cli_command(argv_[i])) {
+    for (int k = i; k < argc_; k++) {
+      if (strcmp(argv_[k], "--help") == 0 || strcmp(argv_[k], "-h") == 0 || strcmp(argv_[k], "--root") == 0 || strcmp(argv_[k], "--host") == 0) return 0;
+    }
+    c->is_cli = 1;
+    c->cli_command = argv_[i];
+    c->cli_args = argv_ + first;
+    return 1;
+  }
+  i = first;
   if (strcmp(argv_[i], "exec") == 0) {
     if (argc_ < i + 4 || argv_[i + 1][0] == '-' || strcmp(argv_[i + 2], "--") != 0) return 0;
     c->is_exec = 1;
@@ -172,9 +217,9 @@ static void json_list(struct buf *b, const char *key, const char *const *items, 
   buf_put(b, "]", 1);
 }
 
-/* The agent's request frame: kind, stdin, NSBOX_ROOT=root. */
-static void request(struct buf *req, const char *kind, const struct buf *spec, const char *root) {
-  frame_request_head(req, 3);
+/* The agent's request frame: kind, stdin, NSBOX_ROOT=root and `extra_env` ("KEY=VALUE", or NULL). */
+static void request(struct buf *req, const char *kind, const struct buf *spec, const char *root, const char *extra_env) {
+  frame_request_head(req, extra_env == NULL ? 3 : 4);
   buf_field(req, kind, strlen(kind));
   buf_field(req, spec->data, spec->len);
   struct buf env = {0};
@@ -182,6 +227,7 @@ static void request(struct buf *req, const char *kind, const struct buf *spec, c
   buf_put(&env, root, strlen(root));
   buf_field(req, env.data, env.len);
   free(env.data);
+  if (extra_env != NULL) buf_field(req, extra_env, strlen(extra_env));
 }
 
 /* Where the agent said to start the command: "NAME\0NETNS\0ETCDIR" (copied, NUL-terminated). */
@@ -291,7 +337,7 @@ static int exec_call(int sock, const struct call *c, const char *root, const cha
   buf_put(&spec, "{\"name\":", 8);
   json_str(&spec, c->name);
   buf_put(&spec, "}", 1);
-  request(&req, "exec", &spec, root);
+  request(&req, "exec", &spec, root, NULL);
   struct agent_reply r;
   if (write_all(sock, req.data, req.len) != 0 || shutdown(sock, SHUT_WR) != 0 || frame_read_reply(sock, &rep, &r) != 1) run_cli(NULL, 0);
   close(sock);
@@ -302,6 +348,38 @@ static int exec_call(int sock, const struct call *c, const char *root, const cha
   struct outcome o = supervise(helper, &t, c->cmd);
   (void)write_all(2, r.err, r.err_len); /* where the CLI says its warnings: after the command */
   return exit_like(o);
+}
+
+/* "NSBOX_CLIENT_NS=mnt:INODE net:INODE": the agent runs the call only in the same namespaces as its own. */
+static int client_namespaces(char *out, size_t size) {
+  struct stat mnt, net;
+  if (stat("/proc/self/ns/mnt", &mnt) != 0 || stat("/proc/self/ns/net", &net) != 0) return -1;
+  return (size_t)snprintf(out, size, "NSBOX_CLIENT_NS=mnt:%lu net:%lu", (unsigned long)mnt.st_ino, (unsigned long)net.st_ino) < size ? 0 : -1;
+}
+
+/* ls, inspect, create, rm run by the agent's CLI: its stdout, stderr and exit code are this call's. */
+static int cli_call(int sock, const struct call *c, const char *root) {
+  char ns[96];
+  if (client_namespaces(ns, sizeof ns) != 0) run_cli(NULL, 0);
+  struct buf args = {0}, req = {0}, rep = {0};
+  for (char **a = c->cli_args; *a != NULL; a++) {
+    if (a != c->cli_args) buf_put(&args, "", 1);
+    buf_put(&args, *a, strlen(*a));
+  }
+  request(&req, "cli", &args, root, ns);
+  struct agent_reply r;
+  int got = write_all(sock, req.data, req.len) == 0 && shutdown(sock, SHUT_WR) == 0 ? frame_read_reply(sock, &rep, &r) : -1;
+  close(sock);
+  if (got != 1) {
+    /* gone mid-call: a look is safe to repeat, a change may be half done */
+    if (strcmp(c->cli_command, "create") != 0 && strcmp(c->cli_command, "rm") != 0 && strcmp(c->cli_command, "remove") != 0) run_cli(NULL, 0);
+    fprintf(stderr, "nsbox: the agent went away during `%s`; it may be done in part: see `nsbox ls`\n", c->cli_command);
+    return 1;
+  }
+  if (r.status != AGENT_STATUS_SERVED) run_cli(NULL, 0);
+  if (write_all(1, r.out, r.out_len) != 0 && errno != EPIPE) return 1;
+  (void)write_all(2, r.err, r.err_len);
+  return r.exit_code > 255 ? 1 : (int)r.exit_code;
 }
 
 /* run-<8 hex>, as managed/run.ts names a run's sandbox. */
@@ -333,7 +411,7 @@ static int run_call(int sock, const struct call *c, const char *root, const char
   }
   if (c->n_dns > 0) json_list(&spec, "dns", c->dns, c->n_dns);
   buf_put(&spec, "}", 1);
-  request(&req, "run", &spec, root);
+  request(&req, "run", &spec, root, NULL);
 
   struct agent_reply ready;
   struct target t;
@@ -382,7 +460,7 @@ int main(int argc, char **argv) {
   const char *off = getenv("NSBOX_AGENT"), *host = getenv("NSBOX_HOST");
   if ((off != NULL && strcmp(off, "0") == 0) || (host != NULL && host[0] != '\0')) run_cli(NULL, 0);
   struct call c = {0};
-  if (!parse(&c)) run_cli(NULL, 0);
+  if (!parse(&c) || (c.is_cli && nsbox_env_set())) run_cli(NULL, 0);
 
   char dir[PATH_MAX], helper[PATH_MAX + 16];
   if (self_dir(dir, sizeof dir) != 0 || (size_t)snprintf(helper, sizeof helper, "%s/nsbox-exec", dir) >= sizeof helper || access(helper, X_OK) != 0) run_cli(NULL, 0);
@@ -404,5 +482,6 @@ int main(int argc, char **argv) {
   }
   int sock = connect_unix(socket_path);
   if (sock < 0) run_cli(NULL, 0); /* no agent there (a dead one's socket), or not ours to use (EACCES) */
+  if (c.is_cli) return cli_call(sock, &c, root);
   return c.is_exec ? exec_call(sock, &c, root, helper) : run_call(sock, &c, root, helper);
 }

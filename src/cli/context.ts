@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { Manager } from '../managed/index.js';
+import { writeErr } from './output.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -24,7 +25,7 @@ export class Context {
 
   /** Say the manager's warnings on stderr, each once (with --json, stderr carries errors only). */
   sayWarnings(): void {
-    for (const w of this.manager.takeWarnings()) if (!this.json) process.stderr.write(`nsbox: ${w}\n`);
+    for (const w of this.manager.takeWarnings()) if (!this.json) writeErr(`nsbox: ${w}\n`);
   }
 
   close(): void {

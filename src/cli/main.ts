@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { NsboxError } from '../errors.js';
 import type { GlobalOptions, Register, Runner } from './context.js';
 import { EXIT, exitCodeOf } from './exit.js';
-import { printError } from './output.js';
+import { outputSunk, printError, writeErr, writeOut } from './output.js';
 import { packageVersion } from './version.js';
 import { filesFor } from './command-table.js';
 import { phase } from '../trace.js';
@@ -25,7 +25,7 @@ function program(commands: readonly Register[], runner: Runner, writeErr: (s: st
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr });
+    .configureOutput({ writeErr, writeOut }); // help and --version go to stdout through writeOut (or the call's sink)
   for (const register of commands) register(cmd, runner);
   return cmd;
 }
@@ -60,7 +60,9 @@ export async function main(argv: string[]): Promise<number> {
   // its work: what it still prints is lost, the work and the exit status are not.
   // The handler goes on when the stream is made (a command printing through output.ts's
   // writeOut never makes it, nor loads node:stream for it).
-  whenMade('stdout', (stdout) => stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; }));
+  // (Not for a call the agent runs for a client: its output goes to the reply, and the agent's
+  // own stdout is its business.)
+  if (!outputSunk()) whenMade('stdout', (stdout) => stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; }));
   let exitCode: number = EXIT.OK;
   const dash = argv.indexOf('--');
   let json = (dash < 0 ? argv : argv.slice(0, dash)).includes('--json');
@@ -85,12 +87,12 @@ export async function main(argv: string[]): Promise<number> {
       // stderr carries errors only (the change is in the state database, host_settings).
       ctx.sayWarnings();
       for (const c of ctx.manager.takeHostChanges()) {
-        if (c.first && !ctx.json) process.stderr.write(`nsbox: set ${c.key} = ${c.value} on this host (it was ${c.previous}; recorded in the state database)\n`);
+        if (c.first && !ctx.json) writeErr(`nsbox: set ${c.key} = ${c.value} on this host (it was ${c.previous}; recorded in the state database)\n`);
       }
       // Another firewall dropping a new network's traffic: said each time a network is made
       // (`nsbox doctor` says it again, and with --json).
       const findings = ctx.manager.takeForwardFindings();
-      if (findings.length > 0 && !ctx.json) process.stderr.write((await import('./firewall-text.js')).forwardWarning(findings));
+      if (findings.length > 0 && !ctx.json) writeErr((await import('./firewall-text.js')).forwardWarning(findings));
       ctx.close();
     }
   };
@@ -98,12 +100,12 @@ export async function main(argv: string[]): Promise<number> {
     // Only the asked command's file is loaded (command-table.ts).
     const commands = (await Promise.all(filesFor(argv).map((f) => f.load()))).map((m) => m.register);
     phase('cli: command module loaded');
-    cmd = program(commands, runner, (s) => { if (json) commanderOutput += s; else process.stderr.write(s); });
+    cmd = program(commands, runner, (s) => { if (json) commanderOutput += s; else writeErr(s); });
     await cmd.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-        process.stderr.write(commanderOutput);
+        writeErr(commanderOutput);
         return EXIT.OK;
       }
       // Without --json commander already printed the message; with it, the error is JSON too.

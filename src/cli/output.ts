@@ -13,6 +13,35 @@ import { exitCodeOf } from './exit.js';
 let streamed = false;
 
 /**
+ * Where a call's output goes instead of this process's stdout and stderr: a command that
+ * `nsbox agent` runs for a client (agent/cli-service.ts) answers into its reply. The agent
+ * sets the source (an AsyncLocalStorage's store: one sink per call, calls run side by side);
+ * the CLI's own process never does, and pays nothing for it.
+ */
+export interface OutputSink {
+  out(text: string): void;
+  err(text: string): void;
+}
+let currentSink: () => OutputSink | undefined = () => undefined;
+
+/** Take each call's sink from `source` (the agent, once). */
+export function useOutputSinks(source: () => OutputSink | undefined): void {
+  currentSink = source;
+}
+
+/** Whether this call's output goes to a sink (the agent runs it), not to the process's streams. */
+export function outputSunk(): boolean {
+  return currentSink() !== undefined;
+}
+
+/** Write to stderr (or the call's sink). */
+export function writeErr(text: string): void {
+  const sink = currentSink();
+  if (sink !== undefined) sink.err(text);
+  else process.stderr.write(text);
+}
+
+/**
  * Write to stdout with write(2) on fd 1, as process.stdout does on Linux (synchronously, for
  * files, terminals and pipes alike) but without making the stream: that loads node:stream (and
  * node:net for a terminal or a pipe), several ms of a cold start (docs/benchmarks.md, "Cold
@@ -20,6 +49,11 @@ let streamed = false;
  * a non-blocking stdout that is full (EAGAIN) hands the rest to process.stdout, which queues it.
  */
 export function writeOut(text: string): void {
+  const sink = currentSink();
+  if (sink !== undefined) {
+    sink.out(text);
+    return;
+  }
   if (streamed) {
     process.stdout.write(text);
     return;
@@ -54,18 +88,18 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
 /** Progress on stderr for bulk work, only when stderr is a terminal; pass `step` as an onProgress callback. */
 export class Progress {
   readonly #label: string;
-  readonly #tty = process.stderr.isTTY === true;
+  readonly #tty = !outputSunk() && process.stderr.isTTY === true;
 
   constructor(label: string) {
     this.#label = label;
   }
 
   readonly step = (item: string, done: number, total: number): void => {
-    if (this.#tty && total > 1) process.stderr.write(`\r\x1b[K${this.#label} [${done}/${total}] ${item}`);
+    if (this.#tty && total > 1) writeErr(`\r\x1b[K${this.#label} [${done}/${total}] ${item}`);
   };
 
   end(): void {
-    if (this.#tty) process.stderr.write('\r\x1b[K');
+    if (this.#tty) writeErr('\r\x1b[K');
   }
 }
 
@@ -73,8 +107,8 @@ export class Progress {
 export function printError(err: unknown, json: boolean): void {
   const message = err instanceof Error ? err.message : String(err);
   if (json) {
-    process.stderr.write(`${JSON.stringify({ error: message, code: reportedCode(err), exitCode: exitCodeOf(err) })}\n`);
+    writeErr(`${JSON.stringify({ error: message, code: reportedCode(err), exitCode: exitCodeOf(err) })}\n`);
   } else {
-    process.stderr.write(`nsbox: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    writeErr(`nsbox: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   }
 }

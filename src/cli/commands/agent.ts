@@ -3,12 +3,15 @@
  *
  * `nsbox agent [--socket PATH]`: the host agent (agent/server.ts) on the state root
  * (--root / NSBOX_ROOT), serving CNI calls forwarded by the native shim and the kernel and store work of `nsbox run` and `exec` (agent/run-service.ts), until SIGTERM or
- * SIGINT (the calls in flight finish first). Logs one line per call on stderr. On a root with
+ * SIGINT (the calls in flight finish first), and `ls`, `inspect`, `create` and `rm` for the
+ * native client (agent/cli-service.ts). Logs one line per call on stderr. On a root with
  * an etcd cluster (`--etcd`, NSBOX_ETCD, or remembered from `network create --driver overlay`)
  * it also runs the overlay loop (src/overlay/agent-loop.ts): this host's liveness lease, keys,
  * and the data plane of its overlay networks kept as etcd says.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent } from '../../agent/server.js';
+import { CliService } from '../../agent/cli-service.js';
 import { CniService } from '../../agent/cni-service.js';
 import { ExecService, RunService } from '../../agent/run-service.js';
 import { defaultSocket } from '../../agent/socket-path.js';
@@ -18,6 +21,15 @@ import { NsboxError } from '../../errors.js';
 import { OverlayAgent } from '../../overlay/agent-loop.js';
 import { resolveEtcdSettings, type EtcdFlags } from '../../overlay/settings.js';
 import { addEtcdOptions } from './overlay-network.js';
+import { main } from '../main.js';
+import { useOutputSinks, type OutputSink } from '../output.js';
+
+/** The CLI's main for a client's call (agent/cli-service.ts), its output in the call's own sink. */
+function cliRunner(): ConstructorParameters<typeof CliService>[1] {
+  const sinks = new AsyncLocalStorage<OutputSink>();
+  useOutputSinks(() => sinks.getStore());
+  return (argv, out, err) => sinks.run({ out, err }, () => main(argv));
+}
 
 interface AgentFlags extends EtcdFlags {
   socket?: string;
@@ -52,7 +64,9 @@ export const register: Register = (program, run) => {
         manager, settings, ttl, underlay: opts.underlay, log,
         resyncMs: resync === undefined ? undefined : resync * 1000, graceMs: grace === undefined ? undefined : grace * 1000,
       });
-      const services = new Map<string, AgentService>([['cni', new CniService(manager, log)], ['run', new RunService(manager)], ['exec', new ExecService(manager)]]);
+      const services = new Map<string, AgentService>([
+        ['cni', new CniService(manager, log)], ['run', new RunService(manager)], ['exec', new ExecService(manager)], ['cli', new CliService(manager.root, cliRunner())],
+      ]);
       const agent = new Agent({ socket: opts.socket ?? defaultSocket(manager.root), services, log });
       const stop = (signal: NodeJS.Signals): void => {
         log(`${signal}: finishing the calls in flight`);
