@@ -54,16 +54,21 @@ void frame_request_head(struct buf *b, uint32_t fields) {
   buf_u32(b, fields);
 }
 
+/* One read into b (room for `want` more bytes made first): >0 bytes read, 0 at the end, -1 with errno. */
+static ssize_t read_some(int fd, struct buf *b, size_t want) {
+  buf_reserve(b, want);
+  for (;;) {
+    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0) b->len += (size_t)n;
+    return n;
+  }
+}
+
 int read_all(int fd, struct buf *b) {
   for (;;) {
-    buf_reserve(b, 65536);
-    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
-    if (n == 0) return 0;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    b->len += (size_t)n;
+    ssize_t n = read_some(fd, b, 65536);
+    if (n <= 0) return (int)n;
   }
 }
 
@@ -116,14 +121,8 @@ int frame_read_reply(int fd, struct buf *b, struct agent_reply *r) {
   for (;;) {
     int whole = frame_parse_reply(b, r);
     if (whole != 0) return whole;
-    buf_reserve(b, 4096);
-    ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
-    if (n == 0) return 0;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    b->len += (size_t)n;
+    ssize_t n = read_some(fd, b, 4096);
+    if (n <= 0) return n == 0 ? 0 : -1;
   }
 }
 
