@@ -112,7 +112,7 @@ test('two simulated hosts on an etcd overlay: L3 and L2 traffic, MTU, agent rest
   assert.equal(addrOf(h1, 's1', 'eth1'), `${ip1}/24`, 'the whole subnet\'s prefix, an address of h1\'s block');
   assert.equal(addrOf(h2, 's2', 'eth1'), `${ip2}/24`, 'an address of h2\'s block');
   await waitUntil('s1 reaches s2 across the L2 overlay', () => ping(h1, 's1', ip2).code === 0, 20_000);
-  t.diagnostic(`L2: s2 connected on h2 → reachable from s1 on h1 after ${Date.now() - connectedAt} ms (the agents' store poll is 1 s)`);
+  t.diagnostic(`L2: s2 connected on h2 → reachable from s1 on h1 after ${Date.now() - connectedAt} ms (the agent publishes at the store write)`);
   assert.equal(await tcpProbe(h1, 's1', h2, 's2', ip2, 7102), `s2 peer=${ip1}`);
   assert.equal(ping(h1, 's1', ip2, MTU - 28).code, 0);
   assert.notEqual(ping(h1, 's1', ip2, MTU - 27).code, 0);

@@ -89,7 +89,7 @@ test('L2 overlay: compaction during a watch, and an endpoint moving between host
   assert.equal(moved.interface.options.ipv4, '10.92.0.2/24');
   const before = events.length;
   await waitUntil('h2 reports the address as held by h1', () => h2.log.includes(`${key} is held by host ${h1.name}`), 20_000);
-  await sleep(1500); // more ticks of both agents (their store poll is 1 s)
+  await sleep(1500); // more ticks of both agents (each looks at its store on every write and every second)
   const fight = events.slice(before).filter((e) => e.kv.key === key).map((e) => `${e.type} ${e.kv.value}`);
   assert.deepEqual(fight, [], 'the record stays h1\'s while s1 is there: no two hosts fight over it');
   ok(nsboxOn(h1, 'disconnect', 'lv2', 's1'), 'disconnect s1 on h1');
