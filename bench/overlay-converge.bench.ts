@@ -67,6 +67,10 @@ if (skip !== undefined) {
   process.exit(1);
 }
 
+// A reader gone (`… | head`): the run goes on quietly and still cleans up, rather than dying of
+// EPIPE and leaving its agents and etcd running (it once did, for an hour).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 /** SIGINT/SIGTERM: the connects stop and the run cleans up (agents, etcd, namespaces) before it exits. */
 let interrupted: string | undefined;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { interrupted = sig; });

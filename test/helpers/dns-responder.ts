@@ -6,7 +6,7 @@
  * other name, NXDOMAIN. Each query is printed as `query TYPE NAME from ADDRESS` (so a test
  * sees where it came from, e.g. the host's address after masquerade); `ready` once listening.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,7 +44,9 @@ sock.bind(53, '0.0.0.0', () => console.log('ready'));
 `;
 
 const program = ((): string => {
-  const path = join(mkdtempSync(join(tmpdir(), 'nsbt-dns-')), 'responder.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'nsbt-dns-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // the test process's: gone with it
+  const path = join(dir, 'responder.mjs');
   writeFileSync(path, RESPONDER);
   return path;
 })();
