@@ -154,6 +154,6 @@ test('the native client, the launcher and the agent agree on the commands the ag
   const inC = /CLI_COMMANDS\[\] = \{([^}]*)\}/.exec(c)?.[1]?.match(/"([a-z]+)"/g)?.map((w) => w.slice(1, -1));
   assert.deepEqual(new Set(inC), CLI_COMMANDS);
   const launcher = readFileSync(join(packageRoot(), 'bin/nsbox'), 'utf8');
-  const inLauncher = /case \$cmd in ([^)]*)\)/.exec(launcher)?.[1]?.split('|').map((w) => w.trim());
+  const inLauncher = /case \$cmd in\s+([^)]*)\)/.exec(launcher)?.[1]?.split('|').map((w) => w.trim());
   assert.deepEqual(new Set(inLauncher), new Set([...CLI_COMMANDS, 'run', 'exec']));
 });
