@@ -8,7 +8,7 @@
  * client sends one probe and prints the answer, or `timeout`/`error CODE` (exit 1); given a
  * source port, it sends from that one (the same UDP flow for conntrack, again and again).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -49,6 +49,7 @@ if (proto === 'tcp') {
 /** The two programs' paths (written once per process). */
 export const probes: { server: string; client: string } = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'nsbt-probe-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // the test process's: gone with it
   const server = join(dir, 'server.mjs');
   const client = join(dir, 'client.mjs');
   writeFileSync(server, SERVER);
