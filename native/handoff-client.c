@@ -294,20 +294,23 @@ struct outcome {
   int code, signal;
 };
 
-/* Start the command as a child and wait for it, passing this process's signals on (as run-handoff.ts supervise). */
-static struct outcome supervise(const char *helper, const struct target *t, char **cmd) {
-  struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+/* The forwarded signals to `handler`: forward() while the command runs, SIG_DFL in it and after. */
+static void handle_forwarded(void (*handler)(int)) {
+  struct sigaction sa = {.sa_handler = handler, .sa_flags = handler == SIG_DFL ? 0 : SA_RESTART};
   sigemptyset(&sa.sa_mask);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaction(FORWARDED[i], &sa, NULL);
+}
+
+/* Start the command as a child and wait for it, passing this process's signals on (as run-handoff.ts supervise). */
+static struct outcome supervise(const char *helper, const struct target *t, char **cmd) {
+  handle_forwarded(forward);
   pid_t pid = fork();
   if (pid < 0) {
     fprintf(stderr, "nsbox: cannot start the helper: %s\n", strerror(errno));
     return (struct outcome){EXIT_SETUP_FAILED, 0};
   }
   if (pid == 0) {
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    sigemptyset(&dfl.sa_mask);
-    for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaction(FORWARDED[i], &dfl, NULL);
+    handle_forwarded(SIG_DFL);
     exec_helper(helper, t, cmd);
   }
   child_pid = pid;
@@ -316,9 +319,7 @@ static struct outcome supervise(const char *helper, const struct target *t, char
     if (errno != EINTR) return (struct outcome){1, 0};
   }
   child_pid = 0;
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
-  sigemptyset(&dfl.sa_mask);
-  for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaction(FORWARDED[i], &dfl, NULL);
+  handle_forwarded(SIG_DFL);
   if (WIFSIGNALED(status)) return (struct outcome){128 + WTERMSIG(status), WTERMSIG(status)};
   return (struct outcome){WEXITSTATUS(status), 0};
 }

@@ -31,8 +31,8 @@ export const CLI_COMMANDS: ReadonlySet<string> = new Set(['ls', 'list', 'inspect
 export type CliRunner = (argv: string[], out: (text: string) => void, err: (text: string) => void) => Promise<number>;
 
 /** "mnt:INODE net:INODE" of this process, as the client computes its own. */
-export function namespacesOf(pid: number | 'self'): string {
-  return ['mnt', 'net'].map((ns) => `${ns}:${statSync(`/proc/${pid}/ns/${ns}`).ino}`).join(' ');
+function ownNamespaces(): string {
+  return ['mnt', 'net'].map((ns) => `${ns}:${statSync(`/proc/self/ns/${ns}`).ino}`).join(' ');
 }
 
 /** The command word of `argv` (after --json), or undefined. */
@@ -50,7 +50,7 @@ export class CliService implements AgentService {
   constructor(root: string, run: CliRunner) {
     this.#root = resolve(root);
     this.#run = run;
-    this.#namespaces = namespacesOf('self');
+    this.#namespaces = ownNamespaces();
   }
 
   async handle(request: AgentRequest): Promise<AgentReply> {
