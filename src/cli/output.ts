@@ -85,21 +85,27 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
   writeOut(`${[line(headers), ...rows.map(line)].join('\n')}\n`);
 }
 
-/** Progress on stderr for bulk work, only when stderr is a terminal; pass `step` as an onProgress callback. */
+/**
+ * Progress on stderr for bulk work, only when stderr is a terminal; pass `step` as an
+ * onProgress callback. Whether it is one is asked at the first step of more than one item:
+ * process.stderr is made on first use, and with it Node's streams (~2 ms of a one-name `rm`).
+ */
 export class Progress {
   readonly #label: string;
-  readonly #tty = !outputSunk() && process.stderr.isTTY === true;
+  #tty: boolean | undefined;
 
   constructor(label: string) {
     this.#label = label;
   }
 
   readonly step = (item: string, done: number, total: number): void => {
-    if (this.#tty && total > 1) writeErr(`\r\x1b[K${this.#label} [${done}/${total}] ${item}`);
+    if (total <= 1) return;
+    this.#tty ??= !outputSunk() && process.stderr.isTTY === true;
+    if (this.#tty) writeErr(`\r\x1b[K${this.#label} [${done}/${total}] ${item}`);
   };
 
   end(): void {
-    if (this.#tty) writeErr('\r\x1b[K');
+    if (this.#tty === true) writeErr('\r\x1b[K');
   }
 }
 

@@ -13,10 +13,10 @@
  * tag (` root=` and 8 hex digits of the root directory's hash, `rootTag`), so that a root's gc
  * and restore repair only their own elements (`ownedElements`).
  */
-import { createHash } from 'node:crypto';
 import type { ElementSpec, SetElement, SetSpec } from '../netlink/nftables/schema/index.js';
 import { cidrText, parseNetwork } from '../net/cidr.js';
 import { SETS } from './layout.js';
+import { nodeCrypto } from '../builtins.js';
 
 /** A bridge network as the firewall sees it. */
 export interface FirewallNetwork {
@@ -54,7 +54,7 @@ function push(out: ElementsBySet, set: SetSpec, element: ElementSpec): void {
 
 /** A state root's tag in its elements' comments: from the root directory's real path. */
 export function rootTag(rootDir: string): string {
-  return createHash('sha256').update(rootDir).digest('hex').slice(0, 8);
+  return nodeCrypto().createHash('sha256').update(rootDir).digest('hex').slice(0, 8);
 }
 
 const withTag = (comment: string, tag: string | undefined): string => (tag === undefined ? comment : `${comment} root=${tag}`);

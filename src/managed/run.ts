@@ -11,8 +11,7 @@
  * delivered instead of killing the parent and orphaning the child. A run holds its run lock
  * for its whole life, so if its process is killed gc knows the sandbox is nobody's.
  */
-import { constants } from 'node:os';
-import { nodeCrypto } from '../builtins.js';
+import { nodeCrypto, nodeOs } from '../builtins.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
@@ -72,7 +71,7 @@ export function superviseChild(spawned: ChildProcess | Promise<ChildProcess>, co
       done({ code });
     });
     c.once('exit', (code, signal) => {
-      if (signal) done({ code: 128 + (constants.signals[signal] ?? 0), signal });
+      if (signal) done({ code: 128 + (nodeOs().constants.signals[signal] ?? 0), signal });
       else done({ code: code ?? 1 });
     });
     for (const sig of held.splice(0)) c.kill(sig);

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AF_INET6, AF_PACKET, ETH_P_ARP, ETH_P_IP, ICMP6_FILTER, IPPROTO_ICMPV6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
-  SOCK_DGRAM, SOCK_RAW, bind, close, send, setsockoptBytes, setsockoptInt, socketIn,
+  SOCK_DGRAM, SOCK_RAW, bind, close, closeInBackground, send, setsockoptBytes, setsockoptInt, socketIn,
 } from '../sys/index.js';
 import { NetlinkError, SandboxError } from '../errors.js';
 import { NO_STATS, type Link, type Rtnl } from '../netlink/route/ops/index.js';
@@ -100,7 +100,9 @@ function openSenders(nsFd: number, ifindex: number, st: InterfaceState): Senders
 }
 
 function closeSenders(s: Senders): void {
-  if (s.arp !== undefined) close(s.arp);
+  // An AF_PACKET socket's close waits for an RCU grace period (10–19 ms): it was most of a
+  // `nsbox run`'s connect, whose adopted sandbox closes right after the first message.
+  if (s.arp !== undefined) closeInBackground(s.arp);
   if (s.na !== undefined) close(s.na);
   s.arp = s.na = undefined;
 }

@@ -7,5 +7,5 @@ export {
   withNetns, readFileIn, writeFileIn, openProcfs, flock, type DestroyResult, type CreatedNetns,
 } from './netns.js';
 export {
-  socketIn, openNetlink, bind, sockName, setsockoptInt, setsockoptBytes, send, recv, close, Poller,
+  socketIn, openNetlink, bind, sockName, setsockoptInt, setsockoptBytes, send, recv, close, closeInBackground, Poller,
 } from './socket.js';
