@@ -1,6 +1,8 @@
 /*
  * nsbox native addon — layer: native. See napi-helpers.h.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "napi-helpers.h"
@@ -76,6 +78,42 @@ bool get_string(napi_env env, napi_value v, char *buf, size_t size, size_t *out_
 
 bool get_path(napi_env env, napi_value v, char *buf) {
   return get_string(env, v, buf, PATH_MAX_LEN, NULL, "expected a string path");
+}
+
+char **get_string_array(napi_env env, napi_value v, const char *what) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, v, &n) != napi_ok) {
+    napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", what);
+    return NULL;
+  }
+  char **out = calloc((size_t)n + 1, sizeof *out);
+  if (out == NULL) {
+    throw_errno(env, ENOMEM, "calloc", NULL);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    size_t len = 0;
+    if (napi_get_element(env, v, i, &item) != napi_ok ||
+        napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok) {
+      free_string_array(out);
+      napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", what);
+      return NULL;
+    }
+    out[i] = malloc(len + 1);
+    if (out[i] == NULL || napi_get_value_string_utf8(env, item, out[i], len + 1, &len) != napi_ok) {
+      free_string_array(out);
+      throw_errno(env, ENOMEM, "malloc", NULL);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+void free_string_array(char **strings) {
+  if (strings == NULL) return;
+  for (char **s = strings; *s != NULL; s++) free(*s);
+  free(strings);
 }
 
 bool get_bytes(napi_env env, napi_value v, void **data, size_t *len) {

@@ -43,6 +43,10 @@ bool get_int(napi_env env, napi_value v, int32_t *out);
 /* Copy a JS string into buf[size] as UTF-8 + NUL; too long is a RangeError, never a cut. */
 bool get_string(napi_env env, napi_value v, char *buf, size_t size, size_t *out_len, const char *what);
 bool get_path(napi_env env, napi_value v, char *buf);
+/* A JS array of strings as a malloc'd NULL-terminated vector of malloc'd UTF-8 strings (for
+ * execve), or NULL with an exception pending. Free with free_string_array. */
+char **get_string_array(napi_env env, napi_value v, const char *what);
+void free_string_array(char **strings);
 bool get_bytes(napi_env env, napi_value v, void **data, size_t *len);
 napi_value make_int(napi_env env, int64_t v);
 napi_value undefined(napi_env env);

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +428,55 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* ---- replacing the process --------------------------------------------------------- */
+
+/* execReplace(file, argv, env): execve(2) in place of this process (`nsbox exec` becomes the
+ * nsbox-exec helper, and that the command, as `ip netns exec` does). What Node changed for
+ * itself is put back first, so the program starts as from a plain exec: SIGPIPE and SIGXFSZ
+ * (ignored by Node) to their defaults, this thread's signal mask empty, and stdin, stdout and
+ * stderr inherited and blocking again (Node marks every fd it starts with close-on-exec, and
+ * libuv makes a pipe or terminal non-blocking once its stream exists).
+ * Returns only when execve failed: the changes are undone and SysError thrown. Every other fd
+ * of this process is close-on-exec. */
+static napi_value js_exec_replace(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char file[PATH_MAX_LEN];
+  if (!get_args(env, info, 3, argv) || !get_path(env, argv[0], file)) return NULL;
+  char **args = get_string_array(env, argv[1], "expected an array of argument strings");
+  if (args == NULL) return NULL;
+  char **envp = get_string_array(env, argv[2], "expected an array of NAME=VALUE strings");
+  if (envp == NULL) {
+    free_string_array(args);
+    return NULL;
+  }
+  int stdio_flags[3], stdio_fd_flags[3];
+  for (int fd = 0; fd < 3; fd++) {
+    stdio_flags[fd] = fcntl(fd, F_GETFL);
+    if (stdio_flags[fd] >= 0 && (stdio_flags[fd] & O_NONBLOCK) != 0) fcntl(fd, F_SETFL, stdio_flags[fd] & ~O_NONBLOCK);
+    stdio_fd_flags[fd] = fcntl(fd, F_GETFD);
+    if (stdio_fd_flags[fd] >= 0 && (stdio_fd_flags[fd] & FD_CLOEXEC) != 0) fcntl(fd, F_SETFD, stdio_fd_flags[fd] & ~FD_CLOEXEC);
+  }
+  struct sigaction dfl = {.sa_handler = SIG_DFL}, old_pipe, old_xfsz;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGPIPE, &dfl, &old_pipe);
+  sigaction(SIGXFSZ, &dfl, &old_xfsz);
+  sigset_t none, old_mask;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, &old_mask);
+  execve(file, args, envp);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  sigaction(SIGXFSZ, &old_xfsz, NULL);
+  for (int fd = 0; fd < 3; fd++) {
+    if (stdio_flags[fd] >= 0) fcntl(fd, F_SETFL, stdio_flags[fd]);
+    if (stdio_fd_flags[fd] >= 0) fcntl(fd, F_SETFD, stdio_fd_flags[fd]);
+  }
+  free_string_array(args);
+  free_string_array(envp);
+  return throw_errno(env, err, "execve", file);
+}
+
 /* ---- readiness (uv_poll) ---------------------------------------------------------- */
 
 struct poller {
@@ -620,6 +670,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"execReplace", NULL, js_exec_replace, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollRef", NULL, js_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -14,7 +14,7 @@ export type { SysctlChange } from './sysctls.js';
 export { parsePortSpec, parsePortSpecs, portMappingText, type PortMapping, type PortProtocol } from './port-spec.js';
 export type { NetworkView, NamedLease } from './networks.js';
 export { checkDnsServers } from './names.js';
-export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome, type LaunchInfo } from './run.js';
+export { EXEC_FAILED, RUN_LABEL, RUN_EPHEMERAL, type ChildOutcome, type ExecInPlaceOptions, type ExecOptions, type RunOptions, type RunOutcome, type LaunchInfo } from './run.js';
 export type { GcAction, GcOptions, GcResult } from './gc.js';
 export { pausePoint } from './test-hooks.js';
 export type { RestoreOptions, RestoreOutcome } from './restore.js';

@@ -27,7 +27,9 @@ import { deferNames, refreshNames, type NamesScope } from './names.js';
 import { listPorts, publish, unpublish } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import { networkView, removeNetworks, viewOf, type NetworkView } from './networks.js';
-import { exec, execTarget, run, type LaunchInfo, type ChildOutcome, type ExecOptions, type RunOptions, type RunOutcome } from './run.js';
+import {
+  exec, execInPlace, execTarget, run, type LaunchInfo, type ChildOutcome, type ExecInPlaceOptions, type ExecOptions, type RunOptions, type RunOutcome,
+} from './run.js';
 import { spawnIn, tcpConnectsIn, type SpawnInOptions } from './spawn-in.js';
 import { readSysctls, setSysctls, type SysctlChange } from './sysctls.js';
 import { gc, gcSandboxes, type GcOptions, type GcResult } from './gc.js';
@@ -145,6 +147,8 @@ export class Manager {
 
   // Processes
   exec(name: string, argv: readonly string[], options?: ExecOptions): Promise<ChildOutcome> { return exec(this.#root, name, argv, options); }
+  /** `exec` with this process replaced by the command (no child; never returns, throws when nothing was replaced). For a process with nothing left to do: the CLI. */
+  execInPlace(name: string, argv: readonly string[], options?: ExecInPlaceOptions): never { return execInPlace(this.#root, name, argv, options); }
   run(argv: readonly string[], options?: RunOptions): Promise<RunOutcome> { return run(this.#root, argv, options); }
   /** Where `exec NAME` would start its command, its names files brought up to date (for a command started by another process). */
   execTarget(name: string): LaunchInfo { return execTarget(this.#root, name); }

@@ -15,14 +15,16 @@ import { nodeCrypto, nodeOs } from '../builtins.js';
 import type { ChildProcess } from 'node:child_process';
 import { parseIp } from '../net/cidr.js';
 import { DEFAULT_NETWORK, checkName } from '../network/index.js';
-import { withAdopted } from './adopt.js';
+import { goneAware, withAdopted } from './adopt.js';
 import { connectAdopted, requireNetwork } from './connect.js';
 import type { StateRoot } from './root.js';
 import { createSandbox, removeSandbox, type RemoveOutcome } from './sandboxes.js';
 import { spawnIn } from './spawn-in.js';
 import { checkDnsServers, etcDirOf, refreshNames } from './names.js';
 import { checkNamespaceFilesOutlive } from './mount-scope.js';
-import { basePath } from '../sandbox/index.js';
+import { basePath, execReplace, isNamespaceMounted } from '../sandbox/index.js';
+import { NsboxError } from '../errors.js';
+import { execHelperArgs, execHelperPath } from './exec-helper.js';
 import { publishLocked } from './ports.js';
 import type { PortMapping } from './port-spec.js';
 import type { HostPortHold } from '../firewall/index.js';
@@ -92,26 +94,52 @@ export interface ExecOptions {
 }
 
 /**
- * Run a command inside a recorded sandbox and wait for it. Its names files are brought up to
- * date first (a host whose resolver or /etc/hosts changed since; written only if they differ).
- */
-/**
  * What `exec` does before it starts the command, for a command started elsewhere (`nsbox agent`'s
- * "exec" kind hands it to the client, agent/run-service.ts): the record found, its names files
- * brought up to date; where the command is to be started.
+ * "exec" kind hands it to the client, agent/run-service.ts) or in place of this process
+ * (execInPlace): the record found, its namespace still there (else NSBOX_ERR_NETNS_GONE, as
+ * `exec` says it), its names files brought up to date; where the command is to be started.
  */
 export function execTarget(root: StateRoot, name: string): LaunchInfo {
   const rec = root.record(name);
+  if (!isNamespaceMounted(rec.key)) {
+    throw goneAware(name, new NsboxError(`failed get network namespace "${rec.key}": no namespace is mounted there`, 'NSBOX_ERR_NETNS_GONE'));
+  }
   refreshNames(root, { sandboxes: [name], resolv: true });
   return { name, netns: rec.key, etcDir: etcDirOf(root, name) };
 }
 
+/**
+ * Run a command inside a recorded sandbox and wait for it. Its names files are brought up to
+ * date first (a host whose resolver or /etc/hosts changed since; written only if they differ).
+ */
 export async function exec(root: StateRoot, name: string, argv: readonly string[], o: ExecOptions = {}): Promise<ChildOutcome> {
   checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
   const rec = root.record(name);
   refreshNames(root, { sandboxes: [name], resolv: true });
   o.beforeSpawn?.();
   return superviseChild(spawnIn(root, rec, argv, { env: o.env ?? process.env }), argv[0]!);
+}
+
+export interface ExecInPlaceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Called last, once everything else is checked: what the process must do before it is replaced (the CLI closes its store and runs its exit work). */
+  beforeReplace?: () => void;
+}
+
+/**
+ * `exec` without a child, for a process with nothing left to do after it (the CLI): the process
+ * becomes the nsbox-exec helper, which joins the sandbox's namespace (--netns) and becomes the
+ * command, so the command's pid, signals and exit status are this process's, as with the native
+ * hand-off client. No child_process, spawn or wait: ~10 ms of a cold `nsbox exec`. Throws,
+ * replacing nothing, when the sandbox or its namespace is not there or the helper cannot start;
+ * what the command itself cannot do (not found: 127) nsbox-exec says, as for a spawned helper.
+ */
+export function execInPlace(root: StateRoot, name: string, argv: readonly string[], o: ExecInPlaceOptions = {}): never {
+  checkArgv(argv, 'nsbox exec NAME -- CMD [ARGS…]');
+  const target = execTarget(root, name);
+  const helper = execHelperPath();
+  o.beforeReplace?.();
+  return execReplace(helper, [helper, '--netns', target.netns, ...execHelperArgs(target.name, target.etcDir, argv)], o.env ?? process.env);
 }
 
 export interface RunOptions {

@@ -20,3 +20,5 @@ export { removeNamespaceFile, isNamespaceMounted } from './namespace-file.js';
 export { hostNetlink } from './host.js';
 export { returnLink, type ReturnLinkOptions } from './link-return.js';
 export { tcpConnects } from './tcp-connect.js';
+/** The process replaced by another program (execve): `nsbox exec` becomes the nsbox-exec helper. */
+export { execReplace } from '../sys/index.js';

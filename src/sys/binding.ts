@@ -47,6 +47,8 @@ export interface NativeBinding {
   /** Bytes received (the real datagram size with MSG_TRUNC), or -1 when nothing is queued. */
   recv(fd: number, buffer: Uint8Array, flags: number): number;
   close(fd: number): void;
+  /** execve in place of this process; returns only by throwing (the exec failed). */
+  execReplace(file: string, argv: readonly string[], env: readonly string[]): void;
   pollStart(fd: number, events: number, onReady: (status: number, events: number) => void): PollHandle;
   pollRef(handle: PollHandle, ref: boolean): void;
   pollStop(handle: PollHandle): void;

@@ -9,3 +9,4 @@ export {
 export {
   socketIn, openNetlink, bind, sockName, setsockoptInt, setsockoptBytes, send, recv, close, closeInBackground, Poller,
 } from './socket.js';
+export { execReplace } from './process.js';

@@ -1,9 +1,9 @@
 /**
  * Layer: cli.
  *
- * `nsbox exec NAME -- CMD…`: CMD inside the sandbox with stdio inherited, signals forwarded
- * and its exit status passed through (managed/run.ts); if CMD died of a signal, nsbox dies of
- * the same one.
+ * `nsbox exec NAME -- CMD…`: CMD inside the sandbox, in place of this process (managed/run.ts,
+ * execInPlace): stdio, signals and exit status are the command's own. exitLikeChild passes a
+ * child's outcome on for the commands that wait for one (`run`, `lab exec`).
  */
 import type { ChildOutcome } from '../../managed/index.js';
 import type { Context, Register } from '../context.js';
@@ -26,8 +26,15 @@ export const register: Register = (program, run) => {
     .description('run a command inside a sandbox; stdio, signals and exit status pass through')
     .usage('<name> -- <command> [args...]')
     .action((name: string, argv: string[]) => run(async (ctx) => {
-      // The store is closed before the child starts: a long-running command holds nothing.
-      const outcome = await ctx.manager.exec(name, argv, { beforeSpawn: () => ctx.close() });
-      return exitLikeChild(ctx, outcome);
+      // This process becomes the command (no child to spawn and wait for: ~10 ms of a cold
+      // exec): first its warnings said, the store closed (a long-running command holds
+      // nothing) and its exit work done. A failure before that is reported as any other.
+      ctx.manager.execInPlace(name, argv, {
+        beforeReplace: () => {
+          ctx.sayWarnings();
+          ctx.close();
+          process.emit('exit', 0); // what process.exit runs: bin/nsbox.cjs's code cache, the startup trace
+        },
+      });
     }));
 };

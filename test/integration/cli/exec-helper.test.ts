@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ETC_NETNS_DIR, finished, firstLine, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
+import { ETC_NETNS_DIR, finished, firstLine, nsboxWith, rootForTest, type NsboxRoot } from '../../helpers/cli.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
@@ -74,7 +74,7 @@ test('without /etc/netns/NAME (removed by hand) nothing is bound: the child sees
   assert.equal(existsSync(join(ETC_NETNS_DIR, name)), false);
 });
 
-test('the command is the process nsbox supervises: the helper execs it (same pid, inside the sandbox)', async (t) => {
+test('exec: the command is nsbox\'s own process (nsbox execs the helper, the helper the command: same pid, inside the sandbox)', async (t) => {
   const r = rootForTest(t);
   const name = randomName();
   await r.json('create', name);
@@ -83,10 +83,26 @@ test('the command is the process nsbox supervises: the helper execs it (same pid
   const pid = Number(await firstLine(child));
   assert.equal(readlinkSync(`/proc/${pid}/ns/net`), `net:[${statSync(join(r.netnsDir, name)).ino}]`, 'inside the sandbox');
   assert.notEqual(readlinkSync(`/proc/${pid}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'), 'in a mount namespace of its own');
-  const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  assert.equal(parent, child.pid, 'a child of nsbox itself: no helper process in between');
+  assert.equal(pid, child.pid, 'the process nsbox was started as: no child, no helper process in between');
   child.kill('SIGTERM');
   assert.equal((await done).signal, 'SIGTERM');
+});
+
+test('exec: the command starts as from a plain exec though Node was there before it: stdin flows, stdio blocking, no signal ignored or blocked', async (t) => {
+  const r = rootForTest(t);
+  const name = randomName();
+  await r.json('create', name);
+  // The startup trace, printed as nsbox hands over, makes Node's process.stderr first (a pipe
+  // here, which libuv sets non-blocking).
+  const script = 'cat; for fd in 0 1 2; do grep ^flags /proc/self/fdinfo/$fd; done; grep -E "^Sig(Ign|Blk)" /proc/self/status';
+  const res = await nsboxWith(r.root, { input: 'from stdin\n', env: { NSBOX_TRACE_STARTUP: '1' } }, 'exec', name, '--', 'sh', '-c', script);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /nsbox-trace .* total/);
+  const [echoed, ...rest] = res.stdout.trim().split('\n');
+  assert.equal(echoed, 'from stdin');
+  const flags = rest.slice(0, 3).map((l) => Number.parseInt(l.split(/\s+/)[1]!, 8));
+  assert.deepEqual(flags.map((f) => f & 0o4000), [0, 0, 0], `O_NONBLOCK on none of 0, 1, 2: ${rest.join(' ')}`);
+  assert.deepEqual(rest.slice(3), ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'], 'SIGPIPE and SIGXFSZ back to their defaults, nothing blocked');
 });
 
 test('a command that is missing ends with 127, one that is not executable with 126, for exec and run', async (t) => {
