@@ -11,7 +11,7 @@
  * imported lazily (src/cli/command-table.ts), which esbuild turns into init functions: a
  * command's code, and the libraries only it uses (zod, yaml for labs), is evaluated only when
  * that command runs. `import.meta.url` becomes the bundle's own file URL. BUNDLE_HASH in
- * dist/cli.hash.cjs (a digest of the bundle) names its code cache, so a rebuilt bundle never
+ * dist/cli.hash.json (a digest of the bundle) names its code cache, so a rebuilt bundle never
  * meets an old cache. dist/cli-core.cjs is the same without the heavy commands (below).
  */
 import { createHash } from 'node:crypto';
@@ -120,7 +120,7 @@ const bundles = {
   core: { file: 'cli-core.cjs', hash: digest('cli-core.cjs'), commands: COMMAND_FILES.filter((f) => !heavy.includes(f)).flatMap((f) => f.names) },
   full: { file: 'cli.cjs', hash: digest('cli.cjs'), commands: COMMAND_FILES.flatMap((f) => f.names) },
 };
-writeFileSync(`${root}/dist/cli.hash.cjs`, `module.exports = ${JSON.stringify(bundles)};\n`);
+writeFileSync(`${root}/dist/cli.hash.json`, `${JSON.stringify(bundles)}\n`);
 for (const f of readdirSync(`${root}/dist`)) if (/^cli-.*\.v8cache$/.test(f)) rmSync(`${root}/dist/${f}`, { force: true });
 rmSync(`${root}/dist/cli.mjs`, { force: true });
 rmSync(`${root}/dist/cli.mjs.map`, { force: true });

@@ -2,8 +2,9 @@
  * Layer: sys. The ONLY module that loads the native addon (native/nsbox.c).
  *
  * Declares the raw signatures of the addon and hands it the SysError factory once, so
- * every failed syscall arrives as a SysError with a glibc errno name. Loading the addon
- * also starts libuv's thread pool (see native/nsbox.c), before any netns window can open.
+ * every failed syscall arrives as a SysError with a glibc errno name. Loading the addon (at
+ * the first native call) also starts libuv's thread pool (see native/nsbox.c), before any
+ * netns window can open.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -67,6 +68,19 @@ function locateAddon(): string {
 
 const require = createRequire(import.meta.url);
 
-/** The loaded addon, initialised with the SysError factory. */
-export const native: NativeBinding = require(locateAddon()) as NativeBinding;
-native.init((errno, syscall, path) => new SysError(errno, syscall, path));
+let loaded: NativeBinding | undefined;
+
+/**
+ * The addon, loaded and initialised with the SysError factory on first use: a command that
+ * makes no system call of its own (`nsbox ls`, `inspect`) does not pay its dlopen and init
+ * (~1 ms). Its first use is a call from the main thread in its own namespace (every netns
+ * window opens inside a native call), so the thread pool it starts is born there.
+ */
+export function native(): NativeBinding {
+  if (loaded === undefined) {
+    const addon = require(locateAddon()) as NativeBinding;
+    addon.init((errno, syscall, path) => new SysError(errno, syscall, path));
+    loaded = addon;
+  }
+  return loaded;
+}

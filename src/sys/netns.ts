@@ -23,7 +23,7 @@ const ENOENT = errnoNumber('ENOENT');
  * /run/netns/NAME.
  */
 export function createNetns(path: string): void {
-  native.close(createAndOpenNetns(path));
+  native().close(createAndOpenNetns(path));
 }
 
 /**
@@ -31,7 +31,7 @@ export function createNetns(path: string): void {
  * closeNetns). Saves opening the file again, which is what a caller does next anyway.
  */
 export function createAndOpenNetns(path: string): number {
-  return native.createNetns(path, -1, 0)[0];
+  return native().createNetns(path, -1, 0)[0];
 }
 
 /** A namespace made by createNetnsWithNetlink, and the netlink socket made inside it. */
@@ -49,7 +49,7 @@ export function createNetnsWithNetlink(path: string, netlink: { protocol: number
   if (!Number.isInteger(netlink.protocol) || netlink.protocol < 0) {
     throw new RangeError(`createNetnsWithNetlink: protocol must be a netlink protocol number (>= 0), got ${String(netlink.protocol)}`);
   }
-  const [nsFd, fd, portId] = native.createNetns(path, netlink.protocol, netlink.recvBufferBytes);
+  const [nsFd, fd, portId] = native().createNetns(path, netlink.protocol, netlink.recvBufferBytes);
   return { nsFd, netlink: { fd, portId } };
 }
 
@@ -58,12 +58,12 @@ export function createNetnsWithNetlink(path: string, netlink: { protocol: number
  * /proc/sys/net knob of that namespace. One native call; no JS runs inside.
  */
 export function readFileIn(nsFd: number, path: string): string {
-  return native.readFileIn(nsFd, path, 4096);
+  return native().readFileIn(nsFd, path, 4096);
 }
 
 /** Write `text` to a file with the thread inside the namespace (see readFileIn). */
 export function writeFileIn(nsFd: number, path: string, text: string): void {
-  native.writeFileIn(nsFd, path, text);
+  native().writeFileIn(nsFd, path, text);
 }
 
 /**
@@ -76,7 +76,7 @@ export function writeFileIn(nsFd: number, path: string, text: string): void {
  * /proc/sys is read-only, and a fresh instance must not get around that).
  */
 export function openProcfs(): number {
-  return native.openProcfs();
+  return native().openProcfs();
 }
 
 /**
@@ -84,7 +84,7 @@ export function openProcfs(): number {
  * a bind mount. On failure nothing is left behind. `ip netns attach NAME PID`.
  */
 export function bindNetns(source: string, path: string): void {
-  native.bindNetns(source, path);
+  native().bindNetns(source, path);
 }
 
 /** What destroyNetns found: whether a mount was detached and a file removed. */
@@ -98,7 +98,7 @@ export interface DestroyResult {
  * error: a path that is not mounted, or does not exist, is fine. `ip netns del NAME`.
  */
 export function destroyNetns(path: string): DestroyResult {
-  const [umountErr, unlinkErr] = native.destroyNetns(path);
+  const [umountErr, unlinkErr] = native().destroyNetns(path);
   const failures: SysError[] = [];
   if (umountErr !== 0 && umountErr !== EINVAL && umountErr !== ENOENT) {
     failures.push(new SysError(umountErr, 'umount2', path));
@@ -114,10 +114,10 @@ export function destroyNetns(path: string): DestroyResult {
  * fd (close-on-exec). Throws NSBOX_ERR_NOT_NETNS when the file is not a network namespace.
  */
 export function openNetns(path: string): number {
-  const fd = native.openNetns(path);
+  const fd = native().openNetns(path);
   let type: number;
   try {
-    type = native.nsType(fd);
+    type = native().nsType(fd);
   } catch (err) {
     closeSync(fd);
     if (err instanceof SysError && err.code === 'ENOTTY') throw notNetns(path);
@@ -142,13 +142,13 @@ function notNetns(path: string): NsboxError {
  * different inode): something replaced the mount there. False when either is gone.
  */
 export function netnsReplaced(fd: number, path: string): boolean {
-  const ids = native.fileIds(fd, path);
+  const ids = native().fileIds(fd, path);
   return ids !== null && ids[0] === ids[2] && ids[1] !== ids[3];
 }
 
 /** Close an fd returned by openNetns. */
 export function closeNetns(fd: number): void {
-  native.close(fd);
+  native().close(fd);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -173,7 +173,7 @@ export function withNetns<T>(nsFd: number, fn: () => T): T {
   if (fn instanceof AsyncFunction) {
     throw new TypeError('withNetns: fn is an async function; the window is synchronous only (nothing deferred lands in the namespace)');
   }
-  const result = native.withNetns(nsFd, fn);
+  const result = native().withNetns(nsFd, fn);
   if (isThenable(result)) {
     Promise.resolve(result).catch(() => {});
     throw new TypeError('withNetns: fn returned a promise; the window is synchronous only (its deferred part ran outside the namespace)');
@@ -186,5 +186,5 @@ export function withNetns<T>(nsFd: number, fn: () => T): T {
  * the lock is held elsewhere. Locks belong to the open file and vanish when its process dies.
  */
 export function flock(fd: number, operation: number): boolean {
-  return native.flock(fd, operation);
+  return native().flock(fd, operation);
 }

@@ -15,6 +15,6 @@ import { native } from './binding.js';
  */
 export function execReplace(file: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
   const entries = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  native.execReplace(file, argv, entries);
+  native().execReplace(file, argv, entries);
   throw new Error(`execve ${file} returned`); // unreachable: the native call throws when it fails
 }

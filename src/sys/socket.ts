@@ -14,7 +14,7 @@ import { UV_READABLE } from './constants.js';
  * The thread switches in and straight back inside one native call; no JS runs in between.
  */
 export function socketIn(nsFd: number, domain: number, type: number, protocol: number): number {
-  return native.socketIn(nsFd, domain, type, protocol);
+  return native().socketIn(nsFd, domain, type, protocol);
 }
 
 /**
@@ -23,42 +23,42 @@ export function socketIn(nsFd: number, domain: number, type: number, protocol: n
  * `recvBufferBytes` (forced past rmem_max when the process may). One native call.
  */
 export function openNetlink(nsFd: number, protocol: number, recvBufferBytes: number): { fd: number; portId: number } {
-  const [fd, portId] = native.openNetlink(nsFd, protocol, recvBufferBytes);
+  const [fd, portId] = native().openNetlink(nsFd, protocol, recvBufferBytes);
   return { fd, portId };
 }
 
 /** Bind to a raw sockaddr. */
 export function bind(fd: number, sockaddr: Uint8Array): void {
-  native.bind(fd, sockaddr);
+  native().bind(fd, sockaddr);
 }
 
 /** The socket's own address (getsockname) as raw sockaddr bytes; the kernel's port after a bind to port 0. */
 export function sockName(fd: number): Uint8Array {
   const out = new Uint8Array(128); // sockaddr_storage
-  const len = native.sockName(fd, out);
+  const len = native().sockName(fd, out);
   return out.subarray(0, Math.min(len, out.length));
 }
 
 export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
-  native.setsockoptInt(fd, level, name, value);
+  native().setsockoptInt(fd, level, name, value);
 }
 
 export function setsockoptBytes(fd: number, level: number, name: number, value: Uint8Array): void {
-  native.setsockoptBytes(fd, level, name, value);
+  native().setsockoptBytes(fd, level, name, value);
 }
 
 /** Send one datagram; -1 when the socket would block. */
 export function send(fd: number, data: Uint8Array, sockaddr: Uint8Array | null = null): number {
-  return native.sendTo(fd, data, sockaddr);
+  return native().sendTo(fd, data, sockaddr);
 }
 
 /** Receive one datagram into `buffer`; -1 when nothing is queued. */
 export function recv(fd: number, buffer: Uint8Array, flags = 0): number {
-  return native.recv(fd, buffer, flags);
+  return native().recv(fd, buffer, flags);
 }
 
 export function close(fd: number): void {
-  native.close(fd);
+  native().close(fd);
 }
 
 /**
@@ -79,7 +79,7 @@ export class Poller {
   #handle: PollHandle | undefined;
 
   constructor(fd: number, onReadable: () => void) {
-    this.#handle = native.pollStart(fd, UV_READABLE, (status) => {
+    this.#handle = native().pollStart(fd, UV_READABLE, (status) => {
       // A negative status (e.g. EBADF) still means "look at the fd": recv reports the error.
       void status;
       onReadable();
@@ -87,12 +87,12 @@ export class Poller {
   }
 
   ref(on: boolean): void {
-    if (this.#handle !== undefined) native.pollRef(this.#handle, on);
+    if (this.#handle !== undefined) native().pollRef(this.#handle, on);
   }
 
   stop(): void {
     if (this.#handle === undefined) return;
-    native.pollStop(this.#handle);
+    native().pollStop(this.#handle);
     this.#handle = undefined;
   }
 }

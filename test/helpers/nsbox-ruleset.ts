@@ -12,7 +12,7 @@ import type { NftTransaction } from '../../src/netlink/nftables/ops/index.js';
 import { NF_NAT_RANGE, type ElementSpec, type Expr, type SetSpec } from '../../src/netlink/nftables/schema/index.js';
 import { SETS } from '../../src/firewall/layout.js';
 
-export { TABLE, SETS, CHAINS, RULES, addLayout } from '../../src/firewall/layout.js';
+export { TABLE, SETS, CHAINS, layoutRules, addLayout } from '../../src/firewall/layout.js';
 
 /** The elements of nsbox-elements.nft, set by set. */
 export const ELEMENTS: [SetSpec, ElementSpec[]][] = [

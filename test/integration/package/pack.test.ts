@@ -66,7 +66,7 @@ test('npm pack: the bundles, declarations, native sources, binding.gyp and bin; 
 
   const expected = [
     'package.json', 'README.md', 'binding.gyp', 'bin/nsbox', 'bin/nsbox.js', 'bin/nsbox.cjs',
-    'dist/nsbox.mjs', 'dist/nsbox.mjs.map', 'dist/cli.cjs', 'dist/cli.cjs.map', 'dist/cli.hash.cjs', 'dist/cli-core.cjs', 'dist/cli-core.cjs.map', 'dist/cli-run.cjs', 'dist/cli-run.cjs.map', 'dist/src/index.d.ts',
+    'dist/nsbox.mjs', 'dist/nsbox.mjs.map', 'dist/cli.cjs', 'dist/cli.cjs.map', 'dist/cli.hash.json', 'dist/cli-core.cjs', 'dist/cli-core.cjs.map', 'dist/cli-run.cjs', 'dist/cli-run.cjs.map', 'dist/src/index.d.ts',
     'bin/nsbox-cni.js', 'dist/cni.mjs', 'dist/cni.mjs.map',
     'bin/nsbox-cni-conformance.js', 'dist/cni-conformance.mjs', 'dist/cni-conformance.mjs.map',
     ...readdirSync(join(root, 'native')).map((f) => `native/${f}`),

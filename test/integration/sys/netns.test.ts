@@ -140,7 +140,7 @@ test('a failed switch back aborts the process instead of running on in the wrong
     import * as sys from ${JSON.stringify(sysModule)};
     import { native } from ${JSON.stringify(bindingModule)};
     const fd = sys.openNetns(${JSON.stringify(ns.path)});
-    native.testFailNextRestore();
+    native().testFailNextRestore();
     sys.withNetns(fd, () => 1);
     console.log('still running');`;
   const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
