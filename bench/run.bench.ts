@@ -12,7 +12,8 @@
  * native client. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
- * Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
+ * Each measured call starts after a pause (SETTLE_MS) that lets the kernel finish cleaning up
+ * what the previous one destroyed. Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -126,9 +127,18 @@ const rows: Row[] = [
 
 // Warm-up: nsbox0 is made on the first run, each command's code cache written on its first call.
 for (const r of rows) { r.before?.(-1); r.call(-1); }
+/**
+ * A pause before each measured call: the kernel cleans up the namespaces a call destroyed (its
+ * own, `ip netns del`'s, `unshare -n`'s) in the background after the call returned (cleanup_net,
+ * RCU grace periods: ~20 ms here), and without the pause that work was charged to whichever
+ * row ran next (two rows running the same `nsbox ls` differed by 20% in one run).
+ */
+const SETTLE_MS = 60;
+const settle = (): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS); };
 for (let i = 0; i < reps; i++) {
   for (const r of rows) {
     r.before?.(i);
+    settle();
     const c0 = childCpuMs() + (r.otherCpu?.() ?? 0);
     const t0 = process.hrtime.bigint();
     r.call(i);
