@@ -38,7 +38,8 @@ export function traceRows(): [string, number][] {
 }
 
 if (ON) {
-  process.on('exit', () => {
+  // once: `nsbox exec` emits 'exit' itself before the process is replaced (cli/commands/exec.ts)
+  process.once('exit', () => {
     phase('exit');
     const rows = traceRows();
     const lines = rows.map(([name, ms]) => `nsbox-trace ${ms.toFixed(2).padStart(8)} ms  ${name}`);
