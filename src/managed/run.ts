@@ -187,6 +187,7 @@ export interface RunOutcome extends ChildOutcome {
 
 /** Run a command in a fresh sandbox on networks; the sandbox is removed afterwards unless kept. */
 export async function run(root: StateRoot, argv: readonly string[], o: RunOptions = {}): Promise<RunOutcome> {
+  phase('run: started');
   checkArgv(argv, 'nsbox run [options] -- CMD [ARGS…]');
   const ip = o.ip === undefined ? undefined : parseIp(o.ip);
   const dns = checkDnsServers(o.dns);
