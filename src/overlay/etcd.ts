@@ -232,11 +232,17 @@ export class Etcd {
   /**
    * Create `key` only if it does not exist (txn: create_revision == 0 → put). `created` false:
    * someone holds it, and `existing` is what they wrote (read in the same transaction).
+   * With `unchangedSince`, also only if no key under its prefix was written after its revision
+   * (mod_revision of every key in the range ≤ it): a choice made from a range read at that
+   * revision still holds. `created` false with no `existing`: one was written meanwhile (read
+   * again and choose again).
    */
-  async createOnly(key: string, value: string, options: { lease?: string } = {}): Promise<{ created: boolean; revision: number; existing?: KeyValue }> {
+  async createOnly(key: string, value: string, options: { lease?: string; unchangedSince?: { prefix: string; revision: number } } = {}): Promise<{ created: boolean; revision: number; existing?: KeyValue }> {
     const k = Buffer.from(key);
+    const since = options.unchangedSince;
+    const unchanged = since === undefined ? [] : [{ result: 'LESS', target: 'MOD', key: Buffer.from(since.prefix), range_end: prefixEnd(since.prefix), mod_revision: String(since.revision + 1) }];
     const res = await this.#call<{ header: RawHeader; succeeded: boolean; responses: { response_range?: { kvs: RawKv[] } }[] }>(this.#kv, 'Txn', {
-      compare: [{ result: 'EQUAL', target: 'CREATE', key: k, create_revision: '0' }],
+      compare: [{ result: 'EQUAL', target: 'CREATE', key: k, create_revision: '0' }, ...unchanged],
       success: [{ request_put: { key: k, value: Buffer.from(value), lease: options.lease ?? '0' } }],
       failure: [{ request_range: { key: k } }],
     });

@@ -15,7 +15,7 @@ import { networkInterfaces, hostname } from 'node:os';
 import { NsboxError } from '../errors.js';
 import { addressRange, bigIntToIp, cidrText, parseNetwork } from '../net/cidr.js';
 import type { Manager, NetworkView } from '../managed/index.js';
-import type { Etcd } from './etcd.js';
+import type { Etcd, KeyValue } from './etcd.js';
 import { DEFAULT_VXLAN_PORT, type Keyspace, type NetworkValue } from './keyspace.js';
 import { markLeft } from './settings.js';
 
@@ -90,7 +90,15 @@ export function definitionOf(name: string, o: OverlayCreateOptions, usedVnis: Re
   return { vni, subnet: cidrText(net), blockPrefixLength, mode, ...(o.mtu !== undefined ? { mtu: o.mtu } : {}), port: o.port ?? DEFAULT_VXLAN_PORT };
 }
 
-/** The network's definition in etcd: made once (create-only), or the existing one checked against what was given. */
+/** How often a create reads the networks again after another network was defined meanwhile. */
+const DEFINE_ATTEMPTS = 8;
+
+/**
+ * The network's definition in etcd: made once (create-only), or the existing one checked against
+ * what was given. Its VNI is chosen from the networks read at revision R and written only if no
+ * network was written after R: two creates racing for the lowest free VNI (or for one --vni)
+ * cannot both take it; the one that loses reads again and chooses again.
+ */
 export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: OverlayCreateOptions, defined?: (revision: number) => void): Promise<NetworkValue> {
   const key = ks.network(name);
   if (o.subnet === undefined) {
@@ -98,29 +106,40 @@ export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: O
     if (kv === undefined) throw new NsboxError(`no overlay network ${name} in etcd (${key}): create it once with --subnet CIDR`, 'NSBOX_ERR_NOT_FOUND');
     return ks.networkValue(key, kv.value);
   }
-  const { kvs } = await etcd.range(`${ks.prefix}networks/`);
-  const used = new Set<number>();
-  for (const kv of kvs) {
-    try {
-      used.add(ks.networkValue(kv.key, kv.value).vni);
-    } catch {
-      // a bad value holds no VNI we can read
+  const prefix = `${ks.prefix}networks/`;
+  for (let attempt = 1; ; attempt++) {
+    const { kvs, revision } = await etcd.range(prefix);
+    const used = new Set<number>();
+    for (const kv of kvs) {
+      try {
+        used.add(ks.networkValue(kv.key, kv.value).vni);
+      } catch {
+        // a bad value holds no VNI we can read
+      }
+    }
+    const wanted = definitionOf(name, o, used);
+    if (o.vni !== undefined) {
+      // a VNI is one network's: another network of it would share its hosts' vxlan devices' traffic
+      const holder = kvs.find((kv) => { try { return kv.key !== key && ks.networkValue(kv.key, kv.value).vni === o.vni; } catch { return false; } });
+      if (holder !== undefined) {
+        throw new NsboxError(`--vni ${o.vni} is taken in etcd by overlay network ${holder.key.slice(prefix.length)}; give another --vni, or none for the lowest free one`, 'NSBOX_ERR_CONFLICT');
+      }
+    }
+    const res = await etcd.createOnly(key, JSON.stringify(wanted), { unchangedSince: { prefix, revision } });
+    if (res.created) {
+      defined?.(res.revision);
+      return wanted;
+    }
+    if (res.existing !== undefined) return checkDefinition(ks, name, key, res.existing, wanted, o);
+    if (attempt === DEFINE_ATTEMPTS) {
+      throw new NsboxError(`overlay network ${name}: other networks were defined in etcd during each of ${DEFINE_ATTEMPTS} tries; run the command again`, 'NSBOX_ERR_ETCD');
     }
   }
-  const wanted = definitionOf(name, o, used);
-  if (o.vni !== undefined) {
-    // a VNI is one network's: another network of it would share its hosts' vxlan devices' traffic
-    const holder = kvs.find((kv) => { try { return kv.key !== key && ks.networkValue(kv.key, kv.value).vni === o.vni; } catch { return false; } });
-    if (holder !== undefined) {
-      throw new NsboxError(`--vni ${o.vni} is taken in etcd by overlay network ${holder.key.slice(`${ks.prefix}networks/`.length)}; give another --vni, or none for the lowest free one`, 'NSBOX_ERR_CONFLICT');
-    }
-  }
-  const res = await etcd.createOnly(key, JSON.stringify(wanted));
-  if (res.created) {
-    defined?.(res.revision);
-    return wanted;
-  }
-  const have = ks.networkValue(key, res.existing!.value);
+}
+
+/** The definition another create wrote, checked against what this one asked for (what was given must match). */
+function checkDefinition(ks: Keyspace, name: string, key: string, existing: KeyValue, wanted: NetworkValue, o: OverlayCreateOptions): NetworkValue {
+  const have = ks.networkValue(key, existing.value);
   const differs: string[] = [];
   const cmp = (field: keyof NetworkValue, given: unknown): void => {
     if (given !== undefined && have[field] !== given) differs.push(`${field} ${String(have[field])} (asked: ${String(given)})`);

@@ -1,7 +1,8 @@
 /**
  * Integration (root, throwaway host): src/overlay/etcd.ts against a real etcd 3.4
  * (test/helpers/etcd.ts: members in namespaces of their own), etcdctl as the oracle.
- * Create-only conflict; a put made between list and watch is delivered; a lease kept on the
+ * Create-only conflict; create-only refused once the range it was chosen from changed, and
+ * overlay networks defined side by side getting distinct VNIs; a put made between list and watch is delivered; a lease kept on the
  * same id survives an etcd outage longer than its TTL with its keys (no delete event, no new
  * lease); a lease no longer renewed expires and takes its keys; a watch from a compacted
  * revision reports it and listAndWatch lists again; a 3-member cluster losing a member still
@@ -10,6 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd, LeaseKeeper, type KeyValue, type WatchEvent } from '../../../src/overlay/etcd.js';
+import { Keyspace } from '../../../src/overlay/keyspace.js';
+import { defineNetwork } from '../../../src/overlay/join.js';
 import { etcdAvailable, startEtcd, startEtcdCluster } from '../../helpers/etcd.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -34,6 +37,42 @@ test('createOnly: the first wins, the second learns who holds the key', { skip }
   assert.ok(revision >= 3);
   assert.equal((await a.get(`${P}nothing`)).kv, undefined);
   assert.equal(await a.delete(`${P}blocks/`, { prefix: true }), 2);
+});
+
+test('createOnly unchangedSince: refused once a key under the prefix was written after the revision read, granted on a fresh read', { skip }, async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const a = Etcd.connect({ endpoints: etcd.endpoints });
+  const b = Etcd.connect({ endpoints: etcd.endpoints });
+  t.after(() => { a.close(); b.close(); });
+  const prefix = `${P}networks/`;
+  const empty = await a.range(prefix);
+  assert.equal((await a.createOnly(`${prefix}n1`, 'a', { unchangedSince: { prefix, revision: empty.revision } })).created, true, 'nothing written since: created');
+  const seen = await a.range(prefix);
+  await b.put(`${prefix}n2`, 'b');
+  const stale = await a.createOnly(`${prefix}n3`, 'a', { unchangedSince: { prefix, revision: seen.revision } });
+  assert.deepEqual([stale.created, stale.existing], [false, undefined], 'n2 was written after the read: refused, and n3 is not there');
+  assert.equal((await a.get(`${prefix}n3`)).kv, undefined);
+  const fresh = await a.range(prefix);
+  assert.equal((await a.createOnly(`${prefix}n3`, 'a', { unchangedSince: { prefix, revision: fresh.revision } })).created, true);
+  const taken = await b.createOnly(`${prefix}n3`, 'b', { unchangedSince: { prefix, revision: fresh.revision } });
+  assert.deepEqual([taken.created, taken.existing?.value], [false, 'a'], 'the key itself taken: its holder is read back');
+});
+
+test('overlay networks created side by side get distinct VNIs; one --vni asked for twice is given once', { skip }, async (t) => {
+  const etcd = await startEtcd();
+  t.after(() => etcd.stop());
+  const clients = Array.from({ length: 6 }, () => Etcd.connect({ endpoints: etcd.endpoints }));
+  t.after(() => { for (const c of clients) c.close(); });
+  const ks = new Keyspace(P);
+  const made = await Promise.all(clients.map((c, i) => defineNetwork(c, ks, `race${i}`, { subnet: `10.${100 + i}.0.0/16` })));
+  assert.deepEqual(made.map((v) => v.vni).sort((x, y) => x - y), [100, 101, 102, 103, 104, 105], 'the lowest free VNIs, none twice');
+  const asked = await Promise.allSettled(clients.slice(0, 2).map((c, i) => defineNetwork(c, ks, `same${i}`, { subnet: `10.${120 + i}.0.0/16`, vni: 500 })));
+  assert.equal(asked.filter((r) => r.status === 'fulfilled').length, 1, 'one create gets VNI 500');
+  const refused = asked.find((r) => r.status === 'rejected');
+  assert.match(String((refused as PromiseRejectedResult).reason), /--vni 500 is taken in etcd by overlay network same[01]/);
+  const vnis = (await clients[0]!.range(`${P}networks/`)).kvs.map((kv) => ks.networkValue(kv.key, kv.value).vni);
+  assert.equal(new Set(vnis).size, vnis.length, `no VNI held by two networks: ${vnis.join(' ')}`);
 });
 
 test('list at R, a put, then watch from R+1: the put is delivered (no gap)', { skip }, async (t) => {
