@@ -4,6 +4,8 @@
 #include "agent-frame.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,4 +147,13 @@ int connect_unix(const char *path) {
     return -1;
   }
   return fd;
+}
+
+int exe_dir(char *out, size_t size) {
+  char self[PATH_MAX];
+  if (realpath("/proc/self/exe", self) == NULL) return -1;
+  char *slash = strrchr(self, '/');
+  if (slash == NULL) return -1;
+  *slash = '\0';
+  return (size_t)snprintf(out, size, "%s", self) < size ? 0 : -1;
 }

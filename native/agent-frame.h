@@ -1,7 +1,8 @@
 /*
  * agent-frame — layer: native. The nsbox agent's frames (src/agent/protocol.ts is the other
  * end) for its two native clients, nsbox-cni (native/cni-shim.c) and nsbox-handoff
- * (native/handoff-client.c). All integers u32 big-endian:
+ * (native/handoff-client.c), and the one other thing both need: where they are installed. All
+ * integers u32 big-endian:
  *
  *   request: "NSBA" 1 COUNT, then COUNT fields (LENGTH BYTES): kind, stdin, "KEY=VALUE"…
  *   reply:   "NSBA" STATUS(0 served, 1 declined) EXITCODE, then two fields: stdout, stderr
@@ -50,5 +51,9 @@ int frame_read_reply(int fd, struct buf *b, struct agent_reply *r);
 
 /* Connected to the unix stream socket at path (close-on-exec), or -1 with errno. */
 int connect_unix(const char *path);
+
+/* The directory of this program's real path (PACKAGE/build/Release for both clients, which find
+ * their package's scripts from it); -1 when /proc/self/exe cannot be read or `out` is too small. */
+int exe_dir(char *out, size_t size);
 
 #endif

@@ -60,14 +60,8 @@ static void warn(const char *what, int err) {
 
 /* The package directory: from our real path (PACKAGE/build/Release/nsbox-cni), else compiled in. */
 static int package_script(char *out, size_t size) {
-  char self[PATH_MAX];
-  if (realpath("/proc/self/exe", self) != NULL) {
-    char *slash = strrchr(self, '/');
-    if (slash != NULL) {
-      *slash = '\0';
-      if ((size_t)snprintf(out, size, "%s/../../bin/nsbox-cni.js", self) < size && access(out, R_OK) == 0) return 0;
-    }
-  }
+  char dir[PATH_MAX];
+  if (exe_dir(dir, sizeof dir) == 0 && (size_t)snprintf(out, size, "%s/../../bin/nsbox-cni.js", dir) < size && access(out, R_OK) == 0) return 0;
   if (NSBOX_PACKAGE_DIR[0] != '\0' && (size_t)snprintf(out, size, "%s/bin/nsbox-cni.js", NSBOX_PACKAGE_DIR) < size && access(out, R_OK) == 0) return 0;
   return -1;
 }

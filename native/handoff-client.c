@@ -80,20 +80,10 @@ struct call {
 static int argc_;
 static char **argv_;
 
-/* The directory this program is in (PACKAGE/build/Release), from its real path. */
-static int self_dir(char *out, size_t size) {
-  char self[PATH_MAX];
-  if (realpath("/proc/self/exe", self) == NULL) return -1;
-  char *slash = strrchr(self, '/');
-  if (slash == NULL) return -1;
-  *slash = '\0';
-  return (size_t)snprintf(out, size, "%s", self) < size ? 0 : -1;
-}
-
 /* `node PACKAGE/bin/nsbox.cjs ARGS…` in place of this process, with `reap` (a sandbox name) to remove first. Never returns. */
 static void run_cli(const char *reap, int reap_only) {
   char dir[PATH_MAX], script[PATH_MAX + 32];
-  if (self_dir(dir, sizeof dir) != 0 || (size_t)snprintf(script, sizeof script, "%s/../../bin/nsbox.cjs", dir) >= sizeof script) {
+  if (exe_dir(dir, sizeof dir) != 0 || (size_t)snprintf(script, sizeof script, "%s/../../bin/nsbox.cjs", dir) >= sizeof script) {
     fprintf(stderr, "nsbox: cannot find bin/nsbox.cjs beside %s\n", argv_[0]);
     _exit(1);
   }
@@ -464,7 +454,7 @@ int main(int argc, char **argv) {
   if (!parse(&c) || (c.is_cli && nsbox_env_set())) run_cli(NULL, 0);
 
   char dir[PATH_MAX], helper[PATH_MAX + 16];
-  if (self_dir(dir, sizeof dir) != 0 || (size_t)snprintf(helper, sizeof helper, "%s/nsbox-exec", dir) >= sizeof helper || access(helper, X_OK) != 0) run_cli(NULL, 0);
+  if (exe_dir(dir, sizeof dir) != 0 || (size_t)snprintf(helper, sizeof helper, "%s/nsbox-exec", dir) >= sizeof helper || access(helper, X_OK) != 0) run_cli(NULL, 0);
 
   /* the state root as path.resolve would make it absolute (the agent resolves it again) */
   const char *given = c.root;
