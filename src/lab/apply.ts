@@ -39,6 +39,7 @@ import { engineDrawsLoss } from './delay-wants.js';
 import { labNetworks, labSandboxes } from './members.js';
 import { observe, planPrune, prune, type Removal } from './prune.js';
 import { specDigest, specFromStored, specToStored } from './spec-json.js';
+import { neighbourNotes } from './neighbour-budget.js';
 
 export interface Step {
   /** The resource's key (compile.ts), or `impair:LINK/DIR` for an impairment set or removed. */
@@ -280,6 +281,7 @@ async function apply(lab: Lab, manager: Manager, dryRun: boolean): Promise<UpRes
   // (`gc` must not take a lab down for it), and the next `up` starts it again.
   if (!dryRun) manager.labs.setState(lab.name, 'up');
   ctx.steps.push(...await processesUp(manager, lab, ctx.dryRun));
+  for (const n of neighbourNotes(lab.spec)) ctx.steps.push({ key: `host:ipv${n.family}-neighbours`, action: 'note', detail: n.detail });
   return { lab: lab.name, steps: ctx.steps, changed: ctx.steps.some((s) => s.action !== 'note') };
 }
 

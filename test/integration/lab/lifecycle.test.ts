@@ -4,8 +4,8 @@
  * lab applier and of the managed layer under it (NSBOX_TEST_PAUSE), and after a number of
  * milliseconds, is finished by the next `up` (traffic crosses the lab) and `down` then leaves
  * nothing; or `gc` removes it all. A killed `down` is finished by `gc`. Pruning what the file
- * no longer has, two concurrent `up`s, `plan --detailed-exitcode`, `ls`, `down --all` and the
- * drift `status` reads back.
+ * no longer has, two concurrent `up`s, `plan --detailed-exitcode`, the note on a lab too big for
+ * the kernel's neighbour table, `ls`, `down --all` and the drift `status` reads back.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -198,6 +198,21 @@ test('two lab ups of one lab at once serialise: both succeed, one makes it, the 
   assertTraffic(lab);
   await r.ok('lab', 'down', lab);
   await assertNothingLeft(r, lab);
+});
+
+test('lab plan of 40 nodes on one network notes that the kernel\'s neighbour table may be too small (text and JSON) and makes nothing; a small lab has no such note', async (t) => {
+  const r = labRootForTest(t);
+  const lab = randomName('lab');
+  const nodes = Array.from({ length: 40 }, (_, i) => `  n${i}: { interfaces: { eth0: { network: lan } } }`).join('\n');
+  const file = writeLab(t, `lab: ${lab}\nnetworks:\n  lan: { subnet: 10.52.0.0/16 }\nnodes:\n${nodes}\n`);
+  const text = await r.run('lab', 'plan', '-f', file);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /note +host:ipv4-neighbours +IPv4 neighbour entries: this lab needs up to 1640 .*gc_thresh3=4096/);
+  const dry = await r.json<UpJson>('lab', 'plan', '-f', file);
+  assert.deepEqual(dry.steps.filter((s) => s.action === 'note').map((s) => s.key), ['host:ipv4-neighbours']);
+  assert.deepEqual(await r.json('ls'), [], 'a plan makes nothing');
+  const smallPlan = await r.json<UpJson>('lab', 'plan', '-f', writeLab(t, small(randomName('lab'))));
+  assert.deepEqual(smallPlan.steps.filter((s) => s.key.startsWith('host:')), []);
 });
 
 test('lab plan --detailed-exitcode: 2 with changes, 0 with none, 1 on an error; up and plan read ./lab.yaml without -f', async (t) => {
