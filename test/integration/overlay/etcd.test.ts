@@ -8,7 +8,7 @@
  * revision reports it and listAndWatch lists again; a 3-member cluster losing a member still
  * serves the client. Durations are waited for, never asserted.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd, LeaseKeeper, type KeyValue, type WatchEvent } from '../../../src/overlay/etcd.js';
 import { Keyspace } from '../../../src/overlay/keyspace.js';
@@ -19,12 +19,20 @@ import { waitUntil } from '../../helpers/wait.js';
 const skip = etcdAvailable();
 const P = '/nsbox-test/v1/';
 
-test('createOnly: the first wins, the second learns who holds the key', { skip }, async (t) => {
+/** A fresh etcd member and `n` (≥ 2) clients of it, the first two also as `a` and `b`; all stopped after the test. */
+async function etcdWithClients(t: TestContext, n = 2): Promise<{ etcd: Awaited<ReturnType<typeof startEtcd>>; a: Etcd; b: Etcd; clients: Etcd[] }> {
   const etcd = await startEtcd();
   t.after(() => etcd.stop());
-  const a = Etcd.connect({ endpoints: etcd.endpoints });
-  const b = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(() => { a.close(); b.close(); });
+  const connect = (): Etcd => Etcd.connect({ endpoints: etcd.endpoints });
+  const a = connect();
+  const b = connect();
+  const clients = [a, b, ...Array.from({ length: n - 2 }, connect)];
+  t.after(() => { for (const c of clients) c.close(); });
+  return { etcd, a, b, clients };
+}
+
+test('createOnly: the first wins, the second learns who holds the key', { skip }, async (t) => {
+  const { etcd, a, b } = await etcdWithClients(t);
   const first = await a.createOnly(`${P}blocks/n1/10.244.1.0-24`, 'host-a');
   assert.equal(first.created, true);
   const second = await b.createOnly(`${P}blocks/n1/10.244.1.0-24`, 'host-b');
@@ -40,11 +48,7 @@ test('createOnly: the first wins, the second learns who holds the key', { skip }
 });
 
 test('createOnly unchangedSince: refused once a key under the prefix was written after the revision read, granted on a fresh read', { skip }, async (t) => {
-  const etcd = await startEtcd();
-  t.after(() => etcd.stop());
-  const a = Etcd.connect({ endpoints: etcd.endpoints });
-  const b = Etcd.connect({ endpoints: etcd.endpoints });
-  t.after(() => { a.close(); b.close(); });
+  const { a, b } = await etcdWithClients(t);
   const prefix = `${P}networks/`;
   const empty = await a.range(prefix);
   assert.equal((await a.createOnly(`${prefix}n1`, 'a', { unchangedSince: { prefix, revision: empty.revision } })).created, true, 'nothing written since: created');
@@ -60,10 +64,7 @@ test('createOnly unchangedSince: refused once a key under the prefix was written
 });
 
 test('overlay networks created side by side get distinct VNIs; one --vni asked for twice is given once', { skip }, async (t) => {
-  const etcd = await startEtcd();
-  t.after(() => etcd.stop());
-  const clients = Array.from({ length: 6 }, () => Etcd.connect({ endpoints: etcd.endpoints }));
-  t.after(() => { for (const c of clients) c.close(); });
+  const { clients } = await etcdWithClients(t, 6);
   const ks = new Keyspace(P);
   const made = await Promise.all(clients.map((c, i) => defineNetwork(c, ks, `race${i}`, { subnet: `10.${100 + i}.0.0/16` })));
   assert.deepEqual(made.map((v) => v.vni).sort((x, y) => x - y), [100, 101, 102, 103, 104, 105], 'the lowest free VNIs, none twice');
