@@ -101,9 +101,14 @@ char **get_string_array(napi_env env, napi_value v, const char *what) {
       return NULL;
     }
     out[i] = malloc(len + 1);
-    if (out[i] == NULL || napi_get_value_string_utf8(env, item, out[i], len + 1, &len) != napi_ok) {
+    if (out[i] == NULL) {
       free_string_array(out);
       throw_errno(env, ENOMEM, "malloc", NULL);
+      return NULL;
+    }
+    if (napi_get_value_string_utf8(env, item, out[i], len + 1, &len) != napi_ok) {
+      free_string_array(out);
+      napi_throw_type_error(env, "NSBOX_ERR_NATIVE_ARGS", what);
       return NULL;
     }
   }

@@ -20,9 +20,8 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_ROOT } from '../managed/index.js';
 import { STATUS, type AgentReply, type AgentRequest } from './protocol.js';
-import type { AgentService } from './service.js';
+import { declined, otherRoot, type AgentService } from './service.js';
 
 /** The commands a client may hand over, each with its aliases. */
 export const CLI_COMMANDS: ReadonlySet<string> = new Set(['ls', 'list', 'inspect', 'create', 'rm', 'remove']);
@@ -54,9 +53,8 @@ export class CliService implements AgentService {
   }
 
   async handle(request: AgentRequest): Promise<AgentReply> {
-    const declined = (why: string): AgentReply => ({ status: STATUS.declined, exitCode: 0, stdout: '', stderr: why });
-    const root = resolve(request.env.NSBOX_ROOT || DEFAULT_ROOT);
-    if (root !== this.#root) return declined(`this agent serves the state root ${this.#root}, the call's is ${root}`);
+    const elsewhere = otherRoot(this.#root, request.env);
+    if (elsewhere !== undefined) return declined(elsewhere);
     if (request.env.NSBOX_CLIENT_NS !== this.#namespaces) return declined('the client is in another mount or network namespace than the agent');
     const argv = request.stdin === '' ? [] : request.stdin.split('\0');
     const command = commandOf(argv);
@@ -66,7 +64,7 @@ export class CliService implements AgentService {
     let stdout = '';
     let stderr = '';
     try {
-      const exitCode = await this.#run(['--root', root, ...argv], (t) => { stdout += t; }, (t) => { stderr += t; });
+      const exitCode = await this.#run(['--root', this.#root, ...argv], (t) => { stdout += t; }, (t) => { stderr += t; });
       return { status: STATUS.served, exitCode, stdout, stderr };
     } catch (err) {
       // main() reports every error itself; this is a bug's last resort, said like one

@@ -8,12 +8,11 @@
  * in-process on that root. Warnings the managed layer notes are drained after every call and
  * logged, so nothing accumulates over the agent's life.
  */
-import { resolve } from 'node:path';
 import { runCni } from '../cni/main.js';
 import { ManagedBackend } from '../cni/managed-backend.js';
-import { DEFAULT_ROOT, type Manager } from '../managed/index.js';
+import type { Manager } from '../managed/index.js';
 import { STATUS, type AgentReply, type AgentRequest } from './protocol.js';
-import type { AgentService } from './service.js';
+import { declined, otherRoot, type AgentService } from './service.js';
 
 export class CniService implements AgentService {
   readonly #manager: Manager;
@@ -27,10 +26,8 @@ export class CniService implements AgentService {
   }
 
   async handle(request: AgentRequest): Promise<AgentReply> {
-    const root = request.env.NSBOX_ROOT || DEFAULT_ROOT; // empty is unset, as StateRoot reads it
-    if (resolve(root) !== resolve(this.#manager.root)) {
-      return { status: STATUS.declined, exitCode: 0, stdout: '', stderr: `this agent serves the state root ${this.#manager.root}, the call's NSBOX_ROOT is ${root}` };
-    }
+    const elsewhere = otherRoot(this.#manager.root, request.env);
+    if (elsewhere !== undefined) return declined(elsewhere);
     const outcome = await runCni(request.env, request.stdin, this.#backend);
     for (const w of this.#manager.takeWarnings()) this.#log(`warning: ${w}`);
     for (const c of this.#manager.takeHostChanges()) if (c.first) this.#log(`set ${c.key} = ${c.value} on this host (it was ${c.previous})`);

@@ -22,11 +22,10 @@
  * (after undoing it): the client's own run then says what was wrong, exactly as without an
  * agent.
  */
-import { resolve } from 'node:path';
 import type { Socket } from 'node:net';
-import { DEFAULT_ROOT, type ChildOutcome, type Manager } from '../managed/index.js';
+import type { ChildOutcome, Manager } from '../managed/index.js';
 import { STATUS, encodeReply, encodeTarget, type AgentReply, type AgentRequest } from './protocol.js';
-import type { AgentService } from './service.js';
+import { declined, otherRoot, type AgentService } from './service.js';
 
 /** What the client asks for: `nsbox run`'s options it hands off (run-handoff.ts parses them). */
 export interface RunSpec {
@@ -101,7 +100,7 @@ export class RunService implements AgentService {
   }
 
   handle(): Promise<AgentReply> {
-    return Promise.resolve({ status: STATUS.declined, exitCode: 0, stdout: '', stderr: 'run is a conversation' });
+    return Promise.resolve(declined('run is a conversation'));
   }
 
   describe(request: AgentRequest): string {
@@ -110,11 +109,11 @@ export class RunService implements AgentService {
 
   async converse(request: AgentRequest, conn: Socket): Promise<{ exitCode: number; note: string }> {
     const decline = async (why: string): Promise<{ exitCode: number; note: string }> => {
-      await send(conn, { status: STATUS.declined, exitCode: 0, stdout: '', stderr: why }, true);
+      await send(conn, declined(why), true);
       return { exitCode: 0, note: `declined: ${why}` };
     };
-    const root = request.env.NSBOX_ROOT || DEFAULT_ROOT;
-    if (resolve(root) !== resolve(this.#manager.root)) return decline(`this agent serves the state root ${this.#manager.root}, the call's is ${root}`);
+    const elsewhere = otherRoot(this.#manager.root, request.env);
+    if (elsewhere !== undefined) return decline(elsewhere);
     const spec = parseSpec(request.stdin);
     if (spec === undefined) return decline('not a run request');
     const wanted = spec.networks?.length ? spec.networks : [DEFAULT_NETWORK];
@@ -175,18 +174,17 @@ export class ExecService implements AgentService {
   }
 
   handle(request: AgentRequest): Promise<AgentReply> {
-    const declined = (why: string): Promise<AgentReply> => Promise.resolve({ status: STATUS.declined, exitCode: 0, stdout: '', stderr: why });
-    const root = request.env.NSBOX_ROOT || DEFAULT_ROOT;
-    if (resolve(root) !== resolve(this.#manager.root)) return declined(`this agent serves the state root ${this.#manager.root}, the call's is ${root}`);
+    const elsewhere = otherRoot(this.#manager.root, request.env);
+    if (elsewhere !== undefined) return Promise.resolve(declined(elsewhere));
     const name = execName(request.stdin);
-    if (name === undefined) return declined('not an exec request');
+    if (name === undefined) return Promise.resolve(declined('not an exec request'));
     try {
       const target = this.#manager.execTarget(name);
       const warnings = this.#manager.takeWarnings().map((w) => `nsbox: ${w}\n`).join('');
       return Promise.resolve({ status: STATUS.served, exitCode: 0, stdout: encodeTarget(target), stderr: warnings });
     } catch (err) {
       this.#manager.takeWarnings();
-      return declined((err as Error).message);
+      return Promise.resolve(declined((err as Error).message));
     }
   }
 

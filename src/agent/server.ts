@@ -24,7 +24,7 @@ import { dirname } from 'node:path';
 import { NsboxError } from '../errors.js';
 import { withFileLock } from '../sandbox/index.js';
 import { STATUS, decodeRequest, encodeReply, type AgentReply, type AgentRequest } from './protocol.js';
-import type { AgentService } from './service.js';
+import { declined, type AgentService } from './service.js';
 import { MAX_SOCKET_PATH, socketLock } from './socket-path.js';
 
 export interface AgentOptions {
@@ -173,7 +173,7 @@ export class Agent {
       return;
     }
     if (service === undefined) {
-      reply = { status: STATUS.declined, exitCode: 0, stdout: '', stderr: `this agent serves no kind ${JSON.stringify(request.kind)}` };
+      reply = declined(`this agent serves no kind ${JSON.stringify(request.kind)}`);
     } else {
       what = service.describe(request);
       try {

@@ -9,7 +9,7 @@
  * each method is one line into the module that does the work.
  */
 import type { ChildProcess } from 'node:child_process';
-import { explainStoreError, type InterfaceRecord, type LabRecords, type PortRecord, type SandboxRecord } from '../store/index.js';
+import { DB_FILE_NAME, explainStoreError, type InterfaceRecord, type LabRecords, type PortRecord, type SandboxRecord } from '../store/index.js';
 import { join } from 'node:path';
 import type { NetworkCreateOptions, NetworkInfo } from '../network/index.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
@@ -62,7 +62,7 @@ export class Manager {
 
   /** A SQLite error of this root's database as one saying what is wrong and what to do (store/db.ts), else undefined. */
   explainStoreError(err: unknown): Error | undefined {
-    return explainStoreError(err, join(this.#root.dir, 'nsbox.db'));
+    return explainStoreError(err, join(this.#root.dir, DB_FILE_NAME));
   }
 
   /** The labs' records (src/lab/): each lab's validated file, its state and its active faults. */

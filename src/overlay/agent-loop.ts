@@ -29,6 +29,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Manager } from '../managed/index.js';
+import { DB_FILE_NAME } from '../store/index.js';
 import { macFromIPv4, overlayOwner } from '../network/index.js';
 import { LeaseKeeper, type Etcd, type ListWatch } from './etcd.js';
 import { Keyspace, type HostValue } from './keyspace.js';
@@ -65,8 +66,6 @@ function bootId(): string {
   }
 }
 const LOCAL_POLL_MS = 1000;
-/** The state database's file name (store/db.ts); its WAL and shm files start with it. */
-const STORE_FILE = 'nsbox.db';
 /** A burst of store writes (one command's transaction) is looked at once, this long after its first. */
 const STORE_SETTLE_MS = 5;
 
@@ -170,7 +169,7 @@ export class OverlayAgent {
     let watcher: FSWatcher;
     try {
       watcher = watch(this.#o.manager.root, { persistent: false }, (_event, file) => {
-        if (file === null || !file.startsWith(STORE_FILE) || this.#storeCheck !== undefined) return;
+        if (file === null || !file.startsWith(DB_FILE_NAME) || this.#storeCheck !== undefined) return;
         this.#storeCheck = setTimeout(() => {
           this.#storeCheck = undefined;
           if (this.#localChanged()) this.#schedule(0);

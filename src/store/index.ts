@@ -1,7 +1,7 @@
 /**
  * Layer: store. Embedded state (SQLite): sandboxes, networks and leases, published ports, labs.
  */
-export { openDb, explainStoreError, SCHEMA_VERSION, BUSY_TIMEOUT_MS, type Db, type OpenDbOptions } from './db.js';
+export { openDb, explainStoreError, DB_FILE_NAME, SCHEMA_VERSION, BUSY_TIMEOUT_MS, type Db, type OpenDbOptions } from './db.js';
 export {
   SandboxRecords, emptyConfig, type SandboxRecord, type SandboxConfig, type SandboxState, type InterfaceRecord,
 } from './sandbox-records.js';
