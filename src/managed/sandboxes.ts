@@ -96,9 +96,9 @@ export interface RemoveBatch {
 }
 
 /**
- * Remove a sandbox; the caller holds its lock. Its peers' hosts files are rewritten and the
- * host ends of its network veths waited for, unless the caller collects both in `batch` to do
- * them once after removing many.
+ * Remove a sandbox; the caller holds its lock. The host ends of its network veths are deleted
+ * first and its peers' hosts files rewritten last, unless the caller collects both in `batch`
+ * to do them once after removing many (the ends then go with the namespaces).
  */
 export async function removeSandboxLocked(root: StateRoot, name: string, batch?: RemoveBatch): Promise<RemoveOutcome> {
   const rec = root.records.get(name);
@@ -108,6 +108,13 @@ export async function removeSandboxLocked(root: StateRoot, name: string, batch?:
   let destroyed = false;
   const external = isExternal(rec);
   await unpublishLocked(root, name).catch((err: Error) => errors.push(`published ports: ${err.message}`));
+  const hostEnds = external ? [] : rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
+  // One sandbox: its host veth ends deleted now, done once the kernel has unlisted them (~1 ms;
+  // deleteHostLinks). Many: the namespaces' cleanup deletes them, in one batch waited for at the end.
+  if (batch === undefined && hostEnds.length > 0) {
+    errors.push(...await root.networks.deleteHostLinks(hostEnds));
+    phase('remove: host veth ends deleted');
+  }
   if (isNamespaceMounted(rec.key)) {
     let adopted;
     try {
@@ -135,11 +142,7 @@ export async function removeSandboxLocked(root: StateRoot, name: string, batch?:
   }
   if (external && !destroyed) errors.push(...await detachExternalLinks(root, rec, undefined));
   phase('remove: namespace detached');
-  const hostEnds = external ? [] : rec.config.interfaces.flatMap((i) => (i.network === undefined ? [] : root.networks.hostLinksOf(rec.key, i.network)));
-  if (batch === undefined) {
-    for (const link of await root.networks.waitForHostLinksGone(hostEnds)) errors.push(`host link ${link} is still there`);
-    phase('remove: waited for the kernel to delete the host veth ends');
-  } else batch.hostEnds.push(...hostEnds.map((link) => ({ link, errors })));
+  if (batch !== undefined) batch.hostEnds.push(...hostEnds.map((link) => ({ link, errors })));
   const networks = [...new Set(root.networks.leasesOf(rec.key).map((l) => l.network))];
   root.networks.release(rec.key);
   errors.push(...removeEtcDir(root, name));
@@ -169,10 +172,15 @@ export function removeSandbox(root: StateRoot, name: string): Promise<RemoveOutc
  * are rewritten once at the end instead of after each (N sandboxes on a network would otherwise
  * cost N² file writes), and the host ends of their network veths, which the kernel deletes
  * after their namespaces (cleanup_net, one batch for many), are waited for once at the end too.
- * A process killed in between leaves hosts files that `gc` rewrites.
+ * One name is removed as removeSandbox does. A process killed in between leaves hosts files
+ * that `gc` rewrites.
  */
 export async function removeSandboxes(root: StateRoot, names: readonly string[], onProgress?: (name: string, done: number, total: number) => void): Promise<RemoveOutcome[]> {
   for (const name of names) checkName('sandbox', name);
+  if (names.length === 1) {
+    onProgress?.(names[0]!, 1, 1);
+    return [await removeSandbox(root, names[0]!)];
+  }
   const batch: RemoveBatch = { networks: new Set(), hostEnds: [] };
   const outcomes: RemoveOutcome[] = [];
   try {

@@ -3,13 +3,16 @@
  *
  * A real netlink socket: made inside a namespace by openNetlink (CLOEXEC|NONBLOCK), with
  * extended ACKs and strict dump checking on, a large receive buffer, optional multicast
- * groups, capped acks and a larger send buffer, and uv_poll readiness.
+ * groups, capped acks and a larger send buffer, and uv_poll readiness; sends in place or on
+ * libuv's thread pool.
  */
+import { write as fsWrite } from 'node:fs';
 import {
   MSG_TRUNC, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, Poller, SOL_NETLINK, SOL_SOCKET, SO_SNDBUF, SO_SNDBUFFORCE, close, openNetlink, recv, send,
   setsockoptInt,
 } from '../sys/index.js';
 import { SysError } from '../errors.js';
+import { errnoNumber } from '../errno.js';
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js';
 import type { NetlinkFamily } from './family.js';
 import type { Transport } from './transport.js';
@@ -21,6 +24,9 @@ class NativeTransport implements Transport {
   readonly portId: number;
   readonly #fd: number;
   #poller: Poller | undefined;
+  /** Sends on the thread pool not yet returned: the fd is closed only after them (its number could be reused under them). */
+  #inBackground = 0;
+  #closeWhenIdle = false;
 
   constructor(fd: number, portId: number) {
     this.#fd = fd;
@@ -29,6 +35,15 @@ class NativeTransport implements Transport {
 
   send(bytes: Uint8Array): number {
     return send(this.#fd, bytes);
+  }
+
+  sendInBackground(bytes: Uint8Array, done: (err: Error | undefined) => void): void {
+    this.#inBackground++;
+    // write(2) on a netlink socket is a sendmsg to the kernel (nlmsg_pid 0).
+    fsWrite(this.#fd, bytes, 0, bytes.length, null, (err) => {
+      if (--this.#inBackground === 0 && this.#closeWhenIdle) close(this.#fd);
+      done(err === null ? undefined : new SysError(err.errno ?? errnoNumber('EIO'), 'sendmsg'));
+    });
   }
 
   recv(buffer: Uint8Array): number {
@@ -47,7 +62,8 @@ class NativeTransport implements Transport {
   close(): void {
     this.#poller?.stop(); // before the fd goes, or uv_poll would watch a reused number
     this.#poller = undefined;
-    close(this.#fd);
+    if (this.#inBackground > 0) this.#closeWhenIdle = true;
+    else close(this.#fd);
   }
 }
 

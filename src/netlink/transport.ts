@@ -16,6 +16,14 @@ export interface Transport {
   /** The netlink port id replies to this socket carry in nlmsg_pid. */
   readonly portId: number;
   send(bytes: Uint8Array): number;
+  /**
+   * Send off the caller's thread (libuv's pool), for a request the kernel answers only after a
+   * long wait inside sendmsg (a link's deletion waits there for an RCU barrier: ~10–25 ms):
+   * `done` gets the error, if any. The bytes are the transport's from the call on. close()
+   * leaves the socket open until every such send has returned. Optional: a transport without it
+   * sends in place.
+   */
+  sendInBackground?(bytes: Uint8Array, done: (err: Error | undefined) => void): void;
   recv(buffer: Uint8Array): number;
   watch(onReadable: () => void): void;
   ref(on: boolean): void;

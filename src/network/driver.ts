@@ -106,10 +106,14 @@ export interface NetworkDriver {
   tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void>;
 }
 
-/** Delete a link by name; one already gone (ENODEV) is success. */
+/**
+ * Delete a link by name; one already gone (ENODEV) is success. Sent on the thread pool: the
+ * kernel answers a deletion after an RCU barrier (~10–25 ms), which would otherwise hold up
+ * the event loop (an agent serving other calls) for as long.
+ */
 export async function deleteLink(rtnl: Rtnl, name: string): Promise<void> {
   try {
-    await rtnl.link.del({ name });
+    await rtnl.link.del({ name }, { background: true });
   } catch (err) {
     if (!(err instanceof NetlinkError && err.code === 'ENODEV')) throw err;
   }

@@ -77,7 +77,7 @@ test('NSBOX_TRACE_STARTUP=1 prints the phases of a run on stderr, in order, the 
   assert.equal(res.stdout, 'hi\n');
   const phases = [...res.stderr.matchAll(/^nsbox-trace +[\d.]+ ms {2}(.*)$/gm)].map((m) => m[1]!);
   for (const p of ['store: better-sqlite3 loaded', 'run: run lock taken', 'run: connected (veth, address, routes)', 'run: command spawned', 'run: command exited',
-    'remove: waited for the kernel to delete the host veth ends', 'run: sandbox removed', 'total (process start → exit)']) {
+    'remove: host veth ends deleted', 'run: sandbox removed', 'total (process start → exit)']) {
     assert.ok(phases.includes(p), `phase ${p} in ${phases.join(', ')}`);
   }
   assert.ok(phases.indexOf('run: command spawned') < phases.indexOf('run: command exited'));

@@ -11,7 +11,7 @@ import { AbortError, ClosedError, SysError, TimeoutError } from '../../../src/er
 import { openNetlinkSocket } from '../../../src/netlink/native-transport.js';
 import type { NetlinkFamily } from '../../../src/netlink/family.js';
 import { makeNetns } from '../../helpers/netns.js';
-import { ip, ipAddrs, ipJson } from '../../helpers/iproute.js';
+import { ip, ipAddrs, ipJson, ipLink } from '../../helpers/iproute.js';
 import { checkLeaksAfterAll, openRtnl } from '../../helpers/rtnl.js';
 
 checkLeaksAfterAll();
@@ -119,6 +119,33 @@ test('closing a socket rejects the requests still waiting with ClosedError', asy
   const pending = [socket.request(TYPE, 0, () => {}), socket.request(TYPE, 0, () => {})];
   socket.close();
   for (const p of pending) await assert.rejects(p, { name: 'ClosedError', code: 'NSBOX_ERR_CLOSED' });
+});
+
+test('background: a link deletion is sent off the event loop, answered after a request sent in place after it, and its error comes back', async () => {
+  using ns = makeNetns();
+  using rtnl = openRtnl(ns);
+  ip(ns.name, 'link', 'add', 'bg0', 'type', 'veth', 'peer', 'name', 'bg0p');
+  let acked = false;
+  const deleting = rtnl.link.del({ name: 'bg0' }, { background: true }).then(() => { acked = true; });
+  // In place, this one is answered inside its own sendmsg; the deletion's answer needs the event loop.
+  await rtnl.link.list();
+  assert.equal(acked, false, 'the deletion was not sent in place');
+  await deleting;
+  assert.equal(ipLink(ns.name, 'bg0'), undefined);
+  assert.equal(ipLink(ns.name, 'bg0p'), undefined, 'the peer went with it');
+  await assert.rejects(rtnl.link.del({ name: 'bg0' }, { background: true }), { name: 'NetlinkError', code: 'ENODEV' });
+});
+
+test('background: a socket closed while its send is on the pool rejects the call, and the send still reaches the kernel', async () => {
+  using ns = makeNetns();
+  const rtnl = openRtnl(ns);
+  ip(ns.name, 'link', 'add', 'bg1', 'type', 'veth', 'peer', 'name', 'bg1p');
+  const deleting = rtnl.link.del({ name: 'bg1' }, { background: true });
+  rtnl.close();
+  await assert.rejects(deleting, { name: 'ClosedError', code: 'NSBOX_ERR_CLOSED' });
+  // The fd is closed only once the pool's write returned: had it gone at close(), the write would have failed (EBADF) or hit whatever reused the number.
+  for (let i = 0; i < 400 && ipLink(ns.name, 'bg1') !== undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(ipLink(ns.name, 'bg1'), undefined);
 });
 
 test('an idle handle that is never closed does not keep the process alive', async () => {

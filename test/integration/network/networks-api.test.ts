@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { Networks } from '../../../src/network/index.js';
 import { NsboxError } from '../../../src/errors.js';
 import { ipAddrs, ipTry } from '../../helpers/iproute.js';
-import { hostLinkNames } from '../../helpers/host-links.js';
+import { delHostLinks, hostLinkNames, hostVeth, linkName } from '../../helpers/host-links.js';
 import { randomName } from '../../helpers/names.js';
 import { networkName, uniqueSubnet } from '../../helpers/networks.js';
 
@@ -69,4 +69,18 @@ test('two users bringing back a missing bridge at the same moment both succeed',
   assert.deepEqual(ipAddrs(undefined, bridge).filter((i) => i.family === 'inet').map((i) => `${i.local}/${i.prefixlen}`), [`${base}1/24`]);
   await a.remove(net);
   assert.ok(!hostLinkNames().includes(bridge));
+});
+
+test('deleteHostLinks: gone from the host when it returns, peers too; already gone is success; a refused deletion is reported, not waited for', async (t) => {
+  const [a] = openPair(t);
+  const [x, xPeer] = hostVeth();
+  const [y, yPeer] = hostVeth();
+  t.after(() => { delHostLinks(x, y); });
+  const never = linkName('n');
+  // `lo` cannot be deleted (EOPNOTSUPP): with a deadline of 10 minutes, only not waiting for it lets the test end.
+  const errors = await a.deleteHostLinks([x, y, never, 'lo'], 600_000);
+  assert.deepEqual(errors.map((e) => e.replace(/:.*/, '')), ['host link lo'], errors.join('; '));
+  const left = new Set(hostLinkNames());
+  for (const n of [x, xPeer, y, yPeer]) assert.ok(!left.has(n), `${n} is gone`);
+  assert.ok(left.has('lo'));
 });
