@@ -85,6 +85,30 @@ test('NSBOX_TRACE_STARTUP=1 prints the phases of a run on stderr, in order, the 
   assert.doesNotMatch(quiet.stderr, /nsbox-trace/, 'off by default');
 });
 
+test('a non-blocking stdout whose reader waits gets all of the output (writeOut hands what meets EAGAIN to process.stdout, drained before the end)', async () => {
+  const root = rootForFile();
+  const name = randomName();
+  // 100 KB of --json output: more than a pipe holds (64 KiB), so the write meets EAGAIN and the
+  // rest is queued on process.stdout; a process ending with process.exit would lose it.
+  await nsboxOk(root, 'create', name, '--label', `big=${'x'.repeat(100_000)}`);
+  try {
+    const whole = launch(root, ['ls', '--json']);
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.ok(whole.stdout.length > 100_000);
+    // python3 makes the pipe to the reader non-blocking (the open file, which nsbox inherits; a
+    // spawn by Node would make it blocking again); the reader starts once nsbox had time to fill it.
+    const inner = 'import os, subprocess, sys; os.set_blocking(1, False); sys.exit(subprocess.call([os.environ["LAUNCHER"], "ls", "--json"]))';
+    const piped = spawnSync('sh', ['-c', 'python3 -c "$INNER" | { sleep 0.5; cat; }'], {
+      encoding: 'utf8', maxBuffer: 1 << 22, env: { ...process.env, NSBOX_ROOT: root, INNER: inner, LAUNCHER },
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stdout.length, whole.stdout.length, 'nothing of the output lost');
+    assert.equal(piped.stdout, whole.stdout);
+  } finally {
+    await nsboxOk(root, 'rm', name);
+  }
+});
+
 test('the code cache: the same output with it, without it, and over a cache file that is not V8\'s', async () => {
   const root = rootForFile();
   const name = randomName();
