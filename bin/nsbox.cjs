@@ -26,7 +26,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
   const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
   // From native/handoff-client.c: the agent could not serve this call (TRIED: do not ask it
-  // again), or went away during it (REAP: first remove what it may have left of the call's
+  // again; also from bin/nsbox, which found no agent's socket), or went away during it (REAP: first remove what it may have left of the call's
   // sandbox; REAP_ONLY: the command already ran, only that).
   const { NSBOX_HANDOFF_TRIED: tried, NSBOX_HANDOFF_REAP: reapName, NSBOX_HANDOFF_REAP_ONLY: reapOnly } = process.env;
   delete process.env.NSBOX_HANDOFF_TRIED;
@@ -54,8 +54,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
 }
 
-/** Whether the command is `run` or `exec` (after the global options, as loadBundle finds it). */
+/** Whether the command is `run` or `exec` (after the global options, as loadBundle finds it), and hand-offs are not turned off. */
 function mayHandOff() {
+  if (process.env.NSBOX_AGENT === '0') return false; // as handOff() says, without loading it
   let i = 0;
   while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '--') i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1;
   return argv[i] === 'run' || argv[i] === 'exec';

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/package-root.js';
 
@@ -34,4 +35,24 @@ test('anything else runs the Node CLI with the arguments unchanged', () => {
   assert.equal((JSON.parse(res.stdout) as { version: string }).version, version);
   const viaNode = spawnSync(launcher, ['--json', 'version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
   assert.notEqual(viaNode.status, 0, 'without node on PATH, only --version alone can answer');
+});
+
+test('run and exec with no agent socket: the Node CLI is told not to look for the agent again (NSBOX_HANDOFF_TRIED=1); other commands are not', (t) => {
+  if (!existsSync(join(root, 'build/Release/nsbox-handoff'))) return t.skip('the native client is not built');
+  const dir = mkdtempSync(join(tmpdir(), 'nsbt-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const report = join(dir, 'report');
+  // A `node` that says what it was given.
+  writeFileSync(join(dir, 'node'), `#!/bin/sh\nprintf '%s|%s' "\${NSBOX_HANDOFF_TRIED:-unset}" "$*" > ${report}\n`, { mode: 0o755 });
+  const env = { PATH: `${dir}:/usr/bin:/bin`, NSBOX_ROOT: join(dir, 'root') };
+  const seen = (args: string[], extra: NodeJS.ProcessEnv = {}): string => {
+    const res = spawnSync(launcher, args, { encoding: 'utf8', env: { ...env, ...extra } });
+    assert.equal(res.status, 0, res.stderr);
+    return readFileSync(report, 'utf8');
+  };
+  assert.equal(seen(['exec', 'x', '--', 'true']), `1|${join(root, 'bin')}/nsbox.cjs exec x -- true`);
+  assert.equal(seen(['--root', join(dir, 'other'), 'run', '--', 'true']).split('|')[0], '1');
+  assert.equal(seen(['version']).split('|')[0], 'unset');
+  // NSBOX_AGENT=0: the launcher does not look, and the Node CLI does not either (it reads NSBOX_AGENT itself).
+  assert.equal(seen(['exec', 'x', '--', 'true'], { NSBOX_AGENT: '0' }).split('|')[0], 'unset');
 });
