@@ -123,6 +123,23 @@ test('run and exec through the agent and without it: the same status, stdout and
   await nothingLeft(root);
 });
 
+test('one name run 20 times in a row through the agent: each run returns with its host veth end gone and its address free, so the next gets both again', async (t) => {
+  const root = rootForTest(t);
+  assert.equal((await run(root, ['--', 'true'], false)).code, 0); // nsbox0
+  await startAgent(t, root);
+  const name = randomName();
+  const seen = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const r = await run(root, ['--name', name, '--', 'sh', '-c', 'ip -4 -o addr show eth0 | cut -d" " -f7'], true, true);
+    assert.equal(r.code, 0, r.stderr);
+    seen.add(r.stdout.trim());
+    // The agent answers once the kernel has unlisted the end (its final deletion goes on in the background).
+    assert.deepEqual(links().filter((l) => l.ifname.startsWith('vnsb')).map((l) => l.ifname), [], `run ${i}: no host veth left when it returned`);
+  }
+  assert.equal(seen.size, 1, `the same address each time: ${[...seen].join(', ')}`);
+  await nothingLeft(root);
+});
+
 for (const { client, launcher } of CLIENTS) {
 test(`the agent killed while the command runs: the command finishes, the ${client} client removes the sandbox; killed before it was ready: the client runs it`, async (t) => {
   const root = rootForTest(t);
