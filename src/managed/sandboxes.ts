@@ -10,7 +10,7 @@ import { Rtnl } from '../netlink/route/ops/index.js';
 import { IFF, RT_TABLE } from '../netlink/route/schema/constants.js';
 import { Sandbox, basePath, isNamespaceMounted, removeNamespaceFile } from '../sandbox/index.js';
 import { emptyConfig, type SandboxRecord } from '../store/index.js';
-import { checkName, deleteLink } from '../network/index.js';
+import { checkName, deleteLinksUnlisted } from '../network/index.js';
 import { isExternal } from './external.js';
 import { adopt } from './adopt.js';
 import { unpublishLocked } from './ports.js';
@@ -70,7 +70,12 @@ async function detachExternalLinks(root: StateRoot, rec: SandboxRecord, inside: 
   for (const row of rec.config.interfaces) {
     if (row.network === undefined) continue;
     try {
-      if (inside !== undefined) await deleteLink(inside, row.dstName);
+      // Done once the kernel has unlisted it: a CNI DEL need not wait for the RCU barrier after.
+      const failed = inside === undefined ? [] : await deleteLinksUnlisted(inside, [row.dstName]);
+      if (failed.length > 0) {
+        errors.push(...failed.map((f) => `interface ${f}`));
+        continue;
+      }
       await root.networks.releaseOutside(row.network, rec.key);
     } catch (err) {
       errors.push(`interface ${row.dstName}: ${(err as Error).message}`);

@@ -7,7 +7,8 @@
  */
 import type { Rtnl } from '../netlink/route/ops/index.js';
 import type { NetworkRecord } from '../store/index.js';
-import { deleteLink, type DriverContext, type LinkRequest } from './driver.js';
+import type { DriverContext, LinkRequest } from './driver.js';
+import { deleteLink } from './link-deletion.js';
 import { hostVethName, vethTag } from './names.js';
 
 /** Make the veth, its host end a port of bridge `bridgeIndex`; the host end's name. */

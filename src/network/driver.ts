@@ -33,7 +33,7 @@
  * sandbox's published ports in attach() and detach(). Restore calls setUp() for every network,
  * so what a reboot flushed is put back by the same code.
  */
-import { NetlinkError, type ConfigError } from '../errors.js';
+import type { ConfigError } from '../errors.js';
 import type { Rtnl } from '../netlink/route/ops/index.js';
 import type { NetworkConfig, NetworkRecord } from '../store/index.js';
 import type { NetworkCreateOptions, NetworkDriverName } from './create-options.js';
@@ -106,15 +106,3 @@ export interface NetworkDriver {
   tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void>;
 }
 
-/**
- * Delete a link by name; one already gone (ENODEV) is success. Sent on the thread pool: the
- * kernel answers a deletion after an RCU barrier (~10–25 ms), which would otherwise hold up
- * the event loop (an agent serving other calls) for as long.
- */
-export async function deleteLink(rtnl: Rtnl, name: string): Promise<void> {
-  try {
-    await rtnl.link.del({ name }, { background: true });
-  } catch (err) {
-    if (!(err instanceof NetlinkError && err.code === 'ENODEV')) throw err;
-  }
-}

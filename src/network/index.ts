@@ -12,4 +12,4 @@ export { vethTag, bridgeTag, checkName } from './names.js';
 export { overlayOwner, overlayLocal, overlaySpec } from './overlay.js';
 export type { Lease } from '../store/index.js';
 export { DRIVER_NAMES } from './drivers.js';
-export { deleteLink } from './driver.js';
+export { deleteLink, deleteLinksUnlisted } from './link-deletion.js';

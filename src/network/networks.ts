@@ -15,7 +15,8 @@ import { basePath, generateIfaceName, type Interface, type Sandbox } from '../sa
 import { HostFirewall, type ForwardFinding, type HostChange } from '../firewall/index.js';
 import { NetworkRecords, openDb, type Db, type Lease, type NetworkConfig, type NetworkRecord } from '../store/index.js';
 import { checkCreateOptions, withGateways, type NetworkCreateOptions } from './create-options.js';
-import { deleteLink, type DriverContext } from './driver.js';
+import type { DriverContext } from './driver.js';
+import { deleteLink, deleteLinksUnlisted, waitLinksGone } from './link-deletion.js';
 import { driverOf } from './drivers.js';
 import { checkAssignable, macFromIPv4, nextFree, parseSubnet, randomMac, type Subnet } from './ipam.js';
 import { checkName } from './names.js';
@@ -523,53 +524,22 @@ export class Networks {
   }
 
   /**
-   * After a sandbox's namespace was destroyed, wait until the kernel has removed the host
-   * ends of its veths (it does so asynchronously, in one batch per namespace): teardown by
+   * After sandboxes' namespaces were destroyed, wait until the kernel has removed the host
+   * ends of their veths (it does so asynchronously, in one batch for many): teardown by
    * namespace without paying the per-link deletion wait, and without reporting "done" early.
    */
   async waitForHostLinksGone(names: readonly string[], timeoutMs = 5000): Promise<string[]> {
-    return this.#waitGone(names, timeoutMs, 2, new Map());
+    return waitLinksGone(this.#hostRtnl, names, timeoutMs, 2);
   }
 
   /**
    * Delete host links (a sandbox's host veth ends, which take their peers with them) and return
-   * once the kernel has taken them out of the host's namespace, ~0.3–4 ms, not once it has
-   * finished with them: its answer to a deletion comes only after an RCU barrier (~10–25 ms
-   * here) that nothing of nsbox's waits on. So the request is sent on the thread pool and its
-   * answer not awaited; a process that exits meanwhile waits for it beside its other work.
-   * Already gone is success. Returns what failed: a deletion the kernel refused, or a link
-   * still there after `timeoutMs`.
+   * once the kernel has taken them out of the host's namespace, not after its answer
+   * (link-deletion.ts). Already gone is success. Returns what failed: a deletion the kernel
+   * refused, or a link still there after `timeoutMs`.
    */
   async deleteHostLinks(names: readonly string[], timeoutMs = 5000): Promise<string[]> {
-    const refused = new Map<string, string>();
-    for (const name of names) {
-      this.#hostRtnl.link.del({ name }, { background: true }).catch((err: Error) => {
-        if (!(err instanceof NetlinkError && err.code === 'ENODEV')) refused.set(name, err.message);
-      });
-    }
-    const left = await this.#waitGone(names, timeoutMs, 1, refused);
-    return [...[...refused].map(([name, why]) => `host link ${name}: ${why}`), ...left.map((name) => `host link ${name} is still there`)];
-  }
-
-  /** Wait until none of `names` is a link of the host (or is in `abandoned`); those still there at the deadline. */
-  async #waitGone(names: readonly string[], timeoutMs: number, pollMs: number, abandoned: ReadonlyMap<string, unknown>): Promise<string[]> {
-    let left = [...names];
-    const deadline = Date.now() + timeoutMs;
-    while (left.length > 0) {
-      left = left.filter((n) => !abandoned.has(n));
-      if (left.length === 0) break;
-      if (left.length > 16) {
-        // Many (a batch of removed sandboxes): one dump of the host's links instead of a request each.
-        const there = new Set((await this.#hostRtnl.link.list()).map((l) => l.name));
-        left = left.filter((n) => there.has(n));
-      } else {
-        const present = await Promise.all(left.map((n) => this.#hostRtnl.link.find({ name: n })));
-        left = left.filter((_, i) => present[i] !== undefined);
-      }
-      if (left.length === 0 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
-    return left;
+    return (await deleteLinksUnlisted(this.#hostRtnl, names, timeoutMs)).map((e) => `host link ${e}`);
   }
 
   /** Every address leased on a network. */
