@@ -24,7 +24,8 @@ const rounds = Number(process.argv[2] ?? 25);
 const parallel = Number(process.argv[3] ?? 100);
 const SHIM = fileURLToPath(new URL('../../build/Release/nsbox-cni', import.meta.url));
 const PLUGIN_JS = fileURLToPath(new URL('../../bin/nsbox-cni.js', import.meta.url));
-const NSBOX = fileURLToPath(new URL('../../bin/nsbox.js', import.meta.url));
+/** The CLI's CommonJS entry, as the installed `nsbox` runs it (bin/nsbox): the agent sizes its thread pool there. */
+const NSBOX = fileURLToPath(new URL('../../bin/nsbox.cjs', import.meta.url));
 const root = mkdtempSync('/run/nsbox-bench-cni-');
 const hostLocalDir = mkdtempSync('/run/nsbox-bench-hostlocal-');
 

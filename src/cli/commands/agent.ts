@@ -46,6 +46,17 @@ function positive(text: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/**
+ * libuv's thread pool for the agent, unless UV_THREADPOOL_SIZE says otherwise: a link deletion
+ * holds a pool thread while the kernel finishes it (its RCU barrier, ~10–25 ms;
+ * network/link-deletion.ts), and with the default 4 threads 100 CNI DELs at once queued
+ * behind each other (1.18 s for all, against 0.36 s with 32; docs/benchmarks.md, "CNI").
+ * libuv reads the variable when the pool starts, at its first use: here before any of the
+ * agent's, when started as installed (bin/nsbox → bin/nsbox.cjs). An ES module entry (`node
+ * bin/nsbox.js agent`) has started it by then, reading its own file: there set the variable.
+ */
+const AGENT_THREAD_POOL = '32';
+
 export const register: Register = (program, run) => {
   const cmd = program.command('agent').description('serve CNI calls from the nsbox-cni shim on a unix socket (default ROOT/agent.sock) until SIGTERM; with etcd, keep this host in the overlay')
     .option('--socket <path>', 'the socket (root-only, 0600); the shim finds it through NSBOX_AGENT_SOCKET, else ROOT/agent.sock')
@@ -54,7 +65,9 @@ export const register: Register = (program, run) => {
     .option('--resync <s>', 'overlay: seconds between full reconciles of the kernel (default 60)')
     .option('--grace <s>', 'overlay: seconds a departed host\'s entries stay (default 2 × TTL)');
   addEtcdOptions(cmd);
-  cmd.action((opts: AgentFlags) => run(async ({ manager }) => {
+  cmd.action((opts: AgentFlags) => {
+    process.env.UV_THREADPOOL_SIZE ??= AGENT_THREAD_POOL;
+    return run(async ({ manager }) => {
       const log = (line: string): void => { process.stderr.write(`nsbox agent: ${line}\n`); };
       const settings = resolveEtcdSettings(manager.root, opts, { required: false });
       const ttl = positive(opts.leaseTtl, '--lease-ttl');
@@ -81,5 +94,6 @@ export const register: Register = (program, run) => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
       }
-    }));
+    });
+  });
 };

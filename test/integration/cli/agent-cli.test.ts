@@ -10,10 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { NSBOX_BIN, NSBOX_LAUNCHER, finished, rootForTest, waitForOutput, type CliResult, type NsboxRoot } from '../../helpers/cli.js';
 
-async function startAgent(root: NsboxRoot): Promise<{ child: ChildProcessWithoutNullStreams; log: () => string }> {
-  const child = spawn(process.execPath, [NSBOX_BIN, 'agent'], { env: { ...process.env, NSBOX_ROOT: root.root } });
+/** `nsbox agent` on the root: by `node bin/nsbox.js`, or as installed (the launcher). */
+async function startAgent(root: NsboxRoot, env: NodeJS.ProcessEnv = process.env, launcher = false): Promise<{ child: ChildProcessWithoutNullStreams; log: () => string }> {
+  const [file, args] = launcher ? [NSBOX_LAUNCHER, ['agent']] : [process.execPath, [NSBOX_BIN, 'agent']];
+  const child = spawn(file, args, { env: { ...env, NSBOX_ROOT: root.root } });
   let log = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { log += d; });
   await waitForOutput(child, 'stderr', 'listening on');
@@ -76,4 +79,22 @@ test('ls, inspect, create and rm through the agent: the same status, stdout and 
   assert.deepEqual(listed, [...names, 'cb', 'cc'].sort());
   assert.equal((await nsbox(root, ['rm', '--all'], true)).code, 0);
   assert.deepEqual(await root.json('ls'), []);
+});
+
+test('the agent as installed runs with a thread pool of 32 (link deletions wait there for the kernel), unless UV_THREADPOOL_SIZE says otherwise', async (t) => {
+  const threads = async (env: NodeJS.ProcessEnv): Promise<number> => {
+    const agent = await startAgent(rootForTest(t), env, true);
+    try {
+      return readdirSync(`/proc/${agent.child.pid}/task`).length;
+    } finally {
+      const exited = once(agent.child, 'exit');
+      agent.child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const { UV_THREADPOOL_SIZE: _, ...unset } = process.env;
+  const sized = await threads(unset);
+  const four = await threads({ ...unset, UV_THREADPOOL_SIZE: '4' });
+  // libuv starts every pool thread at once; Node's own threads are the same in both.
+  assert.equal(sized - four, 28, `${sized} threads by default, ${four} with UV_THREADPOOL_SIZE=4`);
 });
