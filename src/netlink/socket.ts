@@ -81,6 +81,8 @@ interface Call {
   resolve(results: unknown): void;
   reject(err: Error): void;
   settled: boolean;
+  /** Counted in #waiting: watched for readiness, the socket referenced. */
+  waiting: boolean;
   timer: NodeJS.Timeout | undefined;
   onAbort: (() => void) | undefined;
   signal: AbortSignal | undefined;
@@ -249,13 +251,25 @@ export class NetlinkSocket {
     // The shared scratch writer: these bytes are sent before anything can encode again.
     const bytes = encodeMessages(messages.map((m, i) => ({ type: m.type, flags: m.flags, seq: first + i, body: m.body })), SCRATCH);
     return new Promise<unknown>((resolve, reject) => {
-      const call: Call = { replies, resolve, reject, settled: false, timer: undefined, onAbort: undefined, signal: options.signal };
+      const call: Call = { replies, resolve, reject, settled: false, waiting: false, timer: undefined, onAbort: undefined, signal: options.signal };
       for (let i = 0; i < replies.size; i++) this.#pending.set(first + i, call);
-      if (options.background === true && this.#transport.sendInBackground !== undefined) {
+      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+      const armTimeout = (): void => {
+        call.timer = setTimeout(() => this.#settle(call, new TimeoutError(replies.op, timeoutMs)), timeoutMs);
+        call.timer.unref();
+      };
+      const background = options.background === true && this.#transport.sendInBackground !== undefined;
+      if (background) {
         // A copy: the scratch buffer is reused by the next call, long before the pool sends.
-        this.#transport.sendInBackground(bytes.slice(), (err) => {
-          if (err !== undefined) this.#settle(call, err);
-          else this.#drain(call);
+        this.#transport.sendInBackground!(bytes.slice(), (err) => {
+          if (err !== undefined) {
+            this.#settle(call, err);
+            return;
+          }
+          this.#drain(call);
+          // The timeout counts from the send, as in place: waiting for a pool thread, and the
+          // kernel's work inside sendmsg, are not a late answer.
+          if (!call.settled) armTimeout();
         });
       } else {
         let sent: number;
@@ -272,16 +286,15 @@ export class NetlinkSocket {
         this.#drain(call);
         if (call.settled) return;
       }
-      // Not answered inside sendmsg(): wait for readiness, bounded by the timeout.
+      // Not answered inside sendmsg() (or sent from the pool): wait for readiness, bounded by the timeout.
       try {
         this.#setWaiting(1);
+        call.waiting = true;
       } catch (err) {
         this.#settle(call, err as Error); // no readiness watch (e.g. the poller failed to start)
         return;
       }
-      const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-      call.timer = setTimeout(() => this.#settle(call, new TimeoutError(replies.op, timeoutMs)), timeoutMs);
-      call.timer.unref();
+      if (!background) armTimeout();
       if (options.signal) {
         call.onAbort = () => this.#settle(call, new AbortError(replies.op, { cause: options.signal?.reason }));
         options.signal.addEventListener('abort', call.onAbort, { once: true });
@@ -302,10 +315,8 @@ export class NetlinkSocket {
     call.settled = true;
     const { firstSeq, size } = call.replies;
     for (let i = 0; i < size; i++) this.#pending.delete(firstSeq + i);
-    if (call.timer !== undefined) {
-      clearTimeout(call.timer);
-      this.#setWaiting(-1);
-    }
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.waiting) this.#setWaiting(-1);
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     if (outcome instanceof Error) call.reject(outcome);
     else call.resolve(outcome);

@@ -221,3 +221,61 @@ test('send(): messages in one datagram without NLM_F_ACK, consecutive sequence n
   s.close();
   assert.throws(() => s.send([{ type: RTM.NEWLINK, body: u32(4) }]), ClosedError);
 });
+
+/** A fake kernel whose sends may go through a "thread pool" the test runs by hand. */
+class PoolKernel extends FakeKernel {
+  readonly queued: (() => void)[] = [];
+  sendInBackground(bytes: Uint8Array, sent: (err: Error | undefined) => void): void {
+    const copy = bytes.slice();
+    this.queued.push(() => { this.send(copy); sent(undefined); });
+  }
+  /** Run the queued sends, as pool threads would. */
+  runPool(): void {
+    for (const run of this.queued.splice(0)) run();
+  }
+}
+
+test('background: the request goes out when the pool sends it, not before; its answer inside that send settles it; the socket is held open meanwhile', async () => {
+  const k = new PoolKernel((req) => [ack(req)]);
+  const s = new NetlinkSocket(k, RTNETLINK);
+  const pending = s.request(RTM.DELLINK, 0, () => {}, undefined, { background: true });
+  const inPlace = s.request(RTM.NEWLINK, 0, () => {});
+  assert.equal(await hasSettled(inPlace), true, 'a request sent in place meanwhile is answered');
+  assert.deepEqual(k.sent.map((m) => m.type), [RTM.NEWLINK], 'the background one not sent yet');
+  assert.equal(k.refs.at(-1), true, 'the loop is held open while it waits for the pool');
+  assert.equal(await hasSettled(pending), false);
+  k.runPool();
+  await pending;
+  assert.deepEqual(k.sent.map((m) => m.type), [RTM.NEWLINK, RTM.DELLINK]);
+  assert.equal(k.refs.at(-1), false, 'nothing holds the loop open any more');
+  s.close();
+});
+
+test('background: the timeout counts from the send (a slow pool is not a late answer); a failed send rejects with its error; no pool: sent in place', async () => {
+  const k = new PoolKernel((req) => [ack(req)]);
+  const s = new NetlinkSocket(k, RTNETLINK, { timeoutMs: 20 });
+  const slow = s.request(RTM.DELLINK, 0, () => {}, undefined, { background: true });
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(await hasSettled(slow), false, 'not timed out while the pool had not sent it');
+  k.runPool();
+  await slow;
+
+  k.answer = () => 'later';
+  const late = s.request(RTM.DELLINK, 0, () => {}, undefined, { background: true });
+  k.runPool();
+  await assert.rejects(late, { name: 'TimeoutError', timeoutMs: 20 }, 'once sent, the usual timeout');
+
+  const failing = new PoolKernel();
+  failing.sendInBackground = (_bytes, sent) => { setImmediate(() => sent(new SysError(errnoNumber('ENOBUFS'), 'sendmsg'))); };
+  const f = new NetlinkSocket(failing, RTNETLINK);
+  await assert.rejects(f.request(RTM.DELLINK, 0, () => {}, undefined, { background: true }), { name: 'SysError', code: 'ENOBUFS' });
+  assert.equal(failing.refs.at(-1), false);
+  f.close();
+
+  const plain = new FakeKernel((req) => [ack(req)]);
+  const p = new NetlinkSocket(plain, RTNETLINK);
+  await p.request(RTM.DELLINK, 0, () => {}, undefined, { background: true });
+  assert.deepEqual(plain.refs, [false], 'answered inside send(), in place: never held the loop open');
+  p.close();
+  s.close();
+});
