@@ -26,8 +26,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
   const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
   // From native/handoff-client.c: the agent could not serve this call (TRIED: do not ask it
-  // again; also from bin/nsbox, which found no agent's socket), or went away during it (REAP: first remove what it may have left of the call's
-  // sandbox; REAP_ONLY: the command already ran, only that).
+  // again; also from bin/nsbox, which found no agent's socket), or went away during it (REAP:
+  // first remove what it may have left of the call's sandbox; REAP_ONLY: the command already
+  // ran, only that).
   const { NSBOX_HANDOFF_TRIED: tried, NSBOX_HANDOFF_REAP: reapName, NSBOX_HANDOFF_REAP_ONLY: reapOnly } = process.env;
   delete process.env.NSBOX_HANDOFF_TRIED;
   delete process.env.NSBOX_HANDOFF_REAP;

@@ -105,4 +105,3 @@ export interface NetworkDriver {
   /** Remove what setUp() made (only that); already gone is success. */
   tearDown(network: NetworkRecord, ctx: DriverContext): Promise<void>;
 }
-

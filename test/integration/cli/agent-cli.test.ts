@@ -5,6 +5,7 @@
  * (NSBOX_AGENT=0) the same exit status, stdout and stderr, errors and --json included, with
  * the agent's log showing it served each; a client in another mount namespace is declined and
  * runs the CLI itself; 12 creates side by side through the agent all land, and nothing is left.
+ * The agent as installed runs with a thread pool of 32 unless UV_THREADPOOL_SIZE says otherwise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

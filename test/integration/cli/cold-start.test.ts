@@ -2,8 +2,9 @@
  * Integration: what the cold-start work (issue 17) changed in behaviour. `create` of several
  * names (checked first, then each all or nothing), the launcher moving NODE_EXTRA_CA_CERTS and
  * NODE_OPTIONS aside for nsbox's Node and back for the command `run`/`exec` start, the
- * NSBOX_TRACE_STARTUP phases, and the code cache: a command gives the same output with it,
- * without it, and with a cache file that is not V8's.
+ * NSBOX_TRACE_STARTUP phases, the code cache (a command gives the same output with it,
+ * without it, and with a cache file that is not V8's), and output to a non-blocking stdout
+ * whose reader waits arriving whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,7 @@
 /**
  * Integration (root, throwaway host): the netlink socket under the rtnl handle — many requests
- * in flight, use after close, timeouts, aborts, and an idle handle not keeping Node alive — and
+ * in flight, use after close, timeouts, aborts, requests sent from the thread pool (and closed
+ * under), and an idle handle not keeping Node alive — and
  * sockets of other families (NETLINK_FIB_LOOKUP, NETLINK_USERSOCK), named by their own descriptors.
  */
 import { test } from 'node:test';

@@ -1,7 +1,8 @@
 /**
  * Integration (root, throwaway host): the Networks library under races the CLI can only hit
  * by chance — two users making the default network at the same moment, two creating the
- * same network name. Checked with `ip -j` in the host and the records.
+ * same network name — and deleteHostLinks (gone when it returns, a refusal not waited for).
+ * Checked with `ip -j` in the host and the records.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

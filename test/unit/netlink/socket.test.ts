@@ -1,7 +1,8 @@
 /**
  * Unit: NetlinkSocket over a fake kernel transport — sequence matching, acks answered inside
  * send, delayed replies, multipart dumps, NLM_F_DUMP_INTR retries, extended-ack errors,
- * timeouts and late answers, aborts, overruns, notifications and close. No root, no addon.
+ * timeouts and late answers, aborts, overruns, notifications, close, and requests sent from a
+ * thread pool the test runs by hand. No root, no addon.
  * Batches: batch.test.ts.
  */
 import { test } from 'node:test';
