@@ -109,18 +109,17 @@ export async function defineNetwork(etcd: Etcd, ks: Keyspace, name: string, o: O
   const prefix = `${ks.prefix}networks/`;
   for (let attempt = 1; ; attempt++) {
     const { kvs, revision } = await etcd.range(prefix);
-    const used = new Set<number>();
-    for (const kv of kvs) {
+    const vnis = kvs.flatMap((kv) => {
       try {
-        used.add(ks.networkValue(kv.key, kv.value).vni);
+        return [{ key: kv.key, vni: ks.networkValue(kv.key, kv.value).vni }];
       } catch {
-        // a bad value holds no VNI we can read
+        return []; // a bad value holds no VNI we can read
       }
-    }
-    const wanted = definitionOf(name, o, used);
+    });
+    const wanted = definitionOf(name, o, new Set(vnis.map((v) => v.vni)));
     if (o.vni !== undefined) {
       // a VNI is one network's: another network of it would share its hosts' vxlan devices' traffic
-      const holder = kvs.find((kv) => { try { return kv.key !== key && ks.networkValue(kv.key, kv.value).vni === o.vni; } catch { return false; } });
+      const holder = vnis.find((v) => v.key !== key && v.vni === o.vni);
       if (holder !== undefined) {
         throw new NsboxError(`--vni ${o.vni} is taken in etcd by overlay network ${holder.key.slice(prefix.length)}; give another --vni, or none for the lowest free one`, 'NSBOX_ERR_CONFLICT');
       }

@@ -196,10 +196,10 @@ function prepareFile(file: string): boolean {
   }
 }
 
-/** Open (creating if needed) the state database in `dir`. */
 /** The database's file name in its directory (its WAL and shm files start with it). */
 export const DB_FILE_NAME = 'nsbox.db';
 
+/** Open (creating if needed) the state database in `dir`. */
 export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, DB_FILE_NAME);
