@@ -152,7 +152,8 @@ export function explainStoreError(err: unknown, file: string): NsboxError | unde
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     const holders = lockHolders([file, `${file}-wal`, `${file}-shm`]);
-    return new NsboxError(`the state database ${file} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s (${holders.length > 0 ? `held by ${holders.join(', ')}` : 'its holder not found in /proc/locks'}): ` +
+    // Not "for N s": SQLite also refuses at once, where waiting could deadlock (switchToWal).
+    return new NsboxError(`the state database ${file} is locked by another process (${holders.length > 0 ? `held by ${holders.join(', ')}` : 'its holder not found in /proc/locks'}; ${what}): ` +
       'wait for it to finish and run the command again, or stop it if it is stuck; nothing was changed', 'NSBOX_ERR_BUSY', { cause: err });
   }
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_PERM')) {
@@ -213,7 +214,7 @@ export function openDb(dir: string, options: OpenDbOptions = {}): Db {
     throw explainStoreError(err, file) ?? err;
   }
   try {
-    if (!wal) db.pragma('journal_mode = WAL');
+    if (!wal) switchToWal(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db); // its fast path: one read of user_version
@@ -234,6 +235,28 @@ export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   }
   phase('store: opened (WAL, schema checked)');
   return db;
+}
+
+/**
+ * Put the database in WAL mode. SQLite answers SQLITE_BUSY at once, without waiting, when
+ * another connection holds the write lock while this one holds its read lock (the switch reads
+ * the header, then writes it): refusing to wait avoids a deadlock. Many nsbox processes opening
+ * a new database at once all switch it: each retries until `timeoutMs` has passed (the switch
+ * itself takes ~1 ms; once another has made it, it is a no-op).
+ */
+function switchToWal(db: Db, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const left = deadline - Date.now();
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || left <= 0) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(pause, left)); // only a database not yet in WAL mode waits here
+    }
+  }
 }
 
 function migrate(db: Db): void {

@@ -3,7 +3,10 @@
  * do. Random bytes over the header or the middle, a file cut short: NSBOX_ERR_STORE naming the
  * file, the file left byte for byte as it was (no new database in its place). A database
  * another process holds in a write transaction: NSBOX_ERR_BUSY after the (bounded) busy wait,
- * naming that process. A migration keeps a copy of the old database first
+ * naming that process and not claiming a wait it did not make. A new database another process
+ * holds in a write transaction before it is in WAL mode (another nsbox in its first open):
+ * SQLite refuses the switch to WAL at once, and openDb waits and retries instead of failing
+ * (20 processes creating their first sandboxes at once once hit it). A migration keeps a copy of the old database first
  * (nsbox.db.v<N>.bak), with its rows. (The newer schema's refusal is in db.test.ts.)
  */
 import { test } from 'node:test';
@@ -116,11 +119,51 @@ test('a database another process holds in a write transaction: NSBOX_ERR_BUSY af
   assert.ok(caught.message.includes(file(dir)), caught.message);
   assert.ok(caught.message.includes(`pid ${holder.pid}`), `names the holder: ${caught.message}`);
   assert.match(caught.message, /wait for it to finish|stop it/);
+  assert.match(caught.message, /SQLITE_BUSY/, 'says what SQLite answered');
+  assert.doesNotMatch(caught.message, /for \d+ s/, 'claims no length of wait');
   holder.kill('SIGKILL');
   await once(holder, 'exit');
   // once it is gone, the same write goes through and the holder's uncommitted row never was
   db.prepare("INSERT INTO sandboxes (name, key, state, created_at) VALUES ('mine', '/mine', 'ready', 'now')").run();
   assert.deepEqual(db.prepare("SELECT name FROM sandboxes WHERE name IN ('held', 'mine')").all(), [{ name: 'mine' }]);
+});
+
+/** A child process holding `dbFile` (made empty first, so not yet in WAL mode) in a write transaction for `ms`. */
+async function holdNewDatabase(t: { after: (fn: () => void) => void }, dbFile: string, ms: number): Promise<void> {
+  closeSync(openSync(dbFile, 'w', 0o600));
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const holder = spawn(process.execPath, ['-e', `
+    const D = require(${JSON.stringify(sqlite)});
+    const d = new D(${JSON.stringify(dbFile)});
+    d.exec('BEGIN IMMEDIATE');
+    process.stdout.write('held\\n');
+    setTimeout(() => { d.exec('COMMIT'); d.close(); }, ${ms});`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => holder.kill('SIGKILL'));
+  await once(holder.stdout, 'data');
+}
+
+test('a new database another process holds in a write transaction: the switch to WAL waits for it instead of failing at once', async (t) => {
+  const dir = tempStoreDir(t);
+  await holdNewDatabase(t, file(dir), 300);
+  const db = openDb(dir, { busyTimeoutMs: 10_000 });
+  t.after(() => db.close());
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+});
+
+test('a new database held past the busy timeout: NSBOX_ERR_BUSY once it has passed', async (t) => {
+  const dir = tempStoreDir(t);
+  await holdNewDatabase(t, file(dir), 60_000);
+  const started = Date.now();
+  let caught: unknown;
+  try {
+    openDb(dir, { busyTimeoutMs: 200 }).close();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof NsboxError, String(caught));
+  assert.equal(caught.code, 'NSBOX_ERR_BUSY');
+  assert.ok(Date.now() - started >= 200, 'waited the timeout, not refused at once');
 });
 
 test('a migration keeps a copy of the old database first (nsbox.db.v<N>.bak, private, with its rows)', (t) => {
