@@ -56,7 +56,7 @@ export default tseslint.config(
   {
     // The CLI's CommonJS entry (it compiles the bundle with a code cache: bin/nsbox.cjs).
     files: ['bin/**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', globalThis: 'readonly', performance: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly', globalThis: 'readonly', performance: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   layer(['src/errno.ts'], ['./*', '../*'], 'errno.ts is the bottom leaf'),

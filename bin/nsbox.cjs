@@ -24,15 +24,19 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       delete process.env[`NSBOX_SAVED_${v}`];
     }
   }
-  const runHere = () => loadBundle().main(argv).then((code) => { process.exitCode = code; });
   // From native/handoff-client.c: the agent could not serve this call (TRIED: do not ask it
-  // again; also from bin/nsbox, which found no agent's socket), or went away during it (REAP:
-  // first remove what it may have left of the call's sandbox; REAP_ONLY: the command already
-  // ran, only that).
+  // again; "noagent" when none answered, also from bin/nsbox, which found no agent's socket),
+  // or went away during it (REAP: first remove what it may have left of the call's sandbox;
+  // REAP_ONLY: the command already ran, only that). After a call no agent answered, one is
+  // started on demand for the next calls (src/agent/on-demand.ts).
   const { NSBOX_HANDOFF_TRIED: tried, NSBOX_HANDOFF_REAP: reapName, NSBOX_HANDOFF_REAP_ONLY: reapOnly } = process.env;
   delete process.env.NSBOX_HANDOFF_TRIED;
   delete process.env.NSBOX_HANDOFF_REAP;
   delete process.env.NSBOX_HANDOFF_REAP_ONLY;
+  const runHere = () => loadBundle().main(argv).then((code) => {
+    process.exitCode = code;
+    if (tried === 'noagent') return loadBundle().startAgentAfter(argv, __filename);
+  });
   if (reapName !== undefined) {
     const root = argv[0] === '--root' ? argv[1] : undefined;
     loadBundle().reapHandedOff(root, reapName).then(
@@ -42,7 +46,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
         process.exitCode = 1;
       },
     );
-  } else if (tried !== '1' && mayHandOff()) {
+  } else if (tried === undefined && mayHandOff()) {
     // `nsbox run` and `exec` handed to a running `nsbox agent` (src/cli/run-handoff.ts), else run here.
     const handoff = require('../dist/cli-run.cjs');
     const reap = (root, name) => loadBundle().reapHandedOff(root, name);

@@ -27,7 +27,8 @@
  *
  * Whenever the agent cannot serve the call, the CLI runs it, exactly as without an agent: this
  * process execs `node PACKAGE/bin/nsbox.cjs` with the same arguments and environment (and
- * NSBOX_HANDOFF_TRIED=1, so it does not ask the agent again). That is the case for other
+ * NSBOX_HANDOFF_TRIED=1, so it does not ask the agent again; =noagent when none answered, so it
+ * starts one on demand after the call: src/agent/on-demand.ts). That is the case for other
  * arguments (-p, --keep, --json, help…), NSBOX_AGENT=0, NSBOX_HOST set, no agent answering at
  * NSBOX_AGENT_SOCKET or ROOT/agent.sock, and a declined call (another root, a network not made
  * yet, a bad request: the CLI then says what was wrong).
@@ -79,6 +80,8 @@ struct call {
 
 static int argc_;
 static char **argv_;
+/* NSBOX_HANDOFF_TRIED for the CLI: "noagent" when no agent answered (the CLI then starts one on demand). */
+static const char *tried_ = "1";
 
 /* `node PACKAGE/bin/nsbox.cjs ARGS…` in place of this process, with `reap` (a sandbox name) to remove first. Never returns. */
 static void run_cli(const char *reap, int reap_only) {
@@ -87,7 +90,7 @@ static void run_cli(const char *reap, int reap_only) {
     fprintf(stderr, "nsbox: cannot find bin/nsbox.cjs beside %s\n", argv_[0]);
     _exit(1);
   }
-  setenv("NSBOX_HANDOFF_TRIED", "1", 1);
+  setenv("NSBOX_HANDOFF_TRIED", tried_, 1);
   if (reap != NULL) setenv("NSBOX_HANDOFF_REAP", reap, 1);
   if (reap_only) setenv("NSBOX_HANDOFF_REAP_ONLY", "1", 1);
   char **args = calloc((size_t)argc_ + 2, sizeof *args);
@@ -472,7 +475,11 @@ int main(int argc, char **argv) {
     socket_path = default_socket;
   }
   int sock = connect_unix(socket_path);
-  if (sock < 0) run_cli(NULL, 0); /* no agent there (a dead one's socket), or not ours to use (EACCES) */
+  if (sock < 0) {
+    /* no agent there (a dead one's socket), or not ours to use (EACCES) */
+    if (errno == ECONNREFUSED || errno == ENOENT) tried_ = "noagent";
+    run_cli(NULL, 0);
+  }
   if (c.is_cli) return cli_call(sock, &c, root);
   return c.is_exec ? exec_call(sock, &c, root, helper) : run_call(sock, &c, root, helper);
 }

@@ -4,7 +4,8 @@
  * (default: ops) inside a throwaway host (scripts/throwaway-host.js: `unshare --mount --net
  * --propagation private`, fresh tmpfs on /run and /var/lib/nsbox, fresh sysfs on /sys), so no
  * benchmark touches the machine's real network. NSBOX_BENCH_NODE_ARGS adds Node options.
- * Benchmarks print figures; nothing asserts a time.
+ * Benchmarks print figures; nothing asserts a time. NSBOX_AGENT is `running` unless set: an
+ * agent only where a row starts one (or asks for one on demand).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,5 +25,6 @@ if (reason !== null) {
   console.error(`run-bench: benchmarks create namespaces and links in a throwaway host, which ${reason}`);
   process.exit(1);
 }
+process.env.NSBOX_AGENT ??= 'running';
 const nodeArgs = (process.env.NSBOX_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 process.exit(runInThrowawayHost(process.execPath, [...nodeArgs, file, ...rest]));

@@ -7,7 +7,8 @@
  * /run and /var/lib/nsbox, fresh sysfs on /sys), so no test can touch the machine's real
  * network or mount table, and whatever a crashed test leaves behind dies with that host.
  * Without privileges the integration suite is skipped with the reason, unless
- * NSBOX_REQUIRE_PRIVILEGED=1 (set by CI), which turns the skip into a failure.
+ * NSBOX_REQUIRE_PRIVILEGED=1 (set by CI), which turns the skip into a failure. NSBOX_AGENT is
+ * `running` unless set: hand-offs to an agent a test started, no agent started on demand.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { privilegedReason, runInThrowawayHost } from './throwaway-host.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The CLI starts an agent on demand after a call that found none (src/agent/on-demand.ts): in
+// tests only where a test asks for it, so that no agent outlives the test that made its root.
+process.env.NSBOX_AGENT ??= 'running';
 const args = process.argv.slice(2);
 const suites = args.includes('--unit') ? ['unit'] : args.includes('--integration') ? ['integration'] : ['unit', 'integration'];
 const filters = args.filter((a) => !a.startsWith('--'));

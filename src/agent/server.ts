@@ -17,8 +17,12 @@
  * - stop() (SIGTERM, SIGINT): no new connection is accepted, the calls in flight finish and
  *   are answered, the socket file is removed, the services closed, the lock released.
  * - One log line per call: kind, what the service says the call is, milliseconds, exit code.
+ * - The agent the CLI starts on demand (docs/cli.md, "agent") stops by itself: after
+ *   `idleExitMs` without a call, when its socket file is removed or replaced (nobody can reach
+ *   it any more), and when `outdated` says nsbox was rebuilt or upgraded under it (that call
+ *   is declined, so its client runs the new code; the next call starts a new agent).
  */
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { NsboxError } from '../errors.js';
@@ -32,7 +36,17 @@ export interface AgentOptions {
   services: ReadonlyMap<string, AgentService>;
   /** Where log lines go (default: stderr, prefixed "nsbox agent: "). */
   log?: (line: string) => void;
+  /** Where the one line per call goes (default: log). */
+  logCall?: (line: string) => void;
+  /** Stop after this long without a call, and when the socket file is no longer this agent's (default: never). */
+  idleExitMs?: number;
+  /** How often an agent with idleExitMs checks that its socket file is still its own (default 10 s). */
+  socketCheckMs?: number;
+  /** Why this agent must not serve any more (its code was replaced), or undefined: checked at each call. */
+  outdated?: () => string | undefined;
 }
+
+const SOCKET_CHECK_MS = 10_000;
 
 const stderrLog = (line: string): void => { process.stderr.write(`nsbox agent: ${line}\n`); };
 
@@ -63,6 +77,12 @@ export class Agent {
   readonly socket: string;
   readonly #services: ReadonlyMap<string, AgentService>;
   readonly #log: (line: string) => void;
+  readonly #logCall: (line: string) => void;
+  readonly #idleExitMs: number | undefined;
+  readonly #socketCheckMs: number;
+  readonly #outdated: (() => string | undefined) | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #socketCheck: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   /** Connections that have not sent a whole request yet. */
   readonly #idle = new Set<Socket>();
@@ -74,6 +94,10 @@ export class Agent {
     this.socket = options.socket;
     this.#services = options.services;
     this.#log = options.log ?? stderrLog;
+    this.#logCall = options.logCall ?? this.#log;
+    this.#idleExitMs = options.idleExitMs;
+    this.#socketCheckMs = options.socketCheckMs ?? SOCKET_CHECK_MS;
+    this.#outdated = options.outdated;
   }
 
   /**
@@ -113,11 +137,41 @@ export class Agent {
     });
     chmodSync(this.socket, 0o600);
     server.on('error', (err) => this.#log(`socket error: ${err.message}`));
-    this.#log(`listening on ${this.socket} (pid ${process.pid})`);
+    this.#log(`listening on ${this.socket} (pid ${process.pid})${this.#idleExitMs === undefined ? '' : `, stopping after ${this.#idleExitMs / 1000} s without a call`}`);
+    if (this.#idleExitMs !== undefined) {
+      const mine = lstatSync(this.socket);
+      this.#socketCheck = setInterval(() => this.#checkSocket(mine), this.#socketCheckMs);
+      this.#armIdle();
+    }
+  }
+
+  /** (Re)start the idle countdown, once no call is in flight. */
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer);
+    if (this.#idleExitMs === undefined || this.#inFlight.size > 0 || this.#stopping) return;
+    const ms = this.#idleExitMs;
+    this.#idleTimer = setTimeout(() => {
+      this.#log(`no call for ${ms / 1000} s: stopping`);
+      this.stop();
+    }, ms);
+  }
+
+  #checkSocket(mine: Stats): void {
+    let now: Stats | undefined;
+    try {
+      now = lstatSync(this.socket);
+    } catch {
+      // removed
+    }
+    if (now?.ino === mine.ino && now.dev === mine.dev) return;
+    this.#log(`${this.socket} was ${now === undefined ? 'removed' : 'replaced'}: nobody can reach this agent, stopping`);
+    this.stop();
   }
 
   async #drain(): Promise<void> {
     const server = this.#server!;
+    clearTimeout(this.#idleTimer);
+    clearInterval(this.#socketCheck);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Connections that have not sent a whole request yet are idle: end them.
     for (const conn of this.#idle) conn.destroy();
@@ -154,7 +208,11 @@ export class Agent {
       if (request === undefined) return;
       conn.off('data', onData);
       this.#idle.delete(conn);
-      const call = this.#call(conn, request).finally(() => this.#inFlight.delete(call));
+      clearTimeout(this.#idleTimer);
+      const call = this.#call(conn, request).finally(() => {
+        this.#inFlight.delete(call);
+        this.#armIdle();
+      });
       this.#inFlight.add(call);
     };
     conn.on('data', onData);
@@ -162,17 +220,24 @@ export class Agent {
 
   async #call(conn: Socket, request: AgentRequest): Promise<void> {
     const t0 = process.hrtime.bigint();
-    const service = this.#services.get(request.kind);
+    const outdated = this.#outdated?.();
+    const service = outdated === undefined ? this.#services.get(request.kind) : undefined;
     let reply: AgentReply;
     let what = '';
+    if (outdated !== undefined) {
+      this.#log(`${outdated}: declining calls, stopping`);
+      this.stop();
+    }
     if (service?.converse !== undefined) {
       const what = service.describe(request);
       const { exitCode, note } = await service.converse(request, conn);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      this.#log(`${request.kind} ${what} ${ms.toFixed(1)} ms exit ${exitCode}${note === '' ? '' : `: ${note}`}`.replace(/ {2,}/g, ' '));
+      this.#logCall(`${request.kind} ${what} ${ms.toFixed(1)} ms exit ${exitCode}${note === '' ? '' : `: ${note}`}`.replace(/ {2,}/g, ' '));
       return;
     }
-    if (service === undefined) {
+    if (outdated !== undefined) {
+      reply = declined(outdated);
+    } else if (service === undefined) {
       reply = declined(`this agent serves no kind ${JSON.stringify(request.kind)}`);
     } else {
       what = service.describe(request);
@@ -184,7 +249,7 @@ export class Agent {
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const outcome = reply.status === STATUS.declined ? `declined: ${reply.stderr}` : `exit ${reply.exitCode}`;
-    this.#log(`${request.kind} ${what} ${ms.toFixed(1)} ms ${outcome}`.replace(/ {2,}/g, ' '));
+    this.#logCall(`${request.kind} ${what} ${ms.toFixed(1)} ms ${outcome}`.replace(/ {2,}/g, ' '));
     await new Promise<void>((resolve) => {
       if (conn.destroyed) { resolve(); return; }
       conn.end(encodeReply(reply), () => resolve());

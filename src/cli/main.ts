@@ -6,6 +6,7 @@
  * funnel for errors: one line on stderr (a JSON object with --json) and the exit code of the
  * error's category (cli/exit.ts). It returns the code; bin/nsbox.cjs sets process.exitCode.
  */
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NsboxError } from '../errors.js';
 import type { GlobalOptions, Register, Runner } from './context.js';
@@ -130,4 +131,21 @@ export async function reapHandedOff(root: string | undefined, name: string): Pro
   } finally {
     ctx.close();
   }
+}
+
+/**
+ * After a call that found no agent (bin/nsbox.cjs, NSBOX_HANDOFF_TRIED=noagent): start one on
+ * demand for its state root, unless turned off (agent/on-demand.ts). `entry` is bin/nsbox.cjs.
+ */
+export async function startAgentAfter(argv: readonly string[], entry: string): Promise<void> {
+  const { mayStartOnDemand, startAgentOnDemand } = await import('../agent/on-demand.js');
+  if (!mayStartOnDemand(argv)) return;
+  const { DEFAULT_ROOT } = await import('../managed/index.js');
+  let root = process.env.NSBOX_ROOT || DEFAULT_ROOT;
+  // The global options before the command (as bin/nsbox and bin/nsbox.cjs read them).
+  for (let i = 0; i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--'; i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1) {
+    if (argv[i] === '--root' && i + 1 < argv.length) root = argv[i + 1]!;
+    else if (argv[i]!.startsWith('--root=')) root = argv[i]!.slice('--root='.length);
+  }
+  startAgentOnDemand(resolve(root), entry);
 }

@@ -37,7 +37,7 @@ test('anything else runs the Node CLI with the arguments unchanged', () => {
   assert.notEqual(viaNode.status, 0, 'without node on PATH, only --version alone can answer');
 });
 
-test('run and exec with no agent socket: the Node CLI is told not to look for the agent again (NSBOX_HANDOFF_TRIED=1); other commands are not', (t) => {
+test('run and exec with no agent socket: the Node CLI is told no agent answered (NSBOX_HANDOFF_TRIED=noagent: it does not look again, and starts one on demand after the call); other commands are not', (t) => {
   if (!existsSync(join(root, 'build/Release/nsbox-handoff'))) return t.skip('the native client is not built');
   const dir = mkdtempSync(join(tmpdir(), 'nsbt-launcher-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,8 +50,8 @@ test('run and exec with no agent socket: the Node CLI is told not to look for th
     assert.equal(res.status, 0, res.stderr);
     return readFileSync(report, 'utf8');
   };
-  assert.equal(seen(['exec', 'x', '--', 'true']), `1|${join(root, 'bin')}/nsbox.cjs exec x -- true`);
-  assert.equal(seen(['--root', join(dir, 'other'), 'run', '--', 'true']).split('|')[0], '1');
+  assert.equal(seen(['exec', 'x', '--', 'true']), `noagent|${join(root, 'bin')}/nsbox.cjs exec x -- true`);
+  assert.equal(seen(['--root', join(dir, 'other'), 'run', '--', 'true']).split('|')[0], 'noagent');
   assert.equal(seen(['version']).split('|')[0], 'unset');
   // NSBOX_AGENT=0: the launcher does not look, and the Node CLI does not either (it reads NSBOX_AGENT itself).
   assert.equal(seen(['exec', 'x', '--', 'true'], { NSBOX_AGENT: '0' }).split('|')[0], 'unset');

@@ -8,9 +8,15 @@
  * an etcd cluster (`--etcd`, NSBOX_ETCD, or remembered from `network create --driver overlay`)
  * it also runs the overlay loop (src/overlay/agent-loop.ts): this host's liveness lease, keys,
  * and the data plane of its overlay networks kept as etcd says.
+ *
+ * `--on-demand` is the agent the CLI starts for itself (agent/on-demand.ts): no overlay loop, no
+ * line per call, and it stops after `--idle-exit` (default ON_DEMAND_IDLE_S) without a call or
+ * when nsbox is rebuilt. An agent started by hand stops an on-demand one and takes its place.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from '../../agent/server.js';
+import { ON_DEMAND_IDLE_S, buildChangedCheck, claimOnDemand, onDemandAgent, releaseOnDemand } from '../../agent/on-demand.js';
 import { CliService } from '../../agent/cli-service.js';
 import { CniService } from '../../agent/cni-service.js';
 import { ExecService, RunService } from '../../agent/run-service.js';
@@ -37,6 +43,35 @@ interface AgentFlags extends EtcdFlags {
   underlay?: string;
   resync?: string;
   grace?: string;
+  idleExit?: string;
+  onDemand?: boolean;
+}
+
+/** How long an agent started by hand waits for the on-demand agent it stopped to let go of the socket. */
+const TAKEOVER_WAIT_MS = 10_000;
+
+/**
+ * agent.serve(), first stopping the on-demand agent of the socket if there is one (this agent
+ * was started by hand: it serves in that one's place, with its options).
+ */
+async function serveInPlaceOfOnDemand(agent: Agent, onListening: () => void, log: (line: string) => void): Promise<void> {
+  const pid = onDemandAgent(agent.socket);
+  if (pid === undefined || pid === 0) return agent.serve(onListening);
+  log(`stopping the on-demand agent (pid ${pid}) to serve ${agent.socket} in its place`);
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // gone meanwhile
+  }
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
+    try {
+      return await agent.serve(onListening);
+    } catch (err) {
+      if ((err as NsboxError).code !== 'NSBOX_ERR_IN_USE' || Date.now() > deadline) throw err;
+      await sleep(20); // it finishes its calls in flight first
+    }
+  }
 }
 
 function positive(text: string | undefined, flag: string): number | undefined {
@@ -63,13 +98,18 @@ export const register: Register = (program, run) => {
     .option('--lease-ttl <s>', 'overlay: the liveness lease\'s TTL in seconds (default 10)')
     .option('--underlay <addr>', 'overlay: this host\'s underlay address (default: the source address toward etcd)')
     .option('--resync <s>', 'overlay: seconds between full reconciles of the kernel (default 60)')
-    .option('--grace <s>', 'overlay: seconds a departed host\'s entries stay (default 2 × TTL)');
+    .option('--grace <s>', 'overlay: seconds a departed host\'s entries stay (default 2 × TTL)')
+    .option('--idle-exit <s>', 'stop after this many seconds without a call, or when the socket file is removed (default: never; on demand 600)')
+    .option('--on-demand', 'the agent the CLI starts when it finds none: no overlay loop, no line per call, stops after --idle-exit or when nsbox is rebuilt');
   addEtcdOptions(cmd);
   cmd.action((opts: AgentFlags) => {
     process.env.UV_THREADPOOL_SIZE ??= AGENT_THREAD_POOL;
     return run(async ({ manager }) => {
       const log = (line: string): void => { process.stderr.write(`nsbox agent: ${line}\n`); };
-      const settings = resolveEtcdSettings(manager.root, opts, { required: false });
+      const onDemand = opts.onDemand === true;
+      const idleExit = positive(opts.idleExit, '--idle-exit') ?? (onDemand ? ON_DEMAND_IDLE_S : undefined);
+      // An on-demand agent comes and goes: a host of an overlay runs one started by hand.
+      const settings = onDemand ? undefined : resolveEtcdSettings(manager.root, opts, { required: false });
       const ttl = positive(opts.leaseTtl, '--lease-ttl');
       const resync = positive(opts.resync, '--resync');
       const grace = positive(opts.grace, '--grace');
@@ -80,16 +120,26 @@ export const register: Register = (program, run) => {
       const services = new Map<string, AgentService>([
         ['cni', new CniService(manager, log)], ['run', new RunService(manager)], ['exec', new ExecService(manager)], ['cli', new CliService(manager.root, cliRunner())],
       ]);
-      const agent = new Agent({ socket: opts.socket ?? defaultSocket(manager.root), services, log });
+      const agent = new Agent({
+        socket: opts.socket ?? defaultSocket(manager.root), services, log,
+        logCall: onDemand ? () => undefined : log,
+        idleExitMs: idleExit === undefined ? undefined : idleExit * 1000,
+        outdated: onDemand ? buildChangedCheck() : undefined,
+      });
       const stop = (signal: NodeJS.Signals): void => {
         log(`${signal}: finishing the calls in flight`);
         agent.stop();
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
+      const onListening = (): void => {
+        if (onDemand) claimOnDemand(agent.socket);
+        void overlay?.start().catch((err: unknown) => log(`overlay: ${(err as Error).message}`));
+      };
       try {
-        await agent.serve(() => { void overlay?.start().catch((err: unknown) => log(`overlay: ${(err as Error).message}`)); });
+        await (onDemand ? agent.serve(onListening) : serveInPlaceOfOnDemand(agent, onListening, log));
       } finally {
+        if (onDemand) releaseOnDemand(agent.socket);
         overlay?.stop();
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);

@@ -12,11 +12,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { STATUS, decodeRequest, encodeReply, type AgentRequest } from '../../../src/agent/protocol.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { CLI_COMMANDS } from '../../../src/agent/cli-service.js';
@@ -85,8 +85,15 @@ test('arguments only the CLI takes go to the CLI unchanged, without asking the a
   assert.deepEqual({ requests: off.requests, cli: off.cli }, { requests: [], cli: { args: ['run', '--', 'true'], tried: '1' } }, 'NSBOX_AGENT=0');
   const host = await client(['run', '--', 'true'], declined, { NSBOX_HOST: 'h1' });
   assert.deepEqual(host.requests, [], 'NSBOX_HOST');
+  // No agent answered: the CLI is told so ("noagent"), and starts one on demand after the call.
   const none = await client(['run', '--', 'true'], declined, { NSBOX_AGENT_SOCKET: '/nonexistent/agent.sock' });
-  assert.deepEqual(none.cli, { args: ['run', '--', 'true'], tried: '1' }, 'no agent');
+  assert.deepEqual(none.cli, { args: ['run', '--', 'true'], tried: 'noagent' }, 'no agent');
+  const dead = join(mkdtempSync(join(tmpdir(), 'nsbt-dead-')), 'agent.sock');
+  const bound = spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(dead)})`]);
+  assert.equal(bound.status, 0, String(bound.stderr));
+  const refused = await client(['ls'], declined, { NSBOX_AGENT_SOCKET: dead });
+  assert.deepEqual(refused.cli, { args: ['ls'], tried: 'noagent' }, 'a dead agent\'s socket (connection refused)');
+  rmSync(dirname(dead), { recursive: true, force: true });
 });
 
 test('the run request holds every argument exactly, the root made absolute; declined, the CLI runs it with nothing to reap', { skip }, async () => {
