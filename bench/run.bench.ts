@@ -10,7 +10,10 @@
  * (its CPU counted with the client's) by the native client (bin/nsbox → nsbox-handoff) and by
  * the Node one (`node bin/nsbox.js`), and `ls`, `inspect`, `create`, `rm` run by the agent for the
  * native client. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
- * src/trace.ts), medians. CPU is the children's user + system time (/proc/self/stat cutime +
+ * src/trace.ts), medians. Then a new user's loop, as the issue tried it: LOOP `nsbox create`
+ * calls one after another on a fresh root with NSBOX_AGENT unset (the first starts an agent on
+ * demand, src/agent/on-demand.ts), then LOOP `nsbox run -- true`, against LOOP `ip netns add`;
+ * and the first call on a fresh root with the agent started on demand and without (NSBOX_AGENT=running), interleaved. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Each measured call starts after a pause (SETTLE_MS) that lets the kernel finish cleaning up
  * what the previous one destroyed. Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
@@ -163,6 +166,51 @@ const agentGone = new Promise((resolve) => agent.once('exit', resolve));
 agent.kill('SIGTERM');
 await agentGone;
 
+// A new user's loop on a fresh root, NSBOX_AGENT unset: the first call starts an agent on demand.
+const LOOP = Number(process.env.NSBOX_BENCH_LOOP ?? 200);
+const onDemand: NodeJS.ProcessEnv = { ...withCa, NSBOX_AGENT: 'auto' };
+const timed = (fn: () => void): number => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+/** Stop the on-demand agent of `dir` (its pid file) and wait for it to go. */
+async function stopOnDemand(dir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(`${dir}/agent.sock.on-demand`, 'utf8'));
+  } catch {
+    return;
+  }
+  try {
+    process.kill(pid, 'SIGTERM');
+    while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 10));
+  } catch {
+    // gone
+  }
+}
+const loopRoot = mkdtempSync('/run/nsbox-bench-loop-');
+const loopEnv = { ...onDemand, NSBOX_ROOT: loopRoot };
+const loops: Record<string, number[]> = { create: [], run: [], ipNetnsAdd: [] };
+for (let i = 0; i < LOOP; i++) loops.create!.push(timed(() => sh(launcher, ['create', `bench-u${i}`], loopEnv)));
+for (let i = 0; i < LOOP; i++) loops.run!.push(timed(() => sh(launcher, ['run', '--', 'true'], loopEnv)));
+sh(launcher, ['rm', '--all'], loopEnv);
+await stopOnDemand(loopRoot);
+for (let i = 0; i < LOOP; i++) loops.ipNetnsAdd!.push(timed(() => sh('ip', ['netns', 'add', `bench-ip${i}`])));
+for (let i = 0; i < LOOP; i++) sh('ip', ['netns', 'del', `bench-ip${i}`]);
+// The first call on a fresh root: what starting the agent costs the call that starts it.
+const firstCalls: Record<string, number[]> = { auto: [], running: [] };
+for (let i = 0; i < Math.max(7, Math.ceil(reps / 3)); i++) {
+  for (const mode of ['auto', 'running'] as const) {
+    const dir = mkdtempSync('/run/nsbox-bench-first-');
+    sh(launcher, ['ls'], { ...withCa, NSBOX_ROOT: dir, NSBOX_AGENT: 'running' }); // the root made
+    settle();
+    firstCalls[mode]!.push(timed(() => sh(launcher, ['create', 'bench-f'], { ...withCa, NSBOX_ROOT: dir, NSBOX_AGENT: mode })));
+    await stopOnDemand(dir);
+    sh(launcher, ['rm', 'bench-f'], { ...withCa, NSBOX_ROOT: dir, NSBOX_AGENT: 'running' });
+  }
+}
+
 const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
 const byName = (prefix: string): number => median(rows.find((r) => r.name.startsWith(prefix))!.wall);
 const ip = byName('iproute2');
@@ -179,4 +227,14 @@ console.log('\nphases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1; ms since th
 console.log('| phase | ms |');
 console.log('|---|---:|');
 for (const [name, list] of phases) console.log(`| ${name} | ${median(list).toFixed(2)} |`);
+const sum = (l: number[]): number => l.reduce((a, b) => a + b, 0);
+console.log(`\na new user's loop: ${LOOP} calls one after another on a fresh root, NSBOX_AGENT unset (the first starts an agent on demand)`);
+console.log('| loop | total | first call | calls 2–5 | median of calls 6– | vs `ip netns add` (median) |');
+console.log('|---|---:|---:|---:|---:|---:|');
+const ipMedian = median(loops.ipNetnsAdd!);
+for (const [name, list] of Object.entries(loops)) {
+  const label = name === 'ipNetnsAdd' ? '`ip netns add NAME`' : name === 'create' ? '`nsbox create NAME`' : '`nsbox run -- true`';
+  console.log(`| ${label} | ${(sum(list) / 1000).toFixed(2)} s | ${list[0]!.toFixed(1)} ms | ${list.slice(1, 5).map((x) => x.toFixed(0)).join(', ')} ms | ${median(list.slice(5)).toFixed(1)} ms | ${(median(list.slice(5)) / ipMedian).toFixed(2)}× |`);
+}
+console.log(`\nthe first \`nsbox create\` on a fresh root (medians of ${firstCalls.auto!.length}, interleaved): starting an agent on demand ${median(firstCalls.auto!).toFixed(1)} ms, NSBOX_AGENT=running ${median(firstCalls.running!).toFixed(1)} ms`);
 console.log(`\nJSON ${JSON.stringify(Object.fromEntries(rows.map((r) => [r.name, median(r.wall)])))}`);

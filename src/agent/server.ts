@@ -111,6 +111,7 @@ export class Agent {
       removeStale(this.socket);
       await this.#listen();
       onListening?.();
+      this.#log(`listening on ${this.socket} (pid ${process.pid})${this.#idleExitMs === undefined ? '' : `, stopping after ${this.#idleExitMs / 1000} s without a call`}`);
       await new Promise<void>((resolve) => { this.#stopped = resolve; if (this.#stopping) resolve(); });
       await this.#drain();
     }, { wait: false });
@@ -137,7 +138,6 @@ export class Agent {
     });
     chmodSync(this.socket, 0o600);
     server.on('error', (err) => this.#log(`socket error: ${err.message}`));
-    this.#log(`listening on ${this.socket} (pid ${process.pid})${this.#idleExitMs === undefined ? '' : `, stopping after ${this.#idleExitMs / 1000} s without a call`}`);
     if (this.#idleExitMs !== undefined) {
       const mine = lstatSync(this.socket);
       this.#socketCheck = setInterval(() => this.#checkSocket(mine), this.#socketCheckMs);
