@@ -15,18 +15,30 @@
  * STARTING_GRACE_MS: its maker died before writing) is stale and replaced. An `nsbox agent`
  * started by hand stops an on-demand agent it finds, and serves in its place.
  *
+ * At most MAX_ON_DEMAND of them run on a machine (~60–80 MB each): a test suite that gives each
+ * test a root of its own must not leave a daemon per root. Each is listed in REGISTRY (a file
+ * named by its pid, holding its root), counted before another is started; past the cap the
+ * calls run in-process, as without an agent. (Several first calls on new roots at once may pass
+ * the count together: the cap is approximate by one or two.)
+ *
  * NSBOX_AGENT=0 turns hand-offs off altogether; NSBOX_AGENT=running hands calls to an agent
  * already running but never starts one (the test runner sets it); any other value, or none,
  * starts one on demand. Never with NSBOX_AGENT_SOCKET (an agent placed by hand) or --host.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { defaultSocket } from './socket-path.js';
 
 /** How long an on-demand agent waits for a call before it stops. */
 export const ON_DEMAND_IDLE_S = 600;
+
+/** How many on-demand agents may run on the machine at once. */
+export const MAX_ON_DEMAND = 4;
+
+/** Where the machine's on-demand agents are listed (root's alone: 0700). */
+export const REGISTRY = '/run/nsbox/on-demand';
 
 /** An empty pid file younger than this is an agent being started, not a stale file. */
 const STARTING_GRACE_MS = 10_000;
@@ -68,22 +80,71 @@ export function onDemandAgent(socket: string): number | undefined {
   }
 }
 
-/** Write this process's pid into the file (the agent, once it serves). */
-export function claimOnDemand(socket: string): void {
-  const fd = openSync(onDemandFile(socket), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+/** The registry directory, made 0700 when missing; undefined when it cannot be made or is not root's alone. */
+function registryDir(registry: string): string | undefined {
   try {
-    writeSync(fd, `${process.pid}\n`);
+    mkdirSync(registry, { recursive: true, mode: 0o700 });
+    const st = lstatSync(registry);
+    return st.isDirectory() && st.uid === (process.getuid?.() ?? 0) && (st.mode & 0o077) === 0 ? registry : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The on-demand agents listed in `registry` that still run; the entries of those gone are removed. */
+export function liveOnDemandAgents(registry: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(registry);
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid > 0 && isAgent(pid)) {
+      live.push(pid);
+      continue;
+    }
+    try {
+      unlinkSync(`${registry}/${name}`);
+    } catch {
+      // removed by another
+    }
+  }
+  return live;
+}
+
+/** Write `text` to `file` (0600, never through a symlink). */
+function writePrivate(file: string, text: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, text);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Remove the file if it names this process (the agent, as it stops). */
-export function releaseOnDemand(socket: string): void {
-  try {
-    if (readFileSync(onDemandFile(socket), 'latin1').trim() === String(process.pid)) unlinkSync(onDemandFile(socket));
-  } catch {
-    // not there
+/** List `pid` (serving `root`) in the registry. */
+function register(registry: string, pid: number, root: string): void {
+  const dir = registryDir(registry);
+  if (dir !== undefined) writePrivate(`${dir}/${pid}`, `${root}\n`);
+}
+
+/** Write this process's pid into the socket's file and the registry (the agent, once it serves). */
+export function claimOnDemand(socket: string, root: string, registry = REGISTRY): void {
+  writePrivate(onDemandFile(socket), `${process.pid}\n`);
+  register(registry, process.pid, root);
+}
+
+/** Remove the socket's file if it names this process, and this process's registry entry (the agent, as it stops). */
+export function releaseOnDemand(socket: string, registry = REGISTRY): void {
+  for (const [file, mine] of [[onDemandFile(socket), true], [`${registry}/${process.pid}`, false]] as const) {
+    try {
+      if (!mine || readFileSync(file, 'latin1').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // not there
+    }
   }
 }
 
@@ -107,10 +168,11 @@ export function mayStartOnDemand(argv: readonly string[]): boolean {
 
 /**
  * Start `nsbox agent --on-demand` for the state root `root` (`entry` is bin/nsbox.cjs), unless
- * one is starting or running. Its stdout and stderr go to ROOT/agent.log (made anew). Best
- * effort, never throws: without it only speed is lost. Returns the new agent's pid.
+ * one is starting or running, or MAX_ON_DEMAND run on the machine (listed in `registry`). Its
+ * stdout and stderr go to ROOT/agent.log (made anew). Best effort, never throws: without it
+ * only speed is lost. Returns the new agent's pid.
  */
-export function startAgentOnDemand(root: string, entry: string): number | undefined {
+export function startAgentOnDemand(root: string, entry: string, registry = REGISTRY): number | undefined {
   const socket = defaultSocket(root);
   const file = onDemandFile(socket);
   const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW } = constants;
@@ -130,6 +192,10 @@ export function startAgentOnDemand(root: string, entry: string): number | undefi
       }
     }
     if (fd === undefined) return undefined;
+    if (registryDir(registry) === undefined || liveOnDemandAgents(registry).length >= MAX_ON_DEMAND) {
+      unlinkSync(file);
+      return undefined;
+    }
     log = openSync(join(root, 'agent.log'), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
     const child = spawn(process.execPath, [entry, '--root', root, 'agent', '--on-demand'], {
       detached: true, stdio: ['ignore', log, log], cwd: '/', env: agentEnv(),
@@ -141,6 +207,7 @@ export function startAgentOnDemand(root: string, entry: string): number | undefi
       return undefined;
     }
     writeSync(fd, `${child.pid}\n`);
+    register(registry, child.pid, root);
     return child.pid;
   } catch {
     return undefined;

@@ -133,7 +133,7 @@ export const register: Register = (program, run) => {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       const onListening = (): void => {
-        if (onDemand) claimOnDemand(agent.socket);
+        if (onDemand) claimOnDemand(agent.socket, manager.root);
         void overlay?.start().catch((err: unknown) => log(`overlay: ${(err as Error).message}`));
       };
       try {

@@ -7,7 +7,8 @@
  * - the calls after them are served without Node: `ls`, `inspect` and a `run` succeed with no
  *   `node` on PATH, with the output the CLI gives without an agent;
  * - an `nsbox agent` started by hand stops the on-demand one and serves in its place;
- * - an on-demand agent stops by itself after its idle time, removing its socket and pid file.
+ * - an on-demand agent stops by itself after its idle time, removing its socket, its pid file
+ *   and its entry in the machine's registry (/run/nsbox/on-demand).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,9 +124,11 @@ test('an on-demand agent stops by itself after its idle time: socket and pid fil
   const result = finished(agent);
   await waitForOutput(agent, 'stderr', 'listening on');
   assert.equal(onDemandPid(root), agent.pid, 'it names itself in the pid file');
+  assert.equal(readFileSync(`/run/nsbox/on-demand/${agent.pid}`, 'utf8'), `${root.root}\n`, 'and in the machine\'s registry');
   const r = await result;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /no call for 1 s: stopping/);
   assert.ok(!existsSync(join(root.root, 'agent.sock')), 'socket removed');
   assert.equal(onDemandPid(root), undefined, 'pid file removed');
+  assert.ok(!existsSync(`/run/nsbox/on-demand/${agent.pid}`), 'registry entry removed');
 });

@@ -5,6 +5,8 @@
  *   in ROOT/agent.log, without the call's hand-off variables and Node options), records its pid,
  *   and starts none while that one lives or while another caller is starting one; a dead one's
  *   file, or an empty one left long ago, is replaced; a root it cannot write is no error.
+ * - At most MAX_ON_DEMAND of them on the machine (the registry counts the live ones and drops
+ *   the dead): past the cap none is started, and one gone makes room.
  * - NSBOX_AGENT=0 and =running, NSBOX_AGENT_SOCKET and --host/NSBOX_HOST start none.
  * - An agent with idleExitMs stops after that long without a call, never while a call is in
  *   flight; stops when its socket file is removed or replaced; an outdated agent declines the
@@ -17,11 +19,22 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildChangedCheck, mayStartOnDemand, onDemandAgent, onDemandFile, startAgentOnDemand } from '../../../src/agent/on-demand.js';
+import { MAX_ON_DEMAND, buildChangedCheck, liveOnDemandAgents, mayStartOnDemand, onDemandAgent, onDemandFile, startAgentOnDemand } from '../../../src/agent/on-demand.js';
 import { STATUS, decodeReply, encodeRequest, type AgentReply } from '../../../src/agent/protocol.js';
 import { Agent } from '../../../src/agent/server.js';
 import type { AgentService } from '../../../src/agent/service.js';
 import { defaultSocket } from '../../../src/agent/socket-path.js';
+
+/** A registry of on-demand agents of the test's own (never the machine's /run/nsbox). */
+const registries = new WeakMap<object, string>();
+function registryFor(t: { after: (fn: () => void) => void }): string {
+  let dir = registries.get(t);
+  if (dir === undefined) {
+    dir = join(tempRoot(t), 'registry');
+    registries.set(t, dir);
+  }
+  return dir;
+}
 
 function tempRoot(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'nsbox-od-'));
@@ -78,7 +91,7 @@ test('startAgentOnDemand: one detached agent per root, recorded; none while it l
   const entry = fakeEntry(root);
   const socket = defaultSocket(root);
   const pid = withEnv({ NSBOX_HANDOFF_TRIED: 'noagent', NODE_OPTIONS: '--no-warnings', NSBOX_SAVED_NODE_EXTRA_CA_CERTS: '/x', NSBOX_ROOT: root },
-    () => startAgentOnDemand(root, entry));
+    () => startAgentOnDemand(root, entry, registryFor(t)));
   t.after(() => kill(pid));
   assert.ok(pid !== undefined && pid > 0);
   assert.equal(readFileSync(onDemandFile(socket), 'utf8'), `${pid}\n`);
@@ -91,15 +104,38 @@ test('startAgentOnDemand: one detached agent per root, recorded; none while it l
   assert.ok(seen.env.includes('NSBOX_ROOT'));
   assert.deepEqual(seen.env.filter((k) => /^(NSBOX_HANDOFF_|NSBOX_SAVED_|NODE_OPTIONS)/.test(k)), [], 'without the call\'s hand-off variables and Node options');
   assert.equal(onDemandAgent(socket), pid);
-  assert.equal(startAgentOnDemand(root, entry), undefined, 'not a second one');
+  assert.equal(startAgentOnDemand(root, entry, registryFor(t)), undefined, 'not a second one');
 
   kill(pid);
   for (let i = 0; i < 100 && onDemandAgent(socket) !== undefined; i++) await sleep(10);
   assert.equal(onDemandAgent(socket), undefined, 'a dead agent\'s file is stale');
-  const again = startAgentOnDemand(root, entry);
+  const again = startAgentOnDemand(root, entry, registryFor(t));
   t.after(() => kill(again));
   assert.ok(again !== undefined && again !== pid, 'started anew');
   assert.equal(readFileSync(onDemandFile(socket), 'utf8'), `${again}\n`);
+});
+
+test('at most MAX_ON_DEMAND on-demand agents: the registry lists each with its root; past the cap none is started; one gone makes room', async (t) => {
+  const registry = registryFor(t);
+  const pids: number[] = [];
+  t.after(() => pids.forEach(kill));
+  const roots = Array.from({ length: MAX_ON_DEMAND + 1 }, () => tempRoot(t));
+  for (const root of roots.slice(0, MAX_ON_DEMAND)) {
+    const pid = startAgentOnDemand(root, fakeEntry(root), registry);
+    assert.ok(pid !== undefined, root);
+    pids.push(pid);
+    assert.equal(readFileSync(join(registry, String(pid)), 'utf8'), `${root}\n`);
+  }
+  assert.deepEqual(liveOnDemandAgents(registry).sort(), [...pids].sort());
+  const last = roots[MAX_ON_DEMAND]!;
+  assert.equal(startAgentOnDemand(last, fakeEntry(last), registry), undefined, 'past the cap');
+  assert.ok(!existsSync(onDemandFile(defaultSocket(last))), 'no pid file left behind to block a later start');
+  kill(pids[0]);
+  for (let i = 0; i < 100 && liveOnDemandAgents(registry).length === MAX_ON_DEMAND; i++) await sleep(10);
+  assert.ok(!existsSync(join(registry, String(pids[0]))), 'a dead agent\'s entry dropped');
+  const pid = startAgentOnDemand(last, fakeEntry(last), registry);
+  assert.ok(pid !== undefined, 'room again');
+  pids.push(pid);
 });
 
 test('an empty pid file: another caller is starting one (none started); left long ago, it is replaced', (t) => {
@@ -108,11 +144,11 @@ test('an empty pid file: another caller is starting one (none started); left lon
   const file = onDemandFile(defaultSocket(root));
   writeFileSync(file, '');
   assert.equal(onDemandAgent(defaultSocket(root)), 0);
-  assert.equal(startAgentOnDemand(root, entry), undefined);
+  assert.equal(startAgentOnDemand(root, entry, registryFor(t)), undefined);
   const past = new Date(Date.now() - 60_000);
   utimesSync(file, past, past);
   assert.equal(onDemandAgent(defaultSocket(root)), undefined);
-  const pid = startAgentOnDemand(root, entry);
+  const pid = startAgentOnDemand(root, entry, registryFor(t));
   t.after(() => kill(pid));
   assert.ok(pid !== undefined);
   // a live process that is not an agent (a recycled pid) does not count either
@@ -122,14 +158,14 @@ test('an empty pid file: another caller is starting one (none started); left lon
 
 test('a root that is not there or not writable: no agent, no error', (t) => {
   const root = tempRoot(t);
-  assert.equal(startAgentOnDemand(join(root, 'missing'), fakeEntry(root)), undefined);
+  assert.equal(startAgentOnDemand(join(root, 'missing'), fakeEntry(root), registryFor(t)), undefined);
   const ro = join(root, 'ro');
   mkdirSync(ro, { mode: 0o500 });
   if (process.getuid?.() === 0) {
     // root writes anyway: a regular file in the pid file's place is the unusable case here
     mkdirSync(onDemandFile(defaultSocket(ro)));
   }
-  assert.equal(startAgentOnDemand(ro, fakeEntry(root)), undefined);
+  assert.equal(startAgentOnDemand(ro, fakeEntry(root), registryFor(t)), undefined);
 });
 
 test('mayStartOnDemand: off with NSBOX_AGENT=0 or running, NSBOX_AGENT_SOCKET, NSBOX_HOST or --host', () => {
