@@ -82,6 +82,8 @@ export class Agent {
   readonly #socketCheckMs: number;
   readonly #outdated: (() => string | undefined) | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The idle countdown ended while calls were in flight. */
+  #idleDue = false;
   #socketCheck: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   /** Connections that have not sent a whole request yet. */
@@ -145,15 +147,26 @@ export class Agent {
     }
   }
 
-  /** (Re)start the idle countdown, once no call is in flight. */
+  /**
+   * (Re)start the idle countdown: at the start, and after each call served. A declined call is
+   * not activity (an agent only clients of another namespace reach, whom it declines, still
+   * goes); one in flight when the countdown ends delays the stop until no call is in flight.
+   */
   #armIdle(): void {
     clearTimeout(this.#idleTimer);
-    if (this.#idleExitMs === undefined || this.#inFlight.size > 0 || this.#stopping) return;
+    this.#idleDue = false;
+    if (this.#idleExitMs === undefined || this.#stopping) return;
     const ms = this.#idleExitMs;
     this.#idleTimer = setTimeout(() => {
-      this.#log(`no call for ${ms / 1000} s: stopping`);
-      this.stop();
+      this.#idleDue = true;
+      this.#stopIfIdle();
     }, ms);
+  }
+
+  #stopIfIdle(): void {
+    if (!this.#idleDue || this.#inFlight.size > 0 || this.#stopping) return;
+    this.#log(`no call served for ${this.#idleExitMs! / 1000} s: stopping`);
+    this.stop();
   }
 
   #checkSocket(mine: Stats): void {
@@ -208,17 +221,21 @@ export class Agent {
       if (request === undefined) return;
       conn.off('data', onData);
       this.#idle.delete(conn);
-      clearTimeout(this.#idleTimer);
-      const call = this.#call(conn, request).finally(() => {
+      const call = this.#call(conn, request).catch((err: unknown) => {
+        this.#log(`${request.kind}: ${(err as Error).message}`);
+        return false;
+      }).then((served) => {
         this.#inFlight.delete(call);
-        this.#armIdle();
+        if (served) this.#armIdle();
+        else this.#stopIfIdle();
       });
       this.#inFlight.add(call);
     };
     conn.on('data', onData);
   }
 
-  async #call(conn: Socket, request: AgentRequest): Promise<void> {
+  /** Answer one request; whether it was served (not declined). Never rejects. */
+  async #call(conn: Socket, request: AgentRequest): Promise<boolean> {
     const t0 = process.hrtime.bigint();
     const outdated = this.#outdated?.();
     const service = outdated === undefined ? this.#services.get(request.kind) : undefined;
@@ -233,7 +250,7 @@ export class Agent {
       const { exitCode, note } = await service.converse(request, conn);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       this.#logCall(`${request.kind} ${what} ${ms.toFixed(1)} ms exit ${exitCode}${note === '' ? '' : `: ${note}`}`.replace(/ {2,}/g, ' '));
-      return;
+      return true;
     }
     if (outdated !== undefined) {
       reply = declined(outdated);
@@ -255,5 +272,6 @@ export class Agent {
       conn.end(encodeReply(reply), () => resolve());
       conn.once('close', () => resolve());
     });
+    return reply.status !== STATUS.declined;
   }
 }

@@ -127,7 +127,7 @@ test('an on-demand agent stops by itself after its idle time: socket and pid fil
   assert.equal(readFileSync(`/run/nsbox/on-demand/${agent.pid}`, 'utf8'), `${root.root}\n`, 'and in the machine\'s registry');
   const r = await result;
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /no call for 1 s: stopping/);
+  assert.match(r.stderr, /no call served for 1 s: stopping/);
   assert.ok(!existsSync(join(root.root, 'agent.sock')), 'socket removed');
   assert.equal(onDemandPid(root), undefined, 'pid file removed');
   assert.ok(!existsSync(`/run/nsbox/on-demand/${agent.pid}`), 'registry entry removed');

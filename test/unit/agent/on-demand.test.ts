@@ -241,9 +241,31 @@ test('idleExitMs: the agent stops after that long without a call, not while one 
   const started = Date.now();
   await served;
   assert.ok(Date.now() - started >= 100, 'idle counted from the end of the call');
-  assert.ok(lines.some((l) => /no call for 0\.15 s: stopping/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /no call served for 0\.15 s: stopping/.test(l)), lines.join('\n'));
   assert.ok(!existsSync(socket), 'its socket removed');
   assert.equal(service.calls, 1);
+});
+
+test('declined calls are not activity: an agent that can only decline still stops when its idle time is up', async (t) => {
+  const { served, lines, socket } = startAgent(t, { idleExitMs: 300 });
+  await listening(socket);
+  // Ten calls 100 ms apart: had each counted, the countdown would restart every time and all ten be answered.
+  const answers: (number | undefined)[] = [];
+  for (let i = 0; i < 10; i++) {
+    answers.push(await new Promise<number | undefined>((resolve) => {
+      const conn = connect(socket);
+      const chunks: Buffer[] = [];
+      conn.on('data', (c: Buffer) => chunks.push(c));
+      conn.on('error', () => resolve(undefined)); // the agent has stopped
+      conn.on('end', () => resolve(decodeReply(Buffer.concat(chunks))?.status));
+      conn.end(encodeRequest({ kind: 'not-served-here', stdin: '', env: {} }));
+    }));
+    await sleep(100);
+  }
+  await served;
+  assert.equal(answers[0], STATUS.declined);
+  assert.ok(answers.includes(undefined), `stopped while the calls went on: ${JSON.stringify(answers)}`);
+  assert.ok(lines.some((l) => /no call served for 0\.3 s: stopping/.test(l)), lines.join('\n'));
 });
 
 test('an agent whose socket file is removed or replaced stops', async (t) => {
