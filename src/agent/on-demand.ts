@@ -6,7 +6,7 @@
  * connect) runs in-process as always, and then, as it exits, starts `nsbox agent --on-demand`
  * for its state root, detached, so that the calls after it are served by the agent (a socket
  * round trip instead of Node's start: docs/benchmarks.md, "Cold start"). That agent stops by
- * itself after ON_DEMAND_IDLE_S without a call, when its socket is removed, and when nsbox is
+ * itself after ON_DEMAND_IDLE_S without a call served, when its socket is removed, and when nsbox is
  * rebuilt or upgraded under it (agent/server.ts).
  *
  * `SOCKET.on-demand` holds the pid of the on-demand agent starting or running: made with
