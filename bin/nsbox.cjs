@@ -35,7 +35,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   delete process.env.NSBOX_HANDOFF_REAP_ONLY;
   const runHere = () => loadBundle().main(argv).then((code) => {
     process.exitCode = code;
-    if (tried === 'noagent') return loadBundle().startAgentAfter(argv, __filename);
+    // Best effort: without an agent only speed is lost, and the call's outcome stands.
+    if (tried === 'noagent') return loadBundle().startAgentAfter(argv, __filename).catch(() => undefined);
   });
   if (reapName !== undefined) {
     const root = argv[0] === '--root' ? argv[1] : undefined;
