@@ -7,6 +7,7 @@
  * - the calls after them are served without Node: `ls`, `inspect` and a `run` succeed with no
  *   `node` on PATH, with the output the CLI gives without an agent;
  * - an `nsbox agent` started by hand stops the on-demand one and serves in its place;
+ * - NSBOX_AGENT=running or 0, or NSBOX_AGENT_SOCKET, start none;
  * - an on-demand agent stops by itself after its idle time, removing its socket, its pid file
  *   and its entry in the machine's registry (/run/nsbox/on-demand).
  */
@@ -115,6 +116,19 @@ test('no agent: ten first calls at once run in-process and start one agent; the 
   byHand.kill('SIGTERM');
   await exited;
   await root.ok('rm', '--all');
+});
+
+test('NSBOX_AGENT=running or 0, or a socket given by NSBOX_AGENT_SOCKET: a call that finds no agent starts none', async (t) => {
+  const root = rootForTest(t);
+  stopAgentsAfter(t, root);
+  await root.ok('ls'); // the root exists
+  for (const env of [{ NSBOX_AGENT: 'running' }, { NSBOX_AGENT: '0' }, { ...AUTO, NSBOX_AGENT_SOCKET: join(root.root, 'elsewhere.sock') }]) {
+    const r = await nsbox(root, ['ls'], env);
+    assert.equal(r.code, 0, r.stderr);
+    // The agent is started before the call exits: had one been, its pid file would be there now.
+    assert.equal(onDemandPid(root), undefined, JSON.stringify(env));
+    assert.deepEqual(agentsOf(root), [], JSON.stringify(env));
+  }
 });
 
 test('an on-demand agent stops by itself after its idle time: socket and pid file removed, exit 0', async (t) => {
