@@ -18,9 +18,9 @@
  *   are answered, the socket file is removed, the services closed, the lock released.
  * - One log line per call: kind, what the service says the call is, milliseconds, exit code.
  * - The agent the CLI starts on demand (docs/cli.md, "agent") stops by itself: after
- *   `idleExitMs` without a call, when its socket file is removed or replaced (nobody can reach
- *   it any more), and when `outdated` says nsbox was rebuilt or upgraded under it (that call
- *   is declined, so its client runs the new code; the next call starts a new agent).
+ *   `idleExitMs` without a call served, when its socket file is removed or replaced (nobody
+ *   can reach it any more), and when `outdated` says nsbox was rebuilt or upgraded under it
+ *   (that call is declined, so its client runs the new code; the next call starts a new one).
  */
 import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -38,7 +38,7 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** Where the one line per call goes (default: log). */
   logCall?: (line: string) => void;
-  /** Stop after this long without a call, and when the socket file is no longer this agent's (default: never). */
+  /** Stop after this long without a call served, and when the socket file is no longer this agent's (default: never). */
   idleExitMs?: number;
   /** How often an agent with idleExitMs checks that its socket file is still its own (default 10 s). */
   socketCheckMs?: number;
@@ -113,7 +113,7 @@ export class Agent {
       removeStale(this.socket);
       await this.#listen();
       onListening?.();
-      this.#log(`listening on ${this.socket} (pid ${process.pid})${this.#idleExitMs === undefined ? '' : `, stopping after ${this.#idleExitMs / 1000} s without a call`}`);
+      this.#log(`listening on ${this.socket} (pid ${process.pid})${this.#idleExitMs === undefined ? '' : `, stopping after ${this.#idleExitMs / 1000} s without a call served`}`);
       await new Promise<void>((resolve) => { this.#stopped = resolve; if (this.#stopping) resolve(); });
       await this.#drain();
     }, { wait: false });
@@ -234,7 +234,7 @@ export class Agent {
     conn.on('data', onData);
   }
 
-  /** Answer one request; whether it was served (not declined). Never rejects. */
+  /** Answer one request; whether it was served (not declined). A rejection is a bug: the caller logs it. */
   async #call(conn: Socket, request: AgentRequest): Promise<boolean> {
     const t0 = process.hrtime.bigint();
     const outdated = this.#outdated?.();

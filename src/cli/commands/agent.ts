@@ -10,7 +10,7 @@
  * and the data plane of its overlay networks kept as etcd says.
  *
  * `--on-demand` is the agent the CLI starts for itself (agent/on-demand.ts): no overlay loop, no
- * line per call, and it stops after `--idle-exit` (default ON_DEMAND_IDLE_S) without a call or
+ * line per call, and it stops after `--idle-exit` (default ON_DEMAND_IDLE_S) without a call served or
  * when nsbox is rebuilt. An agent started by hand stops an on-demand one and takes its place.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -99,7 +99,7 @@ export const register: Register = (program, run) => {
     .option('--underlay <addr>', 'overlay: this host\'s underlay address (default: the source address toward etcd)')
     .option('--resync <s>', 'overlay: seconds between full reconciles of the kernel (default 60)')
     .option('--grace <s>', 'overlay: seconds a departed host\'s entries stay (default 2 × TTL)')
-    .option('--idle-exit <s>', 'stop after this many seconds without a call, or when the socket file is removed (default: never; on demand 600)')
+    .option('--idle-exit <s>', 'stop after this many seconds without a call served, or when the socket file is removed (default: never; on demand 600)')
     .option('--on-demand', 'the agent the CLI starts when it finds none: no overlay loop, no line per call, stops after --idle-exit or when nsbox is rebuilt');
   addEtcdOptions(cmd);
   cmd.action((opts: AgentFlags) => {
