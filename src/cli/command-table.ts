@@ -41,13 +41,24 @@ export const COMMAND_FILES: readonly CommandFile[] = [
 /** Global options that take a value (their value is not the command's name). */
 const VALUE_OPTIONS = new Set(['--root', '--host']);
 
+/** The global options before the command: where the command's name is, and --root's value if given. */
+export function globalOptions(argv: readonly string[]): { command: number; root: string | undefined } {
+  let i = 0;
+  let root: string | undefined;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') {
+    if (argv[i] === '--root') root = argv[i + 1];
+    else if (argv[i]!.startsWith('--root=')) root = argv[i]!.slice('--root='.length);
+    i += VALUE_OPTIONS.has(argv[i]!) ? 2 : 1;
+  }
+  return { command: i, root };
+}
+
 /**
  * The files to load for argv: the asked command's (for `help CMD`, CMD's), or every file when
  * there is no known command (the program's help, an unknown command's suggestions).
  */
 export function filesFor(argv: readonly string[]): readonly CommandFile[] {
-  let i = 0;
-  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') i += VALUE_OPTIONS.has(argv[i]!) ? 2 : 1;
+  const i = globalOptions(argv).command;
   let name = argv[i];
   if (name === 'help') name = argv[i + 1];
   const file = name === undefined ? undefined : COMMAND_FILES.find((f) => f.names.includes(name));

@@ -6,14 +6,13 @@
  * funnel for errors: one line on stderr (a JSON object with --json) and the exit code of the
  * error's category (cli/exit.ts). It returns the code; bin/nsbox.cjs sets process.exitCode.
  */
-import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NsboxError } from '../errors.js';
 import type { GlobalOptions, Register, Runner } from './context.js';
 import { EXIT, exitCodeOf } from './exit.js';
 import { outputSunk, printError, writeErr, writeOut } from './output.js';
 import { packageVersion } from './version.js';
-import { filesFor } from './command-table.js';
+import { filesFor, globalOptions } from './command-table.js';
 import { phase } from '../trace.js';
 import { withoutPrivileges } from '../privileges.js';
 
@@ -140,12 +139,6 @@ export async function reapHandedOff(root: string | undefined, name: string): Pro
 export async function startAgentAfter(argv: readonly string[], entry: string): Promise<void> {
   const { mayStartOnDemand, startAgentOnDemand } = await import('../agent/on-demand.js');
   if (!mayStartOnDemand(argv)) return;
-  const { DEFAULT_ROOT } = await import('../managed/index.js');
-  let root = process.env.NSBOX_ROOT || DEFAULT_ROOT;
-  // The global options before the command (as bin/nsbox and bin/nsbox.cjs read them).
-  for (let i = 0; i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--'; i += argv[i] === '--root' || argv[i] === '--host' ? 2 : 1) {
-    if (argv[i] === '--root' && i + 1 < argv.length) root = argv[i + 1]!;
-    else if (argv[i]!.startsWith('--root=')) root = argv[i]!.slice('--root='.length);
-  }
-  startAgentOnDemand(resolve(root), entry);
+  const { stateRootDir } = await import('../managed/index.js');
+  startAgentOnDemand(stateRootDir(globalOptions(argv).root), entry);
 }

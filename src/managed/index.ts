@@ -3,7 +3,7 @@
  * (cli/, and later cni/, lab/, agent/) call.
  */
 export { Manager } from './manager.js';
-export { DEFAULT_ROOT, IPROUTE_NETNS_DIR, checkLabName, type RootOptions } from './root.js';
+export { DEFAULT_ROOT, IPROUTE_NETNS_DIR, checkLabName, stateRootDir, type RootOptions } from './root.js';
 export type { CreateSandboxOptions, RemoveOutcome, SandboxStatus, KernelView } from './sandboxes.js';
 export type { AddInterfaceOptions } from './interfaces.js';
 export type { RouteSpec, Gateways, NeighborSpec, Neighbor } from './settings.js';

@@ -23,6 +23,15 @@ import { pausePoint } from './test-hooks.js';
 import type { ForwardFinding, HostChange } from '../firewall/index.js';
 
 export const DEFAULT_ROOT = '/var/lib/nsbox';
+
+/**
+ * The state root's absolute path: `root` (--root), else NSBOX_ROOT, else DEFAULT_ROOT. An
+ * empty NSBOX_ROOT is an unset one (a runtime passing the variable on without a value), and a
+ * relative one is taken from the working directory.
+ */
+export function stateRootDir(root?: string): string {
+  return resolve(root ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT));
+}
 /** Where iproute2 looks for named namespaces; nsbox puts a symlink there for each sandbox. */
 export const IPROUTE_NETNS_DIR = '/run/netns';
 
@@ -78,9 +87,7 @@ export class StateRoot {
   #host: { name: string | undefined } | undefined;
 
   constructor(options: RootOptions = {}) {
-    // An empty NSBOX_ROOT is an unset one (a runtime passing the variable on without a value),
-    // and a relative one is taken from the working directory.
-    this.dir = resolve(options.root ?? (process.env.NSBOX_ROOT || DEFAULT_ROOT));
+    this.dir = stateRootDir(options.root);
     const given = options.host ?? (process.env.NSBOX_HOST || undefined);
     this.#givenHost = given === undefined ? undefined : checkHostName(given);
     // The namespace files move with the root, so separate roots never see each other's.
