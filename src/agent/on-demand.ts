@@ -139,12 +139,16 @@ export function claimOnDemand(socket: string, root: string, registry = REGISTRY)
 
 /** Remove the socket's file if it names this process, and this process's registry entry (the agent, as it stops). */
 export function releaseOnDemand(socket: string, registry = REGISTRY): void {
-  for (const [file, mine] of [[onDemandFile(socket), true], [`${registry}/${process.pid}`, false]] as const) {
-    try {
-      if (!mine || readFileSync(file, 'latin1').trim() === String(process.pid)) unlinkSync(file);
-    } catch {
-      // not there
-    }
+  const file = onDemandFile(socket);
+  try {
+    if (readFileSync(file, 'latin1').trim() === String(process.pid)) unlinkSync(file);
+  } catch {
+    // not there
+  }
+  try {
+    unlinkSync(`${registry}/${process.pid}`);
+  } catch {
+    // not there
   }
 }
 
@@ -178,6 +182,7 @@ export function startAgentOnDemand(root: string, entry: string, registry = REGIS
   const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW } = constants;
   let fd: number | undefined;
   let log: number | undefined;
+  let started: number | undefined;
   try {
     for (let attempt = 0; fd === undefined && attempt < 2; attempt++) {
       try {
@@ -191,29 +196,33 @@ export function startAgentOnDemand(root: string, entry: string, registry = REGIS
         }
       }
     }
-    if (fd === undefined) return undefined;
-    if (registryDir(registry) === undefined || liveOnDemandAgents(registry).length >= MAX_ON_DEMAND) {
-      unlinkSync(file);
-      return undefined;
-    }
+    if (fd === undefined || registryDir(registry) === undefined || liveOnDemandAgents(registry).length >= MAX_ON_DEMAND) return undefined;
     log = openSync(join(root, 'agent.log'), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
     const child = spawn(process.execPath, [entry, '--root', root, 'agent', '--on-demand'], {
       detached: true, stdio: ['ignore', log, log], cwd: '/', env: agentEnv(),
     });
     child.on('error', () => undefined); // reported by the pid's absence below
     child.unref();
-    if (child.pid === undefined) {
-      unlinkSync(file);
-      return undefined;
-    }
+    if (child.pid === undefined) return undefined;
     writeSync(fd, `${child.pid}\n`);
-    register(registry, child.pid, root);
-    return child.pid;
+    started = child.pid;
+    register(registry, started, root);
+    return started;
   } catch {
-    return undefined;
+    return started;
   } finally {
-    if (fd !== undefined) closeSync(fd);
     if (log !== undefined) closeSync(log);
+    if (fd !== undefined) {
+      closeSync(fd);
+      // made here, but no agent started: an empty file would hold off the next start for STARTING_GRACE_MS
+      if (started === undefined) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // removed already
+        }
+      }
+    }
   }
 }
 
