@@ -12,8 +12,9 @@
  * native client. Then the phases of `nsbox run -- true` (NSBOX_TRACE_STARTUP=1,
  * src/trace.ts), medians. Then a new user's loop, as the issue tried it: LOOP `nsbox create`
  * calls one after another on a fresh root with NSBOX_AGENT unset (the first starts an agent on
- * demand, src/agent/on-demand.ts), then LOOP `nsbox run -- true`, against LOOP `ip netns add`;
- * and the first call on a fresh root with the agent started on demand and without (NSBOX_AGENT=running), interleaved. CPU is the children's user + system time (/proc/self/stat cutime +
+ * demand, src/agent/on-demand.ts), then LOOP `nsbox run -- true`, and LOOP `ip netns add`; and
+ * the first call on a fresh root starting an agent on demand or not (NSBOX_AGENT=running),
+ * interleaved. CPU is the children's user + system time (/proc/self/stat cutime +
  * cstime, 10 ms ticks: a mean over the reps), steadier than wall time on a loaded machine.
  * Each measured call starts after a pause (SETTLE_MS) that lets the kernel finish cleaning up
  * what the previous one destroyed. Runs inside the throwaway host made by scripts/run-bench.js. `npm run bench -- run [reps]`.
@@ -93,12 +94,13 @@ await new Promise<void>((resolve, reject) => {
   agent.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; if (log.includes('listening on')) resolve(); });
   agent.once('exit', (code) => reject(new Error(`nsbox agent exited (${code}): ${log}`)));
 });
-/** The agent's user + system time so far, in ms. */
-function agentCpuMs(): number {
-  const stat = readFileSync(`/proc/${agent.pid}/stat`, 'utf8');
+/** A process's user + system time so far, in ms. */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15)
 }
+const agentCpuMs = (): number => processCpuMs(agent.pid!);
 const rows: Row[] = [
   row('`nsbox run -- true` (launcher: NODE_EXTRA_CA_CERTS moved aside)', nsbox(['run', '--', 'true'])),
   row('`nsbox run -- true`, NODE_EXTRA_CA_CERTS kept (NSBOX_KEEP_NODE_ENV=1)', nsbox(['run', '--', 'true'], { ...withCa, NSBOX_KEEP_NODE_ENV: '1' })),
@@ -184,8 +186,7 @@ async function stopOnDemand(dir: string): Promise<number> {
     return cpu;
   }
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    cpu = (Number(f[11]) + Number(f[12])) * 10;
+    cpu = processCpuMs(pid);
     process.kill(pid, 'SIGTERM');
     while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 10));
   } catch {
@@ -234,12 +235,16 @@ console.log('|---|---:|');
 for (const [name, list] of phases) console.log(`| ${name} | ${median(list).toFixed(2)} |`);
 const sum = (l: number[]): number => l.reduce((a, b) => a + b, 0);
 console.log(`\na new user's loop: ${LOOP} calls one after another on a fresh root, NSBOX_AGENT unset (the first starts an agent on demand)`);
-console.log('| loop | total | first call | calls 2–5 | median of calls 6– | vs `ip netns add` (median) |');
+console.log('| loop | total | first call | calls 2–5 | median of calls 6– | vs its target\'s reference (medians of the table above) |');
 console.log('|---|---:|---:|---:|---:|---:|');
-const ipMedian = median(loops.ipNetnsAdd!);
-for (const [name, list] of Object.entries(loops)) {
-  const label = name === 'ipNetnsAdd' ? '`ip netns add NAME`' : name === 'create' ? '`nsbox create NAME`' : '`nsbox run -- true`';
-  console.log(`| ${label} | ${(sum(list) / 1000).toFixed(2)} s | ${list[0]!.toFixed(1)} ms | ${list.slice(1, 5).map((x) => x.toFixed(0)).join(', ')} ms | ${median(list.slice(5)).toFixed(1)} ms | ${(median(list.slice(5)) / ipMedian).toFixed(2)}× |`);
+const loopRows: [string, number[], string, number][] = [
+  ['`nsbox create NAME`', loops.create!, '`node -e 0`', node0],
+  ['`nsbox run -- true`', loops.run!, 'the iproute2 script', ip],
+  ['`ip netns add NAME`', loops.ipNetnsAdd!, '`node -e 0`', node0],
+];
+for (const [label, list, refName, ref] of loopRows) {
+  const rest = median(list.slice(5));
+  console.log(`| ${label} | ${(sum(list) / 1000).toFixed(2)} s | ${list[0]!.toFixed(1)} ms | ${list.slice(1, 5).map((x) => x.toFixed(0)).join(', ')} ms | ${rest.toFixed(1)} ms | ${(rest / ref).toFixed(2)}× ${refName} |`);
 }
 console.log(`the on-demand agent's own CPU over both loops: ${loopAgentCpu} ms (user + system; not in the wall times above, which are what the caller waits)`);
 console.log(`\nthe first \`nsbox create\` on a fresh root (medians of ${firstCalls.auto!.length}, interleaved): starting an agent on demand ${median(firstCalls.auto!).toFixed(1)} ms, NSBOX_AGENT=running ${median(firstCalls.running!).toFixed(1)} ms`);
