@@ -207,14 +207,15 @@ export function openDb(dir: string, options: OpenDbOptions = {}): Db {
   const wal = prepareFile(file);
   sqlite ??= loadSqlite();
   phase('store: better-sqlite3 loaded');
+  const timeout = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   let db: Db;
   try {
-    db = new sqlite.Database(file, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS, nativeBinding: sqlite.nativeBinding });
+    db = new sqlite.Database(file, { timeout, nativeBinding: sqlite.nativeBinding });
   } catch (err) {
     throw explainStoreError(err, file) ?? err;
   }
   try {
-    if (!wal) switchToWal(db, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+    if (!wal) switchToWal(db, timeout);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db); // its fast path: one read of user_version
